@@ -1,0 +1,395 @@
+/*
+ * nd.h — N-dimensional tensors with automatic differentiation, in C11.
+ *
+ * The public API of libnd (link with `pkg-config --cflags --libs nd`).
+ *
+ * Conventions (see API.md in the project's shared documents):
+ *  - Every function returning `nd_tensor *` returns NULL on error, and returns
+ *    NULL (keeping the first error) when any tensor input is NULL. The reason is
+ *    in nd_last_error(). Functions returning int give 0 on success, -1 on error.
+ *  - Every new tensor belongs to the innermost open scope (nd_scope_begin/end);
+ *    nd_keep() hands it to the enclosing scope; nd_retain()/nd_release() are for
+ *    long-lived handles.
+ *  - Dims and indices may be negative, counted from the end, as in PyTorch.
+ *  - Names and meanings follow PyTorch for tensors (`nd_matmul` is torch.matmul).
+ */
+#ifndef ND_H
+#define ND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ND_VERSION_MAJOR 0
+#define ND_VERSION_MINOR 1
+#define ND_VERSION_PATCH 0
+#define ND_VERSION_STRING "0.1.0"
+
+/* The most dimensions a tensor may have. */
+#define ND_MAX_DIMS 16
+
+/* A reduction over every dim (with keepdim, every dim is kept as size 1). */
+#define ND_ALL (-1000000)
+/* A slice bound meaning "to the end" (to the beginning when the step is negative). */
+#define ND_END INT64_MIN
+
+/* ND_SHAPE(2, 3) expands to `2, (const int64_t[]){2, 3}`: the (ndim, shape) pair. */
+#define ND__NARGS(...) ND__NARGS_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1)
+#define ND__NARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, N, ...) N
+#define ND_SHAPE(...) ND__NARGS(__VA_ARGS__), ((const int64_t[]){__VA_ARGS__})
+
+typedef enum { ND_BOOL, ND_U8, ND_I32, ND_I64, ND_F32, ND_F64 } nd_dtype;
+
+typedef struct nd_tensor nd_tensor;
+
+/* ---------------------------------------------------------------- errors */
+
+/* The message of the last error on this thread, or NULL when there is none. */
+const char *nd_last_error(void);
+void nd_clear_error(void);
+
+/* ------------------------------------------------------- library, threads */
+
+const char *nd_version(void);
+/* The BLAS library nd calls (e.g. "OpenBLAS 0.3.21 ..."). */
+const char *nd_blas_info(void);
+/* Threads for nd's kernels and BLAS together; n <= 0 restores the default (the number of cores). */
+void nd_set_num_threads(int n);
+int nd_num_threads(void);
+
+const char *nd_dtype_name(nd_dtype dtype); /* "float32", "int64", ... as PyTorch */
+size_t nd_dtype_size(nd_dtype dtype);      /* bytes per element */
+/* The dtype of `a op b` under PyTorch's promotion rules. */
+nd_dtype nd_promote_types(nd_dtype a, nd_dtype b);
+
+/* --------------------------------------------------------------- lifetime */
+
+void nd_scope_begin(void);
+void nd_scope_end(void);
+/* Hands t to the enclosing scope, so it outlives the current one (returns t). */
+nd_tensor *nd_keep(nd_tensor *t);
+/* Takes / drops an extra reference. */
+nd_tensor *nd_retain(nd_tensor *t);
+void nd_release(nd_tensor *t);
+/* Frees every tensor and the thread's state; nd can be used again afterwards. */
+void nd_shutdown(void);
+
+/* -------------------------------------------------------------- creation */
+
+nd_tensor *nd_zeros(nd_dtype dtype, int ndim, const int64_t *shape);
+nd_tensor *nd_ones(nd_dtype dtype, int ndim, const int64_t *shape);
+nd_tensor *nd_full(nd_dtype dtype, int ndim, const int64_t *shape, double value);
+/* Uninitialised memory: for kernels that write every element. */
+nd_tensor *nd_empty(nd_dtype dtype, int ndim, const int64_t *shape);
+nd_tensor *nd_zeros_like(const nd_tensor *t);
+nd_tensor *nd_ones_like(const nd_tensor *t);
+nd_tensor *nd_full_like(const nd_tensor *t, double value);
+/* Like torch.arange: [start, stop) in steps of step. */
+nd_tensor *nd_arange(double start, double stop, double step, nd_dtype dtype);
+nd_tensor *nd_linspace(double start, double stop, int64_t n, nd_dtype dtype);
+nd_tensor *nd_eye(int64_t n, nd_dtype dtype);
+/* Copies `data` (C order, elements of `dtype`). */
+nd_tensor *nd_from(nd_dtype dtype, int ndim, const int64_t *shape, const void *data);
+/* A 0-d tensor. */
+nd_tensor *nd_scalar(double value, nd_dtype dtype);
+/* "[[1, 2.5], [3, 4]]" -> tensor. All-integer text gives ND_I64, any '.', 'e',
+ * "inf" or "nan" gives ND_F32, true/false gives ND_BOOL. */
+nd_tensor *nd_parse(const char *text);
+
+/* Random numbers: reproducible after nd_manual_seed (per thread). */
+void nd_manual_seed(uint64_t seed);
+nd_tensor *nd_rand(nd_dtype dtype, int ndim, const int64_t *shape);  /* U[0, 1) */
+nd_tensor *nd_randn(nd_dtype dtype, int ndim, const int64_t *shape); /* N(0, 1) */
+/* Uniform integers in [low, high), ND_I64. */
+nd_tensor *nd_randint(int64_t low, int64_t high, int ndim, const int64_t *shape);
+/* A random permutation of 0..n-1, ND_I64. */
+nd_tensor *nd_randperm(int64_t n);
+
+/* ------------------------------------------------------------ inspection */
+
+int nd_ndim(const nd_tensor *t);
+const int64_t *nd_shape(const nd_tensor *t);
+/* Strides in elements (not bytes), as torch.Tensor.stride(). */
+const int64_t *nd_strides(const nd_tensor *t);
+int64_t nd_size(const nd_tensor *t, int dim); /* -1 on error */
+int64_t nd_numel(const nd_tensor *t);         /* -1 on error */
+nd_dtype nd_type(const nd_tensor *t);
+bool nd_is_contiguous(const nd_tensor *t);
+/* True when a and b share storage (b is a view of a, or the other way). */
+bool nd_shares_storage(const nd_tensor *a, const nd_tensor *b);
+/* The value of a one-element tensor (NAN on error). */
+double nd_item(const nd_tensor *t);
+/* The element at `index` (ndim indices, negatives allowed; NAN on error). */
+double nd_get(const nd_tensor *t, const int64_t *index);
+/* A C-order copy of the elements into buf, converted to dtype. */
+int nd_read(const nd_tensor *t, nd_dtype dtype, void *buf, size_t nbytes);
+/* The first element of a contiguous tensor's memory (NULL when not contiguous):
+ * for embedders handing data to other libraries. */
+void *nd_data(nd_tensor *t);
+/* PyTorch's printed form, e.g. "tensor([[1., 2.],\n        [3., 4.]])";
+ * malloc'd, the caller frees it. */
+char *nd_format(const nd_tensor *t);
+int nd_print(const nd_tensor *t);
+/* "(2, 3)": malloc'd. */
+char *nd_shape_string(const nd_tensor *t);
+
+nd_tensor *nd_set_name(nd_tensor *t, const char *name);
+const char *nd_name(const nd_tensor *t);
+
+nd_tensor *nd_to(nd_tensor *t, nd_dtype dtype);
+nd_tensor *nd_clone(nd_tensor *t);
+nd_tensor *nd_contiguous(nd_tensor *t);
+
+/* ------------------------------------------------ views, joining, indexing */
+
+nd_tensor *nd_reshape(nd_tensor *t, int ndim, const int64_t *shape); /* one -1 allowed */
+nd_tensor *nd_view(nd_tensor *t, int ndim, const int64_t *shape);    /* never copies */
+nd_tensor *nd_flatten(nd_tensor *t);
+nd_tensor *nd_transpose(nd_tensor *t, int dim0, int dim1);
+/* 2-d transpose (0-d and 1-d tensors are returned as they are), like Tensor.t(). */
+nd_tensor *nd_t(nd_tensor *t);
+nd_tensor *nd_permute(nd_tensor *t, int ndim, const int *perm);
+nd_tensor *nd_squeeze(nd_tensor *t, int dim); /* dim = ND_ALL squeezes every size-1 dim */
+nd_tensor *nd_unsqueeze(nd_tensor *t, int dim);
+nd_tensor *nd_expand(nd_tensor *t, int ndim, const int64_t *shape); /* -1 keeps a size */
+nd_tensor *nd_broadcast_to(nd_tensor *t, int ndim, const int64_t *shape);
+/* Python slice t[start:stop:step] along dim; ND_END for an omitted bound. */
+nd_tensor *nd_slice(nd_tensor *t, int dim, int64_t start, int64_t stop, int64_t step);
+/* t[..., index, ...]: removes dim. */
+nd_tensor *nd_select(nd_tensor *t, int dim, int64_t index);
+nd_tensor *nd_cat(int n, nd_tensor *const *ts, int dim);
+nd_tensor *nd_stack(int n, nd_tensor *const *ts, int dim);
+/* Copies of rows: idx is a 1-d integer tensor. */
+nd_tensor *nd_index_select(nd_tensor *t, int dim, nd_tensor *idx);
+nd_tensor *nd_gather(nd_tensor *t, int dim, nd_tensor *idx);
+nd_tensor *nd_masked_select(nd_tensor *t, nd_tensor *mask);
+
+/* In place (the `_` suffix): 0 or -1. Bumps the tensor's version counter. */
+int nd_copy_(nd_tensor *dst, nd_tensor *src); /* src broadcast into dst (a view or not) */
+int nd_fill_(nd_tensor *t, double value);
+int nd_add_(nd_tensor *dst, nd_tensor *src);
+int nd_mul_scalar_(nd_tensor *t, double value);
+/* dst += alpha * src */
+int nd_axpy_(nd_tensor *dst, double alpha, nd_tensor *src);
+
+/* -------------------------------------------------- math (broadcasting) */
+
+nd_tensor *nd_add(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_sub(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_mul(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_div(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_pow(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_maximum(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_minimum(nd_tensor *a, nd_tensor *b);
+/* Python-number scalars are "weak": an f32 tensor stays f32. */
+nd_tensor *nd_add_scalar(nd_tensor *t, double s);
+nd_tensor *nd_sub_scalar(nd_tensor *t, double s);
+nd_tensor *nd_mul_scalar(nd_tensor *t, double s);
+nd_tensor *nd_div_scalar(nd_tensor *t, double s);
+nd_tensor *nd_pow_scalar(nd_tensor *t, double s);
+/* s - t and s / t */
+nd_tensor *nd_rsub_scalar(nd_tensor *t, double s);
+nd_tensor *nd_rdiv_scalar(nd_tensor *t, double s);
+
+/* Comparisons give ND_BOOL. */
+nd_tensor *nd_eq(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_ne(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_lt(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_le(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_gt(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_ge(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_where(nd_tensor *cond, nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_logical_not(nd_tensor *t);
+/* True when every element of a and b is close: |a - b| <= atol + rtol·|b|. */
+bool nd_allclose(nd_tensor *a, nd_tensor *b, double rtol, double atol);
+/* True when shapes and every value are equal. */
+bool nd_equal(nd_tensor *a, nd_tensor *b);
+
+nd_tensor *nd_neg(nd_tensor *t);
+nd_tensor *nd_abs(nd_tensor *t);
+nd_tensor *nd_sign(nd_tensor *t);
+nd_tensor *nd_exp(nd_tensor *t);
+nd_tensor *nd_log(nd_tensor *t);
+nd_tensor *nd_sqrt(nd_tensor *t);
+nd_tensor *nd_square(nd_tensor *t);
+nd_tensor *nd_sin(nd_tensor *t);
+nd_tensor *nd_cos(nd_tensor *t);
+nd_tensor *nd_tanh(nd_tensor *t);
+nd_tensor *nd_sigmoid(nd_tensor *t);
+nd_tensor *nd_relu(nd_tensor *t);
+nd_tensor *nd_softplus(nd_tensor *t); /* beta 1, threshold 20, as PyTorch */
+nd_tensor *nd_gelu(nd_tensor *t);     /* exact, with erf */
+nd_tensor *nd_leaky_relu(nd_tensor *t, double slope);
+nd_tensor *nd_clamp(nd_tensor *t, double lo, double hi); /* ±INFINITY for one side */
+nd_tensor *nd_cosh(nd_tensor *t);
+nd_tensor *nd_erf(nd_tensor *t);
+
+/* ------------------------------------------------------------ reductions */
+
+/* dim = ND_ALL reduces every dim. Sum of ints/bools gives ND_I64, as PyTorch. */
+nd_tensor *nd_sum(nd_tensor *t, int dim, bool keepdim);
+nd_tensor *nd_sum_dims(nd_tensor *t, int n, const int *dims, bool keepdim);
+nd_tensor *nd_mean(nd_tensor *t, int dim, bool keepdim);
+nd_tensor *nd_max(nd_tensor *t, int dim, bool keepdim);
+nd_tensor *nd_min(nd_tensor *t, int dim, bool keepdim);
+nd_tensor *nd_argmax(nd_tensor *t, int dim, bool keepdim);
+nd_tensor *nd_argmin(nd_tensor *t, int dim, bool keepdim);
+nd_tensor *nd_logsumexp(nd_tensor *t, int dim, bool keepdim);
+/* Unbiased (n - 1) variance and standard deviation, as torch.var/std. */
+nd_tensor *nd_var(nd_tensor *t, int dim, bool keepdim);
+nd_tensor *nd_std(nd_tensor *t, int dim, bool keepdim);
+nd_tensor *nd_cumsum(nd_tensor *t, int dim);
+/* p = 1 or 2 over all elements (2 of a matrix is Frobenius); p = INFINITY: max |x|. */
+nd_tensor *nd_norm(nd_tensor *t, double p);
+nd_tensor *nd_softmax(nd_tensor *t, int dim);
+nd_tensor *nd_log_softmax(nd_tensor *t, int dim);
+
+/* -------------------------------------------------------- linear algebra */
+
+nd_tensor *nd_matmul(nd_tensor *a, nd_tensor *b); /* torch.matmul */
+nd_tensor *nd_dot(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_mv(nd_tensor *a, nd_tensor *x);
+nd_tensor *nd_mm(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_outer(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd_inv(nd_tensor *a);
+nd_tensor *nd_det(nd_tensor *a);
+nd_tensor *nd_solve(nd_tensor *a, nd_tensor *b);
+/* Symmetric eigendecomposition, values ascending, vectors as columns. */
+int nd_eigh(nd_tensor *a, nd_tensor **values, nd_tensor **vectors);
+/* General eigendecomposition, values in LAPACK's order; outputs optional. */
+int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor **vectors_re,
+           nd_tensor **vectors_im);
+/* Reduced SVD: u (m, k), s (k,), vt (k, n), k = min(m, n). */
+int nd_svd(nd_tensor *a, nd_tensor **u, nd_tensor **s, nd_tensor **vt);
+
+/* -------------------------------------------------------------- autograd */
+
+nd_tensor *nd_set_requires_grad(nd_tensor *t, bool on);
+bool nd_requires_grad(const nd_tensor *t);
+/* The accumulated gradient of a leaf (NULL until a backward reaches it). */
+nd_tensor *nd_grad(const nd_tensor *t);
+void nd_zero_grad(nd_tensor *t);
+/* True for tensors not made by a recorded op. */
+bool nd_is_leaf(const nd_tensor *t);
+/* The name of the op that made t ("mul", "matmul", ...), or NULL for a leaf. */
+const char *nd_grad_fn_name(const nd_tensor *t);
+/* y must have exactly one element. */
+int nd_backward(nd_tensor *y);
+/* seed shaped like y. */
+int nd_backward_with(nd_tensor *y, nd_tensor *seed);
+nd_tensor *nd_detach(nd_tensor *t);
+/* Returns the previous mode. */
+bool nd_set_grad_enabled(bool on);
+bool nd_is_grad_enabled(void);
+/* dy/dx of a one-element y; x may be a leaf or an intermediate that y depends on.
+ * With create_graph the result is itself differentiable. */
+nd_tensor *nd_gradient(nd_tensor *y, nd_tensor *x, bool create_graph);
+/* Several inputs at once: grads[i] receives dy/dxs[i] (zeros where y does not depend on it). */
+int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads, bool create_graph);
+
+/* Forward mode: a dual tensor carries a tangent through every op. */
+nd_tensor *nd_make_dual(nd_tensor *primal, nd_tensor *tangent);
+nd_tensor *nd_tangent(const nd_tensor *t); /* NULL when none */
+
+typedef enum { ND_FORWARD, ND_REVERSE } nd_ad_mode;
+typedef enum { ND_LAYOUT_TENSOR, ND_LAYOUT_NUMERATOR } nd_layout;
+typedef nd_tensor *(*nd_fn)(nd_tensor *x, void *ctx);
+
+/* J·v by forward mode; fx optional (receives f(x)). */
+nd_tensor *nd_jvp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *v, nd_tensor **fx);
+/* uᵀ·J by reverse mode; fx optional. */
+nd_tensor *nd_vjp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *u, nd_tensor **fx);
+/* ND_LAYOUT_TENSOR: f(x).shape + x.shape; ND_LAYOUT_NUMERATOR: f(x).shape + reversed x.shape. */
+nd_tensor *nd_jacobian(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode, nd_layout layout);
+/* Scalar f: shape x.shape + x.shape. */
+nd_tensor *nd_hessian(nd_fn f, void *ctx, nd_tensor *x);
+/* 0 when both AD modes match central differences (in f64); else -1, the message
+ * naming the worst element and both values. */
+int nd_gradcheck(nd_fn f, void *ctx, nd_tensor *x, double eps, double atol, double rtol);
+/* Graphviz DOT text of the graph behind root (malloc'd). */
+char *nd_graph_dot(const nd_tensor *root);
+
+/* ------------------------------------------------ neural-network pieces */
+
+/* x·wᵀ + b, w is (out, in); b optional (NULL). */
+nd_tensor *nd_linear(nd_tensor *x, nd_tensor *w, nd_tensor *b);
+nd_tensor *nd_mse_loss(nd_tensor *pred, nd_tensor *target); /* mean */
+/* Mean cross-entropy of logits (N, C) against ND_I64 labels (N,). */
+nd_tensor *nd_cross_entropy(nd_tensor *logits, nd_tensor *labels);
+/* lambda/2 · Σ‖w‖² over the n tensors: weight decay as a term of the loss. */
+nd_tensor *nd_l2_penalty(int n, nd_tensor *const *ws, double lambda);
+
+/* Initialisers, in place (seeded by nd_manual_seed), as torch.nn.init. */
+/* torch.nn.Linear's default: w and b ~ U(-1/sqrt(in), 1/sqrt(in)); b optional. */
+int nd_init_linear_(nd_tensor *w, nd_tensor *b);
+int nd_init_uniform_(nd_tensor *t, double lo, double hi);
+int nd_init_normal_(nd_tensor *t, double mean, double std);
+int nd_init_xavier_uniform_(nd_tensor *w, double gain);
+int nd_init_xavier_normal_(nd_tensor *w, double gain);
+int nd_init_kaiming_uniform_(nd_tensor *w, double a); /* fan_in, leaky_relu gain */
+int nd_init_kaiming_normal_(nd_tensor *w, double a);
+
+/* Minibatches over the rows (dim 0) of x and y (y optional). */
+typedef struct nd_batches nd_batches;
+nd_batches *nd_batches_new(nd_tensor *x, nd_tensor *y, int64_t batch_size, bool shuffle,
+                           bool drop_last, uint64_t seed);
+/* The next batch (in the current scope); false at the end of an epoch, after
+ * which the next call starts a new epoch (reshuffled). */
+bool nd_batches_next(nd_batches *b, nd_tensor **xb, nd_tensor **yb);
+int64_t nd_batches_count(const nd_batches *b); /* batches per epoch */
+void nd_batches_free(nd_batches *b);
+
+/* ------------------------------------------------------------ optimizers */
+
+typedef struct nd_optim nd_optim;
+
+typedef struct {
+    double lr; /* must be > 0 */
+    double momentum;
+    double dampening;
+    double weight_decay;
+    bool nesterov;
+} nd_sgd_opts;
+
+typedef struct {
+    double lr;
+    double beta1, beta2;
+    double eps;
+    double weight_decay;
+    bool decoupled; /* AdamW */
+} nd_adam_opts;
+
+#define ND_ADAM_DEFAULTS                                                                           \
+    ((nd_adam_opts){.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.0,   \
+                    .decoupled = false})
+
+nd_optim *nd_sgd(int n, nd_tensor *const *params, nd_sgd_opts opts);
+nd_optim *nd_adam(int n, nd_tensor *const *params, nd_adam_opts opts);
+int nd_optim_step(nd_optim *o);
+void nd_optim_zero_grad(nd_optim *o);
+void nd_optim_set_lr(nd_optim *o, double lr);
+double nd_optim_lr(const nd_optim *o);
+void nd_optim_free(nd_optim *o);
+
+/* Learning-rate schedules: the rate at step (or epoch) t from the base rate lr0. */
+double nd_lr_step(double lr0, int64_t t, int64_t step_size, double gamma); /* StepLR */
+double nd_lr_exponential(double lr0, int64_t t, double gamma);            /* ExponentialLR */
+double nd_lr_cosine(double lr0, int64_t t, int64_t t_max, double lr_min); /* CosineAnnealingLR */
+double nd_lr_exp_decay(double lr0, double t, double k);                   /* lr0·exp(-k t) */
+double nd_lr_poly_decay(double lr0, double t, double alpha, double power); /* lr0·(1+αt)^-p */
+
+/* ----------------------------------------------------------------- files */
+
+int nd_save_npy(const nd_tensor *t, const char *path);
+nd_tensor *nd_load_npy(const char *path);
+/* The same from memory (for tests and embedding). */
+nd_tensor *nd_parse_npy(const void *bytes, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ND_H */

@@ -1,0 +1,271 @@
+/* The reverse pass: order the graph once, then run each op's VJP from the
+ * output back to the inputs, summing gradients where paths meet. */
+#include "../core/internal.h"
+
+#include <stdlib.h>
+
+static _Thread_local uint64_t visit_epoch;
+
+typedef struct {
+    nd_node **items;
+    size_t count, cap;
+} node_list;
+
+static bool list_push(node_list *l, nd_node *n) {
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        nd_node **grown = realloc(l->items, cap * sizeof *grown);
+        if (!grown) return false;
+        l->items = grown;
+        l->cap = cap;
+    }
+    l->items[l->count++] = n;
+    return true;
+}
+
+/* Post-order of the nodes reachable from root (inputs before the nodes that use
+ * them), without recursion: graphs of 10^5 ops are ordinary in loops. */
+static bool topological_order(nd_node *root, node_list *order) {
+    uint64_t epoch = ++visit_epoch;
+    node_list stack = {0};
+    bool ok = list_push(&stack, root);
+    root->visit = epoch;
+    root->pending = 0; /* index of the next input to visit */
+    while (ok && stack.count) {
+        nd_node *n = stack.items[stack.count - 1];
+        if (n->pending < n->nin) {
+            nd_tensor *in = n->in[n->pending++];
+            nd_node *child = in ? in->node : NULL;
+            if (child && child->visit != epoch) {
+                child->visit = epoch;
+                child->pending = 0;
+                ok = list_push(&stack, child);
+            }
+        } else {
+            stack.count--;
+            ok = list_push(order, n);
+        }
+    }
+    free(stack.items);
+    return ok;
+}
+
+static int find_target(nd_tensor *t, int ntargets, nd_tensor *const *targets) {
+    for (int i = 0; i < ntargets; i++)
+        if (targets[i] == t) return i;
+    return -1;
+}
+
+/* Which nodes lead to something that wants a gradient: leaves that require one
+ * (for nd_backward) or the targets (for nd_gradient). Other branches are pruned. */
+static void mark_needed(node_list *order, int ntargets, nd_tensor *const *targets) {
+    for (size_t k = 0; k < order->count; k++) {
+        nd_node *n = order->items[k];
+        n->needed = false;
+        for (int i = 0; i < n->nin && !n->needed; i++) {
+            nd_tensor *in = n->in[i];
+            if (!in || !in->requires_grad) continue;
+            if (ntargets ? find_target(in, ntargets, targets) >= 0 : !in->node)
+                n->needed = true;
+            else if (in->node && in->node->needed)
+                n->needed = true;
+        }
+    }
+}
+
+static int check_versions(const nd_node *n) {
+    if (n->op->flags & ND_SAVES_INPUTS)
+        for (int i = 0; i < n->nin; i++) {
+            nd_tensor *in = n->in[i];
+            unsigned long now = in ? atomic_load(&in->storage->version) : 0;
+            if (in && now != n->in_version[i])
+                return nd__fail_int(
+                    "nd_backward: input %d of '%s' (shape %s) was modified in place after the op "
+                    "used it (version %lu, saved at %lu); compute gradients before changing it, "
+                    "or change a clone",
+                    i, n->op->name, nd__tshape(in), now, n->in_version[i]);
+        }
+    if (n->out_data && atomic_load(&n->out_data->storage->version) != n->out_version)
+        return nd__fail_int("nd_backward: the output of '%s' (shape %s) was modified in place "
+                            "after the op saved it; compute gradients before changing it",
+                            n->op->name, nd__tshape(n->out_data));
+    return 0;
+}
+
+/* Adds g into *slot (which owns one reference). */
+static int accumulate(nd_tensor **slot, nd_tensor *g) {
+    nd_tensor *sum = *slot ? nd_add(*slot, g) : g;
+    if (!sum) return -1;
+    nd_retain(sum);
+    if (*slot) nd_release(*slot);
+    *slot = sum;
+    return 0;
+}
+
+/* A leaf keeps its gradient beyond every scope: its own copy, summed in place
+ * afterwards (or, under create_graph, replaced by a differentiable sum). */
+static int accumulate_leaf(nd_tensor *leaf, nd_tensor *g, bool create_graph) {
+    if (!leaf->grad) {
+        nd_tensor *copy = create_graph ? g : nd_clone(nd_detach(g));
+        if (!copy) return -1;
+        leaf->grad = nd_retain(copy);
+        return 0;
+    }
+    if (!create_graph) return nd_add_(leaf->grad, g);
+    return accumulate(&leaf->grad, g);
+}
+
+/* The output value as a VJP sees it: under create_graph it is connected to the
+ * node, so second derivatives through it are right. */
+static nd_tensor *saved_output(nd_node *n, bool create_graph) {
+    if (!n->out_data) return NULL;
+    if (!create_graph) return n->out_data;
+    nd_tensor *o = n->out_data;
+    nd_tensor *out = nd__alias(o, o->ndim, o->shape, o->strides, o->offset);
+    if (!out) return NULL;
+    atomic_fetch_add(&n->refcount, 1);
+    out->node = n;
+    out->requires_grad = true;
+    return out;
+}
+
+static int run_node(nd_node *n, bool create_graph, int ntargets, nd_tensor *const *targets,
+                    nd_tensor **target_grads) {
+    nd_tensor *g = n->grad_acc;
+    if (check_versions(n)) return -1;
+    nd_tensor *gin_small[3] = {0};
+    nd_tensor **gin = n->nin <= 3 ? gin_small : calloc((size_t)n->nin, sizeof *gin);
+    if (!gin) return nd__fail_int("nd_backward: out of memory");
+    n->op->vjp(n, saved_output(n, create_graph), g, gin);
+    int rc = 0;
+    for (int i = 0; i < n->nin && rc == 0; i++) {
+        nd_tensor *in = n->in[i];
+        if (!gin[i] || !in || !in->requires_grad) continue;
+        if (in->node && !in->node->needed && (!ntargets || find_target(in, ntargets, targets) < 0))
+            continue;
+        nd_tensor *gi = gin[i];
+        if (!nd__same_shape(gi, in)) gi = nd__sum_to(gi, in->ndim, in->shape);
+        if (gi && gi->dtype != in->dtype) gi = nd_to(gi, in->dtype);
+        if (!gi) {
+            rc = -1;
+            break;
+        }
+        int t = ntargets ? find_target(in, ntargets, targets) : -1;
+        if (t >= 0) rc = accumulate(&target_grads[t], gi);
+        /* past a target only when another target lies further back */
+        if (rc == 0 && in->node && (t < 0 || in->node->needed))
+            rc = accumulate(&in->node->grad_acc, gi);
+        else if (rc == 0 && !in->node && !ntargets)
+            rc = accumulate_leaf(in, gi, create_graph);
+    }
+    if (gin != gin_small) free(gin);
+    /* A VJP that failed leaves its error; a missing gradient for a needed input is
+     * only an error when one was raised. */
+    return rc;
+}
+
+/* The pass shared by nd_backward and nd_gradient. targets == NULL: accumulate
+ * into leaves. Gradients of targets are returned in target_grads (owned refs). */
+static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool create_graph,
+                        int ntargets, nd_tensor *const *targets, nd_tensor **target_grads) {
+    if (!y->requires_grad)
+        return nd__fail_int("%s: the tensor does not require a gradient (no input of the "
+                            "computation had nd_set_requires_grad(t, true))",
+                            op);
+    if (seed->dtype != y->dtype) seed = nd_to(seed, y->dtype);
+    if (!seed) return -1;
+    int t = ntargets ? find_target(y, ntargets, targets) : -1;
+    if (t >= 0) return accumulate(&target_grads[t], seed);
+    if (!y->node) return ntargets ? 0 : accumulate_leaf(y, seed, create_graph);
+
+    node_list order = {0};
+    if (!topological_order(y->node, &order)) {
+        free(order.items);
+        return nd__fail_int("%s: out of memory ordering the graph", op);
+    }
+    mark_needed(&order, ntargets, targets);
+    bool previous = nd_set_grad_enabled(create_graph);
+    int rc = accumulate(&y->node->grad_acc, seed);
+    for (size_t k = order.count; k-- > 0 && rc == 0;) {
+        nd_node *n = order.items[k];
+        if (n->grad_acc && (n->needed || n == y->node))
+            rc = run_node(n, create_graph, ntargets, targets, target_grads);
+        if (n->grad_acc) {
+            nd_release(n->grad_acc);
+            n->grad_acc = NULL;
+        }
+    }
+    for (size_t k = 0; k < order.count; k++) /* after an error, drop what is left */
+        if (order.items[k]->grad_acc) {
+            nd_release(order.items[k]->grad_acc);
+            order.items[k]->grad_acc = NULL;
+        }
+    nd_set_grad_enabled(previous);
+    free(order.items);
+    return rc;
+}
+
+int nd_backward_with(nd_tensor *y, nd_tensor *seed) {
+    ND_CHECK_INT("nd_backward_with", y, seed);
+    if (!nd__same_shape(y, seed))
+        return nd__fail_int("nd_backward_with: seed of shape %s does not match the output's "
+                            "shape %s",
+                            nd__tshape(seed), nd__tshape(y));
+    nd_scope_begin(); /* every temporary of the pass dies here; leaves own their grads */
+    int rc = run_backward("nd_backward", y, seed, false, 0, NULL, NULL);
+    nd_scope_end();
+    return rc;
+}
+
+int nd_backward(nd_tensor *y) {
+    if (!y) return nd__null_input_int("nd_backward");
+    if (y->numel != 1)
+        return nd__fail_int("nd_backward: the output has shape %s; backward needs exactly one "
+                            "element (reduce it with nd_sum, or pass a seed to nd_backward_with)",
+                            nd__tshape(y));
+    nd_scope_begin();
+    int rc = run_backward("nd_backward", y, nd_ones_like(y), false, 0, NULL, NULL);
+    nd_scope_end();
+    return rc;
+}
+
+int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads,
+                 bool create_graph) {
+    if (!y) return nd__null_input_int("nd_gradient");
+    if (n <= 0 || !xs || !grads) return nd__fail_int("nd_gradient: no inputs given");
+    for (int i = 0; i < n; i++) {
+        grads[i] = NULL;
+        if (!xs[i]) return nd__null_input_int("nd_gradient");
+        if (!xs[i]->requires_grad)
+            return nd__fail_int("nd_gradient: input %d (shape %s) does not require a gradient",
+                                i, nd__tshape(xs[i]));
+    }
+    if (y->numel != 1)
+        return nd__fail_int("nd_gradient: y has shape %s; it must have exactly one element",
+                            nd__tshape(y));
+    nd_tensor **owned = calloc((size_t)n, sizeof *owned);
+    if (!owned) return nd__fail_int("nd_gradient: out of memory");
+    nd_scope_begin();
+    int rc = run_backward("nd_gradient", y, nd_ones_like(y), create_graph, n, xs, owned);
+    for (int i = 0; i < n && rc == 0; i++) {
+        /* x that y does not depend on: a zero gradient, as torch's materialize_grads */
+        nd_tensor *g = owned[i] ? owned[i] : nd_zeros_like(xs[i]);
+        if (g && !create_graph) g = nd_detach(g);
+        grads[i] = nd_keep(g);
+        if (!g) rc = -1;
+    }
+    nd_scope_end();
+    for (int i = 0; i < n; i++)
+        if (owned[i]) nd_release(owned[i]);
+    free(owned);
+    if (rc) {
+        for (int i = 0; i < n; i++) grads[i] = NULL;
+    }
+    return rc;
+}
+
+nd_tensor *nd_gradient(nd_tensor *y, nd_tensor *x, bool create_graph) {
+    nd_tensor *g = NULL;
+    if (nd_gradients(y, 1, &x, &g, create_graph)) return NULL;
+    return g;
+}

@@ -1,0 +1,207 @@
+/* Recording: how each result remembers the op that made it (reverse mode),
+ * and how tangents ride along with the values (forward mode). */
+#include "../core/internal.h"
+
+#include <stdlib.h>
+
+static _Thread_local bool grad_disabled;    /* nd_set_grad_enabled(false) */
+static _Thread_local bool forward_disabled; /* while a JVP rule runs */
+
+bool nd_set_grad_enabled(bool on) {
+    bool previous = !grad_disabled;
+    grad_disabled = !on;
+    return previous;
+}
+
+bool nd_is_grad_enabled(void) { return !grad_disabled; }
+
+bool nd__set_forward_enabled(bool on) {
+    bool previous = !forward_disabled;
+    forward_disabled = !on;
+    return previous;
+}
+
+static bool wants_grad(int nin, nd_tensor *const *in) {
+    if (grad_disabled) return false;
+    for (int i = 0; i < nin; i++)
+        if (in[i] && in[i]->requires_grad) return true;
+    return false;
+}
+
+static bool has_tangent(int nin, nd_tensor *const *in) {
+    if (forward_disabled) return false;
+    for (int i = 0; i < nin; i++)
+        if (in[i] && in[i]->tangent) return true;
+    return false;
+}
+
+bool nd__needs_record(int nin, nd_tensor *const *in) {
+    return wants_grad(nin, in) || has_tangent(nin, in);
+}
+
+static nd_node *node_new(const nd_op *op, int nin, nd_tensor *const *in, const nd_params *p) {
+    nd_node *n = malloc(sizeof *n);
+    if (!n) return NULL;
+    n->op = op;
+    atomic_init(&n->refcount, 1);
+    if (p)
+        n->p = *p;
+    else
+        n->p = (nd_params){0};
+    n->out_data = NULL;
+    n->out_version = 0;
+    n->grad_acc = NULL;
+    n->visit = 0;
+    n->pending = 0;
+    n->needed = false;
+    n->nin = nin;
+    if (nin <= 3) {
+        n->in = n->in_small;
+        n->in_version = n->ver_small;
+    } else {
+        n->in = malloc((size_t)nin * sizeof *n->in);
+        n->in_version = malloc((size_t)nin * sizeof *n->in_version);
+        if (!n->in || !n->in_version) {
+            free(n->in);
+            free(n->in_version);
+            free(n);
+            return NULL;
+        }
+    }
+    for (int i = 0; i < nin; i++) {
+        n->in[i] = nd_retain(in[i]);
+        n->in_version[i] = in[i] ? atomic_load(&in[i]->storage->version) : 0;
+    }
+    return n;
+}
+
+/* A tangent must look like the value it belongs to: same shape, same dtype. */
+static nd_tensor *fit_tangent(nd_tensor *tangent, const nd_tensor *out) {
+    if (!tangent) return NULL;
+    if (tangent->dtype != out->dtype) tangent = nd_to(tangent, out->dtype);
+    if (tangent && !nd__same_shape(tangent, out))
+        tangent = nd_expand(tangent, out->ndim, out->shape);
+    return tangent;
+}
+
+nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const *in,
+                      const nd_params *params) {
+    if (!out) {
+        if (params && params->free_ptr) params->free_ptr(params->ptr);
+        return NULL;
+    }
+    bool grad = wants_grad(nin, in) && nd__is_float(out->dtype);
+    bool forward = has_tangent(nin, in) && nd__is_float(out->dtype);
+    if (!grad && !forward) {
+        if (params && params->free_ptr) params->free_ptr(params->ptr);
+        return out;
+    }
+    nd_node *n = node_new(op, nin, in, params);
+    if (!n) {
+        if (params && params->free_ptr) params->free_ptr(params->ptr);
+        return nd__fail("%s: out of memory recording the graph", op->name);
+    }
+    if (forward) {
+        nd_tensor *tin_small[3];
+        nd_tensor **tin = nin <= 3 ? tin_small : malloc((size_t)nin * sizeof *tin);
+        if (!tin) {
+            nd__node_release(n);
+            return nd__fail("%s: out of memory", op->name);
+        }
+        for (int i = 0; i < nin; i++) tin[i] = in[i] ? in[i]->tangent : NULL;
+        bool previous = nd__set_forward_enabled(false);
+        nd_tensor *tangent = fit_tangent(op->jvp(n, out, tin), out);
+        nd__set_forward_enabled(previous);
+        if (tin != tin_small) free(tin);
+        /* NULL here is a zero tangent unless an error was raised computing it. */
+        if (tangent) out->tangent = nd_retain(tangent);
+    }
+    if (grad) {
+        if (op->flags & ND_SAVES_OUTPUT) {
+            n->out_data = nd_retain(nd__alias(out, out->ndim, out->shape, out->strides, out->offset));
+            n->out_version = atomic_load(&out->storage->version);
+        }
+        out->node = n;
+        out->requires_grad = true;
+    } else {
+        nd__node_release(n);
+    }
+    return out;
+}
+
+nd_tensor *nd__tangent_sum(nd_tensor *a, nd_tensor *b) {
+    if (!a) return b;
+    if (!b) return a;
+    return nd_add(a, b);
+}
+
+nd_tensor *nd__tangent_sub(nd_tensor *a, nd_tensor *b) {
+    if (!b) return a;
+    if (!a) return nd_neg(b);
+    return nd_sub(a, b);
+}
+
+/* ----------------------------------------------------- leaves and duals */
+
+nd_tensor *nd_set_requires_grad(nd_tensor *t, bool on) {
+    if (!t) return nd__null_input("nd_set_requires_grad");
+    if (on && !nd__is_float(t->dtype))
+        return nd__fail("nd_set_requires_grad: only floating-point tensors can require "
+                        "gradients, got %s",
+                        nd_dtype_name(t->dtype));
+    if (!on && t->node)
+        return nd__fail("nd_set_requires_grad: cannot turn off gradients of a non-leaf tensor "
+                        "(made by '%s'); use nd_detach",
+                        t->node->op->name);
+    t->requires_grad = on;
+    return t;
+}
+
+bool nd_requires_grad(const nd_tensor *t) { return t && t->requires_grad; }
+bool nd_is_leaf(const nd_tensor *t) { return t && !t->node; }
+const char *nd_grad_fn_name(const nd_tensor *t) {
+    return t && t->node ? t->node->op->name : NULL;
+}
+nd_tensor *nd_grad(const nd_tensor *t) { return t ? t->grad : NULL; }
+
+void nd_zero_grad(nd_tensor *t) {
+    if (t && t->grad) nd_fill_(t->grad, 0.0);
+}
+
+nd_tensor *nd_detach(nd_tensor *t) {
+    if (!t) return nd__null_input("nd_detach");
+    return nd__alias(t, t->ndim, t->shape, t->strides, t->offset);
+}
+
+static void dual_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)n, (void)out;
+    gin[0] = g;
+}
+static nd_tensor *dual_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)n, (void)out, (void)tin;
+    return NULL; /* make_dual sets the tangent itself */
+}
+static const nd_op MAKE_DUAL = {"make_dual", dual_vjp, dual_jvp, 0};
+
+nd_tensor *nd_make_dual(nd_tensor *primal, nd_tensor *tangent) {
+    ND_CHECK("nd_make_dual", primal, tangent);
+    if (!nd__is_float(primal->dtype))
+        return nd__fail("nd_make_dual: the primal must be floating point, got %s",
+                        nd_dtype_name(primal->dtype));
+    if (!nd__same_shape(primal, tangent))
+        return nd__fail("nd_make_dual: tangent of shape %s does not match primal of shape %s",
+                        nd__tshape(tangent), nd__tshape(primal));
+    nd_tensor *dual =
+        nd__alias(primal, primal->ndim, primal->shape, primal->strides, primal->offset);
+    bool previous = nd__set_forward_enabled(false);
+    dual = nd__record(&MAKE_DUAL, dual, 1, &primal, NULL);
+    nd__set_forward_enabled(previous);
+    if (!dual) return NULL;
+    if (tangent->dtype != primal->dtype) tangent = nd_to(tangent, primal->dtype);
+    if (!tangent) return NULL;
+    if (dual->tangent) nd_release(dual->tangent);
+    dual->tangent = nd_retain(tangent);
+    return dual;
+}
+
+nd_tensor *nd_tangent(const nd_tensor *t) { return t ? t->tangent : NULL; }

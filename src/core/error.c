@@ -1,0 +1,89 @@
+/* Errors are values: the thread's last message, set where the error happens. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static _Thread_local char error_message[1024];
+static _Thread_local bool has_error;
+
+const char *nd_last_error(void) { return has_error ? error_message : NULL; }
+
+void nd_clear_error(void) {
+    has_error = false;
+    error_message[0] = '\0';
+}
+
+void nd__set_errorv(const char *fmt, va_list ap) {
+    vsnprintf(error_message, sizeof error_message, fmt, ap);
+    has_error = true;
+}
+
+void nd__set_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nd__set_errorv(fmt, ap);
+    va_end(ap);
+}
+
+nd_tensor *nd__fail(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nd__set_errorv(fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+int nd__fail_int(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nd__set_errorv(fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+double nd__fail_nan(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nd__set_errorv(fmt, ap);
+    va_end(ap);
+    return NAN;
+}
+
+/* A NULL input is usually an earlier failure being passed on: keep its message,
+ * which says what went wrong first. */
+nd_tensor *nd__null_input(const char *op) {
+    if (!has_error) nd__set_error("%s: NULL input", op);
+    return NULL;
+}
+
+int nd__null_input_int(const char *op) {
+    nd__null_input(op);
+    return -1;
+}
+
+bool nd__any_null(const char *op, int n, nd_tensor *const *ts) {
+    for (int i = 0; i < n; i++)
+        if (!ts[i]) {
+            nd__null_input(op);
+            return true;
+        }
+    return false;
+}
+
+const char *nd__shape_str(int ndim, const int64_t *shape) {
+    static _Thread_local char buffers[8][ND_MAX_DIMS * 22 + 8];
+    static _Thread_local int next;
+    char *b = buffers[next];
+    next = (next + 1) % 8;
+    size_t used = 0, cap = sizeof buffers[0];
+    used += (size_t)snprintf(b + used, cap - used, "(");
+    for (int i = 0; i < ndim && used < cap; i++)
+        used += (size_t)snprintf(b + used, cap - used, i ? ", %lld" : "%lld", (long long)shape[i]);
+    if (used < cap) snprintf(b + used, cap - used, ndim == 1 ? ",)" : ")");
+    return b;
+}
+
+const char *nd__tshape(const nd_tensor *t) {
+    return t ? nd__shape_str(t->ndim, t->shape) : "(NULL)";
+}

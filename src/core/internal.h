@@ -1,0 +1,224 @@
+/*
+ * internal.h — what every part of libnd shares and no user sees: the tensor
+ * struct, storage, errors, and the op record that autograd runs on.
+ *
+ * How an op is written (one op, one place: kernel, VJP and JVP side by side):
+ *
+ *     static void mul_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+ *         gin[0] = nd_mul(g, n->in[1]);      // d(a·b)/da = b
+ *         gin[1] = nd_mul(g, n->in[0]);
+ *     }
+ *     static nd_tensor *mul_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+ *         return nd__tangent_sum(nd_mul(tin[0], n->in[1]), nd_mul(n->in[0], tin[1]));
+ *     }
+ *     static const nd_op MUL = {"mul", mul_vjp, mul_jvp, ND_SAVES_INPUTS};
+ *     nd_tensor *nd_mul(nd_tensor *a, nd_tensor *b) {
+ *         nd_tensor *out = binary_kernel(...);           // the computation
+ *         return nd__record(&MUL, out, 2, (nd_tensor *[]){a, b}, NULL);
+ *     }
+ *
+ * Rules are written with nd ops, so a backward pass is itself recorded when
+ * create_graph is on (higher order). The engine sums a gradient that came back
+ * in a broadcast shape down to the input's shape, and casts it to the input's
+ * dtype: a VJP never has to. A tangent (tin[i]) is NULL where the input has
+ * none; nd ops take NULL and give NULL, and nd__tangent_sum/nd__tangent_* treat
+ * NULL as zero. The engine expands a tangent to the output's shape and dtype.
+ */
+#ifndef ND_INTERNAL_H
+#define ND_INTERNAL_H
+
+#include "nd.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+#define ND_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ND_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ND_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define ND_LIKELY(x) (x)
+#define ND_UNLIKELY(x) (x)
+#define ND_PRINTF(f, a)
+#endif
+
+/* Elementwise kernels go parallel above this many elements. */
+#define ND_PARALLEL_MIN 32768
+
+/* ---------------------------------------------------------------- storage */
+
+typedef struct nd_storage {
+    void *data;
+    size_t nbytes;
+    atomic_long refcount;
+    /* Bumped by every in-place write: a backward rule that saved a tensor checks it. */
+    atomic_ulong version;
+} nd_storage;
+
+typedef struct nd_node nd_node;
+
+struct nd_tensor {
+    nd_dtype dtype;
+    int ndim;
+    int64_t shape[ND_MAX_DIMS];
+    int64_t strides[ND_MAX_DIMS]; /* in elements */
+    int64_t offset;               /* in elements, into storage */
+    int64_t numel;
+    nd_storage *storage;
+    atomic_long refcount;
+    bool requires_grad;
+    bool contiguous; /* C-contiguous (kept up to date by nd__finish_layout) */
+    nd_node *node;   /* the op that made it (owned reference), NULL for a leaf */
+    nd_tensor *grad; /* a leaf's accumulated gradient (owned reference) */
+    nd_tensor *tangent; /* forward-mode tangent (owned reference) */
+    char *name;
+};
+
+/* ----------------------------------------------------------------- errors */
+
+/* Sets the thread's error message (printf-style). Keeps the first error while
+ * a NULL is being propagated: see nd__fail. */
+void nd__set_error(const char *fmt, ...) ND_PRINTF(1, 2);
+void nd__set_errorv(const char *fmt, va_list ap);
+/* Sets the error, returns NULL / -1 / NAN: `return nd__fail("nd_add: ...")`. */
+nd_tensor *nd__fail(const char *fmt, ...) ND_PRINTF(1, 2);
+int nd__fail_int(const char *fmt, ...) ND_PRINTF(1, 2);
+double nd__fail_nan(const char *fmt, ...) ND_PRINTF(1, 2);
+/* For a NULL input: keeps an earlier error, else says "op: NULL input". */
+nd_tensor *nd__null_input(const char *op);
+int nd__null_input_int(const char *op);
+/* Returns true (and sets the error) when any of the n tensors is NULL. */
+bool nd__any_null(const char *op, int n, nd_tensor *const *ts);
+#define ND_CHECK(op, ...)                                                                          \
+    do {                                                                                           \
+        nd_tensor *const nd__args_[] = {__VA_ARGS__};                                              \
+        if (nd__any_null(op, (int)(sizeof nd__args_ / sizeof nd__args_[0]), nd__args_))            \
+            return NULL;                                                                           \
+    } while (0)
+#define ND_CHECK_INT(op, ...)                                                                      \
+    do {                                                                                           \
+        nd_tensor *const nd__args_[] = {__VA_ARGS__};                                              \
+        if (nd__any_null(op, (int)(sizeof nd__args_ / sizeof nd__args_[0]), nd__args_))            \
+            return -1;                                                                             \
+    } while (0)
+
+/* "(2, 3)" for messages: thread-local rotating buffers, valid for a few calls. */
+const char *nd__shape_str(int ndim, const int64_t *shape);
+const char *nd__tshape(const nd_tensor *t);
+
+/* ------------------------------------------------------- tensors, layout */
+
+/* A new contiguous tensor, uninitialised, owned by the current scope. */
+nd_tensor *nd__empty(nd_dtype dtype, int ndim, const int64_t *shape);
+nd_tensor *nd__zeros(nd_dtype dtype, int ndim, const int64_t *shape);
+/* A new tensor header over base's storage (no autograd record, no tangent). */
+nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape,
+                     const int64_t *strides, int64_t offset);
+/* Recomputes numel and the contiguous flag after shape/strides change. */
+void nd__finish_layout(nd_tensor *t);
+/* Checks ndim and sizes (non-negative, product fits) for op's messages. */
+bool nd__check_shape(const char *op, int ndim, const int64_t *shape);
+void nd__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
+/* Normalises a possibly negative dim into [0, ndim); -1 (and an error naming op) when out of range. */
+int nd__wrap_dim(const char *op, int dim, int ndim);
+/* The element pointer of the first element. */
+static inline void *nd__ptr(const nd_tensor *t) {
+    return (char *)t->storage->data + (size_t)t->offset * nd_dtype_size(t->dtype);
+}
+/* An element as double, and writing one from double, at a C-order linear index. */
+double nd__get_flat(const nd_tensor *t, int64_t linear);
+double nd__load(nd_dtype dtype, const void *p);
+void nd__store(nd_dtype dtype, void *p, double v);
+bool nd__is_float(nd_dtype dtype);
+/* Marks an in-place write (version counter). */
+static inline void nd__bump_version(nd_tensor *t) { atomic_fetch_add(&t->storage->version, 1); }
+/* Shape equality. */
+bool nd__same_shape(const nd_tensor *a, const nd_tensor *b);
+/* The broadcast of two shapes; false (and an error naming op and both shapes) when they do not. */
+bool nd__broadcast_shape(const char *op, int na, const int64_t *sa, int nb, const int64_t *sb,
+                         int *nout, int64_t *out);
+/* Strides of t viewed as the (broadcast) shape (ndim, shape): 0 where broadcast. */
+void nd__broadcast_strides(const nd_tensor *t, int ndim, const int64_t *shape, int64_t *strides);
+
+/* A tensor for "weak" scalars (0-d, f64 tagged weak) is not needed: scalar ops
+ * take a double and compute in the tensor's dtype (see ops/elementwise). */
+
+/* ----------------------------------------------------- the op record (autograd) */
+
+enum {
+    ND_SAVES_INPUTS = 1, /* the VJP reads input values: check their versions */
+    ND_SAVES_OUTPUT = 2, /* the VJP reads the output value: keep it and check its version */
+};
+
+typedef struct nd_op {
+    const char *name;
+    /* Reverse mode: given the gradient g of the output, set gin[i] for each input
+     * that needs one (gin[i] may stay NULL: no gradient flows there). `out` is the
+     * output (connected to the graph under create_graph), NULL unless ND_SAVES_OUTPUT. */
+    void (*vjp)(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin);
+    /* Forward mode: the output's tangent from the inputs' tangents (NULL = zero). */
+    nd_tensor *(*jvp)(const nd_node *n, nd_tensor *out, nd_tensor *const *tin);
+    unsigned flags;
+} nd_op;
+
+/* An op's scalar parameters, kept for its rules. */
+typedef struct nd_params {
+    double f[4];
+    int64_t i[ND_MAX_DIMS + 4];
+    int64_t shape[ND_MAX_DIMS]; /* e.g. the input shape a reshape came from */
+    int ndim;
+    void *ptr; /* anything else: owned by the node only when free_ptr is set */
+    void (*free_ptr)(void *);
+} nd_params;
+
+struct nd_node {
+    const nd_op *op;
+    atomic_long refcount;
+    nd_params p;
+    nd_tensor *out_data; /* detached alias of the output, when ND_SAVES_OUTPUT */
+    unsigned long out_version;
+    /* Engine scratch, valid during one backward pass. */
+    nd_tensor *grad_acc;
+    uint64_t visit;
+    int pending;
+    bool needed;
+    int nin;
+    nd_tensor **in;
+    unsigned long *in_version;
+    nd_tensor *in_small[3];
+    unsigned long ver_small[3];
+};
+
+/* Records how `out` was made from in[0..nin): creates the graph node when grad
+ * mode is on and an input requires a gradient, and computes out's tangent when
+ * an input has one. Returns out (NULL when out is NULL; releases nothing).
+ * params may be NULL. */
+nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const *in,
+                      const nd_params *params);
+/* True when an op on these inputs must record (grad or tangent). Lets an op
+ * skip building params in the common no-grad case. */
+bool nd__needs_record(int nin, nd_tensor *const *in);
+
+/* Tangent arithmetic with NULL meaning zero. */
+nd_tensor *nd__tangent_sum(nd_tensor *a, nd_tensor *b);
+nd_tensor *nd__tangent_sub(nd_tensor *a, nd_tensor *b);
+
+/* The node-free-tensor release used by the engine and the scope. */
+void nd__node_release(nd_node *n);
+
+/* Forward-mode switch: off while a JVP rule runs (its arithmetic carries no tangent). */
+bool nd__set_forward_enabled(bool on);
+
+/* Adds a tensor to the current scope (the scope then owns one reference). */
+void nd__scope_add(nd_tensor *t);
+
+/* Sums g down to shape (ndim, shape) over broadcast dims (the engine's one place for it). */
+nd_tensor *nd__sum_to(nd_tensor *g, int ndim, const int64_t *shape);
+
+/* ------------------------------------------------------------ threads */
+
+/* nd's OpenMP thread count for kernels (1 when serial is better). */
+int nd__threads_for(int64_t work);
+
+#endif /* ND_INTERNAL_H */

@@ -1,0 +1,465 @@
+/* The tensor: storage, layout, reference counts and scopes. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+/* -------------------------------------------------------------- dtypes */
+
+static const size_t dtype_sizes[] = {1, 1, 4, 8, 4, 8};
+static const char *const dtype_names[] = {"bool", "uint8", "int32", "int64", "float32", "float64"};
+
+static bool dtype_valid(nd_dtype d) { return (unsigned)d <= ND_F64; }
+
+size_t nd_dtype_size(nd_dtype dtype) { return dtype_valid(dtype) ? dtype_sizes[dtype] : 0; }
+const char *nd_dtype_name(nd_dtype dtype) {
+    return dtype_valid(dtype) ? dtype_names[dtype] : "invalid";
+}
+bool nd__is_float(nd_dtype dtype) { return dtype == ND_F32 || dtype == ND_F64; }
+
+/* PyTorch's promotion lattice for these six types: bool < u8 < i32 < i64 < f32 < f64,
+ * except that u8 with a signed integer needs the signed type (i32/i64 already hold it). */
+nd_dtype nd_promote_types(nd_dtype a, nd_dtype b) { return a > b ? a : b; }
+
+double nd__load(nd_dtype dtype, const void *p) {
+    switch (dtype) {
+    case ND_BOOL: return *(const bool *)p ? 1.0 : 0.0;
+    case ND_U8: return *(const uint8_t *)p;
+    case ND_I32: return *(const int32_t *)p;
+    case ND_I64: return (double)*(const int64_t *)p;
+    case ND_F32: return *(const float *)p;
+    case ND_F64: return *(const double *)p;
+    }
+    return NAN;
+}
+
+/* Conversions from double as C casts would do them, but defined for every input
+ * (NaN and out-of-range values must not be undefined behaviour). */
+static int64_t to_int64(double v) {
+    if (isnan(v)) return 0;
+    if (v >= 9.2233720368547758e18) return INT64_MAX;
+    if (v <= -9.2233720368547758e18) return INT64_MIN;
+    return (int64_t)v;
+}
+
+void nd__store(nd_dtype dtype, void *p, double v) {
+    switch (dtype) {
+    case ND_BOOL: *(bool *)p = v != 0; break;
+    case ND_U8: *(uint8_t *)p = (uint8_t)(to_int64(v) & 0xff); break;
+    case ND_I32: *(int32_t *)p = (int32_t)(uint32_t)(uint64_t)to_int64(v); break;
+    case ND_I64: *(int64_t *)p = to_int64(v); break;
+    case ND_F32: *(float *)p = (float)v; break;
+    case ND_F64: *(double *)p = v; break;
+    }
+}
+
+/* -------------------------------------------------------------- storage */
+
+/* Large buffers ask for transparent huge pages: a fresh 64 MiB result then costs
+ * a few hundred page faults instead of sixteen thousand. */
+#define HUGE_PAGE (2u << 20)
+
+static nd_storage *storage_new(size_t nbytes) {
+    nd_storage *s = malloc(sizeof *s);
+    if (!s) return NULL;
+    void *data = NULL;
+    size_t alloc = nbytes ? nbytes : 1;
+    if (alloc >= HUGE_PAGE) {
+        size_t rounded = (alloc + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        if (posix_memalign(&data, HUGE_PAGE, rounded) == 0) {
+#ifdef MADV_HUGEPAGE
+            madvise(data, rounded, MADV_HUGEPAGE);
+#endif
+        } else {
+            data = NULL;
+        }
+    } else {
+        if (posix_memalign(&data, 64, (alloc + 63) & ~(size_t)63) != 0) data = NULL;
+    }
+    if (!data) {
+        free(s);
+        return NULL;
+    }
+    s->data = data;
+    s->nbytes = nbytes;
+    atomic_init(&s->refcount, 1);
+    atomic_init(&s->version, 0);
+    return s;
+}
+
+static void storage_release(nd_storage *s) {
+    if (s && atomic_fetch_sub(&s->refcount, 1) == 1) {
+        free(s->data);
+        free(s);
+    }
+}
+
+/* --------------------------------------------------------------- layout */
+
+void nd__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides) {
+    int64_t stride = 1;
+    for (int i = ndim - 1; i >= 0; i--) {
+        strides[i] = stride;
+        stride *= shape[i] > 0 ? shape[i] : 1;
+    }
+}
+
+void nd__finish_layout(nd_tensor *t) {
+    int64_t n = 1, expected = 1;
+    bool contiguous = true;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        n *= t->shape[i];
+        if (t->shape[i] != 1 && t->strides[i] != expected) contiguous = false;
+        expected *= t->shape[i];
+    }
+    t->numel = n;
+    t->contiguous = contiguous || n == 0;
+}
+
+bool nd__check_shape(const char *op, int ndim, const int64_t *shape) {
+    if (ndim < 0 || ndim > ND_MAX_DIMS) {
+        nd__set_error("%s: %d dims requested, at most %d are supported", op, ndim, ND_MAX_DIMS);
+        return false;
+    }
+    if (ndim > 0 && !shape) {
+        nd__set_error("%s: NULL shape", op);
+        return false;
+    }
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0) {
+            nd__set_error("%s: negative size %lld at dim %d of shape %s", op,
+                          (long long)shape[i], i, nd__shape_str(ndim, shape));
+            return false;
+        }
+        if (shape[i] && n > INT64_MAX / 16 / shape[i]) {
+            nd__set_error("%s: shape %s has too many elements", op, nd__shape_str(ndim, shape));
+            return false;
+        }
+        n *= shape[i];
+    }
+    return true;
+}
+
+int nd__wrap_dim(const char *op, int dim, int ndim) {
+    int n = ndim > 0 ? ndim : 1; /* a 0-d tensor accepts dim 0 and -1, as PyTorch */
+    if (dim < -n || dim >= n) {
+        nd__set_error("%s: dim %d out of range for a %d-d tensor (expected %d to %d)", op, dim,
+                      ndim, -n, n - 1);
+        return -1;
+    }
+    return dim < 0 ? dim + n : dim;
+}
+
+bool nd__same_shape(const nd_tensor *a, const nd_tensor *b) {
+    if (a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return false;
+    return true;
+}
+
+bool nd__broadcast_shape(const char *op, int na, const int64_t *sa, int nb, const int64_t *sb,
+                         int *nout, int64_t *out) {
+    int n = na > nb ? na : nb;
+    for (int i = 0; i < n; i++) {
+        int64_t da = i < na ? sa[na - 1 - i] : 1;
+        int64_t db = i < nb ? sb[nb - 1 - i] : 1;
+        if (da != db && da != 1 && db != 1) {
+            nd__set_error("%s: shapes %s and %s do not broadcast at dim %d (%lld vs %lld)", op,
+                          nd__shape_str(na, sa), nd__shape_str(nb, sb), -1 - i, (long long)da,
+                          (long long)db);
+            return false;
+        }
+        out[n - 1 - i] = da == 1 ? db : da;
+    }
+    *nout = n;
+    return true;
+}
+
+void nd__broadcast_strides(const nd_tensor *t, int ndim, const int64_t *shape, int64_t *strides) {
+    int lead = ndim - t->ndim;
+    for (int i = 0; i < ndim; i++) {
+        int j = i - lead;
+        strides[i] = (j < 0 || (t->shape[j] == 1 && shape[i] != 1)) ? 0 : t->strides[j];
+    }
+}
+
+/* ------------------------------------------------- scopes and lifetimes */
+
+typedef struct scope {
+    nd_tensor **items;
+    size_t count, cap;
+} scope;
+
+static _Thread_local scope *scopes;  /* scopes[0] is the root scope */
+static _Thread_local int scope_depth; /* number of open scopes above the root */
+static _Thread_local int scope_cap;
+
+static bool scopes_ready(void) {
+    if (scopes) return true;
+    scopes = calloc(8, sizeof *scopes);
+    if (!scopes) return false;
+    scope_cap = 8;
+    return true;
+}
+
+void nd__scope_add(nd_tensor *t) {
+    if (!scopes_ready()) return; /* cannot track: leaks rather than crashes */
+    scope *s = &scopes[scope_depth];
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        nd_tensor **items = realloc(s->items, cap * sizeof *items);
+        if (!items) return;
+        s->items = items;
+        s->cap = cap;
+    }
+    s->items[s->count++] = t;
+}
+
+void nd_scope_begin(void) {
+    if (!scopes_ready()) return;
+    if (scope_depth + 1 == scope_cap) {
+        scope *grown = realloc(scopes, (size_t)scope_cap * 2 * sizeof *grown);
+        if (!grown) return;
+        memset(grown + scope_cap, 0, (size_t)scope_cap * sizeof *grown);
+        scopes = grown;
+        scope_cap *= 2;
+    }
+    scope_depth++;
+    scopes[scope_depth].count = 0;
+}
+
+static void scope_clear(scope *s) {
+    /* Released in reverse order of creation: results before their inputs. */
+    while (s->count > 0) nd_release(s->items[--s->count]);
+}
+
+void nd_scope_end(void) {
+    if (!scopes || scope_depth == 0) return; /* nothing open: a harmless no-op */
+    scope_clear(&scopes[scope_depth]);
+    scope_depth--;
+}
+
+nd_tensor *nd_keep(nd_tensor *t) {
+    if (!t) return NULL;
+    if (scope_depth == 0) return t; /* the root scope already outlives everything */
+    scope_depth--;
+    nd__scope_add(nd_retain(t));
+    scope_depth++;
+    return t;
+}
+
+nd_tensor *nd_retain(nd_tensor *t) {
+    if (t) atomic_fetch_add(&t->refcount, 1);
+    return t;
+}
+
+/* Freeing a long chain (10^5 recorded ops) must not recurse once per op: the
+ * tensors whose count reached zero wait on an explicit stack. */
+static _Thread_local nd_tensor **free_stack;
+static _Thread_local size_t free_count, free_cap;
+static _Thread_local bool freeing;
+
+static void push_free(nd_tensor *t) {
+    if (free_count == free_cap) {
+        size_t cap = free_cap ? free_cap * 2 : 256;
+        nd_tensor **grown = realloc(free_stack, cap * sizeof *grown);
+        if (!grown) return; /* out of memory while freeing: leak rather than crash */
+        free_stack = grown;
+        free_cap = cap;
+    }
+    free_stack[free_count++] = t;
+}
+
+static void drop(nd_tensor *t) {
+    if (t && atomic_fetch_sub(&t->refcount, 1) == 1) push_free(t);
+}
+
+static void node_drop(nd_node *n) {
+    if (!n || atomic_fetch_sub(&n->refcount, 1) != 1) return;
+    for (int i = 0; i < n->nin; i++) drop(n->in[i]);
+    drop(n->out_data);
+    drop(n->grad_acc);
+    if (n->p.free_ptr) n->p.free_ptr(n->p.ptr);
+    if (n->in != n->in_small) {
+        free(n->in);
+        free(n->in_version);
+    }
+    free(n);
+}
+
+static void free_tensor(nd_tensor *t) {
+    node_drop(t->node);
+    drop(t->grad);
+    drop(t->tangent);
+    storage_release(t->storage);
+    free(t->name);
+    free(t);
+}
+
+static void drain(void) {
+    if (freeing) return; /* an outer drain is running and will take these */
+    freeing = true;
+    while (free_count > 0) free_tensor(free_stack[--free_count]);
+    freeing = false;
+}
+
+void nd_release(nd_tensor *t) {
+    drop(t);
+    drain();
+}
+
+void nd__node_release(nd_node *n) {
+    node_drop(n);
+    drain();
+}
+
+void nd_shutdown(void) {
+    if (!scopes) return;
+    for (int d = scope_depth; d >= 0; d--) {
+        scope_clear(&scopes[d]);
+        free(scopes[d].items);
+    }
+    free(scopes);
+    scopes = NULL;
+    scope_depth = scope_cap = 0;
+    free(free_stack);
+    free_stack = NULL;
+    free_count = free_cap = 0;
+    nd_clear_error();
+}
+
+/* ---------------------------------------------------------- construction */
+
+static nd_tensor *header_new(nd_dtype dtype, int ndim, const int64_t *shape) {
+    nd_tensor *t = malloc(sizeof *t);
+    if (!t) return NULL;
+    t->dtype = dtype;
+    t->ndim = ndim;
+    if (ndim) memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    t->offset = 0;
+    t->storage = NULL;
+    atomic_init(&t->refcount, 1);
+    t->requires_grad = false;
+    t->node = NULL;
+    t->grad = NULL;
+    t->tangent = NULL;
+    t->name = NULL;
+    return t;
+}
+
+nd_tensor *nd__empty(nd_dtype dtype, int ndim, const int64_t *shape) {
+    if (!dtype_valid(dtype)) return nd__fail("nd_empty: invalid dtype %d", (int)dtype);
+    if (!nd__check_shape("nd_empty", ndim, shape)) return NULL;
+    nd_tensor *t = header_new(dtype, ndim, shape);
+    if (!t) return nd__fail("nd_empty: out of memory");
+    nd__contiguous_strides(ndim, shape, t->strides);
+    nd__finish_layout(t);
+    t->storage = storage_new((size_t)t->numel * dtype_sizes[dtype]);
+    if (!t->storage) {
+        size_t bytes = (size_t)t->numel * dtype_sizes[dtype];
+        free(t);
+        return nd__fail("nd_empty: out of memory allocating %zu bytes for shape %s", bytes,
+                        nd__shape_str(ndim, shape));
+    }
+    nd__scope_add(t);
+    return t;
+}
+
+nd_tensor *nd__zeros(nd_dtype dtype, int ndim, const int64_t *shape) {
+    nd_tensor *t = nd__empty(dtype, ndim, shape);
+    if (t) memset(t->storage->data, 0, t->storage->nbytes);
+    return t;
+}
+
+nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape,
+                     const int64_t *strides, int64_t offset) {
+    nd_tensor *t = header_new(base->dtype, ndim, shape);
+    if (!t) return nd__fail("nd_view: out of memory");
+    if (ndim) memcpy(t->strides, strides, (size_t)ndim * sizeof *strides);
+    t->offset = offset;
+    t->storage = base->storage;
+    atomic_fetch_add(&base->storage->refcount, 1);
+    nd__finish_layout(t);
+    nd__scope_add(t);
+    return t;
+}
+
+/* ---------------------------------------------------------- inspection */
+
+int nd_ndim(const nd_tensor *t) { return t ? t->ndim : nd__null_input_int("nd_ndim"); }
+const int64_t *nd_shape(const nd_tensor *t) {
+    if (!t) nd__null_input("nd_shape");
+    return t ? t->shape : NULL;
+}
+const int64_t *nd_strides(const nd_tensor *t) {
+    if (!t) nd__null_input("nd_strides");
+    return t ? t->strides : NULL;
+}
+int64_t nd_numel(const nd_tensor *t) { return t ? t->numel : nd__null_input_int("nd_numel"); }
+nd_dtype nd_type(const nd_tensor *t) { return t ? t->dtype : ND_F32; }
+bool nd_is_contiguous(const nd_tensor *t) { return t && t->contiguous; }
+bool nd_shares_storage(const nd_tensor *a, const nd_tensor *b) {
+    return a && b && a->storage == b->storage;
+}
+
+int64_t nd_size(const nd_tensor *t, int dim) {
+    if (!t) return nd__null_input_int("nd_size");
+    if (t->ndim == 0) return nd__fail_int("nd_size: a 0-d tensor has no dims");
+    int d = nd__wrap_dim("nd_size", dim, t->ndim);
+    return d < 0 ? -1 : t->shape[d];
+}
+
+double nd__get_flat(const nd_tensor *t, int64_t linear) {
+    int64_t offset = t->offset;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        int64_t size = t->shape[i];
+        offset += (linear % size) * t->strides[i];
+        linear /= size;
+    }
+    return nd__load(t->dtype, (char *)t->storage->data + (size_t)offset * dtype_sizes[t->dtype]);
+}
+
+double nd_item(const nd_tensor *t) {
+    if (!t) return (nd__null_input("nd_item"), NAN);
+    if (t->numel != 1)
+        return nd__fail_nan("nd_item: a tensor of shape %s has %lld elements, not one",
+                            nd__tshape(t), (long long)t->numel);
+    return nd__get_flat(t, 0);
+}
+
+double nd_get(const nd_tensor *t, const int64_t *index) {
+    if (!t) return (nd__null_input("nd_get"), NAN);
+    if (t->ndim && !index) return nd__fail_nan("nd_get: NULL index");
+    int64_t offset = t->offset;
+    for (int i = 0; i < t->ndim; i++) {
+        int64_t k = index[i] < 0 ? index[i] + t->shape[i] : index[i];
+        if (k < 0 || k >= t->shape[i])
+            return nd__fail_nan("nd_get: index %lld out of range for dim %d of size %lld",
+                                (long long)index[i], i, (long long)t->shape[i]);
+        offset += k * t->strides[i];
+    }
+    return nd__load(t->dtype, (char *)t->storage->data + (size_t)offset * dtype_sizes[t->dtype]);
+}
+
+void *nd_data(nd_tensor *t) {
+    if (!t) return nd__null_input("nd_data");
+    if (!t->contiguous) return nd__fail("nd_data: tensor of shape %s is not contiguous (call nd_contiguous first)", nd__tshape(t));
+    return nd__ptr(t);
+}
+
+nd_tensor *nd_set_name(nd_tensor *t, const char *name) {
+    if (!t) return nd__null_input("nd_set_name");
+    free(t->name);
+    t->name = name ? strdup(name) : NULL;
+    return t;
+}
+
+const char *nd_name(const nd_tensor *t) { return t ? t->name : NULL; }
+
+char *nd_shape_string(const nd_tensor *t) {
+    if (!t) return (nd__null_input("nd_shape_string"), NULL);
+    return strdup(nd__tshape(t));
+}

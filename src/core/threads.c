@@ -1,0 +1,45 @@
+/* One thread count for nd's OpenMP kernels and OpenBLAS together, so the two
+ * never oversubscribe the cores against each other. */
+#include "internal.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static int configured_threads; /* 0: the default, the number of cores */
+
+static int core_count(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+void nd_set_num_threads(int n) {
+    configured_threads = n > 0 ? n : 0;
+    int threads = nd_num_threads();
+#ifdef _OPENMP
+    omp_set_num_threads(threads);
+#endif
+    openblas_set_num_threads(threads);
+}
+
+int nd_num_threads(void) { return configured_threads > 0 ? configured_threads : core_count(); }
+
+int nd__threads_for(int64_t work) {
+    if (work < ND_PARALLEL_MIN) return 1;
+    int threads = nd_num_threads();
+    int64_t most = work / (ND_PARALLEL_MIN / 2); /* each thread gets a worthwhile share */
+    return most < threads ? (int)(most > 1 ? most : 1) : threads;
+}
+
+const char *nd_version(void) { return ND_VERSION_STRING; }
+
+const char *nd_blas_info(void) {
+    static char info[256];
+    const char *config = openblas_get_config();
+    snprintf(info, sizeof info, "OpenBLAS (%s), %d threads", config ? config : "unknown",
+             openblas_get_num_threads());
+    return info;
+}

@@ -1,0 +1,196 @@
+/* + - * / between tensors (broadcast), with Python-number forms, and the
+ * in-place writes. Each op: its kernel, its VJP and its JVP, side by side. */
+#include "elementwise.h"
+
+/* ---------------------------------------------------------------- add */
+
+ND_BINARY_LOOPS_WITH_BOOL(add_with_or, x + y, x || y) /* bool + bool is logical or */
+
+static void add_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)n, (void)out;
+    gin[0] = g; /* the engine sums broadcast dims back */
+    gin[1] = g;
+}
+static nd_tensor *add_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)n, (void)out;
+    return nd__tangent_sum(tin[0], tin[1]);
+}
+static const nd_op ADD = {"add", add_vjp, add_jvp, 0};
+
+
+nd_tensor *nd_add(nd_tensor *a, nd_tensor *b) {
+    ND_CHECK("nd_add", a, b);
+    nd_dtype dt = nd_promote_types(a->dtype, b->dtype);
+    nd_tensor *out = nd__binary_apply("nd_add", a, b, dt, dt, &add_with_or);
+    return nd__record(&ADD, out, 2, (nd_tensor *[]){a, b}, NULL);
+}
+
+/* ---------------------------------------------------------------- sub */
+
+ND_BINARY_LOOPS_NUMERIC(sub_loops, x - y)
+
+static void sub_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    gin[0] = g;
+    if (n->in[1]->requires_grad) gin[1] = nd_neg(g);
+}
+static nd_tensor *sub_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)n, (void)out;
+    return nd__tangent_sub(tin[0], tin[1]);
+}
+static const nd_op SUB = {"sub", sub_vjp, sub_jvp, 0};
+
+nd_tensor *nd_sub(nd_tensor *a, nd_tensor *b) {
+    ND_CHECK("nd_sub", a, b);
+    nd_dtype dt = nd_promote_types(a->dtype, b->dtype);
+    if (dt == ND_BOOL)
+        return nd__fail("nd_sub: subtracting bool tensors is not supported (use nd_logical_not "
+                        "or convert with nd_to)");
+    nd_tensor *out = nd__binary_apply("nd_sub", a, b, dt, dt, &sub_loops);
+    return nd__record(&SUB, out, 2, (nd_tensor *[]){a, b}, NULL);
+}
+
+/* ---------------------------------------------------------------- mul */
+
+ND_BINARY_LOOPS_WITH_BOOL(mul_with_and, x * y, x && y) /* bool * bool is logical and */
+
+static void mul_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    if (n->in[0]->requires_grad) gin[0] = nd_mul(g, n->in[1]);
+    if (n->in[1]->requires_grad) gin[1] = nd_mul(g, n->in[0]);
+}
+static nd_tensor *mul_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    return nd__tangent_sum(tin[0] ? nd_mul(tin[0], n->in[1]) : NULL,
+                           tin[1] ? nd_mul(n->in[0], tin[1]) : NULL);
+}
+static const nd_op MUL = {"mul", mul_vjp, mul_jvp, ND_SAVES_INPUTS};
+
+
+nd_tensor *nd_mul(nd_tensor *a, nd_tensor *b) {
+    ND_CHECK("nd_mul", a, b);
+    nd_dtype dt = nd_promote_types(a->dtype, b->dtype);
+    nd_tensor *out = nd__binary_apply("nd_mul", a, b, dt, dt, &mul_with_and);
+    return nd__record(&MUL, out, 2, (nd_tensor *[]){a, b}, NULL);
+}
+
+/* ---------------------------------------------------------------- div */
+
+/* True division, as PyTorch's `/`: integers divide as floats. */
+ND_BINARY_LOOP(div_f32, float, float, x / y)
+ND_BINARY_LOOP(div_f64, double, double, x / y)
+static const nd_binary_loops div_loops = {{NULL, NULL, NULL, NULL, div_f32, div_f64}};
+
+static void div_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    nd_tensor *a = n->in[0], *b = n->in[1];
+    if (a->requires_grad) gin[0] = nd_div(g, b);
+    if (b->requires_grad) /* d(a/b)/db = -a/b² */
+        gin[1] = nd_neg(nd_div(nd_mul(g, a), nd_mul(b, b)));
+}
+static nd_tensor *div_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    nd_tensor *a = n->in[0], *b = n->in[1];
+    nd_tensor *ta = tin[0] ? nd_div(tin[0], b) : NULL;
+    nd_tensor *tb = tin[1] ? nd_div(nd_mul(tin[1], a), nd_mul(b, b)) : NULL;
+    return nd__tangent_sub(ta, tb);
+}
+static const nd_op DIV = {"div", div_vjp, div_jvp, ND_SAVES_INPUTS};
+
+nd_tensor *nd_div(nd_tensor *a, nd_tensor *b) {
+    ND_CHECK("nd_div", a, b);
+    nd_dtype dt = nd__float_dtype(nd_promote_types(a->dtype, b->dtype));
+    nd_tensor *out = nd__binary_apply("nd_div", a, b, dt, dt, &div_loops);
+    return nd__record(&DIV, out, 2, (nd_tensor *[]){a, b}, NULL);
+}
+
+/* ------------------------------------------------------ Python numbers */
+
+/* A number next to a tensor is a 0-d constant of the dtype the pair computes
+ * in ("weak" typing): the op itself, its gradient and tangent are the tensor op's. */
+static nd_tensor *weak(nd_tensor *t, double s) {
+    return nd_scalar(s, nd__weak_scalar_dtype(t->dtype, s));
+}
+
+nd_tensor *nd_add_scalar(nd_tensor *t, double s) {
+    ND_CHECK("nd_add_scalar", t);
+    return nd_add(t, weak(t, s));
+}
+nd_tensor *nd_sub_scalar(nd_tensor *t, double s) {
+    ND_CHECK("nd_sub_scalar", t);
+    return nd_sub(t, weak(t, s));
+}
+nd_tensor *nd_mul_scalar(nd_tensor *t, double s) {
+    ND_CHECK("nd_mul_scalar", t);
+    return nd_mul(t, weak(t, s));
+}
+nd_tensor *nd_div_scalar(nd_tensor *t, double s) {
+    ND_CHECK("nd_div_scalar", t);
+    return nd_div(t, weak(t, s));
+}
+nd_tensor *nd_rsub_scalar(nd_tensor *t, double s) {
+    ND_CHECK("nd_rsub_scalar", t);
+    return nd_sub(weak(t, s), t);
+}
+nd_tensor *nd_rdiv_scalar(nd_tensor *t, double s) {
+    ND_CHECK("nd_rdiv_scalar", t);
+    return nd_div(weak(t, s), t);
+}
+
+/* ------------------------------------------------------------ in place */
+
+/* In-place writes are not recorded: changing a tensor that a graph depends on
+ * is caught later by the version counters, and writing into a tensor that
+ * requires a gradient is refused while gradients are recorded. */
+static int check_writable(const char *op, nd_tensor *t) {
+    if (t->requires_grad && nd_is_grad_enabled())
+        return nd__fail_int("%s: cannot write in place into a tensor that requires a gradient "
+                            "(shape %s); do it with nd_set_grad_enabled(false), or use the "
+                            "out-of-place op",
+                            op, nd__tshape(t));
+    return 0;
+}
+
+int nd_copy_(nd_tensor *dst, nd_tensor *src) {
+    ND_CHECK_INT("nd_copy_", dst, src);
+    if (check_writable("nd_copy_", dst) || nd__copy_into("nd_copy_", dst, src)) return -1;
+    nd__bump_version(dst);
+    return 0;
+}
+
+int nd_fill_(nd_tensor *t, double value) {
+    ND_CHECK_INT("nd_fill_", t);
+    if (check_writable("nd_fill_", t)) return -1;
+    nd_scope_begin();
+    int rc = nd__copy_into("nd_fill_", t, nd_scalar(value, ND_F64));
+    nd_scope_end();
+    if (rc == 0) nd__bump_version(t);
+    return rc;
+}
+
+int nd_add_(nd_tensor *dst, nd_tensor *src) {
+    ND_CHECK_INT("nd_add_", dst, src);
+    if (check_writable("nd_add_", dst)) return -1;
+    return nd__binary_inplace("nd_add_", dst, src, &add_with_or);
+}
+
+int nd_mul_scalar_(nd_tensor *t, double value) {
+    ND_CHECK_INT("nd_mul_scalar_", t);
+    if (check_writable("nd_mul_scalar_", t)) return -1;
+    nd_scope_begin();
+    int rc = nd__binary_inplace("nd_mul_scalar_", t, nd_scalar(value, t->dtype), &mul_with_and);
+    nd_scope_end();
+    return rc;
+}
+
+int nd_axpy_(nd_tensor *dst, double alpha, nd_tensor *src) {
+    ND_CHECK_INT("nd_axpy_", dst, src);
+    if (check_writable("nd_axpy_", dst)) return -1;
+    nd_scope_begin();
+    bool previous = nd_set_grad_enabled(false);
+    int rc = nd__binary_inplace("nd_axpy_", dst, nd_mul_scalar(nd_detach(src), alpha),
+                                &add_with_or);
+    nd_set_grad_enabled(previous);
+    nd_scope_end();
+    return rc;
+}

@@ -1,0 +1,87 @@
+#include "support.h"
+
+#include <stdlib.h>
+
+void nd_test_setup(void) {
+    nd_clear_error();
+    nd_manual_seed(0);
+}
+
+void nd_test_teardown(void) { nd_shutdown(); }
+
+const char *golden_path(const char *name) {
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s", ND_GOLDEN_DIR, name);
+    return path;
+}
+
+const char *data_path(const char *name) {
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s", ND_DATA_DIR, name);
+    return path;
+}
+
+nd_tensor *golden(const char *name) {
+    nd_tensor *t = nd_load_npy(golden_path(name));
+    cr_assert(t, "golden file %s: %s", name, nd_last_error());
+    return t;
+}
+
+void assert_shape_(const nd_tensor *t, int ndim, const int64_t *shape, const char *file,
+                   int line) {
+    cr_assert(t, "%s:%d: tensor is NULL: %s", file, line, nd_last_error());
+    char *got = nd_shape_string(t);
+    cr_assert_eq(nd_ndim(t), ndim, "%s:%d: shape %s, expected %d dims", file, line, got, ndim);
+    for (int i = 0; i < ndim; i++)
+        cr_assert_eq(nd_shape(t)[i], shape[i], "%s:%d: shape %s differs at dim %d", file, line,
+                     got, i);
+    free(got);
+}
+
+static double *values_of(nd_tensor *t) {
+    int64_t n = nd_numel(t);
+    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    cr_assert(v);
+    cr_assert_eq(nd_read(t, ND_F64, v, (size_t)n * sizeof *v), 0, "nd_read: %s", nd_last_error());
+    return v;
+}
+
+static bool close_enough(double got, double want, double rtol, double atol) {
+    if (isnan(want)) return isnan(got);
+    if (isinf(want)) return got == want;
+    return fabs(got - want) <= atol + rtol * fabs(want);
+}
+
+void assert_close_(nd_tensor *t, nd_tensor *expected, double rtol, double atol, const char *file,
+                   int line) {
+    cr_assert(t, "%s:%d: tensor is NULL: %s", file, line, nd_last_error());
+    cr_assert(expected, "%s:%d: expected tensor is NULL", file, line);
+    assert_shape_(t, nd_ndim(expected), nd_shape(expected), file, line);
+    double *got = values_of(t), *want = values_of(expected);
+    for (int64_t i = 0; i < nd_numel(t); i++)
+        cr_assert(close_enough(got[i], want[i], rtol, atol),
+                  "%s:%d: element %lld is %.17g, expected %.17g", file, line, (long long)i, got[i],
+                  want[i]);
+    free(got);
+    free(want);
+}
+
+void assert_values_(nd_tensor *t, int64_t n, const double *values, double tol, const char *file,
+                    int line) {
+    cr_assert(t, "%s:%d: tensor is NULL: %s", file, line, nd_last_error());
+    cr_assert_eq(nd_numel(t), n, "%s:%d: %lld elements, expected %lld", file, line,
+                 (long long)nd_numel(t), (long long)n);
+    double *got = values_of(t);
+    for (int64_t i = 0; i < n; i++)
+        cr_assert(close_enough(got[i], values[i], tol, tol),
+                  "%s:%d: element %lld is %.17g, expected %.17g", file, line, (long long)i, got[i],
+                  values[i]);
+    free(got);
+}
+
+void assert_error_(const char *needle, const char *file, int line) {
+    const char *e = nd_last_error();
+    cr_assert(e, "%s:%d: expected an error containing \"%s\", got none", file, line, needle);
+    cr_assert(strstr(e, needle), "%s:%d: error \"%s\" does not contain \"%s\"", file, line, e,
+              needle);
+}
