@@ -229,24 +229,26 @@ int nd_backward(nd_tensor *y) {
     return rc;
 }
 
-int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads,
-                 bool create_graph) {
-    if (!y) return nd__null_input_int("nd_gradient");
-    if (n <= 0 || !xs || !grads) return nd__fail_int("nd_gradient: no inputs given");
+int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n,
+                         nd_tensor *const *xs, nd_tensor **grads, bool create_graph) {
+    if (!y || !seed) return nd__null_input_int(op);
+    if (n <= 0 || !xs || !grads) return nd__fail_int("%s: no inputs given", op);
     for (int i = 0; i < n; i++) {
         grads[i] = NULL;
-        if (!xs[i]) return nd__null_input_int("nd_gradient");
+        if (!xs[i]) return nd__null_input_int(op);
         if (!xs[i]->requires_grad)
-            return nd__fail_int("nd_gradient: input %d (shape %s) does not require a gradient",
-                                i, nd__tshape(xs[i]));
+            return nd__fail_int("%s: input %d (shape %s) does not require a gradient", op, i,
+                                nd__tshape(xs[i]));
     }
-    if (y->numel != 1)
-        return nd__fail_int("nd_gradient: y has shape %s; it must have exactly one element",
-                            nd__tshape(y));
-    nd_tensor **owned = calloc((size_t)n, sizeof *owned);
-    if (!owned) return nd__fail_int("nd_gradient: out of memory");
+    if (!nd__same_shape(y, seed))
+        return nd__fail_int("%s: seed of shape %s does not match the output's shape %s", op,
+                            nd__tshape(seed), nd__tshape(y));
+    nd_tensor *owned_small[4] = {0};
+    nd_tensor **owned = n <= 4 ? owned_small : calloc((size_t)n, sizeof *owned);
+    if (!owned) return nd__fail_int("%s: out of memory", op);
     nd_scope_begin();
-    int rc = run_backward("nd_gradient", y, nd_ones_like(y), create_graph, n, xs, owned);
+    /* y that does not depend on any input: every gradient is zero */
+    int rc = y->requires_grad ? run_backward(op, y, seed, create_graph, n, xs, owned) : 0;
     for (int i = 0; i < n && rc == 0; i++) {
         /* x that y does not depend on: a zero gradient, as torch's materialize_grads */
         nd_tensor *g = owned[i] ? owned[i] : nd_zeros_like(xs[i]);
@@ -257,10 +259,24 @@ int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads,
     nd_scope_end();
     for (int i = 0; i < n; i++)
         if (owned[i]) nd_release(owned[i]);
-    free(owned);
+    if (owned != owned_small) free(owned);
     if (rc) {
         for (int i = 0; i < n; i++) grads[i] = NULL;
     }
+    return rc;
+}
+
+int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads,
+                 bool create_graph) {
+    if (!y) return nd__null_input_int("nd_gradient");
+    if (y->numel != 1)
+        return nd__fail_int("nd_gradient: y has shape %s; it must have exactly one element",
+                            nd__tshape(y));
+    nd_scope_begin();
+    nd_tensor *seed = nd_ones_like(y);
+    int rc = nd__gradients_seeded("nd_gradient", y, seed, n, xs, grads, create_graph);
+    for (int i = 0; i < n && rc == 0; i++) nd_keep(grads[i]);
+    nd_scope_end();
     return rc;
 }
 

@@ -204,6 +204,11 @@ bool nd__needs_record(int nin, nd_tensor *const *in);
 nd_tensor *nd__tangent_sum(nd_tensor *a, nd_tensor *b);
 nd_tensor *nd__tangent_sub(nd_tensor *a, nd_tensor *b);
 
+/* Gradients of y (any shape) seeded with `seed` (shaped like y) with respect to
+ * xs: the reverse pass behind nd_gradient, nd_vjp and nd_jacobian. */
+int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n,
+                         nd_tensor *const *xs, nd_tensor **grads, bool create_graph);
+
 /* The node-free-tensor release used by the engine and the scope. */
 void nd__node_release(nd_node *n);
 

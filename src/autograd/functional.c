@@ -1,0 +1,197 @@
+/* Functional transforms over a function f(x): J·v by forward mode, uᵀ·J by
+ * reverse mode, whole Jacobians in either mode and either layout, Hessians. */
+#include "../core/internal.h"
+
+/* Calls f, making sure a failure leaves a message that says where it came from. */
+static nd_tensor *call(const char *op, nd_fn f, void *ctx, nd_tensor *x) {
+    nd_clear_error();
+    nd_tensor *y = f(x, ctx);
+    if (!y && !nd_last_error()) nd__set_error("%s: the function returned NULL", op);
+    if (y && !nd__is_float(y->dtype))
+        return nd__fail("%s: the function returned a %s tensor; derivatives need floating point",
+                        op, nd_dtype_name(y->dtype));
+    return y;
+}
+
+static bool check_input(const char *op, nd_fn f, nd_tensor *x) {
+    if (!f) {
+        nd__set_error("%s: NULL function", op);
+        return false;
+    }
+    if (!x) {
+        nd__null_input(op);
+        return false;
+    }
+    if (!nd__is_float(x->dtype)) {
+        nd__set_error("%s: x is a %s tensor; derivatives need floating point", op,
+                      nd_dtype_name(x->dtype));
+        return false;
+    }
+    return true;
+}
+
+/* A fresh leaf with x's values that requires a gradient: the variable of a
+ * reverse-mode transform. */
+static nd_tensor *variable(nd_tensor *x) {
+    return nd_set_requires_grad(nd_contiguous(nd_detach(x)), true);
+}
+
+nd_tensor *nd_jvp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *v, nd_tensor **fx) {
+    if (fx) *fx = NULL;
+    if (!check_input("nd_jvp", f, x)) return NULL;
+    if (!v) return nd__null_input("nd_jvp");
+    if (!nd__same_shape(x, v))
+        return nd__fail("nd_jvp: v of shape %s does not match x of shape %s", nd__tshape(v),
+                        nd__tshape(x));
+    nd_scope_begin();
+    nd_tensor *y = call("nd_jvp", f, ctx, nd_make_dual(nd_detach(x), v));
+    nd_tensor *jv = y ? (y->tangent ? y->tangent : nd_zeros_like(y)) : NULL;
+    if (y && fx) *fx = nd_keep(nd_detach(y));
+    nd_keep(jv);
+    nd_scope_end();
+    return jv;
+}
+
+nd_tensor *nd_vjp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *u, nd_tensor **fx) {
+    if (fx) *fx = NULL;
+    if (!check_input("nd_vjp", f, x)) return NULL;
+    if (!u) return nd__null_input("nd_vjp");
+    nd_scope_begin();
+    nd_tensor *xr = variable(x);
+    nd_tensor *y = call("nd_vjp", f, ctx, xr);
+    nd_tensor *g = NULL;
+    if (y && nd__gradients_seeded("nd_vjp", y, u, 1, &xr, &g, false) == 0) {
+        nd_keep(g);
+        if (fx) *fx = nd_keep(nd_detach(y));
+    }
+    nd_scope_end();
+    return g;
+}
+
+/* A one-hot tensor shaped like t with a 1 at C-order position i. */
+static nd_tensor *basis(const nd_tensor *t, int64_t i) {
+    nd_tensor *e = nd__zeros(t->dtype, t->ndim, t->shape);
+    if (e) nd__store(e->dtype, (char *)nd__ptr(e) + (size_t)i * nd_dtype_size(e->dtype), 1.0);
+    return e;
+}
+
+/* Copies a whole tensor into row `row` of a contiguous (rows, n) matrix. */
+static int put_row(nd_tensor *matrix, int64_t row, nd_tensor *values) {
+    int64_t n = matrix->shape[1];
+    if (!values || values->numel != n) return -1;
+    size_t es = nd_dtype_size(matrix->dtype);
+    return nd_read(values, matrix->dtype, (char *)nd__ptr(matrix) + (size_t)(row * n) * es,
+                   (size_t)n * es);
+}
+
+/* The Jacobian as an (m, n) matrix: m = numel f(x), n = numel x. */
+static nd_tensor *jacobian_matrix(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode,
+                                  nd_tensor **y_out) {
+    nd_tensor *xr = variable(x);
+    nd_tensor *y = call("nd_jacobian", f, ctx, xr);
+    if (!y) return NULL;
+    *y_out = y;
+    int64_t m = y->numel, n = x->numel;
+    nd_dtype dtype = y->dtype;
+    if (mode == ND_REVERSE) { /* one backward pass per output element: a row each */
+        nd_tensor *jac = nd__zeros(dtype, 2, (int64_t[]){m, n});
+        for (int64_t i = 0; jac && i < m; i++) {
+            nd_scope_begin();
+            nd_tensor *g = NULL;
+            int rc = nd__gradients_seeded("nd_jacobian", y, basis(y, i), 1, &xr, &g, false);
+            if (rc == 0) rc = put_row(jac, i, g);
+            nd_scope_end();
+            if (rc) return NULL;
+        }
+        return jac;
+    }
+    /* Forward: one pass per input element gives a column; rows of the transpose. */
+    nd_tensor *jac_t = nd__zeros(dtype, 2, (int64_t[]){n, m});
+    nd_tensor *base = nd_detach(x);
+    for (int64_t j = 0; jac_t && j < n; j++) {
+        nd_scope_begin();
+        nd_tensor *yj = call("nd_jacobian", f, ctx, nd_make_dual(base, basis(base, j)));
+        int rc = -1;
+        if (yj && !nd__same_shape(yj, y))
+            nd__set_error("nd_jacobian: the function returned shape %s, then %s",
+                          nd__tshape(y), nd__tshape(yj));
+        else if (yj)
+            rc = put_row(jac_t, j, yj->tangent ? yj->tangent : nd_zeros_like(yj));
+        nd_scope_end();
+        if (rc) return NULL;
+    }
+    return nd_contiguous(nd_t(jac_t));
+}
+
+nd_tensor *nd_jacobian(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode, nd_layout layout) {
+    if (!check_input("nd_jacobian", f, x)) return NULL;
+    if (mode != ND_FORWARD && mode != ND_REVERSE)
+        return nd__fail("nd_jacobian: mode must be ND_FORWARD or ND_REVERSE");
+    if (layout != ND_LAYOUT_TENSOR && layout != ND_LAYOUT_NUMERATOR)
+        return nd__fail("nd_jacobian: layout must be ND_LAYOUT_TENSOR or ND_LAYOUT_NUMERATOR");
+    nd_scope_begin();
+    nd_tensor *y = NULL;
+    nd_tensor *jac = jacobian_matrix(f, ctx, x, mode, &y);
+    nd_tensor *result = NULL;
+    if (jac && y->ndim + x->ndim > ND_MAX_DIMS) {
+        nd__set_error("nd_jacobian: f(x) of shape %s and x of shape %s give more than %d dims",
+                      nd__tshape(y), nd__tshape(x), ND_MAX_DIMS);
+    } else if (jac) {
+        int64_t shape[ND_MAX_DIMS];
+        int nd = y->ndim + x->ndim;
+        memcpy(shape, y->shape, sizeof(int64_t) * (size_t)y->ndim);
+        memcpy(shape + y->ndim, x->shape, sizeof(int64_t) * (size_t)x->ndim);
+        result = nd_reshape(jac, nd, shape); /* the tensor layout: f(x).shape + x.shape */
+        if (result && layout == ND_LAYOUT_NUMERATOR) {
+            /* the course's layout: x's dims reversed */
+            int perm[ND_MAX_DIMS];
+            for (int i = 0; i < y->ndim; i++) perm[i] = i;
+            for (int i = 0; i < x->ndim; i++) perm[y->ndim + i] = nd - 1 - i;
+            result = nd_contiguous(nd_permute(result, nd, perm));
+        }
+    }
+    nd_keep(result);
+    nd_scope_end();
+    return result;
+}
+
+nd_tensor *nd_hessian(nd_fn f, void *ctx, nd_tensor *x) {
+    if (!check_input("nd_hessian", f, x)) return NULL;
+    if (2 * x->ndim > ND_MAX_DIMS)
+        return nd__fail("nd_hessian: x of shape %s gives more than %d dims", nd__tshape(x),
+                        ND_MAX_DIMS);
+    nd_scope_begin();
+    nd_tensor *result = NULL;
+    nd_tensor *xr = variable(x);
+    nd_tensor *y = call("nd_hessian", f, ctx, xr);
+    if (y && y->numel != 1) {
+        nd__set_error("nd_hessian: f(x) has shape %s; the Hessian needs a one-element output",
+                      nd__tshape(y));
+        y = NULL;
+    }
+    /* reverse over reverse: the gradient, kept differentiable, then one more
+     * backward pass per element of it */
+    nd_tensor *g = y ? nd_gradient(y, xr, true) : NULL;
+    nd_tensor *g_flat = nd_reshape(g, 1, (int64_t[]){x->numel});
+    int64_t n = x->numel;
+    nd_tensor *h = g_flat ? nd__zeros(g_flat->dtype, 2, (int64_t[]){n, n}) : NULL;
+    for (int64_t i = 0; h && i < n; i++) {
+        nd_scope_begin();
+        nd_tensor *gi = nd_select(g_flat, 0, i), *row = NULL;
+        int rc = gi ? nd__gradients_seeded("nd_hessian", gi, nd_ones_like(gi), 1, &xr, &row,
+                                           false)
+                    : -1;
+        if (rc == 0) rc = put_row(h, i, row);
+        nd_scope_end();
+        if (rc) h = NULL;
+    }
+    if (h) {
+        int64_t shape[ND_MAX_DIMS];
+        memcpy(shape, x->shape, sizeof(int64_t) * (size_t)x->ndim);
+        memcpy(shape + x->ndim, x->shape, sizeof(int64_t) * (size_t)x->ndim);
+        result = nd_reshape(h, 2 * x->ndim, shape);
+    }
+    nd_keep(result);
+    nd_scope_end();
+    return result;
+}
