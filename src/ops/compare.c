@@ -1,0 +1,253 @@
+/* Comparisons (eq, ne, lt, le, gt, ge -> bool), where(cond, a, b), and the two
+ * whole-tensor tests allclose and equal. Comparisons are not differentiable:
+ * their results are bool, which carries no gradient. where is differentiable
+ * in a and b. */
+#include "elementwise.h"
+
+#include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* ---------------------------------------------------------- comparisons */
+
+/* Both operands are promoted to a common dtype first (an int64 and a float32
+ * compare as float32), as PyTorch. NaN compares false except with ne. */
+#define COMPARE_LOOPS(name, expr)                                                                  \
+    ND_BINARY_LOOP(name##_b8, bool, bool, expr)                                                    \
+    ND_BINARY_LOOP(name##_u8, uint8_t, bool, expr)                                                 \
+    ND_BINARY_LOOP(name##_i32, int32_t, bool, expr)                                                \
+    ND_BINARY_LOOP(name##_i64, int64_t, bool, expr)                                                \
+    ND_BINARY_LOOP(name##_f32, float, bool, expr)                                                  \
+    ND_BINARY_LOOP(name##_f64, double, bool, expr)                                                 \
+    static const nd_binary_loops name = {                                                          \
+        {name##_b8, name##_u8, name##_i32, name##_i64, name##_f32, name##_f64}};
+
+COMPARE_LOOPS(eq_loops, x == y)
+COMPARE_LOOPS(ne_loops, x != y)
+COMPARE_LOOPS(lt_loops, x < y)
+COMPARE_LOOPS(le_loops, x <= y)
+COMPARE_LOOPS(gt_loops, x > y)
+COMPARE_LOOPS(ge_loops, x >= y)
+
+static nd_tensor *compare(const char *op, nd_tensor *a, nd_tensor *b,
+                          const nd_binary_loops *loops) {
+    ND_CHECK(op, a, b);
+    return nd__binary_apply(op, a, b, nd_promote_types(a->dtype, b->dtype), ND_BOOL, loops);
+}
+
+nd_tensor *nd_eq(nd_tensor *a, nd_tensor *b) {
+    return compare("nd_eq", a, b, &eq_loops);
+}
+nd_tensor *nd_ne(nd_tensor *a, nd_tensor *b) {
+    return compare("nd_ne", a, b, &ne_loops);
+}
+nd_tensor *nd_lt(nd_tensor *a, nd_tensor *b) {
+    return compare("nd_lt", a, b, &lt_loops);
+}
+nd_tensor *nd_le(nd_tensor *a, nd_tensor *b) {
+    return compare("nd_le", a, b, &le_loops);
+}
+nd_tensor *nd_gt(nd_tensor *a, nd_tensor *b) {
+    return compare("nd_gt", a, b, &gt_loops);
+}
+nd_tensor *nd_ge(nd_tensor *a, nd_tensor *b) {
+    return compare("nd_ge", a, b, &ge_loops);
+}
+
+/* ---------------------------------------------------------------- where */
+
+/* where has three operands, one more than the shared elementwise machinery
+ * takes, so it iterates itself. It only moves elements, so one loop per element
+ * size (1, 4, 8 bytes) serves every dtype. */
+enum { W_OUT, W_COND, W_A, W_B, W_OPS };
+
+typedef struct {
+    int ndim;
+    int64_t shape[ND_MAX_DIMS];
+    int64_t stride[W_OPS][ND_MAX_DIMS]; /* in elements */
+    char *base[W_OPS];
+    size_t esize; /* of out, a and b (cond is bool) */
+} where_iter;
+
+#define WHERE_LOOP(name, T)                                                                        \
+    static void name(int64_t n, char *const *p, const int64_t *s) {                                \
+        const bool *restrict c = (const bool *)p[W_COND];                                          \
+        const T *restrict a = (const T *)p[W_A];                                                   \
+        const T *restrict b = (const T *)p[W_B];                                                   \
+        T *restrict o = (T *)p[W_OUT];                                                             \
+        if (s[W_OUT] == 1 && s[W_COND] == 1 && s[W_A] == 1 && s[W_B] == 1) {                       \
+            for (int64_t i = 0; i < n; i++) o[i] = c[i] ? a[i] : b[i];                             \
+        } else if (s[W_OUT] == 1 && s[W_COND] == 1 && s[W_A] == 1 && s[W_B] == 0) {                \
+            const T other = b[0]; /* where(mask, g, 0): the common backward case */                \
+            for (int64_t i = 0; i < n; i++) o[i] = c[i] ? a[i] : other;                            \
+        } else {                                                                                   \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                o[i * s[W_OUT]] = c[i * s[W_COND]] ? a[i * s[W_A]] : b[i * s[W_B]];                \
+        }                                                                                          \
+    }
+WHERE_LOOP(where_1, uint8_t)
+WHERE_LOOP(where_4, uint32_t)
+WHERE_LOOP(where_8, uint64_t)
+
+/* Merges neighbouring dims that are one run in every operand (drops size-1 dims). */
+static void where_collapse(where_iter *it) {
+    int out = 0;
+    for (int d = 0; d < it->ndim; d++) {
+        if (it->shape[d] == 1) continue;
+        bool merge = out > 0;
+        for (int k = 0; k < W_OPS && merge; k++)
+            merge = it->stride[k][out - 1] == it->stride[k][d] * it->shape[d];
+        if (merge) {
+            it->shape[out - 1] *= it->shape[d];
+            for (int k = 0; k < W_OPS; k++) it->stride[k][out - 1] = it->stride[k][d];
+            continue;
+        }
+        it->shape[out] = it->shape[d];
+        for (int k = 0; k < W_OPS; k++) it->stride[k][out] = it->stride[k][d];
+        out++;
+    }
+    if (out == 0) {
+        it->shape[0] = 1;
+        for (int k = 0; k < W_OPS; k++) it->stride[k][0] = 0;
+        out = 1;
+    }
+    it->ndim = out;
+}
+
+/* Elements [first, last) of the (collapsed) iteration, walked row by row. */
+static void where_range(const where_iter *it, int64_t first, int64_t last) {
+    void (*loop)(int64_t, char *const *, const int64_t *) = it->esize == 1   ? where_1
+                                                            : it->esize == 4 ? where_4
+                                                                             : where_8;
+    size_t esize[W_OPS] = {it->esize, 1, it->esize, it->esize};
+    int inner = it->ndim - 1;
+    int64_t row_len = it->shape[inner], inner_stride[W_OPS];
+    for (int k = 0; k < W_OPS; k++) inner_stride[k] = it->stride[k][inner];
+    for (int64_t pos = first; pos < last;) {
+        int64_t col = pos % row_len, rest = pos / row_len;
+        int64_t n = row_len - col < last - pos ? row_len - col : last - pos;
+        char *p[W_OPS];
+        for (int k = 0; k < W_OPS; k++) {
+            int64_t offset = col * inner_stride[k], r = rest;
+            for (int d = inner - 1; d >= 0; d--) {
+                offset += (r % it->shape[d]) * it->stride[k][d];
+                r /= it->shape[d];
+            }
+            p[k] = it->base[k] + offset * (int64_t)esize[k];
+        }
+        loop(n, p, inner_stride);
+        pos += n;
+    }
+}
+
+static void where_run(const where_iter *it, int64_t numel) {
+    int threads = nd__threads_for(numel);
+    if (threads <= 1) {
+        where_range(it, 0, numel);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        int t = 0, nt = 1;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+        nt = omp_get_num_threads();
+#endif
+        where_range(it, numel * t / nt, numel * (t + 1) / nt);
+    }
+}
+
+static void where_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    nd_tensor *cond = n->in[0], *zero = nd_scalar(0.0, g->dtype);
+    if (n->in[1]->requires_grad) gin[1] = nd_where(cond, g, zero);
+    if (n->in[2]->requires_grad) gin[2] = nd_where(cond, zero, g);
+}
+static nd_tensor *where_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    if (!tin[1] && !tin[2]) return nd_zeros_like(out); /* only cond has a tangent */
+    nd_tensor *zero = nd_scalar(0.0, out->dtype);
+    return nd_where(n->in[0], tin[1] ? tin[1] : zero, tin[2] ? tin[2] : zero);
+}
+static const nd_op WHERE = {"where", where_vjp, where_jvp, ND_SAVES_INPUTS};
+
+nd_tensor *nd_where(nd_tensor *cond, nd_tensor *a, nd_tensor *b) {
+    ND_CHECK("nd_where", cond, a, b);
+    where_iter it;
+    int ndim_ab;
+    int64_t shape_ab[ND_MAX_DIMS];
+    if (!nd__broadcast_shape("nd_where", a->ndim, a->shape, b->ndim, b->shape, &ndim_ab,
+                             shape_ab) ||
+        !nd__broadcast_shape("nd_where", cond->ndim, cond->shape, ndim_ab, shape_ab, &it.ndim,
+                             it.shape))
+        return NULL;
+    nd_dtype dt = nd_promote_types(a->dtype, b->dtype);
+    /* A numeric condition means "!= 0", as NumPy. */
+    nd_tensor *mask = cond->dtype == ND_BOOL ? cond : nd_ne(cond, nd_scalar(0.0, cond->dtype));
+    nd_tensor *av = a->dtype == dt ? a : nd_to(a, dt);
+    nd_tensor *bv = b->dtype == dt ? b : nd_to(b, dt);
+    nd_tensor *out = nd__empty(dt, it.ndim, it.shape);
+    if (!mask || !av || !bv || !out) return NULL;
+    if (out->numel > 0) {
+        memcpy(it.stride[W_OUT], out->strides, sizeof(int64_t) * (size_t)it.ndim);
+        nd__broadcast_strides(mask, it.ndim, it.shape, it.stride[W_COND]);
+        nd__broadcast_strides(av, it.ndim, it.shape, it.stride[W_A]);
+        nd__broadcast_strides(bv, it.ndim, it.shape, it.stride[W_B]);
+        it.base[W_OUT] = nd__ptr(out);
+        it.base[W_COND] = nd__ptr(mask);
+        it.base[W_A] = nd__ptr(av);
+        it.base[W_B] = nd__ptr(bv);
+        it.esize = nd_dtype_size(dt);
+        int64_t numel = out->numel;
+        where_collapse(&it);
+        where_run(&it, numel);
+    }
+    return nd__record(&WHERE, out, 3, (nd_tensor *[]){cond, a, b}, NULL);
+}
+
+/* ------------------------------------------------- allclose and equal */
+
+/* True when every element of the bool tensor is true. */
+static bool all_true(nd_tensor *t) {
+    const bool *p = nd__ptr(t); /* a fresh comparison result: contiguous */
+    for (int64_t i = 0; i < t->numel; i++)
+        if (!p[i]) return false;
+    return true;
+}
+
+/* NumPy's allclose: |a - b| <= atol + rtol·|b| elementwise, with broadcasting;
+ * NaN is never close, infinities are close only to themselves. */
+bool nd_allclose(nd_tensor *a, nd_tensor *b, double rtol, double atol) {
+    if (nd__any_null("nd_allclose", 2, (nd_tensor *[]){a, b})) return false;
+    if (isnan(rtol) || isnan(atol) || rtol < 0 || atol < 0) {
+        nd__set_error("nd_allclose: tolerances must be non-negative numbers (rtol %g, atol %g)",
+                      rtol, atol);
+        return false;
+    }
+    int ndim;
+    int64_t shape[ND_MAX_DIMS];
+    if (!nd__broadcast_shape("nd_allclose", a->ndim, a->shape, b->ndim, b->shape, &ndim, shape))
+        return false;
+    nd_scope_begin();
+    bool previous = nd_set_grad_enabled(false);
+    nd_tensor *a64 = nd_to(nd_detach(a), ND_F64), *b64 = nd_to(nd_detach(b), ND_F64);
+    nd_tensor *tolerance = nd_add_scalar(nd_mul_scalar(nd_abs(b64), rtol), atol);
+    nd_tensor *within = nd_le(nd_abs(nd_sub(a64, b64)), tolerance);
+    /* inf - inf is NaN: equal infinities are caught by ==, as NumPy does */
+    nd_tensor *close = nd_add(within, nd_eq(a64, b64)); /* bool + bool is "or" */
+    bool result = close && all_true(close);
+    nd_set_grad_enabled(previous);
+    nd_scope_end();
+    return result;
+}
+
+/* torch.equal: same shape and every value equal (NaN is not equal to itself). */
+bool nd_equal(nd_tensor *a, nd_tensor *b) {
+    if (nd__any_null("nd_equal", 2, (nd_tensor *[]){a, b})) return false;
+    if (!nd__same_shape(a, b)) return false;
+    nd_scope_begin();
+    nd_tensor *same = nd_eq(a, b);
+    bool result = same && all_true(same);
+    nd_scope_end();
+    return result;
+}
