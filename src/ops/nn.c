@@ -1,0 +1,270 @@
+/* Neural-network pieces: the linear layer, the two losses of a first course
+ * (mean squared error, cross-entropy) and the L2 penalty.
+ *
+ * The losses are single ops with their own rules rather than chains of
+ * primitives: a training step spends most of its small-tensor time in op
+ * overhead, and one op instead of five is what makes a tiny network train fast.
+ * Their VJPs and JVPs are still written with nd ops (so second derivatives
+ * work), except when nothing records the backward pass (the usual first-order
+ * case): then one fused loop computes the gradient. */
+#include "elementwise.h"
+
+#include <math.h>
+
+/* ----------------------------------------------------------------- linear */
+
+/* x·wᵀ + b for x (..., in), w (out, in), b (out,) or NULL: torch.nn.functional.linear.
+ * Built from matmul (BLAS, with wᵀ as a transposed view: no copy) and a
+ * broadcast add, whose gradients the engine already knows. */
+nd_tensor *nd_linear(nd_tensor *x, nd_tensor *w, nd_tensor *b) {
+    ND_CHECK("nd_linear", x, w);
+    if (w->ndim != 2)
+        return nd__fail("nd_linear: the weight must be 2-D (out, in), got shape %s", nd__tshape(w));
+    if (x->ndim < 1 || x->shape[x->ndim - 1] != w->shape[1])
+        return nd__fail("nd_linear: input of shape %s does not end in the weight's in-features "
+                        "%lld (weight shape %s)",
+                        nd__tshape(x), (long long)w->shape[1], nd__tshape(w));
+    if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
+        return nd__fail("nd_linear: bias of shape %s does not match the weight's out-features "
+                        "(expected (%lld,), weight shape %s)",
+                        nd__tshape(b), (long long)w->shape[0], nd__tshape(w));
+    nd_tensor *y = nd_matmul(x, nd_t(w));
+    return b ? nd_add(y, b) : y;
+}
+
+/* -------------------------------------------------------------- helpers */
+
+/* t in dtype, contiguous (t itself when it already is). */
+static nd_tensor *dense(nd_tensor *t, nd_dtype dtype) {
+    if (t->dtype != dtype) t = nd_to(t, dtype);
+    if (t && !t->contiguous) t = nd_contiguous(t);
+    return t;
+}
+
+/* True when a rule's result will be recorded (create_graph, or tangents in
+ * flight): it must then be built from nd ops. */
+static bool rule_records(nd_tensor *a, nd_tensor *b, nd_tensor *c) {
+    return nd__needs_record(3, (nd_tensor *[]){a, b, c});
+}
+
+/* ------------------------------------------------------------------- mse */
+
+/* mean((pred − target)²), summed in double. */
+#define SQUARED_ERROR_SUM(name, T)                                                                 \
+    static double name(int64_t n, const T *p, const T *t) {                                        \
+        double sum = 0;                                                                            \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            double d = (double)p[i] - (double)t[i];                                                \
+            sum += d * d;                                                                          \
+        }                                                                                          \
+        return sum;                                                                                \
+    }
+SQUARED_ERROR_SUM(squared_error_f32, float)
+SQUARED_ERROR_SUM(squared_error_f64, double)
+
+/* d/dpred = 2(pred − target)·g/N, one loop. */
+#define MSE_GRAD(name, T)                                                                          \
+    static void name(int64_t n, const T *p, const T *t, T scale, T *out) {                         \
+        for (int64_t i = 0; i < n; i++) out[i] = scale * (p[i] - t[i]);                            \
+    }
+MSE_GRAD(mse_grad_f32, float)
+MSE_GRAD(mse_grad_f64, double)
+
+static void mse_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    nd_tensor *pred = n->in[0], *target = n->in[1];
+    double two_over_n = 2.0 / (double)pred->numel;
+    nd_tensor *grad;
+    if (!rule_records(pred, target, g)) {
+        nd_dtype dt = nd__float_dtype(nd_promote_types(pred->dtype, target->dtype));
+        nd_tensor *p = dense(pred, dt), *t = dense(target, dt);
+        grad = p && t ? nd__empty(dt, pred->ndim, pred->shape) : NULL;
+        if (!grad) return;
+        double scale = two_over_n * nd_item(g);
+        if (dt == ND_F32)
+            mse_grad_f32(grad->numel, nd__ptr(p), nd__ptr(t), (float)scale, nd__ptr(grad));
+        else
+            mse_grad_f64(grad->numel, nd__ptr(p), nd__ptr(t), scale, nd__ptr(grad));
+    } else {
+        grad = nd_mul(nd_sub(pred, target), nd_mul_scalar(g, two_over_n));
+    }
+    if (pred->requires_grad) gin[0] = grad;
+    if (target->requires_grad) gin[1] = nd_neg(grad);
+}
+
+/* d loss = 2/N · Σ (pred − target)·(dpred − dtarget) */
+static nd_tensor *mse_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    nd_tensor *diff = nd_sub(n->in[0], n->in[1]);
+    nd_tensor *tangent = nd__tangent_sub(tin[0], tin[1]);
+    return nd_mul_scalar(nd_sum(nd_mul(diff, tangent), ND_ALL, false),
+                         2.0 / (double)n->in[0]->numel);
+}
+
+static const nd_op MSE_LOSS = {"mse_loss", mse_vjp, mse_jvp, ND_SAVES_INPUTS};
+
+nd_tensor *nd_mse_loss(nd_tensor *pred, nd_tensor *target) {
+    ND_CHECK("nd_mse_loss", pred, target);
+    if (!nd__same_shape(pred, target))
+        return nd__fail("nd_mse_loss: pred of shape %s and target of shape %s must have the same "
+                        "shape (reshape one of them: broadcasting them is a common silent bug)",
+                        nd__tshape(pred), nd__tshape(target));
+    nd_dtype dt = nd_promote_types(pred->dtype, target->dtype);
+    if (!nd__is_float(dt))
+        return nd__fail("nd_mse_loss: pred and target must be floating point, got %s and %s",
+                        nd_dtype_name(pred->dtype), nd_dtype_name(target->dtype));
+    nd_tensor *out = nd__empty(dt, 0, NULL);
+    nd_tensor *p = dense(pred, dt), *t = dense(target, dt);
+    if (!out || !p || !t) return NULL;
+    double sum = dt == ND_F32 ? squared_error_f32(p->numel, nd__ptr(p), nd__ptr(t))
+                              : squared_error_f64(p->numel, nd__ptr(p), nd__ptr(t));
+    nd__store(dt, nd__ptr(out), sum / (double)p->numel); /* NaN for no elements, as PyTorch */
+    return nd__record(&MSE_LOSS, out, 2, (nd_tensor *[]){pred, target}, NULL);
+}
+
+/* --------------------------------------------------------- cross-entropy */
+
+/* Σ over rows of logsumexp(row) − row[label], with the row's max subtracted
+ * first so that logits of ±1000 neither overflow nor lose the answer. */
+#define CROSS_ENTROPY_SUM(name, T)                                                                 \
+    static double name(int64_t rows, int64_t classes, const T *x, const int64_t *labels) {         \
+        double total = 0;                                                                          \
+        for (int64_t r = 0; r < rows; r++) {                                                       \
+            const T *row = x + r * classes;                                                        \
+            double max = row[0], sum = 0;                                                          \
+            for (int64_t c = 1; c < classes; c++) max = row[c] > max ? row[c] : max;               \
+            for (int64_t c = 0; c < classes; c++) sum += exp((double)row[c] - max);                \
+            total += max + log(sum) - (double)row[labels[r]];                                      \
+        }                                                                                          \
+        return total;                                                                              \
+    }
+CROSS_ENTROPY_SUM(cross_entropy_f32, float)
+CROSS_ENTROPY_SUM(cross_entropy_f64, double)
+
+/* d/dlogits = (softmax − onehot)·scale, one pass per row. */
+#define CROSS_ENTROPY_GRAD(name, T)                                                                \
+    static void name(int64_t rows, int64_t classes, const T *x, const int64_t *labels,             \
+                     double scale, T *out) {                                                       \
+        for (int64_t r = 0; r < rows; r++) {                                                       \
+            const T *row = x + r * classes;                                                        \
+            T *grad = out + r * classes;                                                           \
+            double max = row[0], sum = 0;                                                          \
+            for (int64_t c = 1; c < classes; c++) max = row[c] > max ? row[c] : max;               \
+            for (int64_t c = 0; c < classes; c++) sum += exp((double)row[c] - max);                \
+            double factor = scale / sum;                                                           \
+            for (int64_t c = 0; c < classes; c++)                                                  \
+                grad[c] = (T)(exp((double)row[c] - max) * factor);                                 \
+            grad[labels[r]] = (T)((double)grad[labels[r]] - scale);                                \
+        }                                                                                          \
+    }
+CROSS_ENTROPY_GRAD(cross_entropy_grad_f32, float)
+CROSS_ENTROPY_GRAD(cross_entropy_grad_f64, double)
+
+/* The one-hot rows of the labels, shaped and typed like the logits. */
+static nd_tensor *one_hot_like(nd_tensor *logits, nd_tensor *labels) {
+    nd_tensor *hot = nd__zeros(logits->dtype, logits->ndim, logits->shape);
+    nd_tensor *lab = dense(labels, ND_I64);
+    if (!hot || !lab) return NULL;
+    int64_t classes = logits->shape[logits->ndim - 1];
+    const int64_t *l = nd__ptr(lab);
+    char *h = nd__ptr(hot);
+    size_t size = nd_dtype_size(hot->dtype);
+    for (int64_t r = 0; r < lab->numel; r++)
+        nd__store(hot->dtype, h + (size_t)(r * classes + l[r]) * size, 1.0);
+    return hot;
+}
+
+static int64_t rows_of(const nd_tensor *logits) {
+    return logits->ndim == 2 ? logits->shape[0] : 1;
+}
+
+static void cross_entropy_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    nd_tensor *logits = n->in[0], *labels = n->in[1];
+    double inv_rows = 1.0 / (double)rows_of(logits);
+    if (!rule_records(logits, g, NULL)) {
+        nd_tensor *x = dense(logits, logits->dtype), *lab = dense(labels, ND_I64);
+        nd_tensor *grad = x && lab ? nd__empty(x->dtype, x->ndim, x->shape) : NULL;
+        if (!grad) return;
+        int64_t rows = rows_of(x), classes = x->shape[x->ndim - 1];
+        double scale = nd_item(g) * inv_rows;
+        if (x->dtype == ND_F32)
+            cross_entropy_grad_f32(rows, classes, nd__ptr(x), nd__ptr(lab), scale, nd__ptr(grad));
+        else
+            cross_entropy_grad_f64(rows, classes, nd__ptr(x), nd__ptr(lab), scale, nd__ptr(grad));
+        gin[0] = grad;
+        return;
+    }
+    nd_tensor *residual = nd_sub(nd_softmax(logits, -1), one_hot_like(logits, labels));
+    gin[0] = nd_mul(residual, nd_mul_scalar(g, inv_rows));
+}
+
+/* d loss = Σ (softmax − onehot)·dlogits / N */
+static nd_tensor *cross_entropy_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    nd_tensor *logits = n->in[0];
+    nd_tensor *residual = nd_sub(nd_softmax(logits, -1), one_hot_like(logits, n->in[1]));
+    return nd_div_scalar(nd_sum(nd_mul(residual, tin[0]), ND_ALL, false), (double)rows_of(logits));
+}
+
+static const nd_op CROSS_ENTROPY = {"cross_entropy", cross_entropy_vjp, cross_entropy_jvp,
+                                    ND_SAVES_INPUTS};
+
+static bool labels_valid(nd_tensor *logits, nd_tensor *labels) {
+    if (!nd__is_float(logits->dtype))
+        return nd__fail("nd_cross_entropy: logits must be floating point, got %s",
+                        nd_dtype_name(logits->dtype)),
+               false;
+    if (labels->dtype == ND_BOOL || nd__is_float(labels->dtype))
+        return nd__fail("nd_cross_entropy: labels must be integer class indices (ND_I64), got "
+                        "%s labels",
+                        nd_dtype_name(labels->dtype)),
+               false;
+    bool batched = logits->ndim == 2;
+    if ((logits->ndim != 1 && !batched) || labels->ndim != (batched ? 1 : 0) ||
+        (batched && labels->shape[0] != logits->shape[0]))
+        return nd__fail("nd_cross_entropy: expected logits (N, C) and labels (N,), or logits "
+                        "(C,) and a 0-d label; got logits %s and labels %s",
+                        nd__tshape(logits), nd__tshape(labels)),
+               false;
+    int64_t classes = logits->shape[logits->ndim - 1];
+    for (int64_t r = 0; r < labels->numel; r++) {
+        double label = nd__get_flat(labels, r);
+        if (label < 0 || label >= (double)classes)
+            return nd__fail("nd_cross_entropy: label %g at row %lld is out of range for %lld "
+                            "classes (logits %s)",
+                            label, (long long)r, (long long)classes, nd__tshape(logits)),
+                   false;
+    }
+    return true;
+}
+
+nd_tensor *nd_cross_entropy(nd_tensor *logits, nd_tensor *labels) {
+    ND_CHECK("nd_cross_entropy", logits, labels);
+    if (!labels_valid(logits, labels)) return NULL;
+    nd_tensor *out = nd__empty(logits->dtype, 0, NULL);
+    nd_tensor *x = dense(logits, logits->dtype), *lab = dense(labels, ND_I64);
+    if (!out || !x || !lab) return NULL;
+    int64_t rows = rows_of(x), classes = x->shape[x->ndim - 1];
+    double total = x->dtype == ND_F32 ? cross_entropy_f32(rows, classes, nd__ptr(x), nd__ptr(lab))
+                                      : cross_entropy_f64(rows, classes, nd__ptr(x), nd__ptr(lab));
+    nd__store(out->dtype, nd__ptr(out), total / (double)rows); /* NaN for no rows, as PyTorch */
+    return nd__record(&CROSS_ENTROPY, out, 2, (nd_tensor *[]){logits, labels}, NULL);
+}
+
+/* ------------------------------------------------------------ l2 penalty */
+
+/* λ/2·Σ‖w‖²: weight decay written as a term of the loss (d/dw = λ·w). */
+nd_tensor *nd_l2_penalty(int n, nd_tensor *const *ws, double lambda) {
+    if (n < 0 || (n > 0 && !ws))
+        return nd__fail("nd_l2_penalty: expected n >= 0 tensors, got n = %d%s", n,
+                        ws ? "" : " and no array");
+    if (n == 0) return nd_scalar(0.0, ND_F32);
+    nd_tensor *total = NULL;
+    for (int i = 0; i < n; i++) {
+        if (!ws[i]) return nd__null_input("nd_l2_penalty");
+        nd_tensor *sq = nd_sum(nd_square(ws[i]), ND_ALL, false);
+        total = total ? nd_add(total, sq) : sq;
+    }
+    return nd_mul_scalar(total, lambda / 2.0);
+}
