@@ -1,0 +1,355 @@
+/* Decompositions on LAPACKE: inv, det, solve, eigh, eig, svd. Matrices are
+ * handed to LAPACK as contiguous row-major copies (LAPACK_ROW_MAJOR; LAPACK
+ * overwrites its input, so the copy is needed anyway). Each differentiable op
+ * keeps its kernel, VJP and JVP side by side; eig and svd give plain values
+ * (no gradient rules: their derivatives are ill-defined at repeated values). */
+#include "elementwise.h"
+
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+
+/* ------------------------------------------------------------ shared */
+
+/* Checks what every decomposition needs and returns a contiguous copy LAPACK
+ * may overwrite: a floating-point 2-D matrix (square when asked), all finite
+ * (LAPACK's answer on NaN is undefined, so it is refused before the call). */
+static nd_tensor *lapack_copy(const char *op, nd_tensor *a, bool square) {
+    if (!nd__is_float(a->dtype))
+        return nd__fail("%s: expects a floating-point matrix, got %s (convert with nd_to)", op,
+                        nd_dtype_name(a->dtype));
+    if (a->ndim != 2) return nd__fail("%s: expects a 2-D matrix, got shape %s", op, nd__tshape(a));
+    if (square && a->shape[0] != a->shape[1])
+        return nd__fail("%s: expects a square matrix, got shape %s", op, nd__tshape(a));
+    if (a->shape[0] > INT32_MAX || a->shape[1] > INT32_MAX)
+        return nd__fail("%s: shape %s is too large for LAPACK", op, nd__tshape(a));
+    nd_tensor *copy = nd__empty(a->dtype, 2, a->shape);
+    if (!copy || nd__copy_into(op, copy, a)) return NULL;
+    bool finite = true;
+    if (a->dtype == ND_F32) {
+        const float *x = nd__ptr(copy);
+        for (int64_t i = 0; i < copy->numel; i++) finite &= isfinite(x[i]);
+    } else {
+        const double *x = nd__ptr(copy);
+        for (int64_t i = 0; i < copy->numel; i++) finite &= isfinite(x[i]);
+    }
+    if (!finite)
+        return nd__fail("%s: the matrix of shape %s contains NaN or infinity", op, nd__tshape(a));
+    return copy;
+}
+
+/* LU factorisation in place; ipiv receives n pivots. Returns LAPACK's info. */
+static lapack_int lu_factor(nd_tensor *m, lapack_int *ipiv) {
+    lapack_int n = (lapack_int)m->shape[0];
+    if (m->dtype == ND_F32) return LAPACKE_sgetrf(LAPACK_ROW_MAJOR, n, n, nd__ptr(m), n, ipiv);
+    return LAPACKE_dgetrf(LAPACK_ROW_MAJOR, n, n, nd__ptr(m), n, ipiv);
+}
+
+static lapack_int *pivots(const char *op, int64_t n) {
+    lapack_int *ipiv = malloc((size_t)(n > 0 ? n : 1) * sizeof *ipiv);
+    if (!ipiv) nd__set_error("%s: out of memory", op);
+    return ipiv;
+}
+
+/* The last two dims swapped, differentiably. */
+static nd_tensor *mT(nd_tensor *t) {
+    return nd_transpose(t, -2, -1);
+}
+
+/* ---------------------------------------------------------------- inv */
+
+/* X = A⁻¹: dX = -X dA X, so Ā = -Xᵀ X̄ Xᵀ. */
+static void inv_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)n;
+    nd_tensor *xt = mT(out);
+    gin[0] = nd_neg(nd_matmul(nd_matmul(xt, g), xt));
+}
+static nd_tensor *inv_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)n;
+    return nd_neg(nd_matmul(nd_matmul(out, tin[0]), out));
+}
+static const nd_op INV = {"inv", inv_vjp, inv_jvp, ND_SAVES_OUTPUT};
+
+nd_tensor *nd_inv(nd_tensor *a) {
+    ND_CHECK("nd_inv", a);
+    nd_tensor *x = lapack_copy("nd_inv", a, true);
+    if (!x) return NULL;
+    lapack_int n = (lapack_int)x->shape[0];
+    lapack_int *ipiv = pivots("nd_inv", n);
+    if (!ipiv) return NULL;
+    lapack_int info = lu_factor(x, ipiv);
+    if (info == 0)
+        info = x->dtype == ND_F32 ? LAPACKE_sgetri(LAPACK_ROW_MAJOR, n, nd__ptr(x), n, ipiv)
+                                  : LAPACKE_dgetri(LAPACK_ROW_MAJOR, n, nd__ptr(x), n, ipiv);
+    free(ipiv);
+    if (info > 0)
+        return nd__fail("nd_inv: the matrix of shape %s is singular (pivot %d is exactly zero)",
+                        nd__tshape(a), (int)info);
+    if (info < 0) return nd__fail("nd_inv: LAPACK rejected argument %d", (int)-info);
+    return nd__record(&INV, x, 1, &a, NULL);
+}
+
+/* ---------------------------------------------------------------- det */
+
+/* d det(A) = det(A) · tr(A⁻¹ dA), so Ā = ḡ · det(A) · A⁻ᵀ. The rule needs A⁻¹,
+ * so a gradient at a singular A is refused (nd_inv says "singular"). */
+static void det_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    gin[0] = nd_mul(nd_mul(g, out), mT(nd_inv(n->in[0])));
+}
+static nd_tensor *det_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    nd_tensor *trace = nd_sum(nd_mul(mT(nd_inv(n->in[0])), tin[0]), ND_ALL, false);
+    return nd_mul(out, trace);
+}
+static const nd_op DET = {"det", det_vjp, det_jvp, ND_SAVES_INPUTS | ND_SAVES_OUTPUT};
+
+nd_tensor *nd_det(nd_tensor *a) {
+    ND_CHECK("nd_det", a);
+    nd_tensor *lu = lapack_copy("nd_det", a, true);
+    if (!lu) return NULL;
+    int64_t n = lu->shape[0];
+    lapack_int *ipiv = pivots("nd_det", n);
+    if (!ipiv) return NULL;
+    lapack_int info = lu_factor(lu, ipiv);
+    if (info < 0) {
+        free(ipiv);
+        return nd__fail("nd_det: LAPACK rejected argument %d", (int)-info);
+    }
+    /* det = ± Π U_ii, one sign flip per row swap. A singular matrix has a zero
+     * on U's diagonal (info > 0), so the product is 0: not an error. */
+    double det = 1.0;
+    for (int64_t i = 0; i < n; i++) {
+        det *= nd__get_flat(lu, i * n + i);
+        if (ipiv[i] != i + 1) det = -det;
+    }
+    free(ipiv);
+    return nd__record(&DET, nd_scalar(det, a->dtype), 1, &a, NULL);
+}
+
+/* -------------------------------------------------------------- solve */
+
+/* X = A⁻¹B: B̄ = A⁻ᵀ X̄ and Ā = -B̄ Xᵀ; dX = A⁻¹(dB - dA X). */
+static void solve_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    nd_tensor *a = n->in[0];
+    nd_tensor *gb = nd_solve(mT(a), g);
+    if (n->in[1]->requires_grad) gin[1] = gb;
+    if (a->requires_grad)
+        gin[0] = nd_neg(out->ndim == 1 ? nd_outer(gb, out) : nd_matmul(gb, mT(out)));
+}
+static nd_tensor *solve_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    nd_tensor *rhs = nd__tangent_sub(tin[1], tin[0] ? nd_matmul(tin[0], out) : NULL);
+    return rhs ? nd_solve(n->in[0], rhs) : NULL;
+}
+static const nd_op SOLVE = {"solve", solve_vjp, solve_jvp, ND_SAVES_INPUTS | ND_SAVES_OUTPUT};
+
+nd_tensor *nd_solve(nd_tensor *a, nd_tensor *b) {
+    ND_CHECK("nd_solve", a, b);
+    nd_tensor *lu = lapack_copy("nd_solve", a, true);
+    if (!lu) return NULL;
+    if (b->dtype != a->dtype)
+        return nd__fail("nd_solve: dtypes %s and %s differ (convert one with nd_to)",
+                        nd_dtype_name(a->dtype), nd_dtype_name(b->dtype));
+    int64_t n = a->shape[0];
+    if ((b->ndim != 1 && b->ndim != 2) || b->shape[0] != n)
+        return nd__fail("nd_solve: the right-hand side must be (%lld,) or (%lld, m) for a matrix "
+                        "of shape %s, got shape %s",
+                        (long long)n, (long long)n, nd__tshape(a), nd__tshape(b));
+    nd_tensor *x = nd__empty(b->dtype, b->ndim, b->shape);
+    if (!x || nd__copy_into("nd_solve", x, b)) return NULL;
+    lapack_int nrhs = b->ndim == 1 ? 1 : (lapack_int)b->shape[1];
+    lapack_int *ipiv = pivots("nd_solve", n);
+    if (!ipiv) return NULL;
+    lapack_int info = a->dtype == ND_F32
+                          ? LAPACKE_sgesv(LAPACK_ROW_MAJOR, (lapack_int)n, nrhs, nd__ptr(lu),
+                                          (lapack_int)n, ipiv, nd__ptr(x), nrhs > 0 ? nrhs : 1)
+                          : LAPACKE_dgesv(LAPACK_ROW_MAJOR, (lapack_int)n, nrhs, nd__ptr(lu),
+                                          (lapack_int)n, ipiv, nd__ptr(x), nrhs > 0 ? nrhs : 1);
+    free(ipiv);
+    if (info > 0)
+        return nd__fail("nd_solve: the matrix of shape %s is singular (pivot %d is exactly zero)",
+                        nd__tshape(a), (int)info);
+    if (info < 0) return nd__fail("nd_solve: LAPACK rejected argument %d", (int)-info);
+    return nd__record(&SOLVE, x, 2, (nd_tensor *[]){a, b}, NULL);
+}
+
+/* --------------------------------------------------------------- eigh */
+
+/* The rules of A = V diag(λ) Vᵀ (distinct eigenvalues), with the values and
+ * vectors kept as constants (detached copies: keeping the outputs themselves
+ * would make a reference cycle through the node). F_ij = 1/(λ_j − λ_i), 0 on
+ * the diagonal:  λ̄ → Ā = V diag(λ̄) Vᵀ;  V̄ → Ā = V (F ∘ VᵀV̄) Vᵀ;
+ * dλ = diag(Vᵀ dA V);  dV = V (F ∘ Vᵀ dA V). */
+typedef struct {
+    nd_tensor *values, *vectors, *gaps; /* gaps = F */
+} eigh_saved;
+
+static void eigh_saved_free(void *p) {
+    eigh_saved *s = p;
+    nd_release(s->values);
+    nd_release(s->vectors);
+    nd_release(s->gaps);
+    free(s);
+}
+
+static void eigh_values_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    const eigh_saved *s = n->p.ptr;
+    gin[0] = nd_matmul(nd_mul(s->vectors, g), nd_t(s->vectors)); /* (V ∘ rows of λ̄) Vᵀ */
+}
+static nd_tensor *eigh_values_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    const eigh_saved *s = n->p.ptr;
+    return nd_sum(nd_mul(s->vectors, nd_matmul(tin[0], s->vectors)), 0, false);
+}
+static void eigh_vectors_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    const eigh_saved *s = n->p.ptr;
+    nd_tensor *inner = nd_mul(s->gaps, nd_matmul(nd_t(s->vectors), g));
+    gin[0] = nd_matmul(nd_matmul(s->vectors, inner), nd_t(s->vectors));
+}
+static nd_tensor *eigh_vectors_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    const eigh_saved *s = n->p.ptr;
+    nd_tensor *rotated = nd_matmul(nd_matmul(nd_t(s->vectors), tin[0]), s->vectors);
+    return nd_matmul(s->vectors, nd_mul(s->gaps, rotated));
+}
+static const nd_op EIGH_VALUES = {"eigh_values", eigh_values_vjp, eigh_values_jvp, 0};
+static const nd_op EIGH_VECTORS = {"eigh_vectors", eigh_vectors_vjp, eigh_vectors_jvp, 0};
+
+static nd_tensor *eigen_gaps(nd_tensor *values) {
+    int64_t n = values->shape[0];
+    nd_tensor *f = nd__empty(values->dtype, 2, (int64_t[]){n, n});
+    if (!f) return NULL;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double gap = nd__get_flat(values, j) - nd__get_flat(values, i);
+            nd__store(f->dtype, (char *)nd__ptr(f) + (size_t)(i * n + j) * nd_dtype_size(f->dtype),
+                      i == j ? 0.0 : 1.0 / gap);
+        }
+    return f;
+}
+
+/* Records one output of eigh with its own copy of what the rules need. */
+static nd_tensor *eigh_record(const nd_op *op, nd_tensor *out, nd_tensor *a, nd_tensor *w,
+                              nd_tensor *v) {
+    if (!nd__needs_record(1, &a)) return out;
+    eigh_saved *s = malloc(sizeof *s);
+    nd_tensor *gaps = eigen_gaps(w);
+    if (!s || !gaps) {
+        free(s);
+        return nd__fail("nd_eigh: out of memory");
+    }
+    s->values = nd_retain(nd_detach(w));
+    s->vectors = nd_retain(nd_detach(v));
+    s->gaps = nd_retain(gaps);
+    nd_params p = {.ptr = s, .free_ptr = eigh_saved_free};
+    return nd__record(op, out, 1, &a, &p);
+}
+
+int nd_eigh(nd_tensor *a, nd_tensor **values, nd_tensor **vectors) {
+    ND_CHECK_INT("nd_eigh", a);
+    nd_tensor *v = lapack_copy("nd_eigh", a, true);
+    if (!v) return -1;
+    lapack_int n = (lapack_int)v->shape[0];
+    nd_tensor *w = nd__empty(a->dtype, 1, (int64_t[]){n});
+    if (!w) return -1;
+    /* Vectors are computed when asked for or when a rule will need them. */
+    char jobz = vectors || nd__needs_record(1, &a) ? 'V' : 'N';
+    lapack_int info =
+        a->dtype == ND_F32
+            ? LAPACKE_ssyevd(LAPACK_ROW_MAJOR, jobz, 'L', n, nd__ptr(v), n, nd__ptr(w))
+            : LAPACKE_dsyevd(LAPACK_ROW_MAJOR, jobz, 'L', n, nd__ptr(v), n, nd__ptr(w));
+    if (info > 0) return nd__fail_int("nd_eigh: the algorithm failed to converge (info %d)", info);
+    if (info < 0) return nd__fail_int("nd_eigh: LAPACK rejected argument %d", (int)-info);
+    nd_tensor *rv = values ? eigh_record(&EIGH_VALUES, w, a, w, v) : w;
+    nd_tensor *rV = vectors ? eigh_record(&EIGH_VECTORS, v, a, w, v) : v;
+    if (!rv || !rV) return -1;
+    if (values) *values = rv;
+    if (vectors) *vectors = rV;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- eig */
+
+int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor **vectors_re,
+           nd_tensor **vectors_im) {
+    ND_CHECK_INT("nd_eig", a);
+    nd_tensor *m = lapack_copy("nd_eig", a, true);
+    if (!m) return -1;
+    lapack_int n = (lapack_int)m->shape[0];
+    nd_dtype dt = a->dtype;
+    bool want_vectors = vectors_re || vectors_im;
+    nd_tensor *wr = nd__empty(dt, 1, (int64_t[]){n}), *wi = nd__empty(dt, 1, (int64_t[]){n});
+    nd_tensor *vr = nd__empty(dt, 2, (int64_t[]){n, n});
+    if (!wr || !wi || !vr) return -1;
+    char jobvr = want_vectors ? 'V' : 'N';
+    lapack_int ld = n > 0 ? n : 1;
+    lapack_int info = dt == ND_F32
+                          ? LAPACKE_sgeev(LAPACK_ROW_MAJOR, 'N', jobvr, n, nd__ptr(m), ld,
+                                          nd__ptr(wr), nd__ptr(wi), NULL, ld, nd__ptr(vr), ld)
+                          : LAPACKE_dgeev(LAPACK_ROW_MAJOR, 'N', jobvr, n, nd__ptr(m), ld,
+                                          nd__ptr(wr), nd__ptr(wi), NULL, ld, nd__ptr(vr), ld);
+    if (info > 0)
+        return nd__fail_int("nd_eig: the QR algorithm failed to converge (info %d)", info);
+    if (info < 0) return nd__fail_int("nd_eig: LAPACK rejected argument %d", (int)-info);
+    if (want_vectors) {
+        /* LAPACK packs a complex pair (λ_j, λ_j+1 = conj λ_j) into columns j and
+         * j+1 as real and imaginary parts; unpack into two real matrices. */
+        nd_tensor *re = nd__empty(dt, 2, (int64_t[]){n, n}),
+                  *im = nd__zeros(dt, 2, (int64_t[]){n, n});
+        if (!re || !im) return -1;
+        size_t es = nd_dtype_size(dt);
+        char *pre = nd__ptr(re), *pim = nd__ptr(im);
+        for (lapack_int j = 0; j < n; j++) {
+            bool pair = nd__get_flat(wi, j) != 0.0 && j + 1 < n;
+            for (lapack_int i = 0; i < n; i++) {
+                double x = nd__get_flat(vr, (int64_t)i * n + j);
+                nd__store(dt, pre + (size_t)(i * n + j) * es, x);
+                if (pair) {
+                    double y = nd__get_flat(vr, (int64_t)i * n + j + 1);
+                    nd__store(dt, pre + (size_t)(i * n + j + 1) * es, x);
+                    nd__store(dt, pim + (size_t)(i * n + j) * es, y);
+                    nd__store(dt, pim + (size_t)(i * n + j + 1) * es, -y);
+                }
+            }
+            if (pair) j++;
+        }
+        if (vectors_re) *vectors_re = re;
+        if (vectors_im) *vectors_im = im;
+    }
+    if (values_re) *values_re = wr;
+    if (values_im) *values_im = wi;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- svd */
+
+int nd_svd(nd_tensor *a, nd_tensor **u, nd_tensor **s, nd_tensor **vt) {
+    ND_CHECK_INT("nd_svd", a);
+    nd_tensor *m = lapack_copy("nd_svd", a, false);
+    if (!m) return -1;
+    lapack_int rows = (lapack_int)m->shape[0], cols = (lapack_int)m->shape[1];
+    lapack_int k = rows < cols ? rows : cols;
+    nd_dtype dt = a->dtype;
+    nd_tensor *uu = nd__empty(dt, 2, (int64_t[]){rows, k});
+    nd_tensor *ss = nd__empty(dt, 1, (int64_t[]){k});
+    nd_tensor *vv = nd__empty(dt, 2, (int64_t[]){k, cols});
+    if (!uu || !ss || !vv) return -1;
+    if (k == 0) { /* an empty matrix: nothing for LAPACK to do */
+        if (u) *u = uu;
+        if (s) *s = ss;
+        if (vt) *vt = vv;
+        return 0;
+    }
+    char jobz = u || vt ? 'S' : 'N';
+    lapack_int info = dt == ND_F32
+                          ? LAPACKE_sgesdd(LAPACK_ROW_MAJOR, jobz, rows, cols, nd__ptr(m), cols,
+                                           nd__ptr(ss), nd__ptr(uu), k, nd__ptr(vv), cols)
+                          : LAPACKE_dgesdd(LAPACK_ROW_MAJOR, jobz, rows, cols, nd__ptr(m), cols,
+                                           nd__ptr(ss), nd__ptr(uu), k, nd__ptr(vv), cols);
+    if (info > 0) return nd__fail_int("nd_svd: the algorithm failed to converge (info %d)", info);
+    if (info < 0) return nd__fail_int("nd_svd: LAPACK rejected argument %d", (int)-info);
+    if (u) *u = uu;
+    if (s) *s = ss;
+    if (vt) *vt = vv;
+    return 0;
+}
