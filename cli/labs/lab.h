@@ -1,0 +1,43 @@
+/* A lab: one experiment of the chapter, in one file of cli/labs/. Each file
+ * registers itself with ND_LAB and uses only nd's public API, so it doubles as
+ * example code. A lab writes its numbers, figures and checks to the report. */
+#ifndef ND_LAB_H
+#define ND_LAB_H
+
+#include "../progress.h"
+#include "../report.h"
+
+#include <nd.h>
+
+typedef struct lab {
+    int order;           /* position in the report (the chapter's order) */
+    const char *name;    /* `nd lab NAME` */
+    const char *title;   /* the slide's heading */
+    const char *summary; /* one line for `nd list` */
+    /* 0 on success; a failed check is reported with report_fail and still returns 0;
+     * -1 when the lab could not run at all. */
+    int (*run)(report *r);
+} lab;
+
+void lab_register(const lab *l);
+int lab_count(void);
+const lab *lab_at(int i); /* in order */
+const lab *lab_find(const char *name);
+
+/* Registers a lab when the program starts. */
+#define ND_LAB(ident, ...)                                                                         \
+    static const lab ident = __VA_ARGS__;                                                          \
+    __attribute__((constructor)) static void register_##ident(void) { lab_register(&ident); }
+
+/* Checks a value against the course's, recording a failure in the report. */
+#define LAB_CHECK_CLOSE(r, what, got, want, tol)                                                   \
+    do {                                                                                           \
+        double lab_got_ = (got), lab_want_ = (want);                                               \
+        if (!(fabs(lab_got_ - lab_want_) <= (tol)))                                                \
+            report_fail((r), "%s: got %.6f, expected %.6f", (what), lab_got_, lab_want_);          \
+    } while (0)
+
+/* The folder of the bundled data (data/ of the source tree, or the installed copy). */
+const char *lab_data_path(const char *file);
+
+#endif

@@ -1,0 +1,40 @@
+/* The labs, collected as each file registers itself, kept in the chapter's order. */
+#include "lab.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_LABS 32
+static const lab *labs[MAX_LABS];
+static int count;
+
+void lab_register(const lab *l) {
+    if (count == MAX_LABS) return;
+    int i = count++;
+    while (i > 0 && labs[i - 1]->order > l->order) {
+        labs[i] = labs[i - 1];
+        i--;
+    }
+    labs[i] = l;
+}
+
+int lab_count(void) { return count; }
+const lab *lab_at(int i) { return i >= 0 && i < count ? labs[i] : NULL; }
+
+const lab *lab_find(const char *name) {
+    for (int i = 0; i < count; i++)
+        if (!strcmp(labs[i]->name, name)) return labs[i];
+    return NULL;
+}
+
+const char *lab_data_path(const char *file) {
+    static char path[4096];
+    const char *dir = getenv("ND_DATA_DIR");
+    if (!dir || !*dir) dir = ND_DATA_DIR; /* set by the build: the source tree's data/ */
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (access(path, R_OK) != 0 && access(ND_INSTALLED_DATA_DIR, R_OK) == 0)
+        snprintf(path, sizeof path, "%s/%s", ND_INSTALLED_DATA_DIR, file);
+    return path;
+}

@@ -1,0 +1,201 @@
+/* nd: the command-line program. Each command is a function; labs live in
+ * cli/labs/, one file each. Exit codes: 0 success, 1 a failure while running
+ * (or a failed check), 2 a usage error. */
+#include "commands.h"
+#include "labs/lab.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *usage =
+    "nd — the foundations of deep learning, in C\n"
+    "\n"
+    "usage: nd <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  labs [--out DIR] [--format png|svg|pdf]   run every lab, write DIR/index.html (default out/)\n"
+    "  lab NAME [--out DIR] [--format F]         run one lab\n"
+    "  list                                      the labs, one line each\n"
+    "  fit \"x1,y1 x2,y2 ...\"                     a sum of ReLUs through the points\n"
+    "  autodiff \"EXPR\" name=value ...            an expression's graph, forward and backward\n"
+    "  info                                      version, dtypes, threads, BLAS\n"
+    "  demo                                      a short tour of the tensor API\n"
+    "\n"
+    "`nd <command> --help` says more about each.\n";
+
+static bool wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return true;
+    return false;
+}
+
+static int cmd_info(int argc, char **argv) {
+    (void)argc, (void)argv;
+    printf("nd %s\n", nd_version());
+    printf("dtypes:  bool uint8 int32 int64 float32 float64\n");
+    printf("dims:    up to %d\n", ND_MAX_DIMS);
+    printf("threads: %d\n", nd_num_threads());
+    printf("BLAS:    %s\n", nd_blas_info());
+    printf("labs:    %d (nd list)\n", lab_count());
+    return 0;
+}
+
+static void show(const char *label, nd_tensor *t) {
+    char *s = nd_format(t);
+    printf("%s = %s\n", label, s ? s : nd_last_error());
+    free(s);
+}
+
+static int cmd_demo(int argc, char **argv) {
+    (void)argc, (void)argv;
+    nd_scope_begin();
+    nd_tensor *x = nd_reshape(nd_arange(0, 12, 1, ND_F32), ND_SHAPE(3, 4));
+    show("x = arange(12).reshape(3, 4)", x);
+    show("x[-1]", nd_select(x, 0, -1));
+    show("x[1:3]", nd_slice(x, 0, 1, 3, 1));
+    show("x.sum(0)", nd_sum(x, 0, false));
+    show("x + [[1], [2], [3]]", nd_add(x, nd_parse("[[1.0], [2.0], [3.0]]")));
+    nd_tensor *w = nd_set_requires_grad(nd_arange(0, 4, 1, ND_F32), true);
+    nd_tensor *y = nd_mul_scalar(nd_dot(w, w), 2);
+    show("y = 2 * dot(w, w)", y);
+    if (nd_backward(y) == 0) show("dy/dw", nd_grad(w));
+    nd_scope_end();
+    return nd_last_error() ? 1 : 0;
+}
+
+static int cmd_list(int argc, char **argv) {
+    (void)argc, (void)argv;
+    for (int i = 0; i < lab_count(); i++)
+        printf("%-16s %s\n", lab_at(i)->name, lab_at(i)->summary);
+    return 0;
+}
+
+typedef struct {
+    const char *out, *format, *name;
+} lab_options;
+
+static int parse_lab_options(int argc, char **argv, bool want_name, lab_options *o) {
+    o->out = "out";
+    o->format = "png";
+    o->name = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--out") && i + 1 < argc)
+            o->out = argv[++i];
+        else if (!strcmp(argv[i], "--format") && i + 1 < argc)
+            o->format = argv[++i];
+        else if (want_name && !o->name && argv[i][0] != '-')
+            o->name = argv[i];
+        else {
+            fprintf(stderr, "nd %s: unexpected argument '%s' (see nd %s --help)\n", argv[0],
+                    argv[i], argv[0]);
+            return -1;
+        }
+    }
+    if (want_name && !o->name) {
+        fprintf(stderr, "nd lab: which lab? (nd list shows them)\n");
+        return -1;
+    }
+    return 0;
+}
+
+static double seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int run_labs(const lab_options *o, const lab *only) {
+    report *r = report_open(o->out, o->format);
+    if (!r) return 1;
+    int broken = 0;
+    double start = seconds();
+    for (int i = 0; i < lab_count(); i++) {
+        const lab *l = lab_at(i);
+        if (only && l != only) continue;
+        double t0 = seconds();
+        nd_manual_seed(0); /* each lab's numbers do not depend on the others */
+        nd_clear_error();
+        nd_scope_begin();
+        int rc = l->run(r);
+        nd_scope_end();
+        if (rc != 0) {
+            report_fail(r, "lab %s could not run: %s", l->name,
+                        nd_last_error() ? nd_last_error() : "unknown error");
+            broken++;
+        }
+        fprintf(stderr, "nd: lab %-15s %.2f s\n", l->name, seconds() - t0);
+    }
+    int failures = report_failures(r);
+    char index[4096];
+    snprintf(index, sizeof index, "%s/index.html", report_dir(r));
+    if (report_close(r) != 0) return 1;
+    printf("\nReport: %s  (%.1f s, %s)\n", index, seconds() - start,
+           failures ? "some checks failed" : "every check passed");
+    nd_shutdown();
+    return failures || broken ? 1 : 0;
+}
+
+static int cmd_labs(int argc, char **argv) {
+    lab_options o;
+    if (parse_lab_options(argc, argv, false, &o)) return 2;
+    if (lab_count() == 0) {
+        fprintf(stderr, "nd labs: no labs are built into this program\n");
+        return 1;
+    }
+    return run_labs(&o, NULL);
+}
+
+static int cmd_lab(int argc, char **argv) {
+    lab_options o;
+    if (parse_lab_options(argc, argv, true, &o)) return 2;
+    const lab *l = lab_find(o.name);
+    if (!l) {
+        fprintf(stderr, "nd lab: no lab called '%s' (nd list shows them)\n", o.name);
+        return 2;
+    }
+    return run_labs(&o, l);
+}
+
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *help;
+} commands[] = {
+    {"info", cmd_info, "nd info: prints nd's version, dtypes, thread count and BLAS library.\n"},
+    {"demo", cmd_demo, "nd demo: a few tensor operations and one gradient, printed.\n"},
+    {"list", cmd_list, "nd list: the labs, with one line each.\n"},
+    {"labs", cmd_labs,
+     "nd labs [--out DIR] [--format png|svg|pdf]\n  Runs every lab of the chapter and writes "
+     "DIR/index.html (default out/) with figures beside it.\n  Exit status 1 if a check fails.\n"},
+    {"lab", cmd_lab,
+     "nd lab NAME [--out DIR] [--format png|svg|pdf]\n  Runs one lab (nd list shows the names) "
+     "into DIR/index.html.\n"},
+    {"fit", cmd_fit, NULL},
+};
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("nd %s\n", nd_version());
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name)) continue;
+        if (wants_help(argc - 1, argv + 1) && commands[i].help) {
+            fputs(commands[i].help, stdout);
+            return 0;
+        }
+        return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "nd: unknown command '%s'\n\n%s", argv[1], usage);
+    return 2;
+}

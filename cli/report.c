@@ -1,0 +1,281 @@
+/* The report page: HTML assembled in memory, written once at the end. */
+#include "report.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct report {
+    char *dir, *format;
+    char *html;
+    size_t len, cap;
+    char path[4096];
+    bool echo;
+    int failures;
+    char toc[8192];
+};
+
+static void raw(report *r, const char *s, size_t n) {
+    if (r->len + n + 1 > r->cap) {
+        size_t cap = (r->cap + n + 1) * 2;
+        char *grown = realloc(r->html, cap);
+        if (!grown) return;
+        r->html = grown;
+        r->cap = cap;
+    }
+    memcpy(r->html + r->len, s, n);
+    r->len += n;
+    r->html[r->len] = '\0';
+}
+
+static void put(report *r, const char *s) { raw(r, s, strlen(s)); }
+
+/* Text into HTML: the five characters that mean something there are escaped. */
+static void escaped(report *r, const char *s) {
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': put(r, "&lt;"); break;
+        case '>': put(r, "&gt;"); break;
+        case '&': put(r, "&amp;"); break;
+        case '"': put(r, "&quot;"); break;
+        case '\'': put(r, "&#39;"); break;
+        default: raw(r, s, 1);
+        }
+    }
+}
+
+static char *vformat(const char *fmt, va_list ap) {
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    char *s = malloc(n > 0 ? (size_t)n + 1 : 1);
+    if (s) vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+report *report_open(const char *dir, const char *format) {
+    if (!dir || !format) return NULL;
+    if (strcmp(format, "png") && strcmp(format, "svg") && strcmp(format, "pdf")) {
+        fprintf(stderr, "nd: unknown figure format '%s' (use png, svg or pdf)\n", format);
+        return NULL;
+    }
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "nd: cannot create the output folder %s: %s\n", dir, strerror(errno));
+        return NULL;
+    }
+    char probe[4096];
+    snprintf(probe, sizeof probe, "%s/.nd-write-test", dir);
+    FILE *f = fopen(probe, "w");
+    if (!f) {
+        fprintf(stderr, "nd: cannot write in the output folder %s: %s\n", dir, strerror(errno));
+        return NULL;
+    }
+    fclose(f);
+    remove(probe);
+    report *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->dir = strdup(dir);
+    r->format = strdup(format);
+    r->echo = true;
+    return r;
+}
+
+void report_echo(report *r, bool on) { r->echo = on; }
+const char *report_dir(const report *r) { return r->dir; }
+const char *report_format(const report *r) { return r->format; }
+int report_failures(const report *r) { return r->failures; }
+
+void report_section(report *r, const char *id, const char *title, const char *subtitle) {
+    put(r, "</section>\n<section id=\"");
+    escaped(r, id);
+    put(r, "\">\n<h2>");
+    escaped(r, title);
+    put(r, "</h2>\n");
+    if (subtitle) {
+        put(r, "<p class=\"subtitle\">");
+        escaped(r, subtitle);
+        put(r, "</p>\n");
+    }
+    size_t used = strlen(r->toc);
+    snprintf(r->toc + used, sizeof r->toc - used, "<li><a href=\"#%s\">%s</a></li>\n", id, title);
+    if (r->echo) printf("\n== %s ==\n", title);
+}
+
+void report_heading(report *r, const char *text) {
+    put(r, "<h3>");
+    escaped(r, text);
+    put(r, "</h3>\n");
+    if (r->echo) printf("\n-- %s --\n", text);
+}
+
+void report_para(report *r, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vformat(fmt, ap);
+    va_end(ap);
+    if (!s) return;
+    put(r, "<p>");
+    escaped(r, s);
+    put(r, "</p>\n");
+    if (r->echo) printf("%s\n", s);
+    free(s);
+}
+
+void report_pre(report *r, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vformat(fmt, ap);
+    va_end(ap);
+    if (!s) return;
+    put(r, "<pre>");
+    escaped(r, s);
+    put(r, "</pre>\n");
+    if (r->echo) printf("%s\n", s);
+    free(s);
+}
+
+void report_tensor(report *r, const char *label, const nd_tensor *t) {
+    char *text = nd_format(t);
+    if (!text) {
+        report_fail(r, "%s: %s", label, nd_last_error() ? nd_last_error() : "no tensor");
+        return;
+    }
+    report_pre(r, "%s = %s", label, text);
+    free(text);
+}
+
+const char *report_figure_path(report *r, const char *name) {
+    snprintf(r->path, sizeof r->path, "%s/%s.%s", r->dir, name, r->format);
+    return r->path;
+}
+
+const char *report_png_path(report *r, const char *name) {
+    snprintf(r->path, sizeof r->path, "%s/%s.png", r->dir, name);
+    return r->path;
+}
+
+static void figure(report *r, const char *file, const char *caption) {
+    put(r, "<figure>");
+    if (strstr(file, ".pdf")) {
+        put(r, "<a href=\"");
+        escaped(r, file);
+        put(r, "\">");
+        escaped(r, file);
+        put(r, " (PDF)</a>");
+    } else {
+        put(r, "<img src=\"");
+        escaped(r, file);
+        put(r, "\" alt=\"");
+        escaped(r, caption ? caption : file);
+        put(r, "\">");
+    }
+    if (caption) {
+        put(r, "<figcaption>");
+        escaped(r, caption);
+        put(r, "</figcaption>");
+    }
+    put(r, "</figure>\n");
+}
+
+void report_figure(report *r, const char *name, const char *caption) {
+    char file[512];
+    snprintf(file, sizeof file, "%s.%s", name, r->format);
+    figure(r, file, caption);
+    if (r->echo) printf("[figure %s/%s]\n", r->dir, file);
+}
+
+void report_picture(report *r, const char *name, const char *caption) {
+    char file[512];
+    snprintf(file, sizeof file, "%s.png", name);
+    figure(r, file, caption);
+}
+
+void report_gallery(report *r, int n, const char *const *names, const char *const *captions) {
+    put(r, "<div class=\"gallery\">\n");
+    for (int i = 0; i < n; i++) report_picture(r, names[i], captions ? captions[i] : NULL);
+    put(r, "</div>\n");
+}
+
+void report_table(report *r, int ncols, int nrows, const char *const *headers,
+                  const char *const *cells) {
+    put(r, "<table>\n<tr>");
+    for (int c = 0; c < ncols; c++) {
+        put(r, "<th>");
+        escaped(r, headers[c]);
+        put(r, "</th>");
+        if (r->echo) printf("%-16s", headers[c]);
+    }
+    put(r, "</tr>\n");
+    if (r->echo) printf("\n");
+    for (int i = 0; i < nrows; i++) {
+        put(r, "<tr>");
+        for (int c = 0; c < ncols; c++) {
+            put(r, "<td>");
+            escaped(r, cells[i * ncols + c]);
+            put(r, "</td>");
+            if (r->echo) printf("%-16s", cells[i * ncols + c]);
+        }
+        put(r, "</tr>\n");
+        if (r->echo) printf("\n");
+    }
+    put(r, "</table>\n");
+}
+
+void report_fail(report *r, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vformat(fmt, ap);
+    va_end(ap);
+    if (!s) return;
+    r->failures++;
+    put(r, "<p class=\"fail\">");
+    escaped(r, s);
+    put(r, "</p>\n");
+    fprintf(stderr, "nd: check failed: %s\n", s);
+    free(s);
+}
+
+static const char *style =
+    "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:1100px;margin:2em "
+    "auto;padding:0 1em;color:#222;line-height:1.45}"
+    "h1{font-size:1.8em}h2{border-bottom:2px solid #3182bd;padding-bottom:.2em;margin-top:2em}"
+    "h3{color:#08519c}.subtitle{color:#555;font-style:italic}"
+    "pre{background:#f5f5f5;border:1px solid #ddd;padding:.6em;overflow-x:auto;font-size:.9em}"
+    "figure{display:inline-block;margin:.5em;vertical-align:top;text-align:center}"
+    "figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.9em;color:#444}"
+    ".gallery figure img{max-width:320px}"
+    "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em "
+    ".6em;text-align:right}th{background:#eef}"
+    ".fail{color:#b00;font-weight:bold}nav li{display:inline;margin-right:1em}";
+
+int report_close(report *r) {
+    if (!r) return -1;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/index.html", r->dir);
+    FILE *f = fopen(path, "w");
+    int rc = -1;
+    if (f) {
+        fprintf(f,
+                "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                "<title>nd labs: the foundations of deep learning</title>\n<style>%s</style>\n"
+                "</head>\n<body>\n<h1>nd labs: the foundations of deep learning</h1>\n"
+                "<p>Every experiment of the chapter, computed by nd %s. %s</p>\n"
+                "<nav><ul>\n%s</ul></nav>\n<section>\n",
+                style, nd_version(),
+                r->failures ? "Some checks FAILED: see the red lines." : "Every check passed.",
+                r->toc);
+        fwrite(r->html ? r->html : "", 1, r->len, f);
+        fprintf(f, "</section>\n</body>\n</html>\n");
+        rc = fclose(f) == 0 ? 0 : -1;
+    }
+    if (rc != 0) fprintf(stderr, "nd: cannot write %s: %s\n", path, strerror(errno));
+    free(r->html);
+    free(r->dir);
+    free(r->format);
+    free(r);
+    return rc;
+}

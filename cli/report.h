@@ -1,0 +1,42 @@
+/* The HTML report of `nd labs`: one page, one section per lab, figures as
+ * files beside it, readable from the file system with no network. Everything
+ * written to the report is echoed to the terminal (text, not figures). */
+#ifndef ND_REPORT_H
+#define ND_REPORT_H
+
+#include <nd.h>
+#include <stdbool.h>
+
+typedef struct report report;
+
+/* format: "png", "svg" or "pdf": the figures' file type. NULL on error (message in nd_last_error). */
+report *report_open(const char *dir, const char *format);
+/* Writes index.html and frees the report; 0 or -1. */
+int report_close(report *r);
+/* When false, nothing is echoed to stdout. */
+void report_echo(report *r, bool on);
+
+void report_section(report *r, const char *id, const char *title, const char *subtitle);
+void report_heading(report *r, const char *text);
+void report_para(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void report_pre(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "label =" followed by the tensor in PyTorch's printed form. */
+void report_tensor(report *r, const char *label, const nd_tensor *t);
+/* The path a figure called `name` should be saved to (DIR/name.FORMAT); valid until the next call. */
+const char *report_figure_path(report *r, const char *name);
+/* The same, always PNG (pictures written by nd_image_write). */
+const char *report_png_path(report *r, const char *name);
+/* Shows the figure saved at report_figure_path(name) (or report_png_path when png). */
+void report_figure(report *r, const char *name, const char *caption);
+void report_picture(report *r, const char *name, const char *caption); /* a PNG picture */
+/* Pictures side by side, each with its caption. */
+void report_gallery(report *r, int n, const char *const *names, const char *const *captions);
+void report_table(report *r, int ncols, int nrows, const char *const *headers,
+                  const char *const *cells /* nrows × ncols */);
+/* Records a failed check: shown in red in the report and counted. */
+void report_fail(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int report_failures(const report *r);
+const char *report_dir(const report *r);
+const char *report_format(const report *r);
+
+#endif

@@ -1,0 +1,16 @@
+# The nd program: cli/*.c, and every lab in cli/labs/ (each registers itself).
+file(GLOB ND_CLI_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/cli/*.c ${CMAKE_SOURCE_DIR}/cli/labs/*.c)
+add_executable(nd_cli ${ND_CLI_SOURCES})
+set_target_properties(nd_cli PROPERTIES OUTPUT_NAME nd)
+target_include_directories(nd_cli PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/cli)
+target_compile_definitions(nd_cli PRIVATE ND_DATA_DIR="${CMAKE_SOURCE_DIR}/data"
+  ND_INSTALLED_DATA_DIR="${CMAKE_INSTALL_PREFIX}/share/nd/data")
+set(ND_CLI_LIBS nd_static)
+foreach(part nd_frame_static nd_image_static nd_plot_static)
+  if(TARGET ${part})
+    list(PREPEND ND_CLI_LIBS ${part})
+  endif()
+endforeach()
+target_link_libraries(nd_cli PRIVATE ${ND_CLI_LIBS} m)
+install(TARGETS nd_cli RUNTIME DESTINATION bin)
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/data/ DESTINATION share/nd/data OPTIONAL)
