@@ -195,13 +195,23 @@ static void fit_range(const nd_plot *p, double r[4]) {
     for (int i = 0; i < p->count; i++) {
         const series *s = &p->items[i];
         if (s->kind == SERIES_CONTOUR) {
-            SEE(0, s->box[0]), SEE(0, s->box[1]), SEE(1, s->box[2]), SEE(1, s->box[3]);
+            SEE(0, s->box[0]);
+            SEE(0, s->box[1]);
+            SEE(1, s->box[2]);
+            SEE(1, s->box[3]);
         } else if (s->kind == SERIES_ARROW) {
-            SEE(0, s->box[0]), SEE(0, s->box[2]), SEE(1, s->box[1]), SEE(1, s->box[3]);
+            SEE(0, s->box[0]);
+            SEE(0, s->box[2]);
+            SEE(1, s->box[1]);
+            SEE(1, s->box[3]);
         } else if (s->kind == SERIES_TEXT) {
-            SEE(0, s->box[0]), SEE(1, s->box[1]);
+            SEE(0, s->box[0]);
+            SEE(1, s->box[1]);
         } else {
-            for (int k = 0; k < s->n; k++) SEE(0, s->x[k]), SEE(1, s->y[k]);
+            for (int k = 0; k < s->n; k++) {
+                SEE(0, s->x[k]);
+                SEE(1, s->y[k]);
+            }
         }
     }
 #undef SEE
@@ -342,7 +352,9 @@ static void draw(const nd_plot *p, const double r[4]) {
             plwidth(1.5);
             plline(s->n, s->x, s->y);
             plwidth(1.0);
-            /* fall through: markers at the iterates */
+            plssym(0, 0.8);
+            plstring(s->n, s->x, s->y, "#(728)"); /* markers at the iterates */
+            break;
         case SERIES_POINTS:
             plssym(0, 0.8);
             plstring(s->n, s->x, s->y, "#(728)");
