@@ -1,5 +1,5 @@
 /* Helpers shared by the unit tests: comparing tensors with expected values
- * (golden .npy files written by tests/reference/*.py) and checking errors. */
+ * (golden .npy files written by tests/reference/<area>.py) and checking errors. */
 #ifndef ND_TEST_SUPPORT_H
 #define ND_TEST_SUPPORT_H
 
