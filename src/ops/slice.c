@@ -127,7 +127,7 @@ nd_tensor *nd_slice(nd_tensor *t, int dim, int64_t start, int64_t stop, int64_t 
     int d = nd__wrap_dim("nd_slice", dim, t->ndim);
     if (d < 0) return NULL;
     if (step == 0) return nd__fail("nd_slice: slice step cannot be zero (dim %d)", dim);
-    if (step == ND_END) return nd__fail("nd_slice: ND_END is not a step (dim %d)", dim);
+    if (step == ND_END) step = 1; /* an omitted step, as in Python */
     return slice_range(t, normalise(d, t->shape[d], start, stop, step));
 }
 
