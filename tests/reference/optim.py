@@ -21,7 +21,7 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden")
 
 
 def save(name, array):
-    np.save(os.path.join(OUT, "optim_" + name + ".npy"), np.ascontiguousarray(array))
+    np.save(os.path.join(OUT, "optim_" + name + ".npy"), np.array(array, order="C"))
 
 
 rng = np.random.default_rng(5)
