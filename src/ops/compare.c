@@ -233,8 +233,11 @@ bool nd_allclose(nd_tensor *a, nd_tensor *b, double rtol, double atol) {
     nd_tensor *a64 = nd_to(nd_detach(a), ND_F64), *b64 = nd_to(nd_detach(b), ND_F64);
     nd_tensor *tolerance = nd_add_scalar(nd_mul_scalar(nd_abs(b64), rtol), atol);
     nd_tensor *within = nd_le(nd_abs(nd_sub(a64, b64)), tolerance);
-    /* inf - inf is NaN: equal infinities are caught by ==, as NumPy does */
-    nd_tensor *close = nd_add(within, nd_eq(a64, b64)); /* bool + bool is "or" */
+    /* The formula holds for finite values only (NumPy): inf is close to nothing but
+     * itself, which == catches. bool · bool is "and", bool + bool is "or". */
+    nd_tensor *inf = nd_scalar(INFINITY, ND_F64);
+    nd_tensor *finite = nd_mul(nd_lt(nd_abs(a64), inf), nd_lt(nd_abs(b64), inf));
+    nd_tensor *close = nd_add(nd_mul(within, finite), nd_eq(a64, b64));
     bool result = close && all_true(close);
     nd_set_grad_enabled(previous);
     nd_scope_end();
