@@ -15,7 +15,7 @@ rng = np.random.default_rng(0)
 
 
 def save(name, array):
-    np.save(os.path.join(OUT, f"linalg_{name}.npy"), np.ascontiguousarray(array))
+    np.save(os.path.join(OUT, f"linalg_{name}.npy"), np.array(array, order="C"))  # keeps 0-d arrays 0-d
 
 
 # Every shape combination torch.matmul accepts, inputs and product (float64).

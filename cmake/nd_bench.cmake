@@ -1,0 +1,22 @@
+# Benchmark programs: every bench/*.c becomes an executable in <build>/bench,
+# linking libnd and whichever part libraries exist. They are built by the
+# normal build and run only by `make bench` (scripts/bench.sh), never by tests.
+file(GLOB ND_BENCH_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/bench/*.c)
+set(ND_BENCH_LIBS nd_static)
+foreach(part nd_frame_static nd_image_static)
+  if(TARGET ${part})
+    list(APPEND ND_BENCH_LIBS ${part})
+  endif()
+endforeach()
+foreach(src ${ND_BENCH_SOURCES})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
+  target_link_libraries(${name} PRIVATE ${ND_BENCH_LIBS} OpenMP::OpenMP_C ${M_LIB})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
+endforeach()
+# The PEAK kernel is a chain of multiply-adds: let the compiler fuse them (FMA),
+# as ISO C mode (-std=c11) otherwise forbids.
+if(TARGET bench_core)
+  target_compile_options(bench_core PRIVATE -ffp-contract=fast)
+endif()
