@@ -1,0 +1,289 @@
+/* Columns (typed, immutable, shared by reference count) and the string
+ * dictionary that keeps a text column small: each distinct text is stored
+ * once, and the rows hold 4-byte codes (what pandas calls a categorical). */
+#include "frame_internal.h"
+
+#include "core/internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *nd__strdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *copy = malloc(n);
+    if (copy) memcpy(copy, s, n);
+    return copy;
+}
+
+nd_frame *nd__frame_fail(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nd__set_errorv(fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- buffers */
+
+void nd__buf_put(nd__buf *b, const char *s, size_t n) {
+    if (b->failed) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *grown = realloc(b->s, cap);
+        if (!grown) {
+            b->failed = true;
+            return;
+        }
+        b->s = grown;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+void nd__buf_puts(nd__buf *b, const char *s) {
+    nd__buf_put(b, s, strlen(s));
+}
+
+void nd__buf_printf(nd__buf *b, const char *fmt, ...) {
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = true;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        nd__buf_put(b, small, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big) {
+        b->failed = true;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    nd__buf_put(b, big, (size_t)n);
+    free(big);
+}
+
+void nd__buf_pad(nd__buf *b, char c, int64_t n) {
+    char block[64];
+    memset(block, c, sizeof block);
+    for (; n > 0; n -= 64) nd__buf_put(b, block, (size_t)(n < 64 ? n : 64));
+}
+
+/* ------------------------------------------------------------ dictionary */
+
+static uint32_t hash_bytes(const char *s, size_t len) {
+    uint32_t h = 2166136261u; /* FNV-1a: short keys, good enough spread */
+    for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+static bool dict_grow_table(nd__dict *d) {
+    uint32_t size = d->mask ? (d->mask + 1) * 2 : 64;
+    int32_t *table = malloc(size * sizeof *table);
+    if (!table) return false;
+    for (uint32_t i = 0; i < size; i++) table[i] = -1;
+    for (int32_t code = 0; code < d->n; code++) {
+        uint32_t slot = hash_bytes(d->strs[code], d->lens[code]) & (size - 1);
+        while (table[slot] >= 0) slot = (slot + 1) & (size - 1);
+        table[slot] = code;
+    }
+    free(d->table);
+    d->table = table;
+    d->mask = size - 1;
+    return true;
+}
+
+int32_t nd__dict_intern(nd__dict *d, const char *s, size_t len) {
+    if (len > UINT32_MAX || d->n == INT32_MAX) return -1;
+    /* Keep the table at most half full so probes stay short. */
+    if (!d->table || (uint32_t)d->n * 2 >= d->mask + 1)
+        if (!dict_grow_table(d)) return -1;
+    uint32_t slot = hash_bytes(s, len) & d->mask;
+    for (int32_t code; (code = d->table[slot]) >= 0; slot = (slot + 1) & d->mask)
+        if (d->lens[code] == len && memcmp(d->strs[code], s, len) == 0) return code;
+    if (d->n == d->cap) {
+        int32_t cap = d->cap ? d->cap * 2 : 16;
+        char **strs = realloc(d->strs, (size_t)cap * sizeof *strs);
+        if (!strs) return -1;
+        d->strs = strs;
+        uint32_t *lens = realloc(d->lens, (size_t)cap * sizeof *lens);
+        if (!lens) return -1;
+        d->lens = lens;
+        d->cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy) return -1;
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    d->strs[d->n] = copy;
+    d->lens[d->n] = (uint32_t)len;
+    d->table[slot] = d->n;
+    return d->n++;
+}
+
+void nd__dict_free(nd__dict *d) {
+    for (int32_t i = 0; i < d->n; i++) free(d->strs[i]);
+    free(d->strs);
+    free(d->lens);
+    free(d->table);
+    memset(d, 0, sizeof *d);
+}
+
+/* --------------------------------------------------------------- columns */
+
+nd__col *nd__col_new(nd_coltype type, int64_t n) {
+    nd__col *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    atomic_init(&c->refs, 1);
+    c->type = type;
+    c->n = n;
+    size_t rows = (size_t)(n > 0 ? n : 1);
+    if (type == ND_COL_NUMBER) c->num = malloc(rows * sizeof *c->num);
+    if (type == ND_COL_BOOL) c->flag = malloc(rows);
+    if (type == ND_COL_STRING) c->codes = malloc(rows * sizeof *c->codes);
+    if (!c->num && !c->flag && !c->codes) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+nd__col *nd__col_retain(nd__col *c) {
+    if (c) atomic_fetch_add(&c->refs, 1);
+    return c;
+}
+
+void nd__col_release(nd__col *c) {
+    if (!c || atomic_fetch_sub(&c->refs, 1) != 1) return;
+    free(c->num);
+    free(c->flag);
+    free(c->codes);
+    nd__dict_free(&c->dict);
+    free(c);
+}
+
+bool nd__col_isna(const nd__col *c, int64_t row) {
+    switch (c->type) {
+    case ND_COL_NUMBER:
+        return isnan(c->num[row]);
+    case ND_COL_BOOL:
+        return c->flag[row] == ND__BOOL_NA;
+    case ND_COL_STRING:
+        return c->codes[row] < 0;
+    }
+    return true;
+}
+
+double nd__col_number(const nd__col *c, int64_t row) {
+    if (c->type == ND_COL_NUMBER) return c->num[row];
+    if (c->type == ND_COL_BOOL) return c->flag[row] == ND__BOOL_NA ? NAN : c->flag[row];
+    return NAN;
+}
+
+/* A new column of c's type for n rows, sharing nothing; the dictionary copied. */
+static nd__col *col_like(const nd__col *c, int64_t n) {
+    nd__col *out = nd__col_new(c->type, n);
+    if (!out || c->type != ND_COL_STRING) return out;
+    for (int32_t i = 0; i < c->dict.n; i++)
+        if (nd__dict_intern(&out->dict, c->dict.strs[i], c->dict.lens[i]) != i) {
+            nd__col_release(out);
+            return NULL;
+        }
+    return out;
+}
+
+/* After a row subset: an int column stays int, a column left without missing
+ * values does not become int again (pandas keeps float64). */
+nd__col *nd__col_slice(const nd__col *c, int64_t r0, int64_t n, int64_t step) {
+    nd__col *out = col_like(c, n);
+    if (!out) return NULL;
+    out->is_int = c->is_int;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t r = r0 + i * step;
+        if (c->num) out->num[i] = c->num[r];
+        if (c->flag) out->flag[i] = c->flag[r];
+        if (c->codes) out->codes[i] = c->codes[r];
+    }
+    return out;
+}
+
+nd__col *nd__col_take(const nd__col *c, const int64_t *idx, int64_t n) {
+    nd__col *out = col_like(c, n);
+    if (!out) return NULL;
+    out->is_int = c->is_int;
+    for (int64_t i = 0; i < n; i++) {
+        if (c->num) out->num[i] = c->num[idx[i]];
+        if (c->flag) out->flag[i] = c->flag[idx[i]];
+        if (c->codes) out->codes[i] = c->codes[idx[i]];
+    }
+    return out;
+}
+
+/* ---------------------------------------------------------------- frames */
+
+nd_frame *nd__frame_alloc(int ncols, int64_t nrows) {
+    nd_frame *f = calloc(1, sizeof *f);
+    if (!f) return NULL;
+    f->ncols = ncols;
+    f->nrows = nrows;
+    f->names = calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *f->names);
+    f->cols = calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *f->cols);
+    if (!f->names || !f->cols) {
+        nd_frame_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+bool nd__frame_set(nd_frame *f, int i, const char *name, nd__col *c) {
+    f->names[i] = nd__strdup(name);
+    f->cols[i] = nd__col_retain(c);
+    return f->names[i] != NULL;
+}
+
+void nd_frame_free(nd_frame *f) {
+    if (!f) return;
+    for (int i = 0; i < f->ncols; i++) {
+        if (f->names) free(f->names[i]);
+        if (f->cols) nd__col_release(f->cols[i]);
+    }
+    if (f->row_labels)
+        for (int64_t r = 0; r < f->nrows; r++) free(f->row_labels[r]);
+    free(f->row_labels);
+    free(f->names);
+    free(f->cols);
+    free(f);
+}
+
+bool nd__frame_check(const char *op, const nd_frame *f) {
+    if (f) return true;
+    if (!nd_last_error()) nd__set_error("%s: NULL frame", op);
+    return false;
+}
+
+bool nd__frame_check_col(const char *op, const nd_frame *f, int col) {
+    if (!nd__frame_check(op, f)) return false;
+    if (col >= 0 && col < f->ncols) return true;
+    nd__set_error("%s: column %d out of range for a frame of %d columns", op, col, f->ncols);
+    return false;
+}
+
+int nd__frame_threads(int64_t work, int64_t per_thread, int want) {
+    int threads = want > 0 ? want : nd_num_threads();
+    int64_t useful = work / (per_thread > 0 ? per_thread : 1);
+    if (useful < threads) threads = (int)(useful > 1 ? useful : 1);
+    return threads;
+}

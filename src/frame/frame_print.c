@@ -1,0 +1,315 @@
+/* A frame as pandas prints it (DataFrame.__repr__ with the default options of
+ * a script: 60 rows at most, else the first and last 5; 20 columns at most,
+ * else the first and last 10; 80 characters a line, wider frames wrapped in
+ * blocks ending in " \"), and describe().
+ *
+ * How pandas formats a column: every value gets a leading space (numbers a
+ * sign place); a float column is "% .6f" with the trailing zeros that every
+ * value has trimmed (keeping one decimal), or "% .6e" when a value is tiny
+ * (< 1e-6) or large (> 1e6) while the fixed form is long; the column's width is
+ * its widest cell or name; names of numeric columns get the leading space too;
+ * values and names are right-aligned, the index left-aligned. */
+#include "frame_internal.h"
+
+#include "core/internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ROWS     60
+#define MIN_ROWS     10 /* shown (half at each end) when there are more than MAX_ROWS */
+#define MAX_COLS     20
+#define LINE_WIDTH   80
+#define MAX_COLWIDTH 50
+
+/* Characters, not bytes: pandas measures str lengths in code points. */
+static int64_t text_width(const char *s) {
+    int64_t n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* pandas' test for a plain decimal number: spaces, sign, digits, '.', digits. */
+static bool is_decimal_number(const char *s) {
+    while (*s == ' ') s++;
+    if (*s == '+' || *s == '-') s++;
+    if (*s < '0' || *s > '9') return false;
+    while (*s >= '0' && *s <= '9') s++;
+    if (*s++ != '.') return false;
+    while (*s >= '0' && *s <= '9') s++;
+    return *s == '\0';
+}
+
+/* Formats the float cells of one column in place (each cell has room for 64). */
+static void format_floats(const nd__col *c, const int64_t *rows, int n, char **cells) {
+    for (int i = 0; i < n; i++) {
+        double v = c->num[rows[i]];
+        if (isnan(v))
+            strcpy(cells[i], "NaN");
+        else
+            snprintf(cells[i], 64, "% .6f", v);
+    }
+    /* Trim the zeros every decimal number ends with, keep one decimal. */
+    for (;;) {
+        bool any = false, all_zero = true;
+        for (int i = 0; i < n; i++)
+            if (is_decimal_number(cells[i])) {
+                any = true;
+                all_zero &= cells[i][strlen(cells[i]) - 1] == '0';
+            }
+        if (!any || !all_zero) break;
+        for (int i = 0; i < n; i++)
+            if (is_decimal_number(cells[i])) cells[i][strlen(cells[i]) - 1] = '\0';
+    }
+    size_t longest = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(cells[i]);
+        if (is_decimal_number(cells[i]) && cells[i][len - 1] == '.') strcat(cells[i], "0"), len++;
+        if (len > longest) longest = len;
+    }
+    bool large = false, small = false;
+    for (int i = 0; i < n; i++) {
+        double a = fabs(c->num[rows[i]]);
+        large |= a > 1e6;
+        small |= a < 1e-6 && a > 0;
+    }
+    if (small || (longest > 6 + 6 && large))
+        for (int i = 0; i < n; i++)
+            if (!isnan(c->num[rows[i]])) snprintf(cells[i], 64, "% .6e", c->num[rows[i]]);
+}
+
+/* The cells of column c for the shown rows (rows[i] < 0: the "..." row). */
+static char **format_column(const nd__col *c, const int64_t *rows, int n, bool *numeric_header) {
+    char **cells = calloc((size_t)n, sizeof *cells);
+    if (!cells) return NULL;
+    for (int i = 0; i < n; i++) {
+        const char *text = c->type == ND_COL_STRING && rows[i] >= 0 && c->codes[rows[i]] >= 0
+                               ? c->dict.strs[c->codes[rows[i]]]
+                               : "";
+        cells[i] = malloc(strlen(text) + 72);
+        if (!cells[i]) {
+            for (int k = 0; k < i; k++) free(cells[k]);
+            free(cells);
+            return NULL;
+        }
+        cells[i][0] = '\0';
+    }
+    *numeric_header = c->type == ND_COL_NUMBER;
+    int64_t *present = malloc((size_t)n * sizeof *present);
+    int np = 0;
+    for (int i = 0; present && i < n; i++)
+        if (rows[i] >= 0) present[np++] = rows[i];
+    if (c->type == ND_COL_NUMBER && !c->is_int && present) {
+        char **fc = malloc((size_t)(np > 0 ? np : 1) * sizeof *fc);
+        if (fc) {
+            for (int i = 0, k = 0; i < n; i++)
+                if (rows[i] >= 0) fc[k++] = cells[i];
+            format_floats(c, present, np, fc);
+            free(fc);
+        }
+    }
+    free(present);
+    bool bool_with_na = false;
+    for (int i = 0; c->type == ND_COL_BOOL && i < c->n && !bool_with_na; i++)
+        bool_with_na = c->flag[i] == ND__BOOL_NA;
+    if (c->type == ND_COL_BOOL) *numeric_header = !bool_with_na; /* pandas: object then */
+    for (int i = 0; i < n; i++) {
+        int64_t r = rows[i];
+        if (r < 0) {
+            strcpy(cells[i], "...");
+        } else if (c->type == ND_COL_NUMBER && c->is_int) {
+            snprintf(cells[i], 64, "% lld", (long long)c->num[r]);
+        } else if (c->type == ND_COL_BOOL) {
+            strcpy(cells[i], c->flag[r] == ND__BOOL_NA ? " NaN" : c->flag[r] ? " True" : " False");
+        } else if (c->type == ND_COL_STRING) {
+            if (c->codes[r] < 0)
+                strcpy(cells[i], " NaN");
+            else
+                sprintf(cells[i], " %s", c->dict.strs[c->codes[r]]);
+        }
+    }
+    /* Long text: pandas cuts a cell to 47 characters and "...". */
+    for (int i = 0; i < n; i++)
+        if (text_width(cells[i]) > MAX_COLWIDTH) {
+            char *p = cells[i];
+            for (int k = 0; *p; p++)
+                if (((unsigned char)*p & 0xC0) != 0x80 && k++ == MAX_COLWIDTH - 3) break;
+            strcpy(p, "...");
+        }
+    return cells;
+}
+
+static void put_right(nd__buf *b, const char *s, int64_t width) {
+    nd__buf_pad(b, ' ', width - text_width(s));
+    nd__buf_puts(b, s);
+}
+
+static void put_left(nd__buf *b, const char *s, int64_t width) {
+    nd__buf_puts(b, s);
+    nd__buf_pad(b, ' ', width - text_width(s));
+}
+
+static void format_frame(const nd_frame *f, nd__buf *b) {
+    if (f->ncols == 0 || f->nrows == 0) {
+        nd__buf_puts(b, "Empty DataFrame\nColumns: [");
+        for (int c = 0; c < f->ncols; c++) nd__buf_printf(b, "%s%s", c ? ", " : "", f->names[c]);
+        nd__buf_puts(b, "]\nIndex: []");
+        return;
+    }
+    bool cut_rows = f->nrows > MAX_ROWS, cut_cols = f->ncols > MAX_COLS;
+    int nrows = cut_rows ? MIN_ROWS + 1 : (int)f->nrows;
+    int ncols = cut_cols ? MAX_COLS + 1 : f->ncols;
+    int64_t rows[MAX_ROWS + 1];
+    int cols[MAX_COLS + 1];
+    for (int i = 0; i < nrows; i++)
+        rows[i] = !cut_rows           ? i
+                  : i < MIN_ROWS / 2  ? i
+                  : i == MIN_ROWS / 2 ? -1
+                                      : f->nrows - (nrows - i);
+    for (int j = 0; j < ncols; j++)
+        cols[j] = !cut_cols           ? j
+                  : j < MAX_COLS / 2  ? j
+                  : j == MAX_COLS / 2 ? -1
+                                      : f->ncols - (ncols - j);
+
+    /* The index column: left-aligned labels under an empty name. */
+    char labels[MAX_ROWS + 1][32];
+    const char *label_of[MAX_ROWS + 1];
+    int64_t index_width = 0;
+    for (int i = 0; i < nrows; i++) {
+        snprintf(labels[i], sizeof labels[i], rows[i] < 0 ? ".." : "%lld", (long long)rows[i]);
+        label_of[i] = rows[i] >= 0 && f->row_labels ? f->row_labels[rows[i]] : labels[i];
+        if (text_width(label_of[i]) > index_width) index_width = text_width(label_of[i]);
+    }
+    char ***cells = calloc((size_t)ncols, sizeof *cells);
+    char **headers = calloc((size_t)ncols, sizeof *headers);
+    int64_t *widths = calloc((size_t)ncols, sizeof *widths);
+    if (!cells || !headers || !widths) {
+        b->failed = true;
+        goto done;
+    }
+    for (int j = 0; j < ncols; j++) {
+        bool numeric = false;
+        const char *name = cols[j] < 0 ? "..." : f->names[cols[j]];
+        if (cols[j] >= 0) {
+            cells[j] = format_column(f->cols[cols[j]], rows, nrows, &numeric);
+        } else {
+            cells[j] = calloc((size_t)nrows, sizeof(char *));
+            for (int i = 0; cells[j] && i < nrows; i++) cells[j][i] = nd__strdup("...");
+        }
+        headers[j] = malloc(strlen(name) + 2);
+        if (!cells[j] || !headers[j]) {
+            b->failed = true;
+            goto done;
+        }
+        sprintf(headers[j], "%s%s", numeric ? " " : "", name);
+        widths[j] = text_width(headers[j]);
+        for (int i = 0; i < nrows; i++)
+            if (cells[j][i] && text_width(cells[j][i]) > widths[j])
+                widths[j] = text_width(cells[j][i]);
+    }
+    /* Blocks of columns that fit the line (pandas' _binify), joined by a blank line. */
+    int64_t room = LINE_WIDTH - (index_width + 1), used = 0;
+    int start = 0;
+    while (start < ncols) {
+        int end = start;
+        used = 0;
+        while (end < ncols) {
+            used += widths[end] + 1;
+            if (end > start && end + 1 != ncols && used > room) break;
+            if (end == start && end + 1 != ncols && used > room) {
+                end++;
+                break;
+            }
+            end++;
+        }
+        bool wrapped = start > 0 || end < ncols;
+        if (start > 0) nd__buf_puts(b, "\n\n");
+        for (int line = -1; line < nrows; line++) {
+            put_left(b, line < 0 ? "" : label_of[line], index_width);
+            for (int j = start; j < end; j++) {
+                nd__buf_puts(b, " ");
+                put_right(b, line < 0 ? headers[j] : cells[j][line], widths[j]);
+            }
+            if (wrapped) nd__buf_puts(b, end < ncols ? (line < 0 ? "  \\" : "   ") : "  ");
+            if (line + 1 < nrows) nd__buf_puts(b, "\n");
+        }
+        start = end;
+    }
+    if (cut_rows || cut_cols)
+        nd__buf_printf(b, "\n\n[%lld rows x %d columns]", (long long)f->nrows, f->ncols);
+done:
+    for (int j = 0; cells && j < ncols; j++) {
+        for (int i = 0; cells[j] && i < nrows; i++) free(cells[j][i]);
+        free(cells[j]);
+        free(headers[j]);
+    }
+    free(cells);
+    free(headers);
+    free(widths);
+}
+
+char *nd_frame_format(const nd_frame *f) {
+    if (!nd__frame_check("nd_frame_format", f)) return NULL;
+    nd__buf b = {0};
+    format_frame(f, &b);
+    if (b.failed) {
+        free(b.s);
+        nd__set_error("nd_frame_format: out of memory");
+        return NULL;
+    }
+    return b.s;
+}
+
+int nd_frame_print(const nd_frame *f) {
+    char *text = nd_frame_format(f);
+    if (!text) return -1;
+    int ok = puts(text) >= 0;
+    free(text);
+    return ok ? 0 : nd__fail_int("nd_frame_print: cannot write to stdout");
+}
+
+/* --------------------------------------------------------------- describe */
+
+nd_frame *nd_frame_describe(const nd_frame *f) {
+    static const char *const stats[] = {"count", "mean", "std", "min", "25%", "50%", "75%", "max"};
+    if (!nd__frame_check("nd_frame_describe", f)) return NULL;
+    int n = 0;
+    for (int c = 0; c < f->ncols; c++) n += f->cols[c]->type == ND_COL_NUMBER;
+    if (n == 0) return nd__frame_fail("nd_frame_describe: the frame has no number columns");
+    nd_frame *out = nd__frame_alloc(n, 8);
+    bool ok = out && (out->row_labels = calloc(8, sizeof(char *)));
+    for (int i = 0; ok && i < 8; i++) ok = (out->row_labels[i] = nd__strdup(stats[i])) != NULL;
+    for (int c = 0, j = 0; ok && c < f->ncols; c++) {
+        if (f->cols[c]->type != ND_COL_NUMBER) continue;
+        int64_t count;
+        double *v = nd__sorted_values(f->cols[c], &count);
+        nd__col *col = v ? nd__col_new(ND_COL_NUMBER, 8) : NULL;
+        ok = col != NULL;
+        if (ok) {
+            double sum = 0, squares = 0;
+            for (int64_t i = 0; i < count; i++) sum += v[i];
+            double mean = count ? sum / (double)count : NAN;
+            for (int64_t i = 0; i < count; i++) squares += (v[i] - mean) * (v[i] - mean);
+            double q[8] = {(double)count,
+                           mean,
+                           count > 1 ? sqrt(squares / (double)(count - 1)) : NAN,
+                           count ? v[0] : NAN,
+                           nd__quantile(v, count, 0.25),
+                           nd__quantile(v, count, 0.5),
+                           nd__quantile(v, count, 0.75),
+                           count ? v[count - 1] : NAN};
+            memcpy(col->num, q, sizeof q);
+            ok = nd__frame_set(out, j++, f->names[c], col);
+        }
+        free(v);
+        nd__col_release(col);
+    }
+    if (!ok) {
+        nd_frame_free(out);
+        return nd__frame_fail("nd_frame_describe: out of memory");
+    }
+    return out;
+}
