@@ -322,6 +322,8 @@ void nd_shutdown(void) {
         scope_clear(&scopes[d]);
         free(scopes[d].items);
     }
+    /* Scopes closed earlier keep their item arrays for reuse: free those too. */
+    for (int d = scope_depth + 1; d < scope_cap; d++) free(scopes[d].items);
     free(scopes);
     scopes = NULL;
     scope_depth = scope_cap = 0;
