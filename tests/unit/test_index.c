@@ -175,3 +175,17 @@ ND_TEST(grad, indexing_both_modes_and_second_order) {
     check_grads(f_gather, NULL, x);
     check_grads(f_masked_select, NULL, x);
 }
+
+ND_TEST(grad, changing_the_indices_in_place_fails_the_backward_pass) {
+    nd_tensor *x = nd_set_requires_grad(nd_clone(T()), true);
+    nd_tensor *idx = nd_zeros(ND_I64, ND_SHAPE(2, 3, 1));
+    nd_tensor *y = nd_sum(nd_gather(x, 2, idx), ND_ALL, false);
+    cr_assert_eq(nd_fill_(idx, 3), 0);
+    cr_assert_eq(nd_backward(y), -1);
+    assert_error("input 1 of 'gather' (shape (2, 3, 1)) was modified in place");
+    nd_tensor *mask = nd_ones(ND_BOOL, ND_SHAPE(2, 3, 4));
+    y = nd_sum(nd_masked_select(x, mask), ND_ALL, false);
+    cr_assert_eq(nd_fill_(mask, 0), 0);
+    cr_assert_eq(nd_backward(y), -1);
+    assert_error("of 'masked_select' (shape (2, 3, 4)) was modified in place");
+}
