@@ -399,3 +399,82 @@ ND_TEST(grad, slice_gradient_is_zero_outside_the_slice) {
     cr_assert_eq(nd_backward(y), 0, "%s", nd_last_error());
     assert_values(nd_grad(x), 0, 1, 0, 1, 0, 1);
 }
+
+/* Every shape op on a non-contiguous tensor (a transposed, reversed slice)
+ * gives what it gives on a contiguous copy of the same values; dims negative. */
+typedef nd_tensor *(*unary_op)(nd_tensor *t);
+static nd_tensor *op_reshape(nd_tensor *t) {
+    return nd_reshape(t, ND_SHAPE(-1, 2));
+}
+static nd_tensor *op_view(nd_tensor *t) {
+    return nd_view(nd_unsqueeze(t, -1), ND_SHAPE(4, 3, 1, 1));
+}
+static nd_tensor *op_flatten(nd_tensor *t) {
+    return nd_flatten(t);
+}
+static nd_tensor *op_transpose(nd_tensor *t) {
+    return nd_transpose(t, -1, -2);
+}
+static nd_tensor *op_t(nd_tensor *t) {
+    return nd_t(t);
+}
+static nd_tensor *op_permute(nd_tensor *t) {
+    return nd_permute(t, 2, (const int[]){-1, -2});
+}
+static nd_tensor *op_squeeze(nd_tensor *t) {
+    return nd_squeeze(nd_slice(t, -1, 1, 2, 1), -1);
+}
+static nd_tensor *op_unsqueeze(nd_tensor *t) {
+    return nd_unsqueeze(t, -2);
+}
+static nd_tensor *op_expand(nd_tensor *t) {
+    return nd_expand(t, ND_SHAPE(2, -1, -1));
+}
+static nd_tensor *op_broadcast(nd_tensor *t) {
+    return nd_broadcast_to(nd_unsqueeze(t, -1), ND_SHAPE(4, 3, 2));
+}
+static nd_tensor *op_slice(nd_tensor *t) {
+    return nd_slice(t, -2, -1, 0, -2);
+}
+static nd_tensor *op_select(nd_tensor *t) {
+    return nd_select(t, -1, -1);
+}
+static nd_tensor *op_cat(nd_tensor *t) {
+    return nd_cat(2, (nd_tensor *[]){t, t}, -1);
+}
+static nd_tensor *op_stack(nd_tensor *t) {
+    return nd_stack(2, (nd_tensor *[]){t, t}, -1);
+}
+static nd_tensor *op_index_select(nd_tensor *t) {
+    return nd_index_select(t, -2, nd_from(ND_I64, ND_SHAPE(3), (const int64_t[]){3, 0, 3}));
+}
+static nd_tensor *op_gather(nd_tensor *t) {
+    return nd_gather(t, -1, nd_from(ND_I64, ND_SHAPE(2, 2), (const int64_t[]){2, 0, 1, 1}));
+}
+static nd_tensor *op_masked_select(nd_tensor *t) {
+    return nd_masked_select(t, nd_parse("[true, false, true]"));
+}
+
+ND_TEST(strided, every_op_matches_its_contiguous_input) {
+    nd_tensor *base = nd_reshape(nd_arange(0, 24, 1, ND_F64), ND_SHAPE(3, 8));
+    nd_tensor *t = nd_t(nd_slice(base, 1, ND_END, ND_END, -2)); /* (4, 3), strides (-2, 8) */
+    cr_assert(!nd_is_contiguous(t));
+    nd_tensor *c = nd_contiguous(t);
+    unary_op ops[] = {op_reshape, op_view,         op_flatten,   op_transpose, op_t,
+                      op_permute, op_squeeze,      op_unsqueeze, op_expand,    op_broadcast,
+                      op_slice,   op_select,       op_cat,       op_stack,     op_index_select,
+                      op_gather,  op_masked_select};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        nd_tensor *got = ops[i](t), *want = ops[i](c);
+        cr_assert(got && want, "op %zu: %s", i, nd_last_error());
+        assert_close(got, want, 0, 0);
+    }
+}
+
+ND_TEST(d2l, broadcasting_is_expanding) {
+    nd_tensor *a = nd_reshape(nd_arange(0, 3, 1, ND_I64), ND_SHAPE(3, 1));
+    nd_tensor *b = nd_reshape(nd_arange(0, 2, 1, ND_I64), ND_SHAPE(1, 2));
+    nd_tensor *sum = nd_add(nd_broadcast_to(a, ND_SHAPE(3, 2)), nd_expand(b, ND_SHAPE(3, -1)));
+    assert_values(sum, 0, 0, 1, 1, 2, 2, 3);
+    assert_close(sum, nd_add(a, b), 0, 0);
+}
