@@ -3,8 +3,7 @@
  * The kernels stay finite for any finite input (±1000, ±1e30): no exp of a
  * large positive number is ever taken. */
 #include "elementwise.h"
-
-#include <math.h>
+#include "vecmath.h"
 
 /* g · f'(x) and t · f'(x) from one expression of f'(x) (see unary.c). */
 #define UNARY_RULES(name, derivative)                                                              \
@@ -38,11 +37,11 @@ static nd_tensor *where_positive(nd_tensor *x, nd_tensor *g, nd_tensor *else_val
 /* With e = exp(-|x|) <= 1: sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) below,
  * so exp never overflows and sigmoid(-1000) is 0, not 0/inf. */
 static inline float sigmoidf_stable(float x) {
-    float e = expf(-fabsf(x)), r = 1.0f / (1.0f + e);
+    float e = vm_expf(-fabsf(x)), r = 1.0f / (1.0f + e);
     return x >= 0 ? r : e * r;
 }
 static inline double sigmoid_stable(double x) {
-    double e = exp(-fabs(x)), r = 1.0 / (1.0 + e);
+    double e = vm_exp(-fabs(x)), r = 1.0 / (1.0 + e);
     return x >= 0 ? r : e * r;
 }
 ND_UNARY_LOOPS_FLOAT(sigmoid_loops, sigmoidf_stable(x), sigmoid_stable(x))
@@ -114,12 +113,28 @@ nd_tensor *nd_leaky_relu(nd_tensor *t, double slope) {
 /* ---------------------------------------------------------------- softplus */
 
 /* log(1 + e^x) = log1p(e^-|x|) + max(x, 0): exact for large |x| of either sign.
- * Above the threshold 20 the result is x itself, as PyTorch (beta 1). */
+ * Above the threshold 20 the result is x itself, as PyTorch (beta 1).
+ * log1p(e) is computed as log(u)·e/(u - 1) with u = 1 + e (Goldberg's trick:
+ * the rounding of u cancels), which vectorises where libmvec's log1pf is slow. */
+/* Both sides of each choice are computed, then one is picked: a call inside a
+ * branch would keep the compiler from vectorising the loop. */
+static inline float log1pf_small(float e) {
+    float u = 1.0f + e, log_u = vm_logf(u);
+    float ratio = e / (u == 1.0f ? 1.0f : u - 1.0f); /* never 0/0, so always computed */
+    return u == 1.0f ? e : log_u * ratio;
+}
+static inline double log1p_small(double e) {
+    double u = 1.0 + e, log_u = vm_log(u);
+    double ratio = e / (u == 1.0 ? 1.0 : u - 1.0);
+    return u == 1.0 ? e : log_u * ratio;
+}
 static inline float softplusf_stable(float x) {
-    return x > 20.0f ? x : log1pf(expf(-fabsf(x))) + (x > 0 ? x : 0.0f);
+    float smooth = log1pf_small(vm_expf(-fabsf(x))) + (x > 0 ? x : 0.0f);
+    return x > 20.0f ? x : smooth;
 }
 static inline double softplus_stable(double x) {
-    return x > 20.0 ? x : log1p(exp(-fabs(x))) + (x > 0 ? x : 0.0);
+    double smooth = log1p_small(vm_exp(-fabs(x))) + (x > 0 ? x : 0.0);
+    return x > 20.0 ? x : smooth;
 }
 ND_UNARY_LOOPS_FLOAT(softplus_loops, softplusf_stable(x), softplus_stable(x))
 
@@ -145,8 +160,8 @@ nd_tensor *nd_softplus(nd_tensor *t) {
 
 /* gelu(x) = x·Φ(x) = 0.5·x·(1 + erf(x/√2)), written with erfc(-x/√2) = 1 + erf(x/√2),
  * which keeps its accuracy where Φ(x) is tiny (x far below 0). */
-ND_UNARY_LOOPS_FLOAT(gelu_loops, 0.5f * x * erfcf(-x * 0.70710678118654752f),
-                     0.5 * x * erfc(-x * 0.70710678118654752))
+ND_UNARY_LOOPS_FLOAT(gelu_loops, 0.5f * x * vm_erfcf(-x * 0.70710678118654752f),
+                     0.5 * x * vm_erfc(-x * 0.70710678118654752))
 
 /* gelu' = Φ(x) + x·φ(x), with φ(x) = exp(-x²/2)/√(2π). */
 static nd_tensor *gelu_derivative(const nd_node *n, nd_tensor *out) {

@@ -2,8 +2,7 @@
  * form pow_scalar), maximum and minimum. Each op: its kernel, its VJP and its
  * JVP side by side. */
 #include "elementwise.h"
-
-#include <math.h>
+#include "vecmath.h"
 
 static nd_tensor *zero_like_scalar(const nd_tensor *t) {
     return nd_scalar(0.0, t->dtype);
@@ -27,8 +26,8 @@ static inline int64_t int_pow(int64_t base, int64_t exponent) {
 ND_BINARY_LOOP(pow_u8, uint8_t, uint8_t, (uint8_t)int_pow(x, y))
 ND_BINARY_LOOP(pow_i32, int32_t, int32_t, (int32_t)(uint32_t)(uint64_t)int_pow(x, y))
 ND_BINARY_LOOP(pow_i64, int64_t, int64_t, int_pow(x, y))
-ND_BINARY_LOOP(pow_f32, float, float, powf(x, y))
-ND_BINARY_LOOP(pow_f64, double, double, pow(x, y))
+ND_BINARY_LOOP(pow_f32, float, float, vm_powf(x, y))
+ND_BINARY_LOOP(pow_f64, double, double, vm_pow(x, y))
 static const nd_binary_loops pow_loops = {{NULL, pow_u8, pow_i32, pow_i64, pow_f32, pow_f64}};
 
 /* d(a^b)/da = b·a^(b-1), set to 0 where b == 0 (so 0^0 has no inf·0 = NaN). */
@@ -66,11 +65,11 @@ nd_tensor *nd_pow(nd_tensor *a, nd_tensor *b) {
 /* ---------------------------------------------------------- pow_scalar */
 
 /* x^2 is x·x: exact, and the most common power by far. */
-ND_UNARY_LOOP(square_u8, uint8_t, uint8_t, (uint8_t)(x *x))
+ND_UNARY_LOOP(square_u8, uint8_t, uint8_t, (uint8_t)(x * x))
 ND_UNARY_LOOP(square_i32, int32_t, int32_t, (int32_t)((uint32_t)x *(uint32_t)x))
 ND_UNARY_LOOP(square_i64, int64_t, int64_t, (int64_t)((uint64_t)x *(uint64_t)x))
-ND_UNARY_LOOP(square_f32, float, float, x *x)
-ND_UNARY_LOOP(square_f64, double, double, x *x)
+ND_UNARY_LOOP(square_f32, float, float, (x * x))
+ND_UNARY_LOOP(square_f64, double, double, (x * x))
 static const nd_unary_loops square_loops = {
     {NULL, square_u8, square_i32, square_i64, square_f32, square_f64}};
 ND_UNARY_LOOPS_FLOAT(sqrt_loops, sqrtf(x), sqrt(x))
@@ -121,7 +120,7 @@ ND_BINARY_LOOP(max_f32, float, float, (x > y || isnan(x)) ? x : y)
 ND_BINARY_LOOP(max_f64, double, double, (x > y || isnan(x)) ? x : y)
 static const nd_binary_loops max_loops = {{max_b8, max_u8, max_i32, max_i64, max_f32, max_f64}};
 
-ND_BINARY_LOOP(min_b8, bool, bool, x &&y)
+ND_BINARY_LOOP(min_b8, bool, bool, (x && y))
 ND_BINARY_LOOP(min_u8, uint8_t, uint8_t, x < y ? x : y)
 ND_BINARY_LOOP(min_i32, int32_t, int32_t, x < y ? x : y)
 ND_BINARY_LOOP(min_i64, int64_t, int64_t, x < y ? x : y)

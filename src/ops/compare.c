@@ -59,7 +59,8 @@ nd_tensor *nd_ge(nd_tensor *a, nd_tensor *b) {
 
 /* where has three operands, one more than the shared elementwise machinery
  * takes, so it iterates itself. It only moves elements, so one loop per element
- * size (1, 4, 8 bytes) serves every dtype. */
+ * size (1, 4, 8 bytes) serves every dtype. The selection is a bit mask (all
+ * ones where cond holds), which the compiler vectorises; `c ? a : b` it does not. */
 enum { W_OUT, W_COND, W_A, W_B, W_OPS };
 
 typedef struct {
@@ -70,6 +71,7 @@ typedef struct {
     size_t esize; /* of out, a and b (cond is bool) */
 } where_iter;
 
+#define SELECT(T, c, a, b) ((T)(((a) & (T)(0 - (T)(c))) | ((b) & (T) ~(T)(0 - (T)(c)))))
 #define WHERE_LOOP(name, T)                                                                        \
     static void name(int64_t n, char *const *p, const int64_t *s) {                                \
         const bool *restrict c = (const bool *)p[W_COND];                                          \
@@ -77,13 +79,13 @@ typedef struct {
         const T *restrict b = (const T *)p[W_B];                                                   \
         T *restrict o = (T *)p[W_OUT];                                                             \
         if (s[W_OUT] == 1 && s[W_COND] == 1 && s[W_A] == 1 && s[W_B] == 1) {                       \
-            for (int64_t i = 0; i < n; i++) o[i] = c[i] ? a[i] : b[i];                             \
+            for (int64_t i = 0; i < n; i++) o[i] = SELECT(T, c[i], a[i], b[i]);                    \
         } else if (s[W_OUT] == 1 && s[W_COND] == 1 && s[W_A] == 1 && s[W_B] == 0) {                \
             const T other = b[0]; /* where(mask, g, 0): the common backward case */                \
-            for (int64_t i = 0; i < n; i++) o[i] = c[i] ? a[i] : other;                            \
+            for (int64_t i = 0; i < n; i++) o[i] = SELECT(T, c[i], a[i], other);                   \
         } else {                                                                                   \
             for (int64_t i = 0; i < n; i++)                                                        \
-                o[i * s[W_OUT]] = c[i * s[W_COND]] ? a[i * s[W_A]] : b[i * s[W_B]];                \
+                o[i * s[W_OUT]] = SELECT(T, c[i * s[W_COND]], a[i * s[W_A]], b[i * s[W_B]]);       \
         }                                                                                          \
     }
 WHERE_LOOP(where_1, uint8_t)

@@ -7,8 +7,7 @@
  * t·f'(x). UNARY_RULES writes both from one expression of f'(x), built with nd
  * ops so that a backward pass is itself differentiable (second derivatives). */
 #include "elementwise.h"
-
-#include <math.h>
+#include "vecmath.h"
 
 /* The VJP and JVP of an op whose derivative is `derivative`, an expression in
  * x (the input) and out (the saved output, for ops flagged ND_SAVES_OUTPUT). */
@@ -118,7 +117,7 @@ nd_tensor *nd_sign(nd_tensor *t) {
 
 /* ---------------------------------------------------------------- exp */
 
-ND_UNARY_LOOPS_FLOAT(exp_loops, expf(x), exp(x))
+ND_UNARY_LOOPS_FLOAT(exp_loops, vm_expf(x), vm_exp(x))
 UNARY_RULES(exp, out) /* (e^x)' = e^x, the output itself */
 static const nd_op EXP = {"exp", exp_vjp, exp_jvp, ND_SAVES_OUTPUT};
 
@@ -129,7 +128,7 @@ nd_tensor *nd_exp(nd_tensor *t) {
 
 /* ---------------------------------------------------------------- log */
 
-ND_UNARY_LOOPS_FLOAT(log_loops, logf(x), log(x))
+ND_UNARY_LOOPS_FLOAT(log_loops, vm_logf(x), vm_log(x))
 UNARY_RULES(log, nd_rdiv_scalar(x, 1.0))
 static const nd_op LOG = {"log", log_vjp, log_jvp, ND_SAVES_INPUTS};
 
@@ -152,7 +151,7 @@ nd_tensor *nd_sqrt(nd_tensor *t) {
 /* ---------------------------------------------------------------- square */
 
 #define SQUARE_INT(T, U) ((T)((U)x * (U)x))
-WRAPPING_LOOPS(square_loops, SQUARE_INT, x *x)
+WRAPPING_LOOPS(square_loops, SQUARE_INT, (x * x))
 UNARY_RULES(square, nd_mul_scalar(x, 2.0))
 static const nd_op SQUARE = {"square", square_vjp, square_jvp, ND_SAVES_INPUTS};
 
@@ -165,7 +164,7 @@ nd_tensor *nd_square(nd_tensor *t) {
 
 /* ------------------------------------------------------- sin, cos, tanh */
 
-ND_UNARY_LOOPS_FLOAT(sin_loops, sinf(x), sin(x))
+ND_UNARY_LOOPS_FLOAT(sin_loops, vm_sinf(x), vm_sin(x))
 UNARY_RULES(sin, nd_cos(x))
 static const nd_op SIN = {"sin", sin_vjp, sin_jvp, ND_SAVES_INPUTS};
 
@@ -174,7 +173,7 @@ nd_tensor *nd_sin(nd_tensor *t) {
     return nd__record(&SIN, float_unary("nd_sin", t, &sin_loops), 1, &t, NULL);
 }
 
-ND_UNARY_LOOPS_FLOAT(cos_loops, cosf(x), cos(x))
+ND_UNARY_LOOPS_FLOAT(cos_loops, vm_cosf(x), vm_cos(x))
 UNARY_RULES(cos, nd_neg(nd_sin(x)))
 static const nd_op COS = {"cos", cos_vjp, cos_jvp, ND_SAVES_INPUTS};
 
@@ -184,7 +183,7 @@ nd_tensor *nd_cos(nd_tensor *t) {
 }
 
 /* tanh' = 1 - tanh², from the saved output (no second tanh). */
-ND_UNARY_LOOPS_FLOAT(tanh_loops, tanhf(x), tanh(x))
+ND_UNARY_LOOPS_FLOAT(tanh_loops, vm_tanhf(x), vm_tanh(x))
 UNARY_RULES(tanh, nd_rsub_scalar(nd_mul(out, out), 1.0))
 static const nd_op TANH = {"tanh", tanh_vjp, tanh_jvp, ND_SAVES_OUTPUT};
 
@@ -197,7 +196,7 @@ nd_tensor *nd_tanh(nd_tensor *t) {
 
 /* sinh is not public, but cosh' = sinh and sinh' = cosh: a private op keeps
  * cosh differentiable to any order. */
-ND_UNARY_LOOPS_FLOAT(sinh_loops, sinhf(x), sinh(x))
+ND_UNARY_LOOPS_FLOAT(sinh_loops, vm_sinhf(x), vm_sinh(x))
 UNARY_RULES(sinh, nd_cosh(x))
 static const nd_op SINH = {"sinh", sinh_vjp, sinh_jvp, ND_SAVES_INPUTS};
 
@@ -205,7 +204,7 @@ static nd_tensor *sinh_of(nd_tensor *t) {
     return nd__record(&SINH, float_unary("nd_sinh", t, &sinh_loops), 1, &t, NULL);
 }
 
-ND_UNARY_LOOPS_FLOAT(cosh_loops, coshf(x), cosh(x))
+ND_UNARY_LOOPS_FLOAT(cosh_loops, vm_coshf(x), vm_cosh(x))
 UNARY_RULES(cosh, sinh_of(x))
 static const nd_op COSH = {"cosh", cosh_vjp, cosh_jvp, ND_SAVES_INPUTS};
 
@@ -217,7 +216,7 @@ nd_tensor *nd_cosh(nd_tensor *t) {
 /* ---------------------------------------------------------------- erf */
 
 /* erf'(x) = 2/√π · exp(-x²) */
-ND_UNARY_LOOPS_FLOAT(erf_loops, erff(x), erf(x))
+ND_UNARY_LOOPS_FLOAT(erf_loops, vm_erff(x), vm_erf(x))
 UNARY_RULES(erf, nd_mul_scalar(nd_exp(nd_neg(nd_mul(x, x))), 1.1283791670955126))
 static const nd_op ERF = {"erf", erf_vjp, erf_jvp, ND_SAVES_INPUTS};
 

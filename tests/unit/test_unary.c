@@ -379,12 +379,13 @@ ND_TEST(unary, non_contiguous_inputs) {
     cr_assert(!nd_is_contiguous(transposed) && !nd_is_contiguous(strided));
     const unary_fn fns[] = {nd_neg, nd_exp, nd_tanh, nd_sigmoid, nd_gelu, clamp_both, pow3};
     for (size_t k = 0; k < sizeof fns / sizeof fns[0]; k++) {
-        assert_close(fns[k](transposed), fns[k](nd_contiguous(transposed)), 0, 0);
-        assert_close(fns[k](strided), fns[k](nd_contiguous(strided)), 0, 0);
+        /* vectorised (libmvec) and scalar libm may differ in the last bits */
+        assert_close(fns[k](transposed), fns[k](nd_contiguous(transposed)), 1e-6, 1e-7);
+        assert_close(fns[k](strided), fns[k](nd_contiguous(strided)), 1e-6, 1e-7);
     }
     /* large enough to run on several threads */
     nd_tensor *big = nd_transpose(nd_randn(ND_F32, ND_SHAPE(300, 400)), 0, 1);
-    assert_close(nd_sigmoid(big), nd_sigmoid(nd_contiguous(big)), 0, 0);
+    assert_close(nd_sigmoid(big), nd_sigmoid(nd_contiguous(big)), 1e-6, 1e-7);
 }
 
 ND_TEST(unary, empty_and_scalar) {
