@@ -9,28 +9,9 @@
  * case): then one fused loop computes the gradient. */
 #include "elementwise.h"
 
+#include <cblas.h>
+#include <limits.h>
 #include <math.h>
-
-/* ----------------------------------------------------------------- linear */
-
-/* x·wᵀ + b for x (..., in), w (out, in), b (out,) or NULL: torch.nn.functional.linear.
- * Built from matmul (BLAS, with wᵀ as a transposed view: no copy) and a
- * broadcast add, whose gradients the engine already knows. */
-nd_tensor *nd_linear(nd_tensor *x, nd_tensor *w, nd_tensor *b) {
-    ND_CHECK("nd_linear", x, w);
-    if (w->ndim != 2)
-        return nd__fail("nd_linear: the weight must be 2-D (out, in), got shape %s", nd__tshape(w));
-    if (x->ndim < 1 || x->shape[x->ndim - 1] != w->shape[1])
-        return nd__fail("nd_linear: input of shape %s does not end in the weight's in-features "
-                        "%lld (weight shape %s)",
-                        nd__tshape(x), (long long)w->shape[1], nd__tshape(w));
-    if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
-        return nd__fail("nd_linear: bias of shape %s does not match the weight's out-features "
-                        "(expected (%lld,), weight shape %s)",
-                        nd__tshape(b), (long long)w->shape[0], nd__tshape(w));
-    nd_tensor *y = nd_matmul(x, nd_t(w));
-    return b ? nd_add(y, b) : y;
-}
 
 /* -------------------------------------------------------------- helpers */
 
@@ -45,6 +26,141 @@ static nd_tensor *dense(nd_tensor *t, nd_dtype dtype) {
  * flight): it must then be built from nd ops. */
 static bool rule_records(nd_tensor *a, nd_tensor *b, nd_tensor *c) {
     return nd__needs_record(3, (nd_tensor *[]){a, b, c});
+}
+
+/* ----------------------------------------------------------------- linear */
+
+/* x·wᵀ + b for x (..., in), w (out, in), b (out,) or NULL: torch.nn.functional.linear.
+ * One op rather than transpose + matmul + add: the bias is written into the
+ * output and BLAS adds the product to it (beta = 1), and backward needs no
+ * reduction pass for the bias' broadcast. Integer tensors take the composite
+ * route (matmul has an integer loop; BLAS has none). */
+
+/* C (m × n, contiguous) = op(A)·op(B) + beta·C, row-major. */
+static void gemm(nd_dtype dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                 const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) { /* an empty sum: BLAS rejects lda = 0, and C is just beta·C */
+        if (beta == 0) memset(C, 0, (size_t)(m * n) * nd_dtype_size(dtype));
+        return;
+    }
+    CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+    CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+    if (dtype == ND_F32)
+        cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f, A, (int)lda, B, (int)ldb,
+                    (float)beta, C, (int)n);
+    else
+        cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0, A, (int)lda, B, (int)ldb,
+                    beta, C, (int)n);
+}
+
+/* The rows of x as a matrix (rows × in): the product of its leading dims. */
+static int64_t leading_rows(const nd_tensor *x) {
+    int64_t rows = 1;
+    for (int d = 0; d < x->ndim - 1; d++) rows *= x->shape[d];
+    return rows;
+}
+
+/* Column sums of G (rows × cols) into out: the bias' gradient. */
+#define COLUMN_SUMS(name, T)                                                                       \
+    static void name(int64_t rows, int64_t cols, const T *G, T *out) {                             \
+        for (int64_t c = 0; c < cols; c++) out[c] = 0;                                             \
+        for (int64_t r = 0; r < rows; r++)                                                         \
+            for (int64_t c = 0; c < cols; c++) out[c] += G[r * cols + c];                          \
+    }
+COLUMN_SUMS(column_sums_f32, float)
+COLUMN_SUMS(column_sums_f64, double)
+
+static void linear_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    nd_tensor *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL;
+    int64_t rows = leading_rows(x), in = w->shape[1], outf = w->shape[0];
+    if (rule_records(x, w, g)) { /* with nd ops, so that it can be differentiated again */
+        if (x->requires_grad) gin[0] = nd_matmul(g, w);
+        if (w->requires_grad)
+            gin[1] = nd_matmul(nd_t(nd_reshape(g, ND_SHAPE(rows, outf))),
+                               nd_reshape(x, ND_SHAPE(rows, in)));
+        if (b && b->requires_grad) gin[2] = g; /* the engine sums the broadcast rows */
+        return;
+    }
+    nd_dtype dt = w->dtype;
+    nd_tensor *G = dense(g, dt);
+    if (!G) return;
+    if (x->requires_grad) { /* G·W */
+        nd_tensor *W = dense(w, dt), *gx = nd__empty(dt, x->ndim, x->shape);
+        if (!W || !gx) return;
+        gemm(dt, false, false, rows, in, outf, nd__ptr(G), outf, nd__ptr(W), in, 0, nd__ptr(gx));
+        gin[0] = gx;
+    }
+    if (w->requires_grad) { /* Gᵀ·X */
+        nd_tensor *X = dense(x, dt), *gw = nd__empty(dt, 2, w->shape);
+        if (!X || !gw) return;
+        gemm(dt, true, false, outf, in, rows, nd__ptr(G), outf, nd__ptr(X), in, 0, nd__ptr(gw));
+        gin[1] = gw;
+    }
+    if (b && b->requires_grad) {
+        nd_tensor *gb = nd__empty(dt, 1, b->shape);
+        if (!gb) return;
+        if (dt == ND_F32)
+            column_sums_f32(rows, outf, nd__ptr(G), nd__ptr(gb));
+        else
+            column_sums_f64(rows, outf, nd__ptr(G), nd__ptr(gb));
+        gin[2] = gb;
+    }
+}
+
+/* d(x·wᵀ + b) = dx·wᵀ + x·dwᵀ + db */
+static nd_tensor *linear_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    nd_tensor *x = n->in[0], *w = n->in[1];
+    nd_tensor *t = nd__tangent_sum(tin[0] ? nd_matmul(tin[0], nd_t(w)) : NULL,
+                                   tin[1] ? nd_matmul(x, nd_t(tin[1])) : NULL);
+    return n->nin > 2 ? nd__tangent_sum(t, tin[2]) : t;
+}
+
+static const nd_op LINEAR = {"linear", linear_vjp, linear_jvp, ND_SAVES_INPUTS};
+
+/* The fused kernel takes floats and sizes BLAS can index. */
+static bool linear_fusable(const nd_tensor *x, const nd_tensor *w) {
+    if (!nd__is_float(w->dtype)) return false;
+    return leading_rows(x) <= INT_MAX && w->shape[0] <= INT_MAX && w->shape[1] <= INT_MAX;
+}
+
+nd_tensor *nd_linear(nd_tensor *x, nd_tensor *w, nd_tensor *b) {
+    ND_CHECK("nd_linear", x, w);
+    if (w->ndim != 2)
+        return nd__fail("nd_linear: the weight must be 2-D (out, in), got shape %s", nd__tshape(w));
+    if (x->ndim < 1 || x->shape[x->ndim - 1] != w->shape[1])
+        return nd__fail("nd_linear: input of shape %s does not end in the weight's in-features "
+                        "%lld (weight shape %s)",
+                        nd__tshape(x), (long long)w->shape[1], nd__tshape(w));
+    if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
+        return nd__fail("nd_linear: bias of shape %s does not match the weight's out-features "
+                        "(expected (%lld,), weight shape %s)",
+                        nd__tshape(b), (long long)w->shape[0], nd__tshape(w));
+    if (x->dtype != w->dtype || (b && b->dtype != w->dtype))
+        return nd__fail("nd_linear: input, weight and bias must have one dtype (as in PyTorch), "
+                        "got %s, %s and %s; convert with nd_to",
+                        nd_dtype_name(x->dtype), nd_dtype_name(w->dtype),
+                        b ? nd_dtype_name(b->dtype) : "no bias");
+    if (!linear_fusable(x, w)) { /* integers: matmul's own loop */
+        nd_tensor *y = nd_matmul(x, nd_t(w));
+        return b ? nd_add(y, b) : y;
+    }
+    nd_dtype dt = w->dtype;
+    int64_t rows = leading_rows(x), in = w->shape[1], outf = w->shape[0];
+    int64_t shape[ND_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[x->ndim - 1] = outf;
+    nd_tensor *X = dense(x, dt), *W = dense(w, dt), *B = b ? dense(b, dt) : NULL;
+    nd_tensor *out = nd__empty(dt, x->ndim, shape);
+    if (!X || !W || (b && !B) || !out) return NULL;
+    size_t row_bytes = (size_t)outf * nd_dtype_size(dt);
+    for (int64_t r = 0; B && r < rows; r++) /* BLAS then adds X·Wᵀ onto the bias */
+        memcpy((char *)nd__ptr(out) + (size_t)r * row_bytes, nd__ptr(B), row_bytes);
+    gemm(dt, false, true, rows, outf, in, nd__ptr(X), in, nd__ptr(W), in, B ? 1.0 : 0.0,
+         nd__ptr(out));
+    return nd__record(&LINEAR, out, b ? 3 : 2, (nd_tensor *[]){x, w, b}, NULL);
 }
 
 /* ------------------------------------------------------------------- mse */

@@ -18,6 +18,59 @@ ND_TEST(nn, linear_matches_torch_with_gradients) {
     assert_close(nd_grad(b), golden("optim_nn_lin_grad_b.npy"), 1e-12, 1e-12);
 }
 
+typedef struct {
+    nd_tensor *x, *w, *b;
+    int wrt; /* which argument gradcheck varies */
+} linear_args;
+
+static nd_tensor *linear_of(nd_tensor *v, void *ctx) {
+    linear_args *a = ctx;
+    return nd_linear(a->wrt == 0 ? v : a->x, a->wrt == 1 ? v : a->w, a->wrt == 2 ? v : a->b);
+}
+
+ND_TEST(nn, linear_gradcheck_every_input) {
+    linear_args a = {golden("optim_nn_lin_x.npy"), golden("optim_nn_lin_w.npy"),
+                     golden("optim_nn_lin_b.npy"), 0};
+    nd_tensor *at[] = {a.x, a.w, a.b};
+    for (a.wrt = 0; a.wrt < 3; a.wrt++)
+        cr_assert_eq(nd_gradcheck(linear_of, &a, at[a.wrt], 1e-6, 1e-7, 1e-6), 0, "input %d: %s",
+                     a.wrt, nd_last_error());
+}
+
+/* Σ tanh(linear(x, w, b)) as a function of w */
+static nd_tensor *tanh_layer(nd_tensor *w, void *ctx) {
+    linear_args *a = ctx;
+    return nd_sum(nd_tanh(nd_linear(a->x, w, a->b)), ND_ALL, false);
+}
+
+ND_TEST(nn, linear_second_derivative) {
+    linear_args a = {golden("optim_nn_lin_x.npy"), NULL, golden("optim_nn_lin_b.npy"), 1};
+    nd_tensor *w = nd_set_requires_grad(nd_mul_scalar(golden("optim_nn_lin_w.npy"), 0.3), true);
+    nd_tensor *v = nd_mul_scalar(golden("optim_nn_lin_w.npy"), -1.0);
+    /* H·v by reverse over reverse, against central differences of the gradient */
+    nd_tensor *g = nd_gradient(tanh_layer(w, &a), w, true);
+    nd_tensor *hv = nd_gradient(nd_sum(nd_mul(g, v), ND_ALL, false), w, false);
+    const double eps = 1e-6;
+    nd_tensor *wp = nd_set_requires_grad(nd_add(nd_detach(w), nd_mul_scalar(v, eps)), true);
+    nd_tensor *wm = nd_set_requires_grad(nd_sub(nd_detach(w), nd_mul_scalar(v, eps)), true);
+    nd_tensor *numeric = nd_div_scalar(nd_sub(nd_gradient(tanh_layer(wp, &a), wp, false),
+                                              nd_gradient(tanh_layer(wm, &a), wm, false)),
+                                       2 * eps);
+    assert_close(hv, numeric, 1e-6, 1e-7);
+}
+
+ND_TEST(nn, linear_integers_and_mixed_dtypes) {
+    nd_tensor *y =
+        nd_linear(nd_parse("[[1, 2]]"), nd_parse("[[3, 4], [5, 6]]"), nd_parse("[1, 1]"));
+    cr_assert_eq(nd_type(y), ND_I64);
+    assert_values(y, 0, 12, 18);
+    cr_assert_null(
+        nd_linear(nd_parse("[[1.0, 2.0]]"), nd_to(nd_parse("[[0.5, 0.25]]"), ND_F64), NULL));
+    assert_error(
+        "nd_linear: input, weight and bias must have one dtype (as in PyTorch), got float32, "
+        "float64 and no bias");
+}
+
 ND_TEST(nn, linear_vector_input_and_no_bias) {
     nd_tensor *w = nd_parse("[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]");
     nd_tensor *y = nd_linear(nd_parse("[1.0, -1.0]"), w, NULL);
