@@ -118,7 +118,7 @@ char *relu_sum_formula(const relu_sum *f) {
     for (int i = 0; i + 1 < f->n; i++) {
         double w = f->weight[i];
         if (w == 0) continue;
-        char shift[80];
+        char shift[96];
         double c = -f->x[i];
         if (c == 0)
             snprintf(shift, sizeof shift, "x");
@@ -126,7 +126,7 @@ char *relu_sum_formula(const relu_sum *f) {
             number(num, sizeof num, fabs(c));
             snprintf(shift, sizeof shift, "x %c %s", c > 0 ? '+' : '-', num);
         }
-        char coef[64] = "";
+        char coef[80] = "";
         if (fabs(w) != 1) {
             number(num, sizeof num, fabs(w));
             snprintf(coef, sizeof coef, "%s ", num);

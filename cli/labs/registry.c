@@ -7,25 +7,25 @@
 #include <unistd.h>
 
 #define MAX_LABS 32
-static const lab *labs[MAX_LABS];
+static const lab *registered[MAX_LABS];
 static int count;
 
 void lab_register(const lab *l) {
     if (count == MAX_LABS) return;
     int i = count++;
-    while (i > 0 && labs[i - 1]->order > l->order) {
-        labs[i] = labs[i - 1];
+    while (i > 0 && registered[i - 1]->order > l->order) {
+        registered[i] = registered[i - 1];
         i--;
     }
-    labs[i] = l;
+    registered[i] = l;
 }
 
 int lab_count(void) { return count; }
-const lab *lab_at(int i) { return i >= 0 && i < count ? labs[i] : NULL; }
+const lab *lab_at(int i) { return i >= 0 && i < count ? registered[i] : NULL; }
 
 const lab *lab_find(const char *name) {
     for (int i = 0; i < count; i++)
-        if (!strcmp(labs[i]->name, name)) return labs[i];
+        if (!strcmp(registered[i]->name, name)) return registered[i];
     return NULL;
 }
 
