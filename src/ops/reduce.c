@@ -139,9 +139,12 @@ nd_tensor *nd__unreduce(nd_tensor *g, const nd_reduction *r, bool expand) {
 
 /* A kernel sums x viewed as (outer, n, inner) over n into out (outer, inner).
  * Floats accumulate in double (a sum of 10^7 ones is exact); integers and bools
- * in int64, as PyTorch. Threads take rows, column tiles, or parts of one long row. */
+ * in int64, as PyTorch. Across rows, eight rows are first added pairwise in the
+ * input's own type (GROUP; int64 for integers, which must not wrap): that is 8x
+ * less traffic to the accumulators and as accurate as pairwise summation.
+ * Threads take rows, column tiles, or parts of one long row. */
 // clang-format off
-#define DEFINE_SUM(NAME, T, ACC, OUT)                                                              \
+#define DEFINE_SUM(NAME, T, GROUP, ACC, OUT)                                                              \
     static ACC NAME##_row(const T *restrict x, int64_t n) {                                        \
         ACC lane[ROW_LANES] = {0};                                                                 \
         int64_t i = 0;                                                                             \
@@ -157,10 +160,15 @@ nd_tensor *nd__unreduce(nd_tensor *g, const nd_reduction *r, bool expand) {
         ACC acc[COL_TILE];                                                                         \
         for (int64_t j = 0; j < width; j++) acc[j] = 0;                                            \
         int64_t i = 0;                                                                             \
-        for (; i + 4 <= n; i += 4) { /* four rows per pass over acc: less L1 traffic */            \
-            const T *r0 = x + i * inner, *r1 = r0 + inner, *r2 = r1 + inner, *r3 = r2 + inner;     \
-            for (int64_t j = 0; j < width; j++)                                                    \
-                acc[j] += ((ACC)r0[j] + (ACC)r1[j]) + ((ACC)r2[j] + (ACC)r3[j]);                   \
+        for (; i + 8 <= n; i += 8) { /* eight rows per pass over acc, added pairwise first */      \
+            const T *r = x + i * inner;                                                            \
+            for (int64_t j = 0; j < width; j++) {                                                  \
+                GROUP s = (((GROUP)r[j] + (GROUP)r[j + inner]) +                                   \
+                           ((GROUP)r[j + 2 * inner] + (GROUP)r[j + 3 * inner])) +                  \
+                          (((GROUP)r[j + 4 * inner] + (GROUP)r[j + 5 * inner]) +                   \
+                           ((GROUP)r[j + 6 * inner] + (GROUP)r[j + 7 * inner]));                   \
+                acc[j] += (ACC)s;                                                                  \
+            }                                                                                      \
         }                                                                                          \
         for (; i < n; i++)                                                                         \
             for (int64_t j = 0; j < width; j++) acc[j] += (ACC)x[i * inner + j];                   \
@@ -206,12 +214,12 @@ nd_tensor *nd__unreduce(nd_tensor *g, const nd_reduction *r, bool expand) {
     }
 // clang-format on
 
-DEFINE_SUM(sum_b8, bool, int64_t, int64_t)
-DEFINE_SUM(sum_u8, uint8_t, int64_t, int64_t)
-DEFINE_SUM(sum_i32, int32_t, int64_t, int64_t)
-DEFINE_SUM(sum_i64, int64_t, int64_t, int64_t)
-DEFINE_SUM(sum_f32, float, double, float)
-DEFINE_SUM(sum_f64, double, double, double)
+DEFINE_SUM(sum_b8, bool, int64_t, int64_t, int64_t)
+DEFINE_SUM(sum_u8, uint8_t, int64_t, int64_t, int64_t)
+DEFINE_SUM(sum_i32, int32_t, int64_t, int64_t, int64_t)
+DEFINE_SUM(sum_i64, int64_t, int64_t, int64_t, int64_t)
+DEFINE_SUM(sum_f32, float, float, double, float)
+DEFINE_SUM(sum_f64, double, double, double, double)
 
 typedef void (*sum_kernel)(const void *x, int64_t outer, int64_t n, int64_t inner, void *out);
 static const sum_kernel sum_kernels[6] = {sum_b8, sum_u8, sum_i32, sum_i64, sum_f32, sum_f64};
