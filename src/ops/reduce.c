@@ -144,7 +144,7 @@ nd_tensor *nd__unreduce(nd_tensor *g, const nd_reduction *r, bool expand) {
  * less traffic to the accumulators and as accurate as pairwise summation.
  * Threads take rows, column tiles, or parts of one long row. */
 // clang-format off
-#define DEFINE_SUM(NAME, T, GROUP, ACC, OUT)                                                              \
+#define DEFINE_SUM(NAME, T, GROUP, ACC, OUT)                                                       \
     static ACC NAME##_row(const T *restrict x, int64_t n) {                                        \
         ACC lane[ROW_LANES] = {0};                                                                 \
         int64_t i = 0;                                                                             \
@@ -173,6 +173,13 @@ nd_tensor *nd__unreduce(nd_tensor *g, const nd_reduction *r, bool expand) {
         for (; i < n; i++)                                                                         \
             for (int64_t j = 0; j < width; j++) acc[j] += (ACC)x[i * inner + j];                   \
         for (int64_t j = 0; j < width; j++) out[j] = (OUT)acc[j];                                  \
+    }                                                                                              \
+    /* Task number `task` of the (block, column tile) pairs. */                                    \
+    static void NAME##_tile(const T *x, int64_t n, int64_t inner, int64_t width, int64_t tiles,    \
+                            int64_t task, OUT *out) {                                              \
+        int64_t o = task / tiles, j0 = task % tiles * width;                                       \
+        int64_t w = inner - j0 < width ? inner - j0 : width;                                       \
+        NAME##_cols(x + o * n * inner + j0, n, inner, w, out + o * inner + j0);                    \
     }                                                                                              \
     static void NAME(const void *xv, int64_t outer, int64_t n, int64_t inner, void *ov) {          \
         const T *x = xv;                                                                           \
@@ -204,11 +211,13 @@ nd_tensor *nd__unreduce(nd_tensor *g, const nd_reduction *r, bool expand) {
                 if (share < width) width = share;                                                  \
             }                                                                                      \
             int64_t tiles = (inner + width - 1) / width;                                           \
-            _Pragma("omp parallel for num_threads(threads) schedule(static) if (threads > 1)")     \
-            for (int64_t task = 0; task < outer * tiles; task++) {                                 \
-                int64_t o = task / tiles, j0 = task % tiles * width;                               \
-                int64_t w = inner - j0 < width ? inner - j0 : width;                               \
-                NAME##_cols(x + o * n * inner + j0, n, inner, w, out + o * inner + j0);            \
+            if (threads == 1) {                                                                    \
+                for (int64_t task = 0; task < outer * tiles; task++)                               \
+                    NAME##_tile(x, n, inner, width, tiles, task, out);                             \
+            } else {                                                                               \
+                _Pragma("omp parallel for num_threads(threads) schedule(static)")                  \
+                for (int64_t task = 0; task < outer * tiles; task++)                               \
+                    NAME##_tile(x, n, inner, width, tiles, task, out);                             \
             }                                                                                      \
         }                                                                                          \
     }
