@@ -52,11 +52,15 @@ static double norm_accumulate(nd_tensor *x, double p) {
     double part[MAX_SPLIT];
     bool f32 = x->dtype == ND_F32;
     const void *data = nd__ptr(x);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (int t = 0; t < threads; t++) {
-        int64_t lo = n * t / threads, hi = n * (t + 1) / threads;
-        part[t] = f32 ? norm_part_f32((const float *)data + lo, hi - lo, p)
-                      : norm_part_f64((const double *)data + lo, hi - lo, p);
+    if (threads == 1) {
+        part[0] = f32 ? norm_part_f32(data, n, p) : norm_part_f64(data, n, p);
+    } else {
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int t = 0; t < threads; t++) {
+            int64_t lo = n * t / threads, hi = n * (t + 1) / threads;
+            part[t] = f32 ? norm_part_f32((const float *)data + lo, hi - lo, p)
+                          : norm_part_f64((const double *)data + lo, hi - lo, p);
+        }
     }
     double total = 0;
     for (int t = 0; t < threads; t++) {

@@ -55,6 +55,18 @@ enum mode { LOGSUMEXP, SOFTMAX, LOG_SOFTMAX };
 DEFINE_SLICE(slice_f32, float, expf, log)
 DEFINE_SLICE(slice_f64, double, exp, log)
 
+/* Slice number s of the outer·inner slices of x. */
+static void run_slice(const char *xp, int64_t n, int64_t inner, enum mode mode, char *yp,
+                      nd_dtype dtype, int64_t s) {
+    int64_t first = s / inner * n * inner + s % inner;
+    size_t esize = nd_dtype_size(dtype);
+    char *out = yp + (size_t)(mode == LOGSUMEXP ? s : first) * esize;
+    if (dtype == ND_F32)
+        slice_f32((const float *)xp + first, n, inner, mode, (float *)out);
+    else
+        slice_f64((const double *)xp + first, n, inner, mode, (double *)out);
+}
+
 /* Runs every slice of x, a contiguous (outer, n, inner) block; y is laid out
  * like x, or (outer, inner) for LOGSUMEXP. */
 static void run_slices(nd_tensor *x, int64_t outer, int64_t n, int64_t inner, enum mode mode,
@@ -63,18 +75,12 @@ static void run_slices(nd_tensor *x, int64_t outer, int64_t n, int64_t inner, en
     int threads = nd__threads_for(outer * n * inner);
     const char *xp = nd__ptr(x);
     char *yp = nd__ptr(y);
-    size_t esize = nd_dtype_size(x->dtype);
-    bool f32 = x->dtype == ND_F32;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (int64_t s = 0; s < slices; s++) {
-        int64_t o = s / inner, j = s % inner;
-        int64_t first = o * n * inner + j;
-        char *out = yp + (size_t)(mode == LOGSUMEXP ? s : first) * esize;
-        if (f32)
-            slice_f32((const float *)xp + first, n, inner, mode, (float *)out);
-        else
-            slice_f64((const double *)xp + first, n, inner, mode, (double *)out);
+    if (threads == 1) { /* small: no thread team at all */
+        for (int64_t s = 0; s < slices; s++) run_slice(xp, n, inner, mode, yp, x->dtype, s);
+        return;
     }
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t s = 0; s < slices; s++) run_slice(xp, n, inner, mode, yp, x->dtype, s);
 }
 
 /* t contiguous (copied once when it is not), as the (outer, n, inner) block
