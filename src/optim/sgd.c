@@ -14,23 +14,44 @@
 
 #include <math.h>
 
-/* One loop per float type; scalars are cast to the parameter's type first, as
- * PyTorch casts its Python numbers. */
+/* The update of one element; WD, MOMENTUM, FIRST and NESTEROV are constants
+ * where it is expanded (below), so that each case compiles to a branch-free
+ * vector loop. Scalars are cast to the parameter's type first, as PyTorch
+ * casts its Python numbers. */
+#define SGD_ELEMENTS(T, FMA, WD, MOMENTUM, FIRST, NESTEROV)                                        \
+    for (int64_t i = 0; i < n; i++) {                                                              \
+        T d = g[i];                                                                                \
+        if (WD) d = FMA(wd, p[i], d);                                                              \
+        if (MOMENTUM) {                                                                            \
+            T b = FIRST ? d : FMA(keep, d, buf[i] * momentum);                                     \
+            buf[i] = b;                                                                            \
+            d = NESTEROV ? FMA(momentum, b, d) : b;                                                \
+        }                                                                                          \
+        p[i] = FMA(neg_lr, d, p[i]);                                                               \
+    }
+
 #define SGD_LOOP(name, T, FMA)                                                                     \
     static void name(int64_t n, T *restrict p, const T *restrict g, T *restrict buf, bool first,   \
                      const nd_sgd_opts *opts, double lr) {                                         \
         const T wd = (T)opts->weight_decay, momentum = (T)opts->momentum;                          \
         const T keep = (T)(1.0 - opts->dampening), neg_lr = (T)(-lr);                              \
-        for (int64_t i = 0; i < n; i++) {                                                          \
-            T d = g[i];                                                                            \
-            if (wd != 0) d = FMA(wd, p[i], d);                                                     \
-            if (buf) {                                                                             \
-                T b = first ? d : FMA(keep, d, buf[i] * momentum);                                 \
-                buf[i] = b;                                                                        \
-                d = opts->nesterov ? FMA(momentum, b, d) : b;                                      \
-            }                                                                                      \
-            p[i] = FMA(neg_lr, d, p[i]);                                                           \
-        }                                                                                          \
+        const bool decay = opts->weight_decay != 0, nesterov = opts->nesterov;                     \
+        if (!buf && decay)                                                                         \
+            SGD_ELEMENTS(T, FMA, 1, 0, 0, 0)                                                       \
+        else if (!buf)                                                                             \
+            SGD_ELEMENTS(T, FMA, 0, 0, 0, 0)                                                       \
+        else if (first && decay)                                                                   \
+            SGD_ELEMENTS(T, FMA, 1, 1, 1, nesterov)                                                \
+        else if (first)                                                                            \
+            SGD_ELEMENTS(T, FMA, 0, 1, 1, nesterov)                                                \
+        else if (decay && nesterov)                                                                \
+            SGD_ELEMENTS(T, FMA, 1, 1, 0, 1)                                                       \
+        else if (decay)                                                                            \
+            SGD_ELEMENTS(T, FMA, 1, 1, 0, 0)                                                       \
+        else if (nesterov)                                                                         \
+            SGD_ELEMENTS(T, FMA, 0, 1, 0, 1)                                                       \
+        else                                                                                       \
+            SGD_ELEMENTS(T, FMA, 0, 1, 0, 0)                                                       \
     }
 SGD_LOOP(sgd_f32, float, fmaf)
 SGD_LOOP(sgd_f64, double, fma)
