@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 char *nd__strdup(const char *s) {
     size_t n = strlen(s) + 1;
@@ -144,6 +145,19 @@ void nd__dict_free(nd__dict *d) {
 
 /* --------------------------------------------------------------- columns */
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *nd__big_alloc(size_t nbytes) {
+    if (nbytes < HUGE_PAGE) return malloc(nbytes ? nbytes : 1);
+    void *data = NULL;
+    size_t rounded = (nbytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    if (posix_memalign(&data, HUGE_PAGE, rounded) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(data, rounded, MADV_HUGEPAGE);
+#endif
+    return data;
+}
+
 nd__col *nd__col_new(nd_coltype type, int64_t n) {
     nd__col *c = calloc(1, sizeof *c);
     if (!c) return NULL;
@@ -151,9 +165,9 @@ nd__col *nd__col_new(nd_coltype type, int64_t n) {
     c->type = type;
     c->n = n;
     size_t rows = (size_t)(n > 0 ? n : 1);
-    if (type == ND_COL_NUMBER) c->num = malloc(rows * sizeof *c->num);
-    if (type == ND_COL_BOOL) c->flag = malloc(rows);
-    if (type == ND_COL_STRING) c->codes = malloc(rows * sizeof *c->codes);
+    if (type == ND_COL_NUMBER) c->num = nd__big_alloc(rows * sizeof *c->num);
+    if (type == ND_COL_BOOL) c->flag = nd__big_alloc(rows);
+    if (type == ND_COL_STRING) c->codes = nd__big_alloc(rows * sizeof *c->codes);
     if (!c->num && !c->flag && !c->codes) {
         free(c);
         return NULL;

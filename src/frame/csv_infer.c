@@ -36,7 +36,7 @@ static const char *cell_text(char *buf, size_t size, const char *s, size_t len) 
 static bool intern_cell(const csv_reader *rd, csv_chunk_col *cc, int64_t row, const char *s,
                         size_t len) {
     if (csv_is_na(rd, s, len)) {
-        cc->any_na = true;
+        if (!cc->any_na) cc->any_na = true;
         cc->codes[row] = -1;
         return true;
     }
@@ -47,7 +47,7 @@ static bool intern_cell(const csv_reader *rd, csv_chunk_col *cc, int64_t row, co
 /* Re-reads rows [0, upto) of the chunk, keeping column col's cells as text. */
 static bool rescan_as_text(const csv_reader *rd, csv_chunk *ch, int col, int64_t upto) {
     csv_chunk_col *cc = &ch->cols[col];
-    if (!cc->codes) cc->codes = malloc((size_t)(ch->nrows > 0 ? ch->nrows : 1) * sizeof(int32_t));
+    if (!cc->codes) cc->codes = nd__big_alloc((size_t)ch->nrows * sizeof(int32_t));
     if (!cc->codes) return false;
     cc->mode = MODE_STRING;
     const char *p = ch->begin;
@@ -83,7 +83,7 @@ static bool infer_cell(const csv_reader *rd, csv_chunk *ch, int col, int64_t row
         if (cc->mode == MODE_EMPTY) cc->mode = MODE_NUMBER;
         if (cc->mode == MODE_NUMBER) {
             num[row] = v;
-            if (kind == ND__FLOAT) cc->all_int = false;
+            if (kind == ND__FLOAT && cc->all_int) cc->all_int = false;
             return true;
         }
     } else if (!na_checked && csv_is_na(rd, s, len)) {
@@ -102,7 +102,7 @@ static bool infer_cell(const csv_reader *rd, csv_chunk *ch, int col, int64_t row
     if (!rescan_as_text(rd, ch, col, row)) return false;
     return intern_cell(rd, cc, row, s, len);
 missing:
-    cc->any_na = true;
+    if (!cc->any_na) cc->any_na = true;
     num[row] = NAN;
     return true;
 }
@@ -147,9 +147,13 @@ void csv_parse_chunk(const csv_reader *rd, csv_chunk *ch, double *const *num) {
             if (!ch->cols[c].codes) goto no_memory;
         }
     }
-    const char *p = ch->begin;
+    const char *p = ch->begin, *released = ch->begin;
     int64_t line = ch->first_line;
     for (int64_t row = 0; row < ch->nrows && !ch->error_line; row++) {
+        if ((size_t)(p - released) > CSV_RELEASE_STEP) {
+            csv_release(rd, released, p);
+            released = p;
+        }
         p = csv_skip_blank(rd, p, ch->end, &line);
         int64_t record_line = line;
         p = csv_tokenize(rd, p, ch->end, &ch->rec, &line);
@@ -191,6 +195,7 @@ void csv_parse_chunk(const csv_reader *rd, csv_chunk *ch, double *const *num) {
         }
         (void)global;
     }
+    csv_release(rd, released, ch->end);
     return;
 no_memory:
     ch->error_line = ch->first_line;

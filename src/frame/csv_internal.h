@@ -44,6 +44,7 @@ typedef struct {
     bool na_numeric;    /* some NA string reads as a number: check NA first */
     int *forced;        /* per column: -1 or an nd_coltype */
     char **names;
+    bool release_input; /* the input is a file mapping: drop pages once parsed */
 } csv_reader;
 
 /* How a column looks within one chunk so far. */
@@ -76,6 +77,11 @@ const char *csv_tokenize(const csv_reader *rd, const char *p, const char *end, c
 /* Skips one record in a text without quote characters. */
 const char *csv_skip_plain(const char *p, const char *end, int64_t *lines);
 void csv_record_free(csv_record *rec);
+/* For a file mapping: gives back the pages wholly inside [from, to) (they are
+ * read again from the page cache if needed), so a file's bytes never all sit
+ * in memory beside the columns made of them. */
+void csv_release(const csv_reader *rd, const char *from, const char *to);
+#define CSV_RELEASE_STEP ((size_t)4 << 20)
 bool csv_is_na(const csv_reader *rd, const char *s, size_t len);
 bool csv_parse_bool(const char *s, size_t len, bool *value);
 

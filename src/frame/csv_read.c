@@ -231,10 +231,16 @@ static int split_chunks(const csv_reader *rd, const char *p, const char *end, in
         for (int i = 0; i < want; i++) {
             int64_t lines = 0, rows = 0;
             const char *q = chunks[i].begin;
+            const char *released = q;
             while ((q = csv_skip_blank(rd, q, chunks[i].end, &lines)) < chunks[i].end) {
                 q = csv_skip_plain(q, chunks[i].end, &lines);
                 rows++;
+                if ((size_t)(q - released) > CSV_RELEASE_STEP) {
+                    csv_release(rd, released, q);
+                    released = q;
+                }
             }
+            csv_release(rd, released, chunks[i].end);
             chunks[i].nrows = rows;
             chunks[i].first_line = lines; /* this chunk's line count, for now */
         }
@@ -276,7 +282,7 @@ static int split_chunks(const csv_reader *rd, const char *p, const char *end, in
 }
 
 static nd_frame *parse(const char *op, const char *where, const char *text, size_t len,
-                       const nd_csv_opts *opts) {
+                       const nd_csv_opts *opts, bool mapped) {
     nd_csv_opts o = opts ? *opts : ND_CSV_DEFAULTS;
     if (!text && len) {
         nd__set_error("%s: NULL text", op);
@@ -286,7 +292,7 @@ static nd_frame *parse(const char *op, const char *where, const char *text, size
         nd__set_error("%s: the delimiter cannot be a line end or the quote character", op);
         return NULL;
     }
-    csv_reader rd = {.delim = o.delimiter, .quote = o.quote};
+    csv_reader rd = {.delim = o.delimiter, .quote = o.quote, .release_input = mapped};
     csv_chunk *chunks = NULL;
     double **num = NULL;
     nd_frame *frame = NULL;
@@ -312,11 +318,15 @@ static nd_frame *parse(const char *op, const char *where, const char *text, size
     num = calloc((size_t)(rd.ncols > 0 ? rd.ncols : 1), sizeof *num);
     if (!num) goto no_memory;
     for (int c = 0; c < rd.ncols; c++)
-        if (!(num[c] = malloc((size_t)(nrows > 0 ? nrows : 1) * sizeof(double)))) goto no_memory;
-    for (int i = 0; i < nchunks; i++)
-        if (!(chunks[i].cols =
-                  calloc((size_t)(rd.ncols > 0 ? rd.ncols : 1), sizeof(csv_chunk_col))))
-            goto no_memory;
+        if (!(num[c] = nd__big_alloc((size_t)nrows * sizeof(double)))) goto no_memory;
+    for (int i = 0; i < nchunks; i++) {
+        /* Whole cache lines per chunk: two threads never write to one line. */
+        size_t size = ((size_t)(rd.ncols > 0 ? rd.ncols : 1) * sizeof(csv_chunk_col) + 63) & ~63u;
+        void *cols = NULL;
+        if (posix_memalign(&cols, 64, size) != 0) goto no_memory;
+        memset(cols, 0, size);
+        chunks[i].cols = cols;
+    }
 
 #pragma omp parallel for num_threads(nchunks) schedule(static, 1)
     for (int i = 0; i < nchunks; i++) csv_parse_chunk(&rd, &chunks[i], num);
@@ -360,7 +370,7 @@ done:
 }
 
 nd_frame *nd_parse_csv(const char *text, size_t len, const nd_csv_opts *opts) {
-    return parse("nd_parse_csv", "", text, len, opts);
+    return parse("nd_parse_csv", "", text, len, opts, false);
 }
 
 nd_frame *nd_read_csv(const char *path, const nd_csv_opts *opts) {
@@ -396,7 +406,7 @@ nd_frame *nd_read_csv(const char *path, const nd_csv_opts *opts) {
         return NULL;
     }
     madvise(map, len, MADV_WILLNEED);
-    nd_frame *f = parse("nd_read_csv", where, map, len, opts);
+    nd_frame *f = parse("nd_read_csv", where, map, len, opts, true);
     munmap(map, len);
     return f;
 }

@@ -7,6 +7,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static bool is_line_end(char c) {
     return c == '\n' || c == '\r';
@@ -146,4 +148,11 @@ bool csv_parse_bool(const char *s, size_t len, bool *value) {
         return true;
     }
     return false;
+}
+
+void csv_release(const csv_reader *rd, const char *from, const char *to) {
+    if (!rd->release_input) return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)from + page - 1) & ~(page - 1), b = (uintptr_t)to & ~(page - 1);
+    if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
 }

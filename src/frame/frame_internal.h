@@ -49,6 +49,10 @@ struct nd_frame {
     char **row_labels; /* NULL: the default 0, 1, 2, ... index */
 };
 
+/* Large arrays (column storage) on transparent huge pages: a million-row
+ * column then costs a few page faults instead of thousands. Free with free(). */
+void *nd__big_alloc(size_t nbytes);
+
 /* Columns: new ones hold one reference; frames take their own. */
 nd__col *nd__col_new(nd_coltype type, int64_t n); /* storage uninitialised */
 nd__col *nd__col_retain(nd__col *c);

@@ -221,15 +221,22 @@ static bool check_float_dtype(const char *op, nd_dtype dtype) {
 }
 
 /* Column c's values into out[r * stride] (a column of a row-major matrix). */
+#define COLUMN_INTO(T)                                                                             \
+    do {                                                                                           \
+        T *o = out;                                                                                \
+        if (c->type == ND_COL_NUMBER)                                                              \
+            for (int64_t r = r0; r < r1; r++) o[r * stride] = (T)c->num[r];                        \
+        else                                                                                       \
+            for (int64_t r = r0; r < r1; r++)                                                      \
+                o[r * stride] = c->flag[r] == ND__BOOL_NA ? (T)NAN : (T)c->flag[r];                \
+    } while (0)
+
 static void column_into(const nd__col *c, nd_dtype dtype, void *out, int64_t stride, int64_t r0,
                         int64_t r1) {
-    if (dtype == ND_F32) {
-        float *o = out;
-        for (int64_t r = r0; r < r1; r++) o[r * stride] = (float)nd__col_number(c, r);
-    } else {
-        double *o = out;
-        for (int64_t r = r0; r < r1; r++) o[r * stride] = nd__col_number(c, r);
-    }
+    if (dtype == ND_F32)
+        COLUMN_INTO(float);
+    else
+        COLUMN_INTO(double);
 }
 
 nd_tensor *nd_frame_to_tensor(const nd_frame *f, nd_dtype dtype) {

@@ -1,7 +1,7 @@
-/* A frame as pandas prints it (DataFrame.__repr__ with the default options of
- * a script: 60 rows at most, else the first and last 5; 20 columns at most,
- * else the first and last 10; 80 characters a line, wider frames wrapped in
- * blocks ending in " \"), and describe().
+/* A frame as pandas prints it (DataFrame.__repr__ in a plain Python script or
+ * terminal: 60 rows at most, else the first and last 5; lines of at most 80
+ * characters, columns dropped from the middle, behind a "..." column, until
+ * they fit), and describe().
  *
  * How pandas formats a column: every value gets a leading space (numbers a
  * sign place); a float column is "% .6f" with the trailing zeros that every
@@ -20,7 +20,6 @@
 
 #define MAX_ROWS     60
 #define MIN_ROWS     10 /* shown (half at each end) when there are more than MAX_ROWS */
-#define MAX_COLS     20
 #define LINE_WIDTH   80
 #define MAX_COLWIDTH 50
 
@@ -151,6 +150,79 @@ static void put_left(nd__buf *b, const char *s, int64_t width) {
     nd__buf_pad(b, ' ', width - text_width(s));
 }
 
+/* The cells of the shown columns: widths[j] the widest of name and cells. */
+typedef struct {
+    int n;
+    const int *cols; /* frame columns, -1 for the "..." column */
+    char ***cells;
+    char **headers;
+    int64_t *widths;
+} layout;
+
+static void layout_free(layout *l) {
+    for (int j = 0; l->cells && j < l->n; j++) {
+        for (int i = 0; l->cells[j] && l->cells[j][i]; i++) free(l->cells[j][i]);
+        free(l->cells[j]);
+        if (l->headers) free(l->headers[j]);
+    }
+    free(l->cells);
+    free(l->headers);
+    free(l->widths);
+}
+
+static bool layout_make(layout *l, const nd_frame *f, const int64_t *rows, int nrows) {
+    l->cells = calloc((size_t)l->n, sizeof *l->cells);
+    l->headers = calloc((size_t)l->n, sizeof *l->headers);
+    l->widths = calloc((size_t)l->n, sizeof *l->widths);
+    if (!l->cells || !l->headers || !l->widths) return false;
+    for (int j = 0; j < l->n; j++) {
+        bool numeric = false;
+        const char *name = l->cols[j] < 0 ? "..." : f->names[l->cols[j]];
+        char **cells = calloc((size_t)nrows + 1, sizeof *cells); /* NULL-terminated */
+        if (!cells) return false;
+        l->cells[j] = cells;
+        if (l->cols[j] >= 0) {
+            char **formatted = format_column(f->cols[l->cols[j]], rows, nrows, &numeric);
+            if (!formatted) return false;
+            memcpy(cells, formatted, (size_t)nrows * sizeof *cells);
+            free(formatted);
+        } else {
+            for (int i = 0; i < nrows; i++)
+                if (!(cells[i] = nd__strdup(" ..."))) return false;
+        }
+        l->headers[j] = malloc(strlen(name) + 3);
+        if (!l->headers[j]) return false;
+        sprintf(l->headers[j], "%s%s", l->cols[j] < 0 ? " " : numeric ? " " : "", name);
+        l->widths[j] = text_width(l->headers[j]);
+        for (int i = 0; i < nrows; i++)
+            if (rows[i] >= 0 && text_width(cells[i]) > l->widths[j])
+                l->widths[j] = text_width(cells[i]);
+    }
+    return true;
+}
+
+/* pandas' _fit_strcols_to_terminal_width: drop middle columns until the lines
+ * fit LINE_WIDTH; returns how many columns may be shown (at least 2). */
+static int columns_that_fit(int64_t index_width, const int64_t *widths, int n) {
+    int64_t line = index_width;
+    for (int j = 0; j < n; j++) line += widths[j] + 1;
+    int64_t excess = line - LINE_WIDTH + 1;
+    int64_t *lens = malloc((size_t)(n + 1) * sizeof *lens);
+    if (!lens) return n;
+    lens[0] = index_width;
+    memcpy(lens + 1, widths, (size_t)n * sizeof *lens);
+    int left = n + 1;
+    while (excess > 0 && left > 1) {
+        /* Python's round(left / 2): halves go to the even neighbour. */
+        int mid = left / 2 + ((left % 2) && ((left / 2) % 2) ? 1 : 0);
+        excess -= lens[mid] + 1;
+        memmove(lens + mid, lens + mid + 1, (size_t)(left - mid - 1) * sizeof *lens);
+        left--;
+    }
+    free(lens);
+    return left - 1 > 2 ? left - 1 : 2;
+}
+
 static void format_frame(const nd_frame *f, nd__buf *b) {
     if (f->ncols == 0 || f->nrows == 0) {
         nd__buf_puts(b, "Empty DataFrame\nColumns: [");
@@ -158,97 +230,70 @@ static void format_frame(const nd_frame *f, nd__buf *b) {
         nd__buf_puts(b, "]\nIndex: []");
         return;
     }
-    bool cut_rows = f->nrows > MAX_ROWS, cut_cols = f->ncols > MAX_COLS;
+    bool cut_rows = f->nrows > MAX_ROWS;
     int nrows = cut_rows ? MIN_ROWS + 1 : (int)f->nrows;
-    int ncols = cut_cols ? MAX_COLS + 1 : f->ncols;
     int64_t rows[MAX_ROWS + 1];
-    int cols[MAX_COLS + 1];
     for (int i = 0; i < nrows; i++)
         rows[i] = !cut_rows           ? i
                   : i < MIN_ROWS / 2  ? i
                   : i == MIN_ROWS / 2 ? -1
                                       : f->nrows - (nrows - i);
-    for (int j = 0; j < ncols; j++)
-        cols[j] = !cut_cols           ? j
-                  : j < MAX_COLS / 2  ? j
-                  : j == MAX_COLS / 2 ? -1
-                                      : f->ncols - (ncols - j);
 
     /* The index column: left-aligned labels under an empty name. */
     char labels[MAX_ROWS + 1][32];
     const char *label_of[MAX_ROWS + 1];
     int64_t index_width = 0;
     for (int i = 0; i < nrows; i++) {
-        snprintf(labels[i], sizeof labels[i], rows[i] < 0 ? ".." : "%lld", (long long)rows[i]);
-        label_of[i] = rows[i] >= 0 && f->row_labels ? f->row_labels[rows[i]] : labels[i];
-        if (text_width(label_of[i]) > index_width) index_width = text_width(label_of[i]);
+        snprintf(labels[i], sizeof labels[i], "%lld", (long long)rows[i]);
+        label_of[i] = f->row_labels && rows[i] >= 0 ? f->row_labels[rows[i]] : labels[i];
+        if (rows[i] >= 0 && text_width(label_of[i]) > index_width)
+            index_width = text_width(label_of[i]);
     }
-    char ***cells = calloc((size_t)ncols, sizeof *cells);
-    char **headers = calloc((size_t)ncols, sizeof *headers);
-    int64_t *widths = calloc((size_t)ncols, sizeof *widths);
-    if (!cells || !headers || !widths) {
+    int *cols = malloc((size_t)f->ncols * sizeof *cols);
+    layout l = {.n = f->ncols, .cols = cols};
+    if (!cols) {
         b->failed = true;
-        goto done;
+        return;
     }
-    for (int j = 0; j < ncols; j++) {
-        bool numeric = false;
-        const char *name = cols[j] < 0 ? "..." : f->names[cols[j]];
-        if (cols[j] >= 0) {
-            cells[j] = format_column(f->cols[cols[j]], rows, nrows, &numeric);
-        } else {
-            cells[j] = calloc((size_t)nrows, sizeof(char *));
-            for (int i = 0; cells[j] && i < nrows; i++) cells[j][i] = nd__strdup("...");
-        }
-        headers[j] = malloc(strlen(name) + 2);
-        if (!cells[j] || !headers[j]) {
-            b->failed = true;
-            goto done;
-        }
-        sprintf(headers[j], "%s%s", numeric ? " " : "", name);
-        widths[j] = text_width(headers[j]);
-        for (int i = 0; i < nrows; i++)
-            if (cells[j][i] && text_width(cells[j][i]) > widths[j])
-                widths[j] = text_width(cells[j][i]);
+    for (int j = 0; j < f->ncols; j++) cols[j] = j;
+    if (!layout_make(&l, f, rows, nrows)) goto no_memory;
+    int fit = columns_that_fit(index_width, l.widths, l.n);
+    bool cut_cols = f->ncols > fit;
+    if (cut_cols) { /* the first and last fit/2 columns around a "..." column */
+        int half = fit / 2;
+        layout_free(&l);
+        l = (layout){.n = 2 * half + 1, .cols = cols};
+        for (int j = 0; j < l.n; j++)
+            cols[j] = j < half ? j : j == half ? -1 : f->ncols - (l.n - j);
+        if (!layout_make(&l, f, rows, nrows)) goto no_memory;
     }
-    /* Blocks of columns that fit the line (pandas' _binify), joined by a blank line. */
-    int64_t room = LINE_WIDTH - (index_width + 1), used = 0;
-    int start = 0;
-    while (start < ncols) {
-        int end = start;
-        used = 0;
-        while (end < ncols) {
-            used += widths[end] + 1;
-            if (end > start && end + 1 != ncols && used > room) break;
-            if (end == start && end + 1 != ncols && used > room) {
-                end++;
-                break;
-            }
-            end++;
+    for (int line = -1; line < nrows; line++) {
+        bool dots = line >= 0 && rows[line] < 0;
+        /* The "..." row: ".." where a column is 3 wide or less, as pandas. */
+        const char *label = line < 0 ? ""
+                            : dots   ? (index_width > 3 ? "..." : "..")
+                                     : label_of[line];
+        put_left(b, label, index_width);
+        for (int j = 0; j < l.n; j++) {
+            nd__buf_puts(b, " ");
+            const char *text = line < 0          ? l.headers[j]
+                               : !dots           ? l.cells[j][line]
+                               : l.cols[j] < 0   ? " ..."
+                               : l.widths[j] > 3 ? "..."
+                                                 : "..";
+            put_right(b, text, l.widths[j]);
         }
-        bool wrapped = start > 0 || end < ncols;
-        if (start > 0) nd__buf_puts(b, "\n\n");
-        for (int line = -1; line < nrows; line++) {
-            put_left(b, line < 0 ? "" : label_of[line], index_width);
-            for (int j = start; j < end; j++) {
-                nd__buf_puts(b, " ");
-                put_right(b, line < 0 ? headers[j] : cells[j][line], widths[j]);
-            }
-            if (wrapped) nd__buf_puts(b, end < ncols ? (line < 0 ? "  \\" : "   ") : "  ");
-            if (line + 1 < nrows) nd__buf_puts(b, "\n");
-        }
-        start = end;
+        if (line + 1 < nrows) nd__buf_puts(b, "\n");
     }
     if (cut_rows || cut_cols)
         nd__buf_printf(b, "\n\n[%lld rows x %d columns]", (long long)f->nrows, f->ncols);
-done:
-    for (int j = 0; cells && j < ncols; j++) {
-        for (int i = 0; cells[j] && i < nrows; i++) free(cells[j][i]);
-        free(cells[j]);
-        free(headers[j]);
-    }
-    free(cells);
-    free(headers);
-    free(widths);
+    layout_free(&l);
+    free(cols);
+    return;
+no_memory:
+    layout_free(&l);
+    free(cols);
+    b->failed = true;
 }
 
 char *nd_frame_format(const nd_frame *f) {

@@ -4,8 +4,8 @@
  * Accepted: spaces, an optional sign, digits with an optional '.', an optional
  * exponent (e/E, sign, digits), spaces: "1", " -0 ", "1e3", ".5", "1.", and
  * inf/infinity in any case with a sign. Not numbers: "1_000", "0x10", "1.5e",
- * an exponent that overflows (1e400) or underflows to zero (1e-400) — pandas
- * reads those as text too — and integers beyond the uint64 range.
+ * a value that overflows (1e400; pandas reads it as text too; 1e-400 is 0) and
+ * integers beyond the int64 range.
  *
  * The fast path is Clinger's: a mantissa of at most 15 significant digits is
  * exact in a double, and so is 10^k for k <= 22, so m * 10^k or m / 10^k is one
@@ -45,8 +45,7 @@ static bool equals_nocase(const char *s, size_t len, const char *word) {
 }
 
 /* The slow path: strtod on a NUL-terminated copy of the number's text. */
-static nd__numkind parse_with_strtod(const char *s, size_t len, bool has_digit_nonzero,
-                                     double *value) {
+static nd__numkind parse_with_strtod(const char *s, size_t len, double *value) {
     char small[128];
     char *buf = len < sizeof small ? small : malloc(len + 1);
     if (!buf) return ND__NOT_NUMBER;
@@ -60,7 +59,7 @@ static nd__numkind parse_with_strtod(const char *s, size_t len, bool has_digit_n
     int error = errno;
     if (previous) uselocale(previous);
     errno = error;
-    bool out_of_range = errno == ERANGE && (isinf(v) || (v == 0 && has_digit_nonzero));
+    bool out_of_range = errno == ERANGE && isinf(v);
     if (buf != small) free(buf);
     if (out_of_range) return ND__NOT_NUMBER;
     *value = v;
@@ -86,7 +85,7 @@ nd__numkind nd__parse_number(const char *s, size_t len, double *value) {
     int significant = 0; /* digits in mantissa, leading zeros not counted */
     int dropped = 0;     /* integer digits beyond 19 that did not fit */
     int fraction_digits = 0;
-    bool any_digit = false, nonzero = false, is_float = false;
+    bool any_digit = false;
     for (; p < end && *p >= '0' && *p <= '9'; p++) {
         any_digit = true;
         if (significant < 19) {
@@ -95,7 +94,6 @@ nd__numkind nd__parse_number(const char *s, size_t len, double *value) {
         } else {
             dropped++;
         }
-        nonzero |= *p != '0';
     }
     /* Integers: exact within int64 (and uint64 for positives, as pandas). */
     if (p == end) {
@@ -111,10 +109,8 @@ nd__numkind nd__parse_number(const char *s, size_t len, double *value) {
         return ND__INT;
     }
     if (*p == '.') {
-        is_float = true;
         for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
             any_digit = true;
-            nonzero |= *p != '0';
             if (significant < 19) {
                 mantissa = mantissa * 10 + (uint64_t)(*p - '0');
                 if (mantissa) significant++;
@@ -125,7 +121,6 @@ nd__numkind nd__parse_number(const char *s, size_t len, double *value) {
     if (!any_digit) return ND__NOT_NUMBER;
     int exponent = 0;
     if (p < end && (*p | 0x20) == 'e') {
-        is_float = true;
         p++;
         bool exp_negative = false;
         if (p < end && (*p == '+' || *p == '-')) exp_negative = *p++ == '-';
@@ -135,7 +130,6 @@ nd__numkind nd__parse_number(const char *s, size_t len, double *value) {
         if (exp_negative) exponent = -exponent;
     }
     if (p != end) return ND__NOT_NUMBER;
-    (void)is_float;
     int scale = exponent - fraction_digits + dropped;
     if (significant <= 15 && scale >= -22 && scale <= 22) {
         double m = (double)mantissa;
@@ -143,7 +137,7 @@ nd__numkind nd__parse_number(const char *s, size_t len, double *value) {
         *value = negative ? -v : v;
         return ND__FLOAT;
     }
-    return parse_with_strtod(start, (size_t)(end - start), nonzero, value);
+    return parse_with_strtod(start, (size_t)(end - start), value);
 }
 
 int nd__format_double(char *buf, size_t size, double v) {

@@ -1,0 +1,154 @@
+"""Golden data for the frame tests (tests/unit/test_frame*.c), from pandas.
+
+Writes:
+  tests/golden/csv/<name>.csv      the tricky-files corpus (bytes as listed here)
+  tests/golden/frame_<name>.txt    pandas' reading of each: names, dtypes, values
+  tests/golden/frame_repr_*.txt    pandas' repr of some frames
+  tests/golden/frame_house_small_*.npy, frame_describe_*.npy
+  data/house_small.csv             d2l's exercise table
+Run with the system python: /usr/bin/python3 tests/reference/frame.py
+"""
+import io
+import os
+
+import numpy as np
+import pandas as pd
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+GOLDEN = os.path.join(ROOT, "tests", "golden")
+CORPUS = os.path.join(GOLDEN, "csv")
+
+FILES = {
+    "quoting": b'a,b,c\n1,"x,y",3\n2,"he said ""hi""",4\n3,"multi\nline",5\n',
+    "crlf": b"a,b\r\n1,2\r\n3,4\r\n",
+    "cr_only": b"a,b\r1,2\r3,4\r",
+    "bom": b"\xef\xbb\xbfname,val\nx,1\ny,2\n",
+    "no_final_newline": b"a,b\n1,2\n3,4",
+    "blank_lines": b"\na,b\n\n1,2\n   \n3,4\n\n",
+    "empty_fields": b"a,b,c\n1,,x\n,2,\n,,\n",
+    "numbers": b"a,b,c,d,e\n1e3,-0,inf,.5,-0.0\n2,3,-inf,1.,1\n-1.5E-3,+7, 8 ,0,2\n",
+    "precision": b"x\n0.1\n1.7976931348623157e308\n2.2250738585072014e-308\n"
+                 b"123456789012345678\n0.30000000000000004\n3.14159265358979323846\n",
+    "na_values": b'x\n1\nNA\nN/A\n#N/A\nnull\nNULL\nNaN\n-nan\nnan\nn/a\n<NA>\nNone\n#NA\n'
+                 b'-1.#IND\n1.#QNAN\n-NaN\n#N/A N/A\n-1.#QNAN\n1.#IND\n"NA"\n',
+    "all_na": b"a,b\n1,\n2,NA\n",
+    "bools": b"a,b,c,d\nTrue,true,True,True\nFalse,FALSE,,1\nTRUE,false,False,x\n",
+    "dup_names": b"a,a,,a.1,b,b\n1,2,3,4,5,6\n",
+    "leading_spaces": b"a,b,c\n 1, x ,2\n3 ,y, NA\n",
+    "mixed": b"a,b\n1,x\n2,3\nfoo,4.5\n",
+    "short_rows": b"a,b,c\n1,2\n3,4,5\n6\n",
+    "unicode": "name,v\nna\u00efve,1\n\u65e5\u672c,2\n".encode(),
+    "quoted_numbers": b'a,b\n"1","x"\n"2",""\n',
+    "quote_after": b'a,b\n1,"ab"c\n2,a"b\n',
+    "overflow": b"a,b\n1e400,1\n2,1e-400\n",
+    "tabs": b"a,b\nx\ty,1\n\t,2\n",
+    "house_tiny": b"NumRooms,Alley,Price\nNA,Pave,127500\n2,NA,106000\n4,NA,178100\nNA,NA,140000\n",
+}
+
+
+def escape(s):
+    return s.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+
+
+def cell(v, dtype):
+    if dtype == "bool":
+        return str(bool(v))
+    if dtype == "int64":
+        return str(int(v))
+    if dtype == "float64":
+        return "<NA>" if np.isnan(v) else "%.17g" % v
+    if isinstance(v, float) and np.isnan(v):
+        return "<NA>"
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    return escape(str(v))
+
+
+def dump(df):
+    """The text the C test builds from nd's frame (dump_frame in test_frame_csv.c)."""
+    lines = ["%d %d" % (df.shape[1], df.shape[0])]
+    for j, name in enumerate(df.columns):
+        dtype = str(df.dtypes.iloc[j])
+        lines.append("%s\t%s" % (escape(str(name)), dtype))
+        lines.extend(cell(v, dtype) for v in df.iloc[:, j].tolist())
+    return "\n".join(lines) + "\n"
+
+
+def write(path, text):
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+
+
+def corpus():
+    for name, data in FILES.items():
+        with open(os.path.join(CORPUS, name + ".csv"), "wb") as f:
+            f.write(data)
+        # pandas 2's default NA list has "None"; Debian's pandas 1.5 lacks it. nd's numbers
+        # are correctly rounded: pandas' default parser is not always, its round_trip one is.
+        df = pd.read_csv(io.BytesIO(data), na_values=["None"], float_precision="round_trip")
+        write(os.path.join(GOLDEN, "frame_%s.txt" % name), dump(df))
+
+
+def house_small():
+    """d2l's exercise: a larger table with missing values; drop the column with the most."""
+    rng = np.random.default_rng(0)
+    n = 50
+    df = pd.DataFrame({
+        "Area": np.round(rng.uniform(40, 250, n), 1),
+        "NumRooms": rng.integers(1, 7, n).astype(float),
+        "Alley": rng.choice(["Pave", "Grvl"], n).astype(object),
+        "Garage": rng.choice(["Attchd", "Detchd", "None_"], n).astype(object),
+        "YearBuilt": rng.integers(1950, 2020, n).astype(float),
+        "Price": rng.integers(80000, 500000, n),
+    })
+    for col, frac in (("Area", 0.1), ("NumRooms", 0.2), ("Alley", 0.6), ("Garage", 0.15),
+                      ("YearBuilt", 0.3)):
+        df.loc[rng.random(n) < frac, col] = np.nan
+    df.to_csv(os.path.join(ROOT, "data", "house_small.csv"), index=False)
+    df = pd.read_csv(os.path.join(ROOT, "data", "house_small.csv"))
+    worst = df.isna().sum().idxmax()
+    assert worst == "Alley", worst
+    inputs = df.drop(columns=[worst]).iloc[:, :-1]
+    inputs = inputs.fillna(inputs.mean(numeric_only=True))
+    inputs = pd.get_dummies(inputs, dummy_na=True)
+    np.save(os.path.join(GOLDEN, "frame_house_small_X.npy"), inputs.to_numpy(dtype=np.float64))
+    np.save(os.path.join(GOLDEN, "frame_house_small_y.npy"),
+            df.iloc[:, -1].to_numpy(dtype=np.float64))
+    write(os.path.join(GOLDEN, "frame_house_small_names.txt"), "\n".join(inputs.columns) + "\n")
+    d = df.describe()
+    np.save(os.path.join(GOLDEN, "frame_describe_house_small.npy"), d.to_numpy())
+    write(os.path.join(GOLDEN, "frame_repr_describe.txt"), repr(d) + "\n")
+    filled = df.fillna(df.median(numeric_only=True))
+    np.save(os.path.join(GOLDEN, "frame_fillna_median.npy"),
+            filled.select_dtypes("number").to_numpy(dtype=np.float64))
+    np.save(os.path.join(GOLDEN, "frame_dropna.npy"),
+            df.dropna().select_dtypes("number").to_numpy(dtype=np.float64))
+    write(os.path.join(GOLDEN, "frame_repr_house_small.txt"), repr(df) + "\n")
+
+
+def reprs():
+    tiny = pd.read_csv(io.BytesIO(FILES["house_tiny"]))
+    write(os.path.join(GOLDEN, "frame_repr_house_tiny.txt"), repr(tiny) + "\n")
+    inputs = tiny.iloc[:, 0:2]
+    inputs = inputs.fillna(inputs.mean(numeric_only=True))
+    dummies = pd.get_dummies(inputs, dummy_na=True, dtype=bool)
+    write(os.path.join(GOLDEN, "frame_repr_dummies.txt"), repr(dummies) + "\n")
+    rows = pd.DataFrame({"a": np.arange(100) * 1.5, "b": ["s%d" % i for i in range(100)]})
+    rows.to_csv(os.path.join(CORPUS, "long.csv"), index=False)
+    write(os.path.join(GOLDEN, "frame_repr_long.txt"), repr(pd.read_csv(
+        os.path.join(CORPUS, "long.csv"))) + "\n")
+    rng = np.random.default_rng(1)
+    wide = pd.DataFrame({"column_%d" % i: rng.standard_normal(4) * 10 ** i for i in range(12)})
+    wide.to_csv(os.path.join(CORPUS, "wide.csv"), index=False)
+    write(os.path.join(GOLDEN, "frame_repr_wide.txt"), repr(pd.read_csv(
+        os.path.join(CORPUS, "wide.csv"))) + "\n")
+    mixed = pd.read_csv(io.BytesIO(b"x,s,b,i\n1.5,hello,True,1\n,,False,-20\n0.001,NA,True,3\n"))
+    write(os.path.join(CORPUS, "repr_mixed.csv"), "x,s,b,i\n1.5,hello,True,1\n,,False,-20\n0.001,NA,True,3\n")
+    write(os.path.join(GOLDEN, "frame_repr_mixed.txt"), repr(mixed) + "\n")
+
+
+if __name__ == "__main__":
+    os.makedirs(CORPUS, exist_ok=True)
+    corpus()
+    house_small()
+    reprs()
