@@ -7,6 +7,7 @@
 set -euo pipefail
 build=${1:-build}
 mode=${2:-full}
+build=$(cd "$build" && pwd) # absolute: each program runs inside it
 root=$(cd "$(dirname "$0")/.." && pwd)
 results=$build/bench_results.txt
 quick_arg=""
