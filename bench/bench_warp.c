@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define HEIGHT 2160
-#define WIDTH 3840
+#define HEIGHT  2160
+#define WIDTH   3840
 #define REPEATS 9
 
 static double now(void) {
