@@ -6,7 +6,8 @@
 
 #include <malloc.h>
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+/* AddressSanitizer's own count (its allocator replaces malloc's bookkeeping). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 /* ------------------------------------------------ gradient descent (d2l 12.3) */
