@@ -40,7 +40,7 @@ bool nd__needs_record(int nin, nd_tensor *const *in) {
 }
 
 static nd_node *node_new(const nd_op *op, int nin, nd_tensor *const *in, const nd_params *p) {
-    nd_node *n = malloc(sizeof *n);
+    nd_node *n = nd__pool_alloc(sizeof *n);
     if (!n) return NULL;
     n->op = op;
     atomic_init(&n->refcount, 1);
@@ -64,7 +64,7 @@ static nd_node *node_new(const nd_op *op, int nin, nd_tensor *const *in, const n
         if (!n->in || !n->in_version) {
             free(n->in);
             free(n->in_version);
-            free(n);
+            nd__pool_free(n, sizeof *n);
             return NULL;
         }
     }

@@ -221,6 +221,14 @@ void nd__scope_add(nd_tensor *t);
 /* Sums g down to shape (ndim, shape) over broadcast dims (the engine's one place for it). */
 nd_tensor *nd__sum_to(nd_tensor *g, int ndim, const int64_t *shape);
 
+/* ------------------------------------------------------------ memory */
+
+/* Per-thread recycling of small blocks (64-byte aligned); size must be the same
+ * at free as at allocation. nd__pool_trim returns the thread's cache to malloc. */
+void *nd__pool_alloc(size_t size);
+void nd__pool_free(void *p, size_t size);
+void nd__pool_trim(void);
+
 /* ------------------------------------------------------------ threads */
 
 /* nd's OpenMP thread count for kernels (1 when serial is better). */

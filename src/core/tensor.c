@@ -62,7 +62,7 @@ void nd__store(nd_dtype dtype, void *p, double v) {
 #define HUGE_PAGE (2u << 20)
 
 static nd_storage *storage_new(size_t nbytes) {
-    nd_storage *s = malloc(sizeof *s);
+    nd_storage *s = nd__pool_alloc(sizeof *s);
     if (!s) return NULL;
     void *data = NULL;
     size_t alloc = nbytes ? nbytes : 1;
@@ -76,10 +76,10 @@ static nd_storage *storage_new(size_t nbytes) {
             data = NULL;
         }
     } else {
-        if (posix_memalign(&data, 64, (alloc + 63) & ~(size_t)63) != 0) data = NULL;
+        data = nd__pool_alloc(alloc);
     }
     if (!data) {
-        free(s);
+        nd__pool_free(s, sizeof *s);
         return NULL;
     }
     s->data = data;
@@ -91,8 +91,12 @@ static nd_storage *storage_new(size_t nbytes) {
 
 static void storage_release(nd_storage *s) {
     if (s && atomic_fetch_sub(&s->refcount, 1) == 1) {
-        free(s->data);
-        free(s);
+        size_t alloc = s->nbytes ? s->nbytes : 1;
+        if (alloc >= HUGE_PAGE)
+            free(s->data);
+        else
+            nd__pool_free(s->data, alloc);
+        nd__pool_free(s, sizeof *s);
     }
 }
 
@@ -287,7 +291,7 @@ static void node_drop(nd_node *n) {
         free(n->in);
         free(n->in_version);
     }
-    free(n);
+    nd__pool_free(n, sizeof *n);
 }
 
 static void free_tensor(nd_tensor *t) {
@@ -296,7 +300,7 @@ static void free_tensor(nd_tensor *t) {
     drop(t->tangent);
     storage_release(t->storage);
     free(t->name);
-    free(t);
+    nd__pool_free(t, sizeof *t);
 }
 
 static void drain(void) {
@@ -317,7 +321,10 @@ void nd__node_release(nd_node *n) {
 }
 
 void nd_shutdown(void) {
-    if (!scopes) return;
+    if (!scopes) {
+        nd__pool_trim();
+        return;
+    }
     for (int d = scope_depth; d >= 0; d--) {
         scope_clear(&scopes[d]);
         free(scopes[d].items);
@@ -330,13 +337,14 @@ void nd_shutdown(void) {
     free(free_stack);
     free_stack = NULL;
     free_count = free_cap = 0;
+    nd__pool_trim();
     nd_clear_error();
 }
 
 /* ---------------------------------------------------------- construction */
 
 static nd_tensor *header_new(nd_dtype dtype, int ndim, const int64_t *shape) {
-    nd_tensor *t = malloc(sizeof *t);
+    nd_tensor *t = nd__pool_alloc(sizeof *t);
     if (!t) return NULL;
     t->dtype = dtype;
     t->ndim = ndim;
@@ -362,7 +370,7 @@ nd_tensor *nd__empty(nd_dtype dtype, int ndim, const int64_t *shape) {
     t->storage = storage_new((size_t)t->numel * dtype_sizes[dtype]);
     if (!t->storage) {
         size_t bytes = (size_t)t->numel * dtype_sizes[dtype];
-        free(t);
+        nd__pool_free(t, sizeof *t);
         return nd__fail("nd_empty: out of memory allocating %zu bytes for shape %s", bytes,
                         nd__shape_str(ndim, shape));
     }
