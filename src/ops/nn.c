@@ -1,9 +1,10 @@
 /* Neural-network pieces: the linear layer, the two losses of a first course
  * (mean squared error, cross-entropy) and the L2 penalty.
  *
- * The losses are single ops with their own rules rather than chains of
- * primitives: a training step spends most of its small-tensor time in op
- * overhead, and one op instead of five is what makes a tiny network train fast.
+ * The layer and the losses are single ops with their own rules rather than
+ * chains of primitives: a training step spends most of its small-tensor time
+ * in op overhead, and one op instead of three or five is what makes a tiny
+ * network train fast.
  * Their VJPs and JVPs are still written with nd ops (so second derivatives
  * work), except when nothing records the backward pass (the usual first-order
  * case): then one fused loop computes the gradient. */
