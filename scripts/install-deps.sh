@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config clang
-  libopenblas-dev liblapacke-dev
+  libopenblas-dev libopenblas-openmp-dev liblapacke-dev
   libpng-dev libjpeg62-turbo-dev
   libplplot-dev plplot-driver-cairo
   libgraphviz-dev graphviz
