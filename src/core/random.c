@@ -27,8 +27,10 @@ void nd__rng_seed(nd__rng *rng, uint64_t seed) {
     rng->spare_normal = 0;
 }
 
-uint64_t nd__rng_u64(nd__rng *rng) {
-    uint64_t *s = rng->s;
+/* The generator's step. Static and inline so that the fill loops below keep
+ * the state in registers (an exported function is not inlined in a shared
+ * library, and a call per element costs more than the step itself). */
+static inline uint64_t next_u64(uint64_t *restrict s) {
     uint64_t result = rotate_left(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
     s[2] ^= s[0];
@@ -40,9 +42,17 @@ uint64_t nd__rng_u64(nd__rng *rng) {
     return result;
 }
 
+uint64_t nd__rng_u64(nd__rng *rng) {
+    return next_u64(rng->s);
+}
+
 /* The top 53 bits scaled by 2^-53: every value is a multiple of 2^-53 in [0, 1). */
+static inline double uniform_from(uint64_t *restrict s) {
+    return (double)(next_u64(s) >> 11) * 0x1.0p-53;
+}
+
 double nd__rng_uniform(nd__rng *rng) {
-    return (double)(nd__rng_u64(rng) >> 11) * 0x1.0p-53;
+    return uniform_from(rng->s);
 }
 
 uint64_t nd__rng_below(nd__rng *rng, uint64_t n) {
@@ -51,20 +61,24 @@ uint64_t nd__rng_below(nd__rng *rng, uint64_t n) {
      * 2^64 mod n of them, which is what (-n) % n computes in unsigned arithmetic. */
     uint64_t threshold = (0 - n) % n;
     for (;;) {
-        uint64_t r = nd__rng_u64(rng);
+        uint64_t r = next_u64(rng->s);
         if (r >= threshold) return r % n;
     }
 }
 
-/* Box–Muller: two uniforms give two independent normals. 1 - u keeps the
- * logarithm's argument in (0, 1], never 0. */
-static void normal_pair(nd__rng *rng, double *z0, double *z1) {
-    double u1 = 1.0 - nd__rng_uniform(rng);
-    double u2 = nd__rng_uniform(rng);
-    double radius = sqrt(-2.0 * log(u1));
-    double angle = 2.0 * M_PI * u2;
-    *z0 = radius * cos(angle);
-    *z1 = radius * sin(angle);
+/* Marsaglia's polar method: a point drawn uniformly in the unit disc (about
+ * 21% of draws from the square fall outside and are redrawn) gives two
+ * independent normals with one logarithm and no sine or cosine. */
+static inline void normal_pair(uint64_t *restrict s, double *z0, double *z1) {
+    double x, y, r2;
+    do {
+        x = 2.0 * uniform_from(s) - 1.0;
+        y = 2.0 * uniform_from(s) - 1.0;
+        r2 = x * x + y * y;
+    } while (r2 >= 1.0 || r2 == 0.0);
+    double scale = sqrt(-2.0 * log(r2) / r2);
+    *z0 = x * scale;
+    *z1 = y * scale;
 }
 
 double nd__rng_normal(nd__rng *rng) {
@@ -73,7 +87,7 @@ double nd__rng_normal(nd__rng *rng) {
         return rng->spare_normal;
     }
     double z0, z1;
-    normal_pair(rng, &z0, &z1);
+    normal_pair(rng->s, &z0, &z1);
     rng->spare_normal = z1;
     rng->has_spare = true;
     return z0;
@@ -118,29 +132,46 @@ static nd_tensor *float_tensor(const char *op, nd_dtype dtype, int ndim, const i
 nd_tensor *nd_rand(nd_dtype dtype, int ndim, const int64_t *shape) {
     nd_tensor *t = float_tensor("nd_rand", dtype, ndim, shape);
     if (!t) return NULL;
+    /* The state lives in locals during the fill (registers), then goes back. */
     nd__rng *rng = nd__thread_rng();
+    uint64_t s[4] = {rng->s[0], rng->s[1], rng->s[2], rng->s[3]};
+    int64_t n = t->numel;
     if (dtype == ND_F32) {
         /* 24 random bits: exactly the float32 values k·2^-24, never rounding up to 1. */
         float *p = nd__ptr(t);
-        for (int64_t i = 0; i < t->numel; i++) p[i] = (float)(nd__rng_u64(rng) >> 40) * 0x1.0p-24f;
+        for (int64_t i = 0; i < n; i++) p[i] = (float)(next_u64(s) >> 40) * 0x1.0p-24f;
     } else {
         double *p = nd__ptr(t);
-        for (int64_t i = 0; i < t->numel; i++) p[i] = nd__rng_uniform(rng);
+        for (int64_t i = 0; i < n; i++) p[i] = (double)(next_u64(s) >> 11) * 0x1.0p-53;
     }
+    memcpy(rng->s, s, sizeof s);
     return t;
 }
+
+/* Normals in pairs, the state in locals during the fill (an odd
+ * count drops the last pair's second half). */
+#define FILL_NORMAL(T)                                                                             \
+    do {                                                                                           \
+        T *p = nd__ptr(t);                                                                         \
+        for (int64_t i = 0; i < n; i += 2) {                                                       \
+            double z0, z1;                                                                         \
+            normal_pair(s, &z0, &z1);                                                              \
+            p[i] = (T)z0;                                                                          \
+            if (i + 1 < n) p[i + 1] = (T)z1;                                                       \
+        }                                                                                          \
+    } while (0)
 
 nd_tensor *nd_randn(nd_dtype dtype, int ndim, const int64_t *shape) {
     nd_tensor *t = float_tensor("nd_randn", dtype, ndim, shape);
     if (!t) return NULL;
     nd__rng *rng = nd__thread_rng();
-    for (int64_t i = 0; i < t->numel; i++) {
-        double z = nd__rng_normal(rng);
-        if (dtype == ND_F32)
-            ((float *)nd__ptr(t))[i] = (float)z;
-        else
-            ((double *)nd__ptr(t))[i] = z;
-    }
+    uint64_t s[4] = {rng->s[0], rng->s[1], rng->s[2], rng->s[3]};
+    int64_t n = t->numel;
+    if (dtype == ND_F32)
+        FILL_NORMAL(float);
+    else
+        FILL_NORMAL(double);
+    memcpy(rng->s, s, sizeof s);
     return t;
 }
 

@@ -19,7 +19,7 @@
 
 typedef struct nd__rng {
     uint64_t s[4];
-    /* Box–Muller makes normals in pairs: the second waits here. */
+    /* Normals come in pairs (polar method): the second waits here. */
     double spare_normal;
     bool has_spare;
 } nd__rng;
