@@ -1,0 +1,274 @@
+/* Lab 6 — 优化 (optimization), after d2l chapter 11: gradient descent with
+ * different learning rates, in one and two dimensions, on a badly conditioned
+ * problem with and without momentum, Newton's method, and stochastic gradient
+ * descent with learning-rate schedules. Every trajectory is computed by nd's
+ * autograd and optimizers and must give d2l's printed numbers. */
+#include "lab.h"
+#include "optimization_plots.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static const double PI = 3.14159265358979323846;
+
+/* ------------------------------------------------------------ objectives
+ * Written with nd ops so that autograd differentiates them; ctx holds their
+ * constants. One-variable functions work elementwise. */
+
+static nd_tensor *square(nd_tensor *x, void *ctx) {
+    (void)ctx;
+    return nd_square(x);
+}
+
+/* x·cos(c·x): many local minima when c is large. */
+static nd_tensor *x_cos_cx(nd_tensor *x, void *ctx) {
+    double c = *(const double *)ctx;
+    return nd_mul(x, nd_cos(nd_mul_scalar(x, c)));
+}
+
+static nd_tensor *cosh_half(nd_tensor *x, void *ctx) {
+    (void)ctx;
+    return nd_cosh(nd_mul_scalar(x, 0.5));
+}
+
+/* a·x1² + b·x2² over the last dim, ctx = {a, b}: works on one point (2,) and
+ * on a grid of points (ny, nx, 2) alike. */
+static nd_tensor *quadratic(nd_tensor *x, void *ctx) {
+    nd_tensor *coef = nd_from(ND_F64, ND_SHAPE(2), ctx);
+    return nd_sum(nd_mul(nd_square(x), coef), -1, false);
+}
+
+/* ------------------------------------------------------------ optimisers */
+
+typedef struct {
+    double lr, momentum;
+    int steps;
+    double noise;                         /* std of N(0, 1)·noise added to each gradient */
+    double (*schedule)(double lr, int t); /* the rate at step t = 1, 2, ...; NULL: constant */
+} descent;
+
+/* Runs nd_sgd on f from x0 (dim values): the iterates as (steps + 1, dim). */
+static nd_tensor *descend(nd_fn f, void *ctx, int dim, const double *x0, descent d) {
+    nd_tensor *x = nd_set_requires_grad(nd_from(ND_F64, ND_SHAPE(dim), x0), true);
+    nd_optim *opt = nd_sgd(1, &x, (nd_sgd_opts){.lr = d.lr, .momentum = d.momentum});
+    double *iterates = malloc((size_t)(d.steps + 1) * (size_t)dim * sizeof *iterates);
+    if (!opt || !iterates) {
+        nd_optim_free(opt);
+        free(iterates);
+        return NULL;
+    }
+    int rc = nd_read(x, ND_F64, iterates, (size_t)dim * sizeof *iterates);
+    for (int t = 1; t <= d.steps && rc == 0; t++) {
+        nd_scope_begin(); /* the step's temporaries go when it ends */
+        if (d.schedule) nd_optim_set_lr(opt, d.schedule(d.lr, t));
+        nd_optim_zero_grad(opt);
+        rc = nd_backward(nd_sum(f(x, ctx), ND_ALL, false));
+        /* a stochastic gradient: the true one plus noise of mean zero */
+        if (rc == 0 && d.noise > 0)
+            rc = nd_axpy_(nd_grad(x), d.noise, nd_randn(ND_F64, ND_SHAPE(dim)));
+        if (rc == 0) rc = nd_optim_step(opt);
+        if (rc == 0) rc = nd_read(x, ND_F64, iterates + t * dim, (size_t)dim * sizeof *iterates);
+        nd_scope_end();
+    }
+    nd_tensor *trace = rc ? NULL : nd_from(ND_F64, ND_SHAPE(d.steps + 1, dim), iterates);
+    nd_optim_free(opt);
+    free(iterates);
+    return trace;
+}
+
+/* Gradient descent on a function of one variable: the iterates, 1-d. */
+static nd_tensor *descend_1d(nd_fn f, void *ctx, double x0, double lr, int steps) {
+    descent d = {.lr = lr, .steps = steps};
+    return nd_reshape(descend(f, ctx, 1, &x0, d), ND_SHAPE(-1));
+}
+
+/* Newton's method x ← x − η·f'(x)/f''(x): the second derivative is the
+ * gradient of the gradient, which autograd records when create_graph is on. */
+static nd_tensor *newton(nd_fn f, void *ctx, double x0, double eta, int steps) {
+    double iterates[64];
+    if (steps >= 64) return NULL;
+    iterates[0] = x0;
+    for (int t = 1; t <= steps; t++) {
+        nd_scope_begin();
+        nd_tensor *x = nd_set_requires_grad(nd_scalar(iterates[t - 1], ND_F64), true);
+        nd_tensor *gradient = nd_gradient(f(x, ctx), x, true);
+        nd_tensor *hessian = nd_gradient(gradient, x, false);
+        iterates[t] = iterates[t - 1] - eta * nd_item(gradient) / nd_item(hessian);
+        nd_scope_end();
+    }
+    return nd_from(ND_F64, ND_SHAPE(steps + 1), iterates);
+}
+
+/* The last iterate's coordinate `column` (a 1-d trace reads only the row). */
+static double last(nd_tensor *trace, int64_t column) {
+    int64_t index[2] = {-1, column};
+    return nd_get(trace, index);
+}
+
+/* ------------------------------------------------------------ sections */
+
+static int learning_rates(report *r) {
+    report_heading(r, "梯度下降 · 学习率 (gradient descent · learning rate)");
+    report_para(r, "x ← x − η·f'(x) on f(x) = x², from x = 10, 10 steps (nd_sgd). 太小: 收敛慢; "
+                   "太大: 发散 — too small converges slowly, too large diverges.");
+    const double rates[3] = {0.2, 0.05, 1.1}, want[3] = {0.060466, 3.486784, 61.917364};
+    const char *what[3] = {"a good rate", "too small: slow", "too large: diverges"};
+    for (int i = 0; i < 3; i++) {
+        nd_tensor *trace = descend_1d(square, NULL, 10.0, rates[i], 10);
+        if (!trace) return -1;
+        double x10 = last(trace, 0);
+        report_pre(r, "eta = %-4g epoch 10, x: %f", rates[i], x10);
+        LAB_CHECK_CLOSE(r, "gradient descent on x² (x after 10 steps)", x10, want[i], 1e-6);
+        char title[64], name[32], caption[96];
+        snprintf(title, sizeof title, "η = %g: x₁₀ = %.6f", rates[i], x10);
+        snprintf(name, sizeof name, "opt_gd_lr%d", i);
+        snprintf(caption, sizeof caption, "η = %g, %s.", rates[i], what[i]);
+        if (plot_trace_1d(r, name, title, square, NULL, trace, caption)) return -1;
+    }
+    double c = 0.15 * PI;
+    nd_tensor *trace = descend_1d(x_cos_cx, &c, 10.0, 2.0, 10);
+    double x10 = last(trace, 0);
+    report_para(r,
+                "On a non-convex f(x) = x·cos(cx), c = 0.15π, a large rate η = 2 jumps "
+                "over the nearest minimum into a worse local one: x = %f.",
+                x10);
+    LAB_CHECK_CLOSE(r, "gradient descent on x·cos(cx), η = 2", x10, -1.528166, 1e-6);
+    return plot_trace_1d(r, "opt_gd_local", "x·cos(0.15πx), η = 2", x_cos_cx, &c, trace,
+                         "A poor local minimum.");
+}
+
+static int two_dimensions(report *r) {
+    report_heading(r, "多元梯度下降 (gradient descent in two dimensions)");
+    double coef[2] = {1, 2}, start[2] = {-5, -2};
+    const double box[4] = {-5.5, 1.0, -3.0, 1.0};
+    nd_tensor *trace = descend(quadratic, coef, 2, start, (descent){.lr = 0.1, .steps = 20});
+    if (!trace) return -1;
+    double x1 = last(trace, 0), x2 = last(trace, 1);
+    report_pre(r, "f(x1, x2) = x1² + 2·x2², eta = 0.1: epoch 20, x1: %f, x2: %f", x1, x2);
+    LAB_CHECK_CLOSE(r, "2-D gradient descent x1", x1, -0.057646, 1e-6);
+    LAB_CHECK_CLOSE(r, "2-D gradient descent x2", x2, -0.000073, 1e-6);
+    const char *label = "gradient descent";
+    return plot_trace_2d(r, "opt_gd_2d", "x1² + 2·x2², η = 0.1", quadratic, coef, box, 1, &trace,
+                         &label, "The steps follow the negative gradient across the contours.");
+}
+
+static int newton_section(report *r) {
+    report_heading(r, "牛顿法 (Newton's method)");
+    report_para(r, "牛顿法: 二阶展开, 需要能够计算二阶导数 (Hessian). x ← x − η·f'(x)/f''(x), "
+                   "with f'' as nd_gradient of nd_gradient(create_graph = true).");
+    nd_tensor *trace = newton(cosh_half, NULL, 10.0, 1.0, 10);
+    double x = last(trace, 0);
+    report_pre(r, "cosh(0.5x), eta = 1: epoch 10, x: %f", x);
+    LAB_CHECK_CLOSE(r, "Newton on cosh(0.5x)", x, 0.0, 1e-9);
+    if (plot_trace_1d(r, "opt_newton_cosh", "Newton on cosh(0.5x)", cosh_half, NULL, trace,
+                      "Convex: Newton converges in a few steps."))
+        return -1;
+    double c = 0.15 * PI;
+    const double etas[2] = {1.0, 0.5}, want[2] = {26.834133, 7.269860};
+    const char *captions[2] = {"η = 1: where f'' < 0, Newton steps uphill, away from the minimum.",
+                               "η = 0.5: a smaller step finds the minimum."};
+    for (int i = 0; i < 2; i++) {
+        trace = newton(x_cos_cx, &c, 10.0, etas[i], 10);
+        x = last(trace, 0);
+        report_pre(r, "x·cos(0.15πx), eta = %g: epoch 10, x: %f", etas[i], x);
+        LAB_CHECK_CLOSE(r, "Newton on x·cos(cx)", x, want[i], 1e-6);
+        char title[64], name[32];
+        snprintf(title, sizeof title, "Newton on x·cos(0.15πx), η = %g", etas[i]);
+        snprintf(name, sizeof name, "opt_newton_%d", i);
+        if (plot_trace_1d(r, name, title, x_cos_cx, &c, trace, captions[i])) return -1;
+    }
+    return 0;
+}
+
+static double constant_lr(double lr, int t) {
+    (void)t;
+    return lr;
+}
+static double exponential_lr(double lr, int t) {
+    return nd_lr_exp_decay(lr, t, 0.1);
+}
+static double polynomial_lr(double lr, int t) {
+    return nd_lr_poly_decay(lr, t, 0.1, 0.5);
+}
+
+static int stochastic(report *r) {
+    report_heading(r, "随机梯度下降 (stochastic gradient descent)");
+    report_para(r, "The gradient of x1² + 2·x2² plus N(0, 1) noise, η = 0.1, 50 steps from "
+                   "(−5, −2) (seeded). With a constant rate the iterates keep jittering near "
+                   "the minimum; a decaying rate η·exp(−0.1t) or η·(1 + 0.1t)^−½ quiets them "
+                   "(the exponential one so fast that it stops short).");
+    double coef[2] = {1, 2}, start[2] = {-5, -2};
+    const double box[4] = {-5.5, 1.0, -3.0, 1.0};
+    double (*schedules[3])(double, int) = {constant_lr, exponential_lr, polynomial_lr};
+    const char *labels[3] = {"constant η", "η·exp(−0.1t)", "η·(1 + 0.1t)^−½"};
+    nd_tensor *traces[3];
+    for (int i = 0; i < 3; i++) {
+        nd_manual_seed(2024);
+        descent d = {.lr = 0.1, .steps = 50, .noise = 1.0, .schedule = schedules[i]};
+        traces[i] = descend(quadratic, coef, 2, start, d);
+        if (!traces[i]) return -1;
+        report_pre(r, "%-18s epoch 50, x1: %f, x2: %f", labels[i], last(traces[i], 0),
+                   last(traces[i], 1));
+        char name[32];
+        snprintf(name, sizeof name, "opt_sgd_%d", i);
+        if (plot_trace_2d(r, name, labels[i], quadratic, coef, box, 1, &traces[i], &labels[i],
+                          "SGD: a noisy gradient, 50 steps."))
+            return -1;
+    }
+    return 0;
+}
+
+static int momentum(report *r) {
+    report_heading(r, "带动量的梯度下降 (gradient descent with momentum)");
+    report_para(r, "On the badly conditioned f = 0.1·x1² + 2·x2² a rate small enough for x2 "
+                   "is too slow for x1, and a rate fast for x1 makes x2 diverge. Momentum "
+                   "v ← βv + g, x ← x − ηv (nd_sgd with momentum β) averages the steps: the "
+                   "oscillations across the valley cancel and the steps along it add up.");
+    double coef[2] = {0.1, 2}, start[2] = {-5, -2};
+    const double box[4] = {-6.0, 1.0, -3.0, 3.0};
+    const struct {
+        double lr, beta, want1, want2;
+        const char *caption;
+    } runs[4] = {
+        {0.4, 0, -0.943467, -0.000073, "η = 0.4: x1 converges slowly."},
+        {0.6, 0, -0.387814, -1673.365109, "η = 0.6: x2 oscillates and diverges."},
+        {0.6, 0.5, 0.007188, 0.002553, "Momentum β = 0.5, η = 0.6: converges."},
+        {0.6, 0.25, -0.126340, -0.186632, "Momentum β = 0.25, η = 0.6: slower."},
+    };
+    for (int i = 0; i < 4; i++) {
+        descent d = {.lr = runs[i].lr, .momentum = runs[i].beta, .steps = 20};
+        nd_tensor *trace = descend(quadratic, coef, 2, start, d);
+        if (!trace) return -1;
+        double x1 = last(trace, 0), x2 = last(trace, 1);
+        report_pre(r, "eta = %g, beta = %-4g epoch 20, x1: %f, x2: %f", runs[i].lr, runs[i].beta,
+                   x1, x2);
+        LAB_CHECK_CLOSE(r, "ill-conditioned descent x1", x1, runs[i].want1, 1e-6);
+        LAB_CHECK_CLOSE(r, "ill-conditioned descent x2", x2, runs[i].want2,
+                        1e-6 * fmax(1, fabs(runs[i].want2)));
+        char title[64], name[32];
+        snprintf(title, sizeof title, "0.1·x1² + 2·x2², η = %g, β = %g", runs[i].lr, runs[i].beta);
+        snprintf(name, sizeof name, "opt_momentum_%d", i);
+        const char *label = runs[i].beta > 0 ? "momentum" : "gradient descent";
+        if (plot_trace_2d(r, name, title, quadratic, coef, box, 1, &trace, &label, runs[i].caption))
+            return -1;
+    }
+    return 0;
+}
+
+static int run(report *r) {
+    report_section(r, "optimization", "优化 (optimization)",
+                   "Gradient-based optimization, after d2l chapter 11: risk, minima, saddle "
+                   "points, learning rates, Newton's method, SGD and momentum.");
+    if (optimization_landscapes(r) || learning_rates(r) || two_dimensions(r) || newton_section(r) ||
+        stochastic(r) || momentum(r))
+        return -1;
+    return 0;
+}
+
+ND_LAB(optimization_lab, {.order = 6,
+                          .name = "optimization",
+                          .title = "优化 (optimization)",
+                          .summary = "gradient descent, learning rates, Newton, SGD, momentum "
+                                     "(d2l ch. 11)",
+                          .run = run})
