@@ -37,6 +37,7 @@ const char *csv_skip_plain(const char *p, const char *end, int64_t *lines) {
 }
 
 static bool scratch_append(csv_record *rec, const char *s, size_t n) {
+    if (n == 0) return true;
     if (rec->scratch_len + n > rec->scratch_cap) {
         size_t cap = rec->scratch_cap ? rec->scratch_cap : 256;
         while (cap < rec->scratch_len + n) cap *= 2;
