@@ -62,7 +62,9 @@ static void put_str(text *s, const char *str) {
 }
 
 static void put_spaces(text *s, int n) {
-    for (int i = 0; i < n; i++) put(s, " ", 1);
+    static const char spaces[] = "                                ";
+    for (; n > 0; n -= (int)sizeof spaces - 1)
+        put(s, spaces, n < (int)sizeof spaces - 1 ? (size_t)n : sizeof spaces - 1);
 }
 
 /* ----------------------------------------------------- element formats */

@@ -307,7 +307,13 @@ nd_tensor *nd_load_npy(const char *path) {
     nd_tensor *t = NULL;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
         size_t len = (size_t)st.st_size;
-        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        /* MAP_POPULATE maps every page at once: far fewer faults than touching
+         * the pages one by one while copying. */
+        int flags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+        flags |= MAP_POPULATE;
+#endif
+        void *map = mmap(NULL, len, PROT_READ, flags, fd, 0);
         if (map != MAP_FAILED) {
             t = parse_bytes(source, map, len);
             munmap(map, len);
