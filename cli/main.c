@@ -173,6 +173,7 @@ static const struct {
      "nd lab NAME [--out DIR] [--format png|svg|pdf]\n  Runs one lab (nd list shows the names) "
      "into DIR/index.html.\n"},
     {"fit", cmd_fit, NULL},
+    {"autodiff", cmd_autodiff, NULL},
 };
 
 int main(int argc, char **argv) {

@@ -1,0 +1,360 @@
+/* `nd autodiff "(dot(x,w)-y)^2" x=[1,2,3] w=[0.5,-1,2] y=1`: the course's
+ * computation graph for any expression. It evaluates the expression with nd
+ * ops (every named input requires a gradient), prints each node's value, then
+ * the two ways of applying the chain rule:
+ *  - forward accumulation: the derivative of every node with respect to one
+ *    input, carried from the inputs to the output (forward mode, one pass per
+ *    element of the input);
+ *  - backward propagation: the adjoint dz/dv of every node, from the output
+ *    back to the inputs (reverse mode, one pass for all of them).
+ * Exit status: 0, 1 when the evaluation fails (shapes that do not fit), 2 for
+ * a usage or parse error. */
+#include "commands.h"
+#include "expr.h"
+
+#include <ctype.h>
+#include <nd.h>
+#include <nd_plot.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *help =
+    "nd autodiff \"EXPR\" name=value ... [--dot FILE] [--png FILE]\n"
+    "  Evaluates EXPR with nd's tensors, prints every node of its computation graph\n"
+    "  (v1, v2, ... in evaluation order), the forward accumulation (d node / d input,\n"
+    "  from the inputs on) and the backward propagation (d output / d node, from the\n"
+    "  output back), and the gradient with respect to every input.\n"
+    "\n"
+    "  EXPR: numbers, names, + - * / ^ (or **), unary minus, parentheses and\n"
+    "        dot, matmul, sum, mean, relu, sigmoid, tanh, exp, log, sin, cos.\n"
+    "        \"L = EXPR\" names the output (default z).\n"
+    "  name=value: a tensor as nd_parse reads it, e.g. x=[1,2,3] or A=[[1,2],[3,4]]\n"
+    "        or y=1 (taken as float32; each requires a gradient).\n"
+    "  --dot FILE   writes the graph as Graphviz DOT text\n"
+    "  --png FILE   draws the graph (also .svg, .pdf)\n"
+    "\n"
+    "  Example (the course's z = (<x, w> - y)^2):\n"
+    "    nd autodiff \"(dot(x,w)-y)^2\" x=[1,2,3] w=[0.5,-1,2] y=1\n"
+    "    gives z = 12.25 and dz/dw = 2(<x, w> - y) x = [7, 14, 21].\n"
+    "\n"
+    "  Exit status: 0; 1 when the evaluation fails; 2 for a usage or parse error.\n";
+
+#define MAX_INPUTS 32
+/* Forward mode needs one pass per element: beyond this the trace is skipped. */
+#define MAX_FORWARD_PASSES 64
+
+/* Prints "label = tensor(...)", continuation lines lined up under the first. */
+static void show(const char *indent, const char *label, const nd_tensor *t) {
+    char *text = nd_format(t);
+    int width = printf("%s%s = ", indent, label);
+    for (const char *line = text ? text : "?"; *line;) {
+        const char *end = strchr(line, '\n');
+        int n = end ? (int)(end - line) : (int)strlen(line);
+        printf("%.*s\n", n, line);
+        if (!end) break;
+        line = end + 1;
+        printf("%*s", width, "");
+    }
+    free(text);
+}
+
+static void point_at(const char *text, int column) {
+    fprintf(stderr, "  %s\n", text);
+    if (column > 0) fprintf(stderr, "  %*s^\n", column - 1, "");
+}
+
+static bool is_identifier(const char *s, size_t n) {
+    if (n == 0 || n >= 32 || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return false;
+    for (size_t i = 1; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_') return false;
+    return true;
+}
+
+/* name=value: 0, or -1 after saying why. */
+static int parse_input(const char *arg, expr_input *inputs, int n, char names[][32]) {
+    const char *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : 0;
+    if (!eq || !is_identifier(arg, len)) {
+        fprintf(stderr, "nd autodiff: '%s' is not name=value (e.g. x=[1,2,3])\n", arg);
+        return -1;
+    }
+    memcpy(names[n], arg, len);
+    names[n][len] = '\0';
+    for (int i = 0; i < n; i++)
+        if (!strcmp(inputs[i].name, names[n])) {
+            fprintf(stderr, "nd autodiff: the name '%s' is given twice\n", names[n]);
+            return -1;
+        }
+    nd_tensor *value = nd_parse(eq + 1);
+    if (value && nd_type(value) != ND_F32 && nd_type(value) != ND_F64)
+        value = nd_to(value, ND_F32); /* integers and booleans cannot carry gradients */
+    if (!value) {
+        fprintf(stderr, "nd autodiff: %s: %s\n", names[n], nd_last_error());
+        return -1;
+    }
+    inputs[n] = (expr_input){names[n], nd_set_name(nd_set_requires_grad(value, true), names[n])};
+    return 0;
+}
+
+/* One forward-mode pass per element of input `which`: every node's derivative
+ * with respect to it, in the tensor layout (node shape + input shape). */
+static int forward_accumulation(const expr *e, int ninputs, const expr_input *inputs, int which,
+                                const expr_trace *trace, nd_tensor **derivatives) {
+    nd_tensor *input = inputs[which].value;
+    int64_t n = nd_numel(input);
+    nd_tensor **tangents = calloc((size_t)(trace->count * n), sizeof *tangents);
+    expr_input dual[MAX_INPUTS];
+    memcpy(dual, inputs, sizeof(expr_input) * (size_t)ninputs);
+    expr_trace pass = {0};
+    expr_error err;
+    bool grad_mode = nd_set_grad_enabled(false); /* forward mode needs no graph */
+    int rc = tangents ? 0 : -1;
+    for (int64_t j = 0; j < n && rc == 0; j++) {
+        nd_tensor *direction = nd_zeros_like(input); /* the j-th unit vector */
+        nd_fill_(nd_select(nd_reshape(direction, 1, (int64_t[]){n}), 0, j), 1.0);
+        dual[which].value = nd_make_dual(nd_detach(input), direction);
+        if (!expr_eval(e, ninputs, dual, &pass, &err) || pass.count != trace->count) rc = -1;
+        for (int k = 0; k < pass.count && rc == 0; k++) {
+            nd_tensor *t = nd_tangent(pass.steps[k].value);
+            tangents[k * n + j] = t ? t : nd_zeros_like(pass.steps[k].value);
+        }
+    }
+    nd_set_grad_enabled(grad_mode);
+    for (int k = 0; k < trace->count && rc == 0; k++) {
+        nd_tensor *node = trace->steps[k].value;
+        int64_t shape[2 * ND_MAX_DIMS];
+        int nd = nd_ndim(node), ni = nd_ndim(input);
+        memcpy(shape, nd_shape(node), sizeof(int64_t) * (size_t)nd);
+        memcpy(shape + nd, nd_shape(input), sizeof(int64_t) * (size_t)ni);
+        nd_tensor *stacked = nd_stack((int)n, tangents + k * n, nd); /* node shape + (n,) */
+        derivatives[k] = nd_reshape(stacked, nd + ni, shape);
+        if (!derivatives[k]) rc = -1;
+    }
+    free(tangents);
+    expr_trace_free(&pass);
+    return rc;
+}
+
+/* Prints the forward accumulation; final[i] receives d output / d input i
+ * by forward mode (NULL where skipped). */
+static void print_forward(const expr *e, int ninputs, const expr_input *inputs,
+                          const expr_trace *trace, nd_tensor **final) {
+    printf("\nForward accumulation: d(node)/d(input), carried from the inputs towards %s\n"
+           "(forward mode: one pass per element of the input, each node's tangent)\n",
+           e->output);
+    nd_tensor **derivatives = calloc((size_t)trace->count + 1, sizeof *derivatives);
+    for (int i = 0; i < ninputs && derivatives; i++) {
+        final[i] = NULL;
+        int64_t n = nd_numel(inputs[i].value);
+        printf("  with respect to %s (%lld pass%s):\n", inputs[i].name, (long long)n,
+               n == 1 ? "" : "es");
+        if (n > MAX_FORWARD_PASSES) {
+            printf("    (skipped: more than %d passes)\n", MAX_FORWARD_PASSES);
+            continue;
+        }
+        if (forward_accumulation(e, ninputs, inputs, i, trace, derivatives)) {
+            printf("    (failed: %s)\n", nd_last_error() ? nd_last_error() : "?");
+            continue;
+        }
+        char label[96];
+        for (int k = 0; k < trace->count; k++) {
+            snprintf(label, sizeof label, "dv%d/d%s", k + 1, inputs[i].name);
+            show("    ", label, derivatives[k]);
+        }
+        if (trace->count) final[i] = derivatives[trace->count - 1];
+    }
+    free(derivatives);
+}
+
+/* Reverse mode: one backward pass from the output gives the adjoint of every
+ * intermediate and every input (nd_gradients with all of them as targets). */
+static int backward_propagation(const expr *e, nd_tensor *z, int ninputs, const expr_input *inputs,
+                                const expr_trace *trace, nd_tensor **gradients) {
+    printf("\nBackward propagation: the adjoint d%s/d(node), from %s back to the inputs\n"
+           "(reverse mode: one pass for every node)\n",
+           e->output, e->output);
+    int last = trace->count && trace->steps[trace->count - 1].value == z ? trace->count - 1 : -1;
+    nd_tensor *targets[256 + MAX_INPUTS], *grads[256 + MAX_INPUTS];
+    int step_of[256 + MAX_INPUTS], n = 0;
+    for (int k = trace->count - 1; k >= 0 && n < 256; k--)
+        if (k != last && nd_requires_grad(trace->steps[k].value)) {
+            step_of[n] = k;
+            targets[n++] = trace->steps[k].value;
+        }
+    int nsteps = n;
+    for (int i = 0; i < ninputs; i++)
+        if (inputs[i].value != z) targets[n++] = inputs[i].value;
+    if (n > 0 && nd_gradients(z, n, targets, grads, false)) return -1;
+    char label[96];
+    if (last >= 0) { /* the seed: dz/dz = 1 */
+        snprintf(label, sizeof label, "d%s/dv%d", e->output, last + 1);
+        show("  ", label, nd_ones_like(z));
+    }
+    for (int m = 0; m < nsteps; m++) {
+        snprintf(label, sizeof label, "d%s/dv%d", e->output, step_of[m] + 1);
+        show("  ", label, grads[m]);
+    }
+    for (int i = 0, m = nsteps; i < ninputs; i++) {
+        gradients[i] = inputs[i].value == z ? nd_ones_like(z) : grads[m++];
+        snprintf(label, sizeof label, "d%s/d%s", e->output, inputs[i].name);
+        show("  ", label, gradients[i]);
+    }
+    return 0;
+}
+
+/* The gradients, and whether forward mode found the same. */
+static void print_gradients(const expr *e, int ninputs, const expr_input *inputs,
+                            nd_tensor **gradients, nd_tensor **forward) {
+    printf("\nGradients\n");
+    char label[96], same[512] = "", different[512] = "";
+    for (int i = 0; i < ninputs; i++) {
+        snprintf(label, sizeof label, "d%s/d%s", e->output, inputs[i].name);
+        show("  ", label, gradients[i]);
+        if (!forward[i]) continue;
+        nd_tensor *f = nd_reshape(forward[i], nd_ndim(gradients[i]), nd_shape(gradients[i]));
+        char *list = nd_allclose(f, gradients[i], 1e-5, 1e-6) ? same : different;
+        size_t used = strlen(list);
+        snprintf(list + used, 512 - used, "%s%s", used ? ", " : "", inputs[i].name);
+    }
+    if (*same) printf("Forward accumulation gives the same for %s.\n", same);
+    if (*different) printf("Forward accumulation DIFFERS for %s!\n", different);
+}
+
+static int write_graph(nd_tensor *z, const char *dot_path, const char *png_path) {
+    char *dot = nd_graph_dot(z);
+    int rc = dot ? 0 : -1;
+    if (dot && dot_path) {
+        FILE *f = fopen(dot_path, "w");
+        if (!f || fputs(dot, f) < 0) {
+            fprintf(stderr, "nd autodiff: cannot write %s\n", dot_path);
+            rc = -1;
+        }
+        if (f) fclose(f);
+    }
+    if (dot && png_path && nd_plot_graph(dot, png_path) != 0) {
+        fprintf(stderr, "nd autodiff: %s\n", nd_last_error());
+        rc = -1;
+    }
+    if (rc == 0)
+        printf("\nGraph written to %s%s%s\n", dot_path ? dot_path : "",
+               dot_path && png_path ? " and " : "", png_path ? png_path : "");
+    free(dot);
+    return rc;
+}
+
+static int run(const char *text, int ninputs, const expr_input *inputs, const char *dot_path,
+               const char *png_path) {
+    expr e;
+    expr_error err;
+    if (expr_parse(text, &e, &err)) {
+        fprintf(stderr, "nd autodiff: %s (column %d)\n", err.message, err.column);
+        point_at(text, err.column);
+        return 2;
+    }
+    bool used[MAX_INPUTS];
+    int status = 0;
+    expr_trace trace = {0};
+    nd_tensor *z = NULL;
+    for (int i = 0; i < ninputs && !status; i++)
+        if (!strcmp(inputs[i].name, e.output)) {
+            fprintf(stderr,
+                    "nd autodiff: '%s' names both an input and the output; name the "
+                    "output differently: \"L = ...\"\n",
+                    e.output);
+            status = 2;
+        }
+    if (!status && expr_check_names(&e, ninputs, inputs, used, &err)) {
+        fprintf(stderr, "nd autodiff: %s (column %d)\n", err.message, err.column);
+        point_at(text, err.column);
+        status = 2;
+    }
+    for (int i = 0; i < ninputs && !status; i++)
+        if (!used[i]) fprintf(stderr, "nd autodiff: warning: %s is not used\n", inputs[i].name);
+    if (!status && !(z = expr_eval(&e, ninputs, inputs, &trace, &err))) {
+        fprintf(stderr, "nd autodiff: %s\n", err.message);
+        point_at(text, err.column);
+        status = 1;
+    }
+    if (!status) {
+        printf("Expression: %s\n\nInputs (each requires a gradient)\n", text);
+        for (int i = 0; i < ninputs; i++) show("  ", inputs[i].name, inputs[i].value);
+        printf("\nNodes, in evaluation order (forward: run the graph, keep every value)\n");
+        char label[200];
+        for (int k = 0; k < trace.count; k++) {
+            snprintf(label, sizeof label, "v%d = %s", k + 1, trace.steps[k].text);
+            show("  ", label, trace.steps[k].value);
+        }
+        show("\n", e.output, z);
+        if (trace.count && trace.steps[trace.count - 1].value == z) nd_set_name(z, e.output);
+    }
+    nd_tensor *gradients[MAX_INPUTS] = {0};
+    if (!status && ninputs > 0 && nd_requires_grad(z)) {
+        if (nd_numel(z) != 1) {
+            nd_tensor *forward[MAX_INPUTS];
+            print_forward(&e, ninputs, inputs, &trace, forward);
+            char *shape = nd_shape_string(z);
+            fprintf(stderr,
+                    "nd autodiff: %s has shape %s; backward propagation needs one "
+                    "element: wrap the expression in sum(...)\n",
+                    e.output, shape ? shape : "?");
+            free(shape);
+            status = 1;
+        } else {
+            nd_tensor *forward[MAX_INPUTS] = {0};
+            print_forward(&e, ninputs, inputs, &trace, forward);
+            if (backward_propagation(&e, z, ninputs, inputs, &trace, gradients)) {
+                fprintf(stderr, "nd autodiff: %s\n", nd_last_error());
+                status = 1;
+            } else {
+                print_gradients(&e, ninputs, inputs, gradients, forward);
+            }
+        }
+    } else if (!status) {
+        printf("\n%s depends on no input: nothing to differentiate\n", e.output);
+    }
+    if (!status && (dot_path || png_path) && write_graph(z, dot_path, png_path)) status = 1;
+    expr_trace_free(&trace);
+    expr_free(&e);
+    return status;
+}
+
+int cmd_autodiff(int argc, char **argv) {
+    const char *text = NULL, *dot_path = NULL, *png_path = NULL;
+    expr_input inputs[MAX_INPUTS];
+    char names[MAX_INPUTS][32];
+    int ninputs = 0, status = 0;
+    nd_scope_begin();
+    for (int i = 1; i < argc && !status; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(help, stdout);
+            nd_scope_end();
+            return 0;
+        }
+        if ((!strcmp(argv[i], "--dot") || !strcmp(argv[i], "--png")) && i + 1 < argc) {
+            *(argv[i][2] == 'd' ? &dot_path : &png_path) = argv[i + 1];
+            i++;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            fprintf(stderr, "nd autodiff: unknown option '%s' (see nd autodiff --help)\n", argv[i]);
+            status = 2;
+        } else if (!text) {
+            text = argv[i];
+        } else if (ninputs == MAX_INPUTS) {
+            fprintf(stderr, "nd autodiff: at most %d inputs\n", MAX_INPUTS);
+            status = 2;
+        } else if (parse_input(argv[i], inputs, ninputs, names) == 0) {
+            ninputs++;
+        } else {
+            status = 2;
+        }
+    }
+    if (!status && !text) {
+        fprintf(stderr, "nd autodiff: give an expression, e.g. nd autodiff \"(dot(x,w)-y)^2\" "
+                        "x=[1,2,3] w=[0.5,-1,2] y=1 (see --help)\n");
+        status = 2;
+    }
+    if (!status) status = run(text, ninputs, inputs, dot_path, png_path);
+    nd_scope_end();
+    nd_shutdown();
+    return status;
+}

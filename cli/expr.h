@@ -1,0 +1,67 @@
+/* The expressions of `nd autodiff`: "(dot(x,w)-y)^2" parsed into a small tree,
+ * then evaluated with nd ops, so that autograd records the graph. Every op that
+ * makes a tensor is one step of the trace (v1, v2, ... in evaluation order). */
+#ifndef ND_EXPR_H
+#define ND_EXPR_H
+
+#include <nd.h>
+#include <stdbool.h>
+
+typedef enum { EXPR_NUMBER, EXPR_NAME, EXPR_NEGATE, EXPR_BINARY, EXPR_CALL } expr_kind;
+
+typedef struct {
+    expr_kind kind;
+    int column;    /* 1-based: where the node starts (the operator, for a binary node) */
+    double number; /* EXPR_NUMBER */
+    char name[32]; /* EXPR_NAME: the input; EXPR_CALL: the function */
+    char op;       /* EXPR_BINARY: '+', '-', '*', '/' or '^' */
+    int nargs;
+    int args[2]; /* indices of the operands in expr.nodes */
+} expr_node;
+
+typedef struct {
+    expr_node *nodes;
+    int count, capacity;
+    int root;
+    char output[32]; /* "z" unless the text starts with "NAME =" */
+} expr;
+
+/* Where the text went wrong (column 1-based, 0 when no column applies) and why. */
+typedef struct {
+    int column;
+    char message[512];
+} expr_error;
+
+/* 0, or -1 with err set. */
+int expr_parse(const char *text, expr *e, expr_error *err);
+void expr_free(expr *e);
+
+typedef struct {
+    const char *name;
+    nd_tensor *value;
+} expr_input;
+
+/* 0 when every name in e is one of the inputs; else -1 with err at the first
+ * unknown name. used[i] (optional) says whether input i appears. */
+int expr_check_names(const expr *e, int ninputs, const expr_input *inputs, bool *used,
+                     expr_error *err);
+
+/* One op of the evaluation: its value and how it was computed, e.g. "v1 - y". */
+typedef struct {
+    nd_tensor *value;
+    char text[160];
+} expr_step;
+
+typedef struct {
+    expr_step *steps;
+    int count, capacity;
+} expr_trace;
+
+/* Evaluates e with nd ops, naming each step's tensor "v1", "v2", ...; the result
+ * (a new 0-d tensor when the expression is a number alone). NULL on failure:
+ * err->column points at the op that failed and the message is nd's. */
+nd_tensor *expr_eval(const expr *e, int ninputs, const expr_input *inputs, expr_trace *trace,
+                     expr_error *err);
+void expr_trace_free(expr_trace *t);
+
+#endif
