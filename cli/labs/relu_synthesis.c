@@ -1,0 +1,211 @@
+/* Lab 9 — ReLU 合成 (ReLU synthesis) and 万能近似 (universal approximation).
+ * A piecewise-linear function is a constant plus one ReLU per kink, each
+ * turning the line by the change of slope there:
+ *     f(x) = y1 + Σ (m_i − m_{i−1})·relu(x − x_i)    (m_i: the slope after x_i)
+ * First built exactly (the course's exercise), then learned by gradient
+ * descent with a 1-32-1 ReLU net, then used to approximate sin with N ReLUs. */
+#include "lab.h"
+#include "relu_sum.h"
+
+#include <math.h>
+#include <nd_plot.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double PI = 3.14159265358979323846;
+
+/* The course's exercise: (-10,-10), (0,0), (5,-5), (10,20). */
+static const double POINTS_X[4] = {-10, 0, 5, 10}, POINTS_Y[4] = {-10, 0, -5, 20};
+
+/* The sum of ReLUs evaluated with nd ops: bias + Σ weight_i·relu(x − x_i). */
+static nd_tensor *relu_sum_apply(const relu_sum *f, nd_tensor *x) {
+    nd_tensor *y = nd_full_like(x, f->bias);
+    for (int i = 0; i + 1 < f->n; i++)
+        y = nd_add(y, nd_mul_scalar(nd_relu(nd_sub_scalar(x, f->x[i])), f->weight[i]));
+    return y;
+}
+
+static int save(report *r, nd_plot *p, const char *name, int w, int h, const char *caption) {
+    int rc = nd_plot_save(p, report_figure_path(r, name), w, h);
+    nd_plot_free(p);
+    if (rc == 0) report_figure(r, name, caption);
+    return rc;
+}
+
+static int exact(report *r) {
+    report_heading(r, "ReLU 合成的一般形式: Σ relu(W·input + b) (the construction)");
+    relu_sum f;
+    if (relu_sum_build(&f, 4, POINTS_X, POINTS_Y)) return -1;
+    char *formula = relu_sum_formula(&f);
+    const char *want = "-10 + relu(x + 10) - 2 relu(x) + 6 relu(x - 5)";
+    report_pre(r, "f(x) = %s", formula ? formula : "?");
+    if (!formula || strcmp(formula, want) != 0)
+        report_fail(r, "ReLU formula: got \"%s\", expected \"%s\"", formula ? formula : "", want);
+    free(formula);
+
+    nd_tensor *px = nd_from(ND_F64, ND_SHAPE(4), POINTS_X);
+    nd_tensor *py = relu_sum_apply(&f, px);
+    report_tensor(r, "f(x) at x = -10, 0, 5, 10 (nd_relu)", py);
+    for (int64_t i = 0; i < 4; i++)
+        LAB_CHECK_CLOSE(r, "ReLU sum at a point", nd_get(py, &i), POINTS_Y[i], 1e-12);
+
+    nd_tensor *x = nd_linspace(-12, 12, 241, ND_F64);
+    nd_plot *p = nd_plot_new("-10 + relu(x + 10) - 2 relu(x) + 6 relu(x - 5)", "x", "f(x)");
+    nd_plot_line(p, x, relu_sum_apply(&f, x), "f(x), the sum");
+    const char *terms[3] = {"relu(x + 10)", "-2 relu(x)", "6 relu(x - 5)"};
+    for (int i = 0; i < 3; i++)
+        nd_plot_dashed(p, x, nd_mul_scalar(nd_relu(nd_sub_scalar(x, f.x[i])), f.weight[i]),
+                       terms[i]);
+    nd_plot_points(p, px, py, "the four points");
+    nd_plot_range(p, -12, 12, -30, 55); /* room for the legend */
+    relu_sum_free(&f);
+    return save(r, p, "relu_exact", 640, 420,
+                "Each ReLU adds a kink; the constant −10 holds the line left of x = −10.");
+}
+
+/* A 1-32-1 ReLU net trained by full-batch Adam (lr 0.01), as benchmark W6. */
+static int learned(report *r) {
+    report_heading(r, "梯度下降法 (learning the same function by gradient descent)");
+    const int hidden = 32, steps = 3000;
+    report_para(r,
+                "Objective argmin_{W,b} J, J = ‖ȳ − y‖², ȳ = w2·relu(W1·x + b1) + b2: a "
+                "1-%d-1 ReLU net on 256 points of linspace(−10, 10), full-batch Adam, "
+                "lr 0.01, %d steps. Inputs and targets are divided by 10 so that they are "
+                "of order 1 (the MSE is reported on the original scale).",
+                hidden, steps);
+    relu_sum f;
+    if (relu_sum_build(&f, 4, POINTS_X, POINTS_Y)) return -1;
+    nd_tensor *x = nd_reshape(nd_linspace(-10, 10, 256, ND_F32), ND_SHAPE(256, 1));
+    nd_tensor *y = relu_sum_apply(&f, x);
+    relu_sum_free(&f);
+    nd_tensor *xs = nd_div_scalar(x, 10), *ys = nd_div_scalar(y, 10);
+
+    nd_manual_seed(6);
+    nd_tensor *w1 = nd_empty(ND_F32, ND_SHAPE(hidden, 1)), *b1 = nd_empty(ND_F32, ND_SHAPE(hidden));
+    nd_tensor *w2 = nd_empty(ND_F32, ND_SHAPE(1, hidden)), *b2 = nd_empty(ND_F32, ND_SHAPE(1));
+    if (nd_init_linear_(w1, b1) || nd_init_linear_(w2, b2)) return -1;
+    nd_tensor *params[4] = {w1, b1, w2, b2};
+    for (int i = 0; i < 4; i++) nd_set_requires_grad(params[i], true);
+    nd_adam_opts o = ND_ADAM_DEFAULTS;
+    o.lr = 0.01;
+    nd_optim *adam = nd_adam(4, params, o);
+    if (!adam) return -1;
+
+    float *losses = malloc((size_t)steps * sizeof *losses);
+    int rc = losses ? 0 : -1;
+    progress bar = progress_begin("relu-synthesis: training", steps);
+    for (int t = 0; t < steps && rc == 0; t++) {
+        nd_scope_begin();
+        nd_tensor *pred = nd_linear(nd_relu(nd_linear(xs, w1, b1)), w2, b2);
+        nd_tensor *loss = nd_mse_loss(pred, ys);
+        nd_optim_zero_grad(adam);
+        rc = nd_backward(loss);
+        if (rc == 0) rc = nd_optim_step(adam);
+        losses[t] = (float)(100 * nd_item(loss)); /* (10·error)² */
+        if (t % 100 == 0) progress_update(&bar, t, losses[t]);
+        nd_scope_end();
+    }
+    progress_end(&bar, losses ? losses[steps - 1] : NAN);
+    nd_optim_free(adam);
+    if (rc) {
+        free(losses);
+        return -1;
+    }
+
+    nd_tensor *fit = nd_mul_scalar(nd_linear(nd_relu(nd_linear(xs, w1, b1)), w2, b2), 10);
+    double mse = nd_item(nd_mse_loss(fit, y));
+    report_para(r, "MSE after %d steps: %.6f (on the original scale).", steps, mse);
+    if (!(mse < 0.01)) report_fail(r, "MSE of the trained ReLU net: got %f, expected < 0.01", mse);
+
+    nd_tensor *step = nd_arange(1, steps + 1, 1, ND_F64);
+    nd_tensor *log_loss = nd_div_scalar(nd_log(nd_from(ND_F32, ND_SHAPE(steps), losses)), log(10));
+    free(losses);
+    nd_plot *p = nd_plot_new("Training loss", "step", "log10 MSE");
+    nd_plot_line(p, step, log_loss, "log10 of the MSE");
+    if (save(r, p, "relu_loss", 460, 340,
+             "The loss, on a log scale. The spikes are Adam overshooting once the gradients are "
+             "tiny; it recovers within a few steps."))
+        return -1;
+    p = nd_plot_new("The learned function", "x", "f(x)");
+    nd_plot_line(p, nd_flatten(x), nd_flatten(y), "target");
+    nd_plot_dashed(p, nd_flatten(x), nd_flatten(fit), "1-32-1 ReLU net");
+    nd_plot_points(p, nd_from(ND_F64, ND_SHAPE(4), POINTS_X),
+                   nd_from(ND_F64, ND_SHAPE(4), POINTS_Y), "the four points");
+    return save(r, p, "relu_fit", 460, 340, "The net's kinks settle on the function's kinks.");
+}
+
+/* sin on [−π, π] through N + 1 equally spaced points: N ReLUs. */
+static int universal(report *r) {
+    report_heading(r, "一致逼近原理 (universal approximation)");
+    report_para(r, "构造方法: 构造线性函数; 构造分段线性函数; 构造离散化的任意函数。 sin(x) on "
+                   "[−π, π] through N + 1 equally spaced points is a sum of N ReLUs. Linear "
+                   "interpolation with spacing h = 2π/N is off by at most h²/8·max|sin''| = "
+                   "h²/8: doubling N divides the error by 4.");
+    enum { RUNS = 6 };
+    const int ns[RUNS] = {2, 4, 8, 16, 32, 64};
+    nd_tensor *grid = nd_linspace(-PI, PI, 4001, ND_F64);
+    nd_tensor *exact = nd_sin(grid);
+    double errors[RUNS], bounds[RUNS], log_n[RUNS], log_error[RUNS], log_bound[RUNS];
+    char cells[RUNS][3][32];
+    const char *table[RUNS * 3];
+    nd_plot *shapes = nd_plot_new("sin(x) by N ReLUs", "x", "y");
+    nd_plot_line(shapes, grid, exact, "sin(x)");
+    for (int k = 0; k < RUNS; k++) {
+        int n = ns[k];
+        double xs[65], ys[65];
+        for (int i = 0; i <= n; i++) {
+            xs[i] = -PI + 2 * PI * i / n;
+            ys[i] = sin(xs[i]);
+        }
+        relu_sum f;
+        if (relu_sum_build(&f, n + 1, xs, ys)) return -1;
+        nd_tensor *approx = relu_sum_apply(&f, grid);
+        relu_sum_free(&f);
+        errors[k] = nd_item(nd_max(nd_abs(nd_sub(approx, exact)), ND_ALL, false));
+        bounds[k] = pow(2 * PI / n, 2) / 8;
+        log_n[k] = log10(n), log_error[k] = log10(errors[k]), log_bound[k] = log10(bounds[k]);
+        snprintf(cells[k][0], 32, "%d", n);
+        snprintf(cells[k][1], 32, "%.6f", errors[k]);
+        snprintf(cells[k][2], 32, "%.6f", bounds[k]);
+        for (int c = 0; c < 3; c++) table[k * 3 + c] = cells[k][c];
+        if (errors[k] > bounds[k] + 1e-12)
+            report_fail(r, "sin by %d ReLUs: max error %g above the bound h²/8 = %g", n, errors[k],
+                        bounds[k]);
+        if (k > 0 && !(errors[k] < errors[k - 1]))
+            report_fail(r, "sin by ReLUs: the error did not fall from N = %d to %d", ns[k - 1], n);
+        if (n <= 8) {
+            char label[32];
+            snprintf(label, sizeof label, "N = %d", n);
+            nd_plot_dashed(shapes, grid, approx, label);
+        }
+    }
+    nd_plot_range(shapes, -3.3, 3.3, -1.2, 1.9);
+    const char *headers[3] = {"N (ReLUs)", "max |error|", "bound h²/8"};
+    report_table(r, 3, RUNS, headers, table);
+    LAB_CHECK_CLOSE(r, "error ratio from N = 32 to 64 (about 4)", errors[4] / errors[5], 4.0, 0.1);
+    if (save(r, shapes, "relu_sin", 460, 340, "The approximations for N = 2, 4, 8.")) return -1;
+
+    nd_plot *p = nd_plot_new("Max error versus N", "log10 N", "log10 max |error|");
+    nd_plot_path(p, nd_from(ND_F64, ND_SHAPE(RUNS), log_n),
+                 nd_from(ND_F64, ND_SHAPE(RUNS), log_error), "max |sin − ReLU sum|");
+    nd_plot_dashed(p, nd_from(ND_F64, ND_SHAPE(RUNS), log_n),
+                   nd_from(ND_F64, ND_SHAPE(RUNS), log_bound), "bound (2π/N)²/8");
+    return save(r, p, "relu_error", 460, 340,
+                "A straight line of slope −2 on log-log axes: error ∝ 1/N².");
+}
+
+static int run(report *r) {
+    report_section(r, "relu-synthesis", "ReLU 合成 (ReLU synthesis)",
+                   "Piecewise-linear functions as sums of ReLUs, built exactly, learned by "
+                   "gradient descent, and the universal approximation of sin.");
+    if (exact(r) || learned(r) || universal(r)) return -1;
+    return 0;
+}
+
+ND_LAB(relu_synthesis_lab, {.order = 9,
+                            .name = "relu-synthesis",
+                            .title = "ReLU 合成 (ReLU synthesis)",
+                            .summary = "a piecewise-linear function as a sum of ReLUs, learned "
+                                       "by a 1-32-1 net; sin by N ReLUs",
+                            .run = run})
