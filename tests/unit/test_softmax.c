@@ -113,3 +113,25 @@ ND_TEST(grad, logsumexp_over_everything_and_keepdim) {
     nd_tensor *dual = nd_make_dual(x0, nd_ones(ND_F64, ND_SHAPE(3, 4)));
     assert_values(nd_tangent(nd_logsumexp(dual, 0, true)), 1e-12, 1, 1, 1, 1);
 }
+
+static nd_tensor *softmax_loss(int which, nd_tensor *x) {
+    nd_tensor *w = nd_parse("[1.0, -2.0, 0.5]");
+    nd_tensor *y = which == 0   ? nd_softmax(x, 0)
+                   : which == 1 ? nd_log_softmax(x, 0)
+                                : nd_mul(nd_logsumexp(x, 0, true), w);
+    return nd_sum(nd_mul(y, w), ND_ALL, false);
+}
+
+ND_TEST(grad, forward_over_reverse) {
+    /* The tangent of a gradient is a Hessian-vector product: the rules must
+     * pass the input's tangent on (they recompute the output from the input). */
+    for (int which = 0; which < 3; which++) {
+        nd_tensor *x = nd_set_requires_grad(nd_to(nd_parse("[0.3, -1.2, 2.0]"), ND_F64), true);
+        nd_tensor *dual = nd_make_dual(x, nd_to(nd_parse("[1.0, 0.0, 0.0]"), ND_F64));
+        nd_tensor *gx = nd_gradient(softmax_loss(which, dual), x, true);
+        nd_tensor *x2 = nd_set_requires_grad(nd_to(nd_parse("[0.3, -1.2, 2.0]"), ND_F64), true);
+        nd_tensor *g2 = nd_gradient(softmax_loss(which, x2), x2, true);
+        nd_tensor *hessian_row = nd_gradient(nd_select(g2, 0, 0), x2, false); /* symmetric */
+        assert_close(nd_tangent(gx), hessian_row, 1e-12, 1e-14);
+    }
+}
