@@ -73,51 +73,95 @@ static void row_start(const warp_job *job, int64_t y, int64_t *x0, int64_t *y0) 
 }
 
 /* One output row of an interleaved u8 image with `channels` samples per pixel.
- * Inlined for C = 1, 3, 4 so the channel loop unrolls. */
+ * Inlined for C = 1, 3, 4 so the channel loop unrolls. The job's fields are
+ * copied into locals first: stores through a uint8_t pointer may alias
+ * anything, and would otherwise make the compiler reload them every pixel. */
 static inline __attribute__((always_inline)) void warp_row_u8(const warp_job *job, int64_t y,
                                                               int64_t x_begin, int64_t x_end,
                                                               const int64_t channels) {
-    const uint8_t *src = job->src;
-    uint8_t *dst = (uint8_t *)job->dst + (y * job->out_w + x_begin) * channels;
+    const uint8_t *restrict src = job->src;
+    uint8_t *restrict dst = (uint8_t *)job->dst + (y * job->out_w + x_begin) * channels;
+    const int32_t *restrict col_x = job->col_x, *restrict col_y = job->col_y;
     const int64_t w = job->in_w, h = job->in_h, row = w * channels;
     int64_t x0, y0;
     row_start(job, y, &x0, &y0);
-    for (int64_t x = x_begin; x < x_end; x++, dst += channels) {
-        if (!job->bilinear) {
-            int64_t sx = (x0 + job->col_x[x]) >> POSITION_BITS;
-            int64_t sy = (y0 + job->col_y[x]) >> POSITION_BITS;
+    if (!job->bilinear) {
+        for (int64_t x = x_begin; x < x_end; x++, dst += channels) {
+            int64_t sx = (x0 + col_x[x]) >> POSITION_BITS, sy = (y0 + col_y[x]) >> POSITION_BITS;
             bool inside = (uint64_t)sx < (uint64_t)w && (uint64_t)sy < (uint64_t)h;
-            const uint8_t *p = src + sy * row + sx * channels;
+            const uint8_t *p = src + (inside ? sy * row + sx * channels : 0);
             for (int64_t k = 0; k < channels; k++) dst[k] = inside ? p[k] : 0;
+        }
+        return;
+    }
+    /* The lookup position moves monotonically along a row, so the pixels whose
+     * four neighbours all lie inside form one run [first, last]: it runs
+     * without tests, the few pixels on either side take the careful path. */
+#define POSITION(x, sx, sy, fx, fy)                                                                \
+    int64_t fxp = (x0 + col_x[x]) >> (POSITION_BITS - FRACTION_BITS);                              \
+    int64_t fyp = (y0 + col_y[x]) >> (POSITION_BITS - FRACTION_BITS);                              \
+    int64_t sx = fxp >> FRACTION_BITS, sy = fyp >> FRACTION_BITS;                                  \
+    int32_t fx = (int32_t)(fxp & FRACTION_MASK), fy = (int32_t)(fyp & FRACTION_MASK)
+#define INTERIOR(sx, sy) ((uint64_t)(sx) < (uint64_t)(w - 1) && (uint64_t)(sy) < (uint64_t)(h - 1))
+    int64_t first = x_begin, last = x_end - 1;
+    for (; first < x_end; first++) {
+        POSITION(first, sx, sy, fx, fy);
+        (void)fx, (void)fy;
+        if (INTERIOR(sx, sy)) break;
+    }
+    for (; last > first; last--) {
+        POSITION(last, sx, sy, fx, fy);
+        (void)fx, (void)fy;
+        if (INTERIOR(sx, sy)) break;
+    }
+    for (int64_t x = x_begin; x < x_end; x++, dst += channels) {
+        if (x == first) { /* the run inside */
+            /* in chunks: first every position (a loop the compiler vectorises),
+             * then the blends */
+            while (x <= last) {
+                enum { CHUNK = 256 };
+                int64_t offset[CHUNK];
+                int32_t weight_x[CHUNK], weight_y[CHUNK];
+                int64_t n = last + 1 - x < CHUNK ? last + 1 - x : CHUNK;
+                for (int64_t i = 0; i < n; i++) {
+                    POSITION(x + i, sx, sy, fx, fy);
+                    offset[i] = sy * row + sx * channels;
+                    weight_x[i] = fx;
+                    weight_y[i] = fy;
+                }
+                for (int64_t i = 0; i < n; i++, dst += channels) {
+                    const uint8_t *p = src + offset[i], *q = p + row;
+                    int32_t fx = weight_x[i], fy = weight_y[i];
+                    for (int64_t k = 0; k < channels; k++) {
+                        int32_t top = p[k] * ONE + (p[k + channels] - p[k]) * fx;
+                        int32_t bottom = q[k] * ONE + (q[k + channels] - q[k]) * fx;
+                        dst[k] = (uint8_t)((top * ONE + (bottom - top) * fy + (1 << 9)) >> 10);
+                    }
+                }
+                x += n;
+            }
+            if (x >= x_end) break;
+        }
+        POSITION(x, sx, sy, fx, fy);
+        if (sx >= w || sx + 1 < 0 || sy >= h || sy + 1 < 0) {
+            for (int64_t k = 0; k < channels; k++) dst[k] = 0;
             continue;
         }
-        int64_t fxp = (x0 + job->col_x[x]) >> (POSITION_BITS - FRACTION_BITS);
-        int64_t fyp = (y0 + job->col_y[x]) >> (POSITION_BITS - FRACTION_BITS);
-        int64_t sx = fxp >> FRACTION_BITS, sy = fyp >> FRACTION_BITS;
-        int32_t fx = (int32_t)(fxp & FRACTION_MASK), fy = (int32_t)(fyp & FRACTION_MASK);
-        if ((uint64_t)sx < (uint64_t)(w - 1) && (uint64_t)sy < (uint64_t)(h - 1)) {
-            const uint8_t *p = src + sy * row + sx * channels, *q = p + row;
-            for (int64_t k = 0; k < channels; k++) {
-                int32_t top = p[k] * ONE + (p[k + channels] - p[k]) * fx;
-                int32_t bottom = q[k] * ONE + (q[k + channels] - q[k]) * fx;
-                dst[k] = (uint8_t)((top * ONE + (bottom - top) * fy + (1 << 9)) >> 10);
-            }
-        } else if (sx >= w || sx + 1 < 0 || sy >= h || sy + 1 < 0) {
-            for (int64_t k = 0; k < channels; k++) dst[k] = 0;
-        } else { /* on the border: neighbours outside count as 0 */
-            bool in_x0 = sx >= 0, in_x1 = sx + 1 < w, in_y0 = sy >= 0, in_y1 = sy + 1 < h;
-            const uint8_t *p = src + sy * row + sx * channels;
-            for (int64_t k = 0; k < channels; k++) {
-                int32_t v00 = in_y0 && in_x0 ? p[k] : 0;
-                int32_t v01 = in_y0 && in_x1 ? p[k + channels] : 0;
-                int32_t v10 = in_y1 && in_x0 ? p[row + k] : 0;
-                int32_t v11 = in_y1 && in_x1 ? p[row + k + channels] : 0;
-                int32_t top = v00 * ONE + (v01 - v00) * fx;
-                int32_t bottom = v10 * ONE + (v11 - v10) * fx;
-                dst[k] = (uint8_t)((top * ONE + (bottom - top) * fy + (1 << 9)) >> 10);
-            }
+        /* on the border: neighbours outside count as 0 */
+        bool in_x0 = sx >= 0, in_x1 = sx + 1 < w, in_y0 = sy >= 0, in_y1 = sy + 1 < h;
+        for (int64_t k = 0; k < channels; k++) {
+            const uint8_t *p = src + k;
+            int32_t v00 = in_y0 && in_x0 ? p[sy * row + sx * channels] : 0;
+            int32_t v01 = in_y0 && in_x1 ? p[sy * row + (sx + 1) * channels] : 0;
+            int32_t v10 = in_y1 && in_x0 ? p[(sy + 1) * row + sx * channels] : 0;
+            int32_t v11 = in_y1 && in_x1 ? p[(sy + 1) * row + (sx + 1) * channels] : 0;
+            int32_t top = v00 * ONE + (v01 - v00) * fx;
+            int32_t bottom = v10 * ONE + (v11 - v10) * fx;
+            dst[k] = (uint8_t)((top * ONE + (bottom - top) * fy + (1 << 9)) >> 10);
         }
     }
+#undef POSITION
+#undef INTERIOR
 }
 
 /* One output row of planar float images (planes of (H, W)): OpenCV's float
