@@ -148,6 +148,11 @@ nd_tensor *nd__unreduce(nd_tensor *g, const nd_reduction *r, bool expand) {
     static ACC NAME##_row(const T *restrict x, int64_t n) {                                        \
         ACC lane[ROW_LANES] = {0};                                                                 \
         int64_t i = 0;                                                                             \
+        for (; i + 4 * ROW_LANES <= n; i += 4 * ROW_LANES) /* four blocks added pairwise first */  \
+            for (int k = 0; k < ROW_LANES; k++)                                                    \
+                lane[k] += (ACC)(((GROUP)x[i + k] + (GROUP)x[i + ROW_LANES + k]) +                 \
+                                 ((GROUP)x[i + 2 * ROW_LANES + k] +                                \
+                                  (GROUP)x[i + 3 * ROW_LANES + k]));                               \
         for (; i + ROW_LANES <= n; i += ROW_LANES)                                                 \
             for (int k = 0; k < ROW_LANES; k++) lane[k] += (ACC)x[i + k];                          \
         ACC total = 0;                                                                             \
