@@ -149,11 +149,11 @@ void nd__dict_free(nd__dict *d) {
 
 void *nd__big_alloc(size_t nbytes) {
     if (nbytes < HUGE_PAGE) return malloc(nbytes ? nbytes : 1);
+    /* Aligned, not rounded up: the tail keeps small pages and costs only what is used. */
     void *data = NULL;
-    size_t rounded = (nbytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-    if (posix_memalign(&data, HUGE_PAGE, rounded) != 0) return NULL;
+    if (posix_memalign(&data, HUGE_PAGE, nbytes) != 0) return NULL;
 #ifdef MADV_HUGEPAGE
-    madvise(data, rounded, MADV_HUGEPAGE);
+    madvise(data, nbytes / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
 #endif
     return data;
 }
@@ -184,6 +184,7 @@ void nd__col_release(nd__col *c) {
     if (!c || atomic_fetch_sub(&c->refs, 1) != 1) return;
     free(c->num);
     free(c->flag);
+    nd__col_release(c->source);
     free(c->codes);
     nd__dict_free(&c->dict);
     free(c);
@@ -194,7 +195,7 @@ bool nd__col_isna(const nd__col *c, int64_t row) {
     case ND_COL_NUMBER:
         return isnan(c->num[row]);
     case ND_COL_BOOL:
-        return c->flag[row] == ND__BOOL_NA;
+        return nd__col_flag(c, row) == ND__BOOL_NA;
     case ND_COL_STRING:
         return c->codes[row] < 0;
     }
@@ -203,8 +204,22 @@ bool nd__col_isna(const nd__col *c, int64_t row) {
 
 double nd__col_number(const nd__col *c, int64_t row) {
     if (c->type == ND_COL_NUMBER) return c->num[row];
-    if (c->type == ND_COL_BOOL) return c->flag[row] == ND__BOOL_NA ? NAN : c->flag[row];
+    if (c->type == ND_COL_BOOL) {
+        uint8_t flag = nd__col_flag(c, row);
+        return flag == ND__BOOL_NA ? NAN : flag;
+    }
     return NAN;
+}
+
+nd__col *nd__col_indicator(nd__col *source, int32_t code) {
+    nd__col *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    atomic_init(&c->refs, 1);
+    c->type = ND_COL_BOOL;
+    c->n = source->n;
+    c->source = nd__col_retain(source);
+    c->source_code = code;
+    return c;
 }
 
 /* A new column of c's type for n rows, sharing nothing; the dictionary copied. */
@@ -228,7 +243,7 @@ nd__col *nd__col_slice(const nd__col *c, int64_t r0, int64_t n, int64_t step) {
     for (int64_t i = 0; i < n; i++) {
         int64_t r = r0 + i * step;
         if (c->num) out->num[i] = c->num[r];
-        if (c->flag) out->flag[i] = c->flag[r];
+        if (out->flag) out->flag[i] = nd__col_flag(c, r);
         if (c->codes) out->codes[i] = c->codes[r];
     }
     return out;
@@ -240,7 +255,7 @@ nd__col *nd__col_take(const nd__col *c, const int64_t *idx, int64_t n) {
     out->is_int = c->is_int;
     for (int64_t i = 0; i < n; i++) {
         if (c->num) out->num[i] = c->num[idx[i]];
-        if (c->flag) out->flag[i] = c->flag[idx[i]];
+        if (out->flag) out->flag[i] = nd__col_flag(c, idx[i]);
         if (c->codes) out->codes[i] = c->codes[idx[i]];
     }
     return out;

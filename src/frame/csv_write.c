@@ -34,7 +34,7 @@ static void put_cell(nd__buf *b, const nd__col *c, int64_t r) {
         put_text(b, c->dict.strs[c->codes[r]]);
         return;
     case ND_COL_BOOL:
-        nd__buf_puts(b, c->flag[r] ? "True" : "False");
+        nd__buf_puts(b, nd__col_flag(c, r) ? "True" : "False");
         return;
     case ND_COL_NUMBER:
         if (c->is_int) {

@@ -35,10 +35,12 @@ typedef struct nd__col {
     nd_coltype type;
     bool is_int; /* NUMBER: every value an integer and none missing (pandas' int64) */
     int64_t n;
-    double *num;    /* NUMBER: NaN when missing */
-    uint8_t *flag;  /* BOOL: 0, 1, or ND__BOOL_NA */
-    int32_t *codes; /* STRING: index into dict, -1 when missing */
-    nd__dict dict;  /* STRING: the distinct texts (may hold some no row uses) */
+    double *num;            /* NUMBER: NaN when missing */
+    uint8_t *flag;          /* BOOL: 0, 1, or ND__BOOL_NA; NULL for an indicator column: */
+    struct nd__col *source; /* an indicator of `source->codes[r] == source_code` */
+    int32_t source_code;    /* (get_dummies' columns cost no memory of their own) */
+    int32_t *codes;         /* STRING: index into dict, -1 when missing */
+    nd__dict dict;          /* STRING: the distinct texts (may hold some no row uses) */
 } nd__col;
 
 struct nd_frame {
@@ -58,6 +60,12 @@ nd__col *nd__col_new(nd_coltype type, int64_t n); /* storage uninitialised */
 nd__col *nd__col_retain(nd__col *c);
 void nd__col_release(nd__col *c);
 bool nd__col_isna(const nd__col *c, int64_t row);
+/* A BOOL cell: 0, 1 or ND__BOOL_NA. */
+static inline uint8_t nd__col_flag(const nd__col *c, int64_t row) {
+    return c->flag ? c->flag[row] : (uint8_t)(c->source->codes[row] == c->source_code);
+}
+/* A BOOL column whose cell r is 1 where source's code is `code` (-1: missing). */
+nd__col *nd__col_indicator(nd__col *source, int32_t code);
 double nd__col_number(const nd__col *c, int64_t row); /* NaN for missing or text */
 /* A copy of rows [r0, r0 + n) in steps of step (a row subset). */
 nd__col *nd__col_slice(const nd__col *c, int64_t r0, int64_t n, int64_t step);

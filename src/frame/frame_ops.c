@@ -151,11 +151,10 @@ static int32_t *used_codes_sorted(const nd__col *c, int32_t *count) {
     return codes;
 }
 
-static bool add_indicator(nd_frame *out, int *at, const char *prefix, const char *value,
-                          const nd__col *c, int32_t code) {
-    nd__col *col = nd__col_new(ND_COL_BOOL, c->n);
+static bool add_indicator(nd_frame *out, int *at, const char *prefix, const char *value, nd__col *c,
+                          int32_t code) {
+    nd__col *col = nd__col_indicator(c, code);
     if (!col) return false;
-    for (int64_t r = 0; r < c->n; r++) col->flag[r] = c->codes[r] == code;
     size_t size = strlen(prefix) + strlen(value) + 2;
     char *name = malloc(size);
     bool ok = name != NULL;
@@ -224,11 +223,15 @@ static bool check_float_dtype(const char *op, nd_dtype dtype) {
 #define COLUMN_INTO(T)                                                                             \
     do {                                                                                           \
         T *o = out;                                                                                \
-        if (c->type == ND_COL_NUMBER)                                                              \
+        if (c->type == ND_COL_NUMBER) {                                                            \
             for (int64_t r = r0; r < r1; r++) o[r * stride] = (T)c->num[r];                        \
-        else                                                                                       \
+        } else if (!c->flag) { /* an indicator: straight from the codes */                         \
+            const int32_t *codes = c->source->codes, code = c->source_code;                        \
+            for (int64_t r = r0; r < r1; r++) o[r * stride] = (T)(codes[r] == code);               \
+        } else {                                                                                   \
             for (int64_t r = r0; r < r1; r++)                                                      \
                 o[r * stride] = c->flag[r] == ND__BOOL_NA ? (T)NAN : (T)c->flag[r];                \
+        }                                                                                          \
     } while (0)
 
 static void column_into(const nd__col *c, nd_dtype dtype, void *out, int64_t stride, int64_t r0,

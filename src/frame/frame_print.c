@@ -112,7 +112,7 @@ static char **format_column(const nd__col *c, const int64_t *rows, int n, bool *
     free(present);
     bool bool_with_na = false;
     for (int i = 0; c->type == ND_COL_BOOL && i < c->n && !bool_with_na; i++)
-        bool_with_na = c->flag[i] == ND__BOOL_NA;
+        bool_with_na = nd__col_flag(c, i) == ND__BOOL_NA;
     if (c->type == ND_COL_BOOL) *numeric_header = !bool_with_na; /* pandas: object then */
     for (int i = 0; i < n; i++) {
         int64_t r = rows[i];
@@ -121,7 +121,8 @@ static char **format_column(const nd__col *c, const int64_t *rows, int n, bool *
         } else if (c->type == ND_COL_NUMBER && c->is_int) {
             snprintf(cells[i], 64, "% lld", (long long)c->num[r]);
         } else if (c->type == ND_COL_BOOL) {
-            strcpy(cells[i], c->flag[r] == ND__BOOL_NA ? " NaN" : c->flag[r] ? " True" : " False");
+            uint8_t flag = nd__col_flag(c, r);
+            strcpy(cells[i], flag == ND__BOOL_NA ? " NaN" : flag ? " True" : " False");
         } else if (c->type == ND_COL_STRING) {
             if (c->codes[r] < 0)
                 strcpy(cells[i], " NaN");
