@@ -136,8 +136,10 @@ static int run_node(nd_node *n, bool create_graph, int ntargets, nd_tensor *cons
     nd_tensor *gin_small[3] = {0};
     nd_tensor **gin = n->nin <= 3 ? gin_small : calloc((size_t)n->nin, sizeof *gin);
     if (!gin) return nd__fail_int("nd_backward: out of memory");
+    unsigned long errors = nd__error_count();
     n->op->vjp(n, saved_output(n, create_graph), g, gin);
-    int rc = 0;
+    /* a rule that raised an error failed, whatever it left in gin */
+    int rc = nd__error_count() == errors ? 0 : -1;
     for (int i = 0; i < n->nin && rc == 0; i++) {
         nd_tensor *in = n->in[i];
         if (!gin[i] || !in || !in->requires_grad) continue;

@@ -6,6 +6,9 @@
 
 static _Thread_local char error_message[1024];
 static _Thread_local bool has_error;
+static _Thread_local unsigned long error_count; /* errors raised on this thread so far */
+
+unsigned long nd__error_count(void) { return error_count; }
 
 const char *nd_last_error(void) { return has_error ? error_message : NULL; }
 
@@ -17,6 +20,7 @@ void nd_clear_error(void) {
 void nd__set_errorv(const char *fmt, va_list ap) {
     vsnprintf(error_message, sizeof error_message, fmt, ap);
     has_error = true;
+    error_count++;
 }
 
 void nd__set_error(const char *fmt, ...) {
@@ -53,7 +57,10 @@ double nd__fail_nan(const char *fmt, ...) {
 /* A NULL input is usually an earlier failure being passed on: keep its message,
  * which says what went wrong first. */
 nd_tensor *nd__null_input(const char *op) {
-    if (!has_error) nd__set_error("%s: NULL input", op);
+    if (!has_error)
+        nd__set_error("%s: NULL input", op);
+    else
+        error_count++; /* still a failure here, keeping the first message */
     return NULL;
 }
 

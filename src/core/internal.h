@@ -85,6 +85,9 @@ void nd__set_errorv(const char *fmt, va_list ap);
 nd_tensor *nd__fail(const char *fmt, ...) ND_PRINTF(1, 2);
 int nd__fail_int(const char *fmt, ...) ND_PRINTF(1, 2);
 double nd__fail_nan(const char *fmt, ...) ND_PRINTF(1, 2);
+/* How many errors this thread has raised: lets a caller tell whether a step it
+ * ran (a VJP rule, say) failed, even when that step returns nothing. */
+unsigned long nd__error_count(void);
 /* For a NULL input: keeps an earlier error, else says "op: NULL input". */
 nd_tensor *nd__null_input(const char *op);
 int nd__null_input_int(const char *op);
