@@ -147,15 +147,38 @@ void nd__dict_free(nd__dict *d) {
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
+/* Big arrays are mapped on their own and unmapped when freed, so their memory
+ * goes back to the system at once (malloc would keep freed blocks for reuse,
+ * and a program reading many files would hold on to the largest ever read). A
+ * header in front records how the array was made. */
+#define BIG_HEADER 64
+
 void *nd__big_alloc(size_t nbytes) {
-    if (nbytes < HUGE_PAGE) return malloc(nbytes ? nbytes : 1);
-    /* Aligned, not rounded up: the tail keeps small pages and costs only what is used. */
-    void *data = NULL;
-    if (posix_memalign(&data, HUGE_PAGE, nbytes) != 0) return NULL;
+    if (nbytes > SIZE_MAX - HUGE_PAGE) return NULL;
+    size_t total = nbytes + BIG_HEADER;
+    char *base;
+    if (total < HUGE_PAGE) {
+        if (!(base = malloc(total))) return NULL;
+        *(size_t *)base = 0;
+        return base + BIG_HEADER;
+    }
+    base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) return NULL;
 #ifdef MADV_HUGEPAGE
-    madvise(data, nbytes / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
+    madvise(base, total, MADV_HUGEPAGE);
 #endif
-    return data;
+    *(size_t *)base = total;
+    return base + BIG_HEADER;
+}
+
+void nd__big_free(void *p) {
+    if (!p) return;
+    char *base = (char *)p - BIG_HEADER;
+    size_t mapped = *(size_t *)base;
+    if (mapped)
+        munmap(base, mapped);
+    else
+        free(base);
 }
 
 nd__col *nd__col_new(nd_coltype type, int64_t n) {
@@ -182,10 +205,10 @@ nd__col *nd__col_retain(nd__col *c) {
 
 void nd__col_release(nd__col *c) {
     if (!c || atomic_fetch_sub(&c->refs, 1) != 1) return;
-    free(c->num);
-    free(c->flag);
+    nd__big_free(c->num);
+    nd__big_free(c->flag);
     nd__col_release(c->source);
-    free(c->codes);
+    nd__big_free(c->codes);
     nd__dict_free(&c->dict);
     free(c);
 }

@@ -47,8 +47,6 @@ static bool intern_cell(const csv_reader *rd, csv_chunk_col *cc, int64_t row, co
 /* Re-reads rows [0, upto) of the chunk, keeping column col's cells as text. */
 static bool rescan_as_text(const csv_reader *rd, csv_chunk *ch, int col, int64_t upto) {
     csv_chunk_col *cc = &ch->cols[col];
-    if (!cc->codes) cc->codes = nd__big_alloc((size_t)ch->nrows * sizeof(int32_t));
-    if (!cc->codes) return false;
     cc->mode = MODE_STRING;
     const char *p = ch->begin;
     int64_t lines = 0;
@@ -142,10 +140,6 @@ void csv_parse_chunk(const csv_reader *rd, csv_chunk *ch, double *const *num) {
             ch->cols[c].mode = (csv_mode)(rd->forced[c] == ND_COL_NUMBER ? MODE_NUMBER
                                           : rd->forced[c] == ND_COL_BOOL ? MODE_BOOL
                                                                          : MODE_STRING);
-        if (rd->forced[c] == ND_COL_STRING) {
-            ch->cols[c].codes = malloc((size_t)(ch->nrows > 0 ? ch->nrows : 1) * sizeof(int32_t));
-            if (!ch->cols[c].codes) goto no_memory;
-        }
     }
     const char *p = ch->begin, *released = ch->begin;
     int64_t line = ch->first_line;
@@ -217,14 +211,22 @@ static csv_mode agree(const csv_reader *rd, const csv_chunk *chunks, int nchunks
 }
 
 static nd__col *finish_strings(const csv_reader *rd, csv_chunk *chunks, int nchunks, int col,
-                               int64_t nrows, int threads) {
+                               int32_t *codes, int64_t nrows, int threads) {
     int failed = 0;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) reduction(| : failed)
     for (int i = 0; i < nchunks; i++)
         if (chunks[i].cols[col].mode != MODE_STRING)
             failed |= !rescan_as_text(rd, &chunks[i], col, chunks[i].nrows);
-    nd__col *c = failed ? NULL : nd__col_new(ND_COL_STRING, nrows);
-    if (!c) return NULL;
+    nd__col *c = failed ? NULL : calloc(1, sizeof *c);
+    if (!c) {
+        nd__big_free(codes);
+        return NULL;
+    }
+    /* The chunks wrote their codes into this array: it becomes the column's. */
+    atomic_init(&c->refs, 1);
+    c->type = ND_COL_STRING;
+    c->n = nrows;
+    c->codes = codes;
     /* Codes in the order texts first appear in the file, as a sequential read gives. */
     for (int i = 0; i < nchunks; i++) {
         csv_chunk_col *cc = &chunks[i].cols[col];
@@ -235,13 +237,11 @@ static nd__col *finish_strings(const csv_reader *rd, csv_chunk *chunks, int nchu
                 free(remap);
                 goto no_memory;
             }
-        int32_t *out = c->codes + chunks[i].row0;
+        int32_t *own = cc->codes; /* the chunk's rows of the column's array: renumbered in place */
         int64_t n = chunks[i].nrows;
 #pragma omp parallel for num_threads(n > 65536 ? threads : 1) schedule(static)
-        for (int64_t r = 0; r < n; r++) out[r] = cc->codes[r] < 0 ? -1 : remap[cc->codes[r]];
+        for (int64_t r = 0; r < n; r++) own[r] = own[r] < 0 ? -1 : remap[own[r]];
         free(remap);
-        free(cc->codes);
-        cc->codes = NULL;
         nd__dict_free(&cc->dict);
     }
     return c;
@@ -251,23 +251,24 @@ no_memory:
 }
 
 nd__col *csv_finish_column(const csv_reader *rd, csv_chunk *chunks, int nchunks, int col,
-                           double *num, int64_t nrows, int threads) {
+                           double *num, int32_t *codes, int64_t nrows, int threads) {
     csv_mode mode = agree(rd, chunks, nchunks, col);
     if (mode == MODE_STRING) {
-        free(num);
-        return finish_strings(rd, chunks, nchunks, col, nrows, threads);
+        nd__big_free(num);
+        return finish_strings(rd, chunks, nchunks, col, codes, nrows, threads);
     }
+    nd__big_free(codes);
     if (mode == MODE_BOOL) {
         nd__col *c = nd__col_new(ND_COL_BOOL, nrows);
         if (c)
             for (int64_t r = 0; r < nrows; r++)
                 c->flag[r] = isnan(num[r]) ? ND__BOOL_NA : (uint8_t)(num[r] != 0);
-        free(num);
+        nd__big_free(num);
         return c;
     }
     nd__col *c = calloc(1, sizeof *c);
     if (!c) {
-        free(num);
+        nd__big_free(num);
         return NULL;
     }
     atomic_init(&c->refs, 1);

@@ -55,7 +55,7 @@ typedef struct {
     bool all_int; /* every number so far an integer */
     bool any_na;
     nd__dict dict;  /* MODE_STRING: this chunk's texts */
-    int32_t *codes; /* MODE_STRING: this chunk's rows, codes into dict */
+    int32_t *codes; /* this chunk's rows of the column's codes (into dict), when text */
 } csv_chunk_col;
 
 typedef struct {
@@ -87,8 +87,9 @@ bool csv_parse_bool(const char *s, size_t len, bool *value);
 
 /* Parses the chunk's records into num (ncols arrays of the whole frame's rows). */
 void csv_parse_chunk(const csv_reader *rd, csv_chunk *ch, double *const *num);
-/* Builds column col from every chunk's view of it; NULL on no memory or error. */
+/* Builds column col from every chunk's view of it, taking num and codes (the
+ * arrays the chunks wrote numbers and text codes into); NULL on no memory. */
 nd__col *csv_finish_column(const csv_reader *rd, csv_chunk *chunks, int nchunks, int col,
-                           double *num, int64_t nrows, int threads);
+                           double *num, int32_t *codes, int64_t nrows, int threads);
 
 #endif /* ND_CSV_INTERNAL_H */

@@ -213,7 +213,7 @@ static const char *read_header(const char *op, const char *where, csv_reader *rd
  * records and lines of each. Returns the number of chunks; -1 on a quote that
  * never ends (error_line set). */
 static int split_chunks(const csv_reader *rd, const char *p, const char *end, int64_t first_line,
-                        csv_chunk *chunks, int want, int64_t *error_line) {
+                        csv_chunk *chunks, int want, int threads, int64_t *error_line) {
     size_t len = (size_t)(end - p);
     bool has_quotes = rd->quote && memchr(p, rd->quote, len) != NULL;
     if (!has_quotes) {
@@ -227,7 +227,7 @@ static int split_chunks(const csv_reader *rd, const char *p, const char *end, in
             if (target > p && target < end && target[-1] == '\r' && *target == '\n') target++;
             chunks[i].end = cut = target;
         }
-#pragma omp parallel for num_threads(want) schedule(static, 1)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
         for (int i = 0; i < want; i++) {
             int64_t lines = 0, rows = 0;
             const char *q = chunks[i].begin;
@@ -295,6 +295,7 @@ static nd_frame *parse(const char *op, const char *where, const char *text, size
     csv_reader rd = {.delim = o.delimiter, .quote = o.quote, .release_input = mapped};
     csv_chunk *chunks = NULL;
     double **num = NULL;
+    int32_t **codes = NULL; /* text codes: untouched (unmapped) pages cost nothing */
     nd_frame *frame = NULL;
     int nchunks = 0;
     const char *p = text ? text : "", *end = p + len;
@@ -304,10 +305,14 @@ static nd_frame *parse(const char *op, const char *where, const char *text, size
     if (!(p = read_header(op, where, &rd, &o, p, end, &line))) goto fail;
 
     int threads = nd__frame_threads((int64_t)(end - p), BYTES_PER_THREAD, o.num_threads);
-    chunks = calloc((size_t)threads, sizeof *chunks);
+    /* A few chunks per thread, taken in turn: a thread slowed by other work
+     * (or slower text) does not hold the others up. */
+    int want =
+        threads > 1 ? nd__frame_threads((int64_t)(end - p), BYTES_PER_THREAD, 4 * threads) : 1;
+    chunks = calloc((size_t)want, sizeof *chunks);
     if (!chunks) goto no_memory;
     int64_t error_line = 0;
-    nchunks = split_chunks(&rd, p, end, line, chunks, threads, &error_line);
+    nchunks = split_chunks(&rd, p, end, line, chunks, want, threads, &error_line);
     if (nchunks < 0) {
         nchunks = 0;
         nd__set_error("%s: %sline %lld: a quoted field never ends", op, where,
@@ -317,8 +322,12 @@ static nd_frame *parse(const char *op, const char *where, const char *text, size
     int64_t nrows = chunks[nchunks - 1].row0 + chunks[nchunks - 1].nrows;
     num = calloc((size_t)(rd.ncols > 0 ? rd.ncols : 1), sizeof *num);
     if (!num) goto no_memory;
+    codes = calloc((size_t)(rd.ncols > 0 ? rd.ncols : 1), sizeof *codes);
+    if (!codes) goto no_memory;
     for (int c = 0; c < rd.ncols; c++)
-        if (!(num[c] = nd__big_alloc((size_t)nrows * sizeof(double)))) goto no_memory;
+        if (!(num[c] = nd__big_alloc((size_t)nrows * sizeof(double))) ||
+            !(codes[c] = nd__big_alloc((size_t)nrows * sizeof(int32_t))))
+            goto no_memory;
     for (int i = 0; i < nchunks; i++) {
         /* Whole cache lines per chunk: two threads never write to one line. */
         size_t size = ((size_t)(rd.ncols > 0 ? rd.ncols : 1) * sizeof(csv_chunk_col) + 63) & ~63u;
@@ -326,9 +335,10 @@ static nd_frame *parse(const char *op, const char *where, const char *text, size
         if (posix_memalign(&cols, 64, size) != 0) goto no_memory;
         memset(cols, 0, size);
         chunks[i].cols = cols;
+        for (int c = 0; c < rd.ncols; c++) chunks[i].cols[c].codes = codes[c] + chunks[i].row0;
     }
 
-#pragma omp parallel for num_threads(nchunks) schedule(static, 1)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (int i = 0; i < nchunks; i++) csv_parse_chunk(&rd, &chunks[i], num);
     for (int i = 0; i < nchunks; i++)
         if (chunks[i].error_line) {
@@ -339,8 +349,9 @@ static nd_frame *parse(const char *op, const char *where, const char *text, size
     frame = nd__frame_alloc(rd.ncols, nrows);
     if (!frame) goto no_memory;
     for (int c = 0; c < rd.ncols; c++) {
-        nd__col *col = csv_finish_column(&rd, chunks, nchunks, c, num[c], nrows, threads);
-        num[c] = NULL; /* the column owns it now, or it is freed */
+        nd__col *col = csv_finish_column(&rd, chunks, nchunks, c, num[c], codes[c], nrows, threads);
+        num[c] = NULL; /* the column owns them now, or they are freed */
+        codes[c] = NULL;
         if (!col) goto no_memory;
         bool ok = nd__frame_set(frame, c, rd.names[c], col);
         nd__col_release(col);
@@ -355,7 +366,6 @@ fail:
 done:
     for (int i = 0; i < nchunks; i++) {
         for (int c = 0; chunks[i].cols && c < rd.ncols; c++) {
-            free(chunks[i].cols[c].codes);
             nd__dict_free(&chunks[i].cols[c].dict);
         }
         free(chunks[i].cols);
@@ -363,8 +373,10 @@ done:
         csv_record_free(&chunks[i].rescan);
     }
     free(chunks);
-    for (int c = 0; num && c < rd.ncols; c++) free(num[c]);
+    for (int c = 0; num && c < rd.ncols; c++) nd__big_free(num[c]);
+    for (int c = 0; codes && c < rd.ncols; c++) nd__big_free(codes[c]);
     free(num);
+    free(codes);
     reader_free(&rd);
     return frame;
 }

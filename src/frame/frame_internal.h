@@ -52,8 +52,9 @@ struct nd_frame {
 };
 
 /* Large arrays (column storage) on transparent huge pages: a million-row
- * column then costs a few page faults instead of thousands. Free with free(). */
+ * column then costs a few page faults instead of thousands. Free with nd__big_free(). */
 void *nd__big_alloc(size_t nbytes);
+void nd__big_free(void *p);
 
 /* Columns: new ones hold one reference; frames take their own. */
 nd__col *nd__col_new(nd_coltype type, int64_t n); /* storage uninitialised */
