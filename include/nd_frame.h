@@ -21,7 +21,8 @@
  *    and nd_frame_dtype_name() says "object" for it, as pandas does.
  *  - ND_COL_STRING: text (pandas' object), interned per column; missing cells
  *    have no string (NULL).
- * A column with nothing but missing values (or no rows) is a NUMBER column.
+ * A column with nothing but missing values (or no rows) is a NUMBER column
+ * (float64; pandas calls the columns of a header-only file "object").
  *
  * Errors are values, as everywhere in nd: NULL / -1 / NAN, and nd_last_error()
  * says why — for CSV input with the line (and column) number, counting file
@@ -51,8 +52,8 @@ typedef struct {
     char delimiter; /* ',' by default */
     char quote;     /* '"' by default; 0 turns quoting off */
     bool header;    /* the first non-blank record holds the names; else "0", "1", ... */
-    /* Extra strings read as missing: a NULL-terminated list, added to pandas'
-     * default list ("", "NA", "NaN", "null", "N/A", "#N/A", "-nan", ...) unless
+    /* Extra strings read as missing: a NULL-terminated list, added to pandas 2's
+     * default list ("", "NA", "NaN", "null", "None", "N/A", "#N/A", "-nan", ...) unless
      * keep_default_na is false. A field is missing when its whole text (quotes
      * removed, spaces kept) equals one of them. */
     const char *const *na_values;
@@ -83,8 +84,9 @@ typedef struct {
  * pandas does: numbers (1, -0, 1e3, .5, inf, -Infinity; spaces around a number
  * are allowed), True/TRUE/true and False/FALSE/false as booleans, text
  * otherwise (a column mixing numbers and text is text, numbers included).
- * A number whose exponent overflows (1e400) or underflows to zero is text, as
- * in pandas.
+ * A number that overflows (1e400) is text, as in pandas. Numbers are correctly
+ * rounded (pandas' default parser can be one unit in the last place off; its
+ * float_precision="round_trip" gives nd's values).
  *
  * Rows: a row with fewer fields than the header is padded with missing values
  * (as pandas); a row with MORE fields is an error ("line 5: expected 3 fields,
@@ -145,7 +147,10 @@ nd_frame *nd_frame_fillna_value(const nd_frame *f, double value);
 /* pd.get_dummies(f, dummy_na=...): every STRING column is replaced by one BOOL
  * column per distinct value, named "<column>_<value>", values sorted, plus
  * "<column>_nan" when dummy_na (always, as pandas). The other columns keep
- * their order and the indicator columns follow them, as pandas orders them. */
+ * their order and the indicator columns follow them, as pandas orders them.
+ * BOOL columns are left as they are, even with missing values (pandas would
+ * encode such an "object" column). The indicators are bool columns, as in
+ * pandas 2 (pandas 1.5 makes uint8 ones); nd_frame_to_tensor turns them into 1/0. */
 nd_frame *nd_frame_get_dummies(const nd_frame *f, bool dummy_na);
 /* A (rows, cols) ND_F32 or ND_F64 tensor (f.to_numpy()): BOOL cells give 1/0,
  * missing cells NaN; a STRING column is an error naming it. */

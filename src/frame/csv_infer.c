@@ -164,7 +164,6 @@ void csv_parse_chunk(const csv_reader *rd, csv_chunk *ch, double *const *num) {
             ch->error_line = record_line;
             return;
         }
-        int64_t global = ch->row0 + row;
         for (int c = 0; c < rd->ncols; c++) {
             /* Missing fields at the end of a short row read as missing values. */
             const char *s = c < ch->rec.nfields ? ch->rec.fields[c].ptr : "";
@@ -187,7 +186,6 @@ void csv_parse_chunk(const csv_reader *rd, csv_chunk *ch, double *const *num) {
             }
             if (!ok) goto no_memory;
         }
-        (void)global;
     }
     csv_release(rd, released, ch->end);
     return;
