@@ -41,6 +41,21 @@ static bool is_decimal_number(const char *s) {
     return *s == '\0';
 }
 
+/* " text" with tabs and line ends shown as \t, \r, \n (pandas' pprint_thing). */
+static void put_escaped(char *out, const char *s) {
+    *out++ = ' ';
+    for (; *s; s++) {
+        const char *escape = *s == '\t' ? "\\t" : *s == '\r' ? "\\r" : *s == '\n' ? "\\n" : NULL;
+        if (escape) {
+            memcpy(out, escape, 2);
+            out += 2;
+        } else {
+            *out++ = *s;
+        }
+    }
+    *out = '\0';
+}
+
 /* Formats the float cells of one column in place (each cell has room for 64). */
 static void format_floats(const nd__col *c, const int64_t *rows, int n, char **cells) {
     for (int i = 0; i < n; i++) {
@@ -87,7 +102,7 @@ static char **format_column(const nd__col *c, const int64_t *rows, int n, bool *
         const char *text = c->type == ND_COL_STRING && rows[i] >= 0 && c->codes[rows[i]] >= 0
                                ? c->dict.strs[c->codes[rows[i]]]
                                : "";
-        cells[i] = malloc(strlen(text) + 72);
+        cells[i] = malloc(2 * strlen(text) + 72); /* room for escapes */
         if (!cells[i]) {
             for (int k = 0; k < i; k++) free(cells[k]);
             free(cells);
@@ -127,7 +142,7 @@ static char **format_column(const nd__col *c, const int64_t *rows, int n, bool *
             if (c->codes[r] < 0)
                 strcpy(cells[i], " NaN");
             else
-                sprintf(cells[i], " %s", c->dict.strs[c->codes[r]]);
+                put_escaped(cells[i], c->dict.strs[c->codes[r]]);
         }
     }
     /* Long text: pandas cuts a cell to 47 characters and "...". */

@@ -142,6 +142,9 @@ def reprs():
     wide.to_csv(os.path.join(CORPUS, "wide.csv"), index=False)
     write(os.path.join(GOLDEN, "frame_repr_wide.txt"), repr(pd.read_csv(
         os.path.join(CORPUS, "wide.csv"))) + "\n")
+    for name in ("quoting", "tabs", "bools", "numbers"):
+        write(os.path.join(GOLDEN, "frame_repr_%s.txt" % name),
+              repr(pd.read_csv(io.BytesIO(FILES[name]))) + "\n")
     mixed = pd.read_csv(io.BytesIO(b"x,s,b,i\n1.5,hello,True,1\n,,False,-20\n0.001,NA,True,3\n"))
     write(os.path.join(CORPUS, "repr_mixed.csv"), "x,s,b,i\n1.5,hello,True,1\n,,False,-20\n0.001,NA,True,3\n")
     write(os.path.join(GOLDEN, "frame_repr_mixed.txt"), repr(mixed) + "\n")

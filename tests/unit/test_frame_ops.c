@@ -204,6 +204,15 @@ ND_TEST(frame_print, like_pandas) {
     check_repr(wide, "frame_repr_wide.txt");
     nd_frame *mixed = read_golden_csv("repr_mixed.csv");
     check_repr(mixed, "frame_repr_mixed.txt");
+    const char *corpus[] = {"quoting", "tabs", "bools", "numbers"};
+    for (int i = 0; i < 4; i++) {
+        char csv[64], repr[64];
+        snprintf(csv, sizeof csv, "%s.csv", corpus[i]);
+        snprintf(repr, sizeof repr, "frame_repr_%s.txt", corpus[i]);
+        nd_frame *f = read_golden_csv(csv);
+        check_repr(f, repr);
+        nd_frame_free(f);
+    }
     nd_frame *empty = nd_frame_iloc(tiny, 0, 0, 0, ND_END);
     char *text = nd_frame_format(empty);
     cr_assert_str_eq(text, "Empty DataFrame\nColumns: [NumRooms, Alley, Price]\nIndex: []");
