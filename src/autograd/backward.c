@@ -145,8 +145,7 @@ static int run_node(nd_node *n, bool create_graph, int ntargets, nd_tensor *cons
         if (!gin[i] || !in || !in->requires_grad) continue;
         if (in->node && !in->node->needed && (!ntargets || find_target(in, ntargets, targets) < 0))
             continue;
-        nd_tensor *gi = gin[i];
-        if (!nd__same_shape(gi, in)) gi = nd__sum_to(gi, in->ndim, in->shape);
+        nd_tensor *gi = nd__sum_to(gin[i], in->ndim, in->shape); /* g itself when it fits */
         if (gi && gi->dtype != in->dtype) gi = nd_to(gi, in->dtype);
         if (!gi) {
             rc = -1;
@@ -164,6 +163,21 @@ static int run_node(nd_node *n, bool create_graph, int ntargets, nd_tensor *cons
     /* A VJP that failed leaves its error; a missing gradient for a needed input is
      * only an error when one was raised. */
     return rc;
+}
+
+/* A batched pass (see internal.h) is only right when every op it runs has a
+ * rule that takes the batch dims, and only kind when the batch of every
+ * intermediate fits in memory: checked on the whole graph before starting. */
+static bool graph_takes_batch(nd_tensor *y, const node_list *order) {
+    if (!nd__batch_fits(y->ndim, y->shape)) return false;
+    for (size_t k = 0; k < order->count; k++) {
+        const nd_node *n = order->items[k];
+        if (!n->needed && n != y->node) continue; /* never run */
+        if (!(n->op->flags & ND_BATCHABLE)) return false;
+        for (int i = 0; i < n->nin; i++)
+            if (n->in[i] && !nd__batch_fits(n->in[i]->ndim, n->in[i]->shape)) return false;
+    }
+    return true;
 }
 
 /* The pass shared by nd_backward and nd_gradient. targets == NULL: accumulate
@@ -186,6 +200,10 @@ static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool crea
         return nd__fail_int("%s: out of memory ordering the graph", op);
     }
     mark_needed(&order, ntargets, targets);
+    if (nd__batch_dims(ND_REVERSE, NULL) && !graph_takes_batch(y, &order)) {
+        free(order.items);
+        return 1; /* not an error: the caller runs one pass per seed instead */
+    }
     bool previous = nd_set_grad_enabled(create_graph);
     int rc = accumulate(&y->node->grad_acc, seed);
     for (size_t k = order.count; k-- > 0 && rc == 0;) {
@@ -231,8 +249,8 @@ int nd_backward(nd_tensor *y) {
     return rc;
 }
 
-int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n,
-                         nd_tensor *const *xs, nd_tensor **grads, bool create_graph) {
+int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, nd_tensor *const *xs,
+                         nd_tensor **grads, bool create_graph) {
     if (!y || !seed) return nd__null_input_int(op);
     if (n <= 0 || !xs || !grads) return nd__fail_int("%s: no inputs given", op);
     for (int i = 0; i < n; i++) {
@@ -242,7 +260,13 @@ int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n,
             return nd__fail_int("%s: input %d (shape %s) does not require a gradient", op, i,
                                 nd__tshape(xs[i]));
     }
-    if (!nd__same_shape(y, seed))
+    /* in a batched pass the seed is a batch of seeds, and so is every gradient */
+    int64_t shape[ND_MAX_DIMS];
+    int nb = nd__batch_dims(ND_REVERSE, shape);
+    bool seed_fits = seed->ndim == nb + y->ndim &&
+                     !memcmp(seed->shape, shape, sizeof(int64_t) * (size_t)nb) &&
+                     !memcmp(seed->shape + nb, y->shape, sizeof(int64_t) * (size_t)y->ndim);
+    if (!seed_fits)
         return nd__fail_int("%s: seed of shape %s does not match the output's shape %s", op,
                             nd__tshape(seed), nd__tshape(y));
     nd_tensor *owned_small[4] = {0};
@@ -253,7 +277,11 @@ int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n,
     int rc = y->requires_grad ? run_backward(op, y, seed, create_graph, n, xs, owned) : 0;
     for (int i = 0; i < n && rc == 0; i++) {
         /* x that y does not depend on: a zero gradient, as torch's materialize_grads */
-        nd_tensor *g = owned[i] ? owned[i] : nd_zeros_like(xs[i]);
+        nd_tensor *g = owned[i];
+        if (!g) {
+            memcpy(shape + nb, xs[i]->shape, sizeof(int64_t) * (size_t)xs[i]->ndim);
+            g = nd_zeros(xs[i]->dtype, nb + xs[i]->ndim, shape);
+        }
         if (g && !create_graph) g = nd_detach(g);
         grads[i] = nd_keep(g);
         if (!g) rc = -1;
@@ -268,8 +296,7 @@ int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n,
     return rc;
 }
 
-int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads,
-                 bool create_graph) {
+int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads, bool create_graph) {
     if (!y) return nd__null_input_int("nd_gradient");
     if (y->numel != 1)
         return nd__fail_int("nd_gradient: y has shape %s; it must have exactly one element",

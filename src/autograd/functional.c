@@ -68,6 +68,74 @@ nd_tensor *nd_vjp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *u, nd_tensor **fx
     return g;
 }
 
+/* ------------------------------------------------- Jacobians in one pass */
+
+/* Like torch's vectorize=True (vmap): one pass carrying a batch of seeds, the
+ * whole identity, instead of one pass per seed. Every op on the way runs its
+ * ordinary rule once on batched gradients or tangents (one matrix-matrix
+ * product where the loop did one matrix-vector product per seed). */
+
+static _Thread_local uint64_t batched_jacobians;
+uint64_t nd__batched_jacobians(void) {
+    return batched_jacobians;
+}
+
+/* Every one-hot seed for t at once: the identity, shaped (numel t,) + t.shape. */
+static nd_tensor *identity_seeds(const nd_tensor *t) {
+    int64_t shape[ND_MAX_DIMS];
+    shape[0] = t->numel;
+    memcpy(shape + 1, t->shape, sizeof(int64_t) * (size_t)t->ndim);
+    return nd_reshape(nd_eye(t->numel, t->dtype), 1 + t->ndim, shape);
+}
+
+/* Starts a batch of numel(t) seeds, unless one is running (an f that takes a
+ * Jacobian itself takes it seed by seed) or the seeds would not fit. */
+static bool start_batch(const nd_tensor *t, nd_ad_mode mode) {
+    if (nd__batch_dims(ND_FORWARD, NULL) || nd__batch_dims(ND_REVERSE, NULL)) return false;
+    int64_t count = t->numel;
+    nd__set_batch(1, &count, mode);
+    if (nd__batch_fits(t->ndim, t->shape)) return true;
+    nd__set_batch(0, NULL, mode);
+    return false;
+}
+
+/* Reverse: the gradients of all m outputs at once, (m,) + x.shape. Sets
+ * *fallback when an op on the way cannot take the batch. */
+static nd_tensor *reverse_batched(nd_tensor *y, nd_tensor *xr, bool *fallback) {
+    *fallback = !start_batch(y, ND_REVERSE);
+    if (*fallback) return NULL;
+    nd_tensor *seeds = identity_seeds(y);
+    nd_tensor *rows = NULL;
+    int rc = seeds ? nd__gradients_seeded("nd_jacobian", y, seeds, 1, &xr, &rows, false) : -1;
+    nd__set_batch(0, NULL, ND_REVERSE);
+    *fallback = rc == 1;
+    return rc == 0 ? rows : NULL;
+}
+
+/* Forward: f of x carrying all n tangents at once; y's tangent is then
+ * (n,) + y.shape, the Jacobian's columns. Sets *fallback when an op refused. */
+static nd_tensor *forward_batched(nd_fn f, void *ctx, nd_tensor *base, nd_tensor **y_out,
+                                  bool *fallback) {
+    *fallback = !start_batch(base, ND_FORWARD);
+    if (*fallback) return NULL;
+    int64_t n = base->numel;
+    nd_tensor *seeds = identity_seeds(base);
+    nd_tensor *y = seeds ? call("nd_jacobian", f, ctx, nd_make_dual(base, seeds)) : NULL;
+    *fallback = nd__batch_refused();
+    nd__set_batch(0, NULL, ND_FORWARD);
+    *y_out = y;
+    if (!y || *fallback) return NULL;
+    int64_t shape[ND_MAX_DIMS] = {n};
+    memcpy(shape + 1, y->shape, sizeof(int64_t) * (size_t)y->ndim);
+    nd_tensor *columns = y->tangent;
+    if (!columns) return nd_zeros(y->dtype, 1 + y->ndim, shape); /* f does not depend on x */
+    *fallback = columns->ndim != 1 + y->ndim ||
+                memcmp(columns->shape, shape, sizeof(int64_t) * (size_t)columns->ndim);
+    return *fallback ? NULL : columns;
+}
+
+/* ------------------------------------------------- Jacobians seed by seed */
+
 /* A one-hot tensor shaped like t with a 1 at C-order position i. */
 static nd_tensor *basis(const nd_tensor *t, int64_t i) {
     nd_tensor *e = nd__zeros(t->dtype, t->ndim, t->shape);
@@ -84,43 +152,67 @@ static int put_row(nd_tensor *matrix, int64_t row, nd_tensor *values) {
                    (size_t)n * es);
 }
 
-/* The Jacobian as an (m, n) matrix: m = numel f(x), n = numel x. */
-static nd_tensor *jacobian_matrix(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode,
-                                  nd_tensor **y_out) {
-    nd_tensor *xr = variable(x);
-    nd_tensor *y = call("nd_jacobian", f, ctx, xr);
-    if (!y) return NULL;
-    *y_out = y;
-    int64_t m = y->numel, n = x->numel;
-    nd_dtype dtype = y->dtype;
-    if (mode == ND_REVERSE) { /* one backward pass per output element: a row each */
-        nd_tensor *jac = nd__zeros(dtype, 2, (int64_t[]){m, n});
-        for (int64_t i = 0; jac && i < m; i++) {
-            nd_scope_begin();
-            nd_tensor *g = NULL;
-            int rc = nd__gradients_seeded("nd_jacobian", y, basis(y, i), 1, &xr, &g, false);
-            if (rc == 0) rc = put_row(jac, i, g);
-            nd_scope_end();
-            if (rc) return NULL;
-        }
-        return jac;
+/* One backward pass per output element: a row each. */
+static nd_tensor *reverse_rows(nd_tensor *y, nd_tensor *xr) {
+    int64_t m = y->numel, n = xr->numel;
+    nd_tensor *jac = nd__zeros(y->dtype, 2, (int64_t[]){m, n});
+    for (int64_t i = 0; jac && i < m; i++) {
+        nd_scope_begin();
+        nd_tensor *g = NULL;
+        int rc = nd__gradients_seeded("nd_jacobian", y, basis(y, i), 1, &xr, &g, false);
+        if (rc == 0) rc = put_row(jac, i, g);
+        nd_scope_end();
+        if (rc) return NULL;
     }
-    /* Forward: one pass per input element gives a column; rows of the transpose. */
-    nd_tensor *jac_t = nd__zeros(dtype, 2, (int64_t[]){n, m});
-    nd_tensor *base = nd_detach(x);
+    return jac;
+}
+
+/* One forward pass per input element gives a column: rows of the transpose. */
+static nd_tensor *forward_columns(nd_fn f, void *ctx, nd_tensor *base, nd_tensor *y) {
+    int64_t m = y->numel, n = base->numel;
+    nd_tensor *jac_t = nd__zeros(y->dtype, 2, (int64_t[]){n, m});
     for (int64_t j = 0; jac_t && j < n; j++) {
         nd_scope_begin();
         nd_tensor *yj = call("nd_jacobian", f, ctx, nd_make_dual(base, basis(base, j)));
         int rc = -1;
         if (yj && !nd__same_shape(yj, y))
-            nd__set_error("nd_jacobian: the function returned shape %s, then %s",
-                          nd__tshape(y), nd__tshape(yj));
+            nd__set_error("nd_jacobian: the function returned shape %s, then %s", nd__tshape(y),
+                          nd__tshape(yj));
         else if (yj)
             rc = put_row(jac_t, j, yj->tangent ? yj->tangent : nd_zeros_like(yj));
         nd_scope_end();
         if (rc) return NULL;
     }
-    return nd_contiguous(nd_t(jac_t));
+    return nd_t(jac_t);
+}
+
+/* The Jacobian as an (m, n) matrix: m = numel f(x), n = numel x. One batched
+ * pass when every op allows it, else one pass per seed. */
+static nd_tensor *jacobian_matrix(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode,
+                                  nd_tensor **y_out) {
+    bool fallback = false;
+    nd_tensor *jac = NULL;
+    if (mode == ND_REVERSE) {
+        nd_tensor *xr = variable(x);
+        nd_tensor *y = call("nd_jacobian", f, ctx, xr);
+        if (!y) return NULL;
+        *y_out = y;
+        nd_tensor *rows = reverse_batched(y, xr, &fallback);
+        if (fallback) return reverse_rows(y, xr);
+        /* gradients come in x's dtype; the Jacobian is in f(x)'s, as seed by seed */
+        if (rows && rows->dtype != y->dtype) rows = nd_to(rows, y->dtype);
+        jac = nd_reshape(rows, 2, (int64_t[]){y->numel, x->numel});
+    } else {
+        nd_tensor *base = nd_detach(x), *y = NULL;
+        nd_tensor *columns = forward_batched(f, ctx, base, &y, &fallback);
+        if (fallback && !y) y = call("nd_jacobian", f, ctx, base); /* no batch was started */
+        if (!y) return NULL;
+        *y_out = y;
+        if (fallback) return nd_contiguous(forward_columns(f, ctx, base, y));
+        jac = nd_t(nd_reshape(columns, 2, (int64_t[]){x->numel, y->numel}));
+    }
+    if (jac) batched_jacobians++;
+    return nd_contiguous(jac);
 }
 
 nd_tensor *nd_jacobian(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode, nd_layout layout) {
@@ -178,9 +270,8 @@ nd_tensor *nd_hessian(nd_fn f, void *ctx, nd_tensor *x) {
     for (int64_t i = 0; h && i < n; i++) {
         nd_scope_begin();
         nd_tensor *gi = nd_select(g_flat, 0, i), *row = NULL;
-        int rc = gi ? nd__gradients_seeded("nd_hessian", gi, nd_ones_like(gi), 1, &xr, &row,
-                                           false)
-                    : -1;
+        int rc =
+            gi ? nd__gradients_seeded("nd_hessian", gi, nd_ones_like(gi), 1, &xr, &row, false) : -1;
         if (rc == 0) rc = put_row(h, i, row);
         nd_scope_end();
         if (rc) h = NULL;

@@ -13,7 +13,9 @@ bool nd_set_grad_enabled(bool on) {
     return previous;
 }
 
-bool nd_is_grad_enabled(void) { return !grad_disabled; }
+bool nd_is_grad_enabled(void) {
+    return !grad_disabled;
+}
 
 bool nd__set_forward_enabled(bool on) {
     bool previous = !forward_disabled;
@@ -33,6 +35,90 @@ static bool has_tangent(int nin, nd_tensor *const *in) {
     for (int i = 0; i < nin; i++)
         if (in[i] && in[i]->tangent) return true;
     return false;
+}
+
+/* ------------------------------------------------------------ batches */
+
+/* The batch of a batched transform (see internal.h): its leading dims, and
+ * which mode carries them. Gradients carry them in the reverse engine,
+ * tangents here in nd__record. */
+static _Thread_local struct {
+    int ndim;
+    int64_t shape[ND_MAX_DIMS];
+    nd_ad_mode mode;
+    bool refused;
+} batch;
+
+/* A batched pass holds batch × (every intermediate) at once; above this many
+ * elements one pass per seed, which holds one intermediate at a time, is kinder. */
+#define ND_BATCH_MAX_ELEMENTS ((int64_t)1 << 25)
+
+void nd__set_batch(int ndim, const int64_t *shape, nd_ad_mode mode) {
+    batch.ndim = ndim;
+    if (ndim) memcpy(batch.shape, shape, sizeof(int64_t) * (size_t)ndim);
+    batch.mode = mode;
+    batch.refused = false;
+}
+
+int nd__batch_dims(nd_ad_mode mode, int64_t *shape) {
+    if (!batch.ndim || batch.mode != mode) return 0;
+    if (shape) memcpy(shape, batch.shape, sizeof(int64_t) * (size_t)batch.ndim);
+    return batch.ndim;
+}
+
+bool nd__batch_fits(int ndim, const int64_t *shape) {
+    if (batch.ndim + ndim > ND_MAX_DIMS) return false;
+    double total = 1; /* double: the product of two large sizes must not wrap */
+    for (int i = 0; i < batch.ndim; i++) total *= (double)batch.shape[i];
+    for (int i = 0; i < ndim; i++) total *= (double)shape[i];
+    return total <= (double)ND_BATCH_MAX_ELEMENTS;
+}
+
+bool nd__batch_refused(void) {
+    return batch.refused;
+}
+
+/* A batched tangent of input t seen by an op whose output has out_ndim dims:
+ * (batch..., t.shape) viewed as (batch..., 1, ..., 1, t.shape), so that t's
+ * dims stay right-aligned with the output's when the rule broadcasts it
+ * against the op's other operands (a bare (batch, 3) against a (4, 3) operand
+ * would pair the batch with the 4). NULL when the tangent is not batched as
+ * it should be (it came from outside the batched pass). */
+static nd_tensor *batched_tangent(const nd_tensor *t, int out_ndim) {
+    nd_tensor *tangent = t->tangent;
+    if (tangent->ndim != batch.ndim + t->ndim) return NULL;
+    for (int i = 0; i < batch.ndim; i++)
+        if (tangent->shape[i] != batch.shape[i]) return NULL;
+    int pad = out_ndim > t->ndim ? out_ndim - t->ndim : 0;
+    if (pad == 0) return tangent;
+    if (tangent->ndim + pad > ND_MAX_DIMS) return NULL;
+    int64_t shape[ND_MAX_DIMS], strides[ND_MAX_DIMS];
+    int d = 0;
+    for (int i = 0; i < batch.ndim; i++, d++)
+        shape[d] = tangent->shape[i], strides[d] = tangent->strides[i];
+    for (int i = 0; i < pad; i++, d++) shape[d] = 1, strides[d] = 0;
+    for (int i = batch.ndim; i < tangent->ndim; i++, d++)
+        shape[d] = tangent->shape[i], strides[d] = tangent->strides[i];
+    return nd__alias(tangent, d, shape, strides, tangent->offset);
+}
+
+/* The inputs' tangents as op's JVP sees them; false when the op cannot take a
+ * batch (then the output gets no tangent and the transform falls back). */
+static bool gather_tangents(const nd_op *op, const nd_tensor *out, int nin, nd_tensor *const *in,
+                            nd_tensor **tin) {
+    bool batched = batch.ndim && batch.mode == ND_FORWARD;
+    if (batched && (!(op->flags & ND_BATCHABLE) || !nd__batch_fits(out->ndim, out->shape))) {
+        batch.refused = true;
+        return false;
+    }
+    for (int i = 0; i < nin; i++) {
+        tin[i] = in[i] ? in[i]->tangent : NULL;
+        if (tin[i] && batched && !(tin[i] = batched_tangent(in[i], out->ndim))) {
+            batch.refused = true;
+            return false;
+        }
+    }
+    return true;
 }
 
 bool nd__needs_record(int nin, nd_tensor *const *in) {
@@ -75,12 +161,18 @@ static nd_node *node_new(const nd_op *op, int nin, nd_tensor *const *in, const n
     return n;
 }
 
-/* A tangent must look like the value it belongs to: same shape, same dtype. */
+/* A tangent must look like the value it belongs to: same shape (after the
+ * batch dims of a batched pass), same dtype. */
 static nd_tensor *fit_tangent(nd_tensor *tangent, const nd_tensor *out) {
     if (!tangent) return NULL;
     if (tangent->dtype != out->dtype) tangent = nd_to(tangent, out->dtype);
-    if (tangent && !nd__same_shape(tangent, out))
-        tangent = nd_expand(tangent, out->ndim, out->shape);
+    int64_t shape[ND_MAX_DIMS];
+    int nb = nd__batch_dims(ND_FORWARD, shape);
+    memcpy(shape + nb, out->shape, sizeof(int64_t) * (size_t)out->ndim);
+    int ndim = nb + out->ndim;
+    bool same = tangent && tangent->ndim == ndim;
+    for (int i = 0; same && i < ndim; i++) same = tangent->shape[i] == shape[i];
+    if (tangent && !same) tangent = nd_expand(tangent, ndim, shape);
     return tangent;
 }
 
@@ -108,17 +200,20 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
             nd__node_release(n);
             return nd__fail("%s: out of memory", op->name);
         }
-        for (int i = 0; i < nin; i++) tin[i] = in[i] ? in[i]->tangent : NULL;
-        bool previous = nd__set_forward_enabled(false);
-        nd_tensor *tangent = fit_tangent(op->jvp(n, out, tin), out);
-        nd__set_forward_enabled(previous);
+        nd_tensor *tangent = NULL;
+        if (gather_tangents(op, out, nin, in, tin)) {
+            bool previous = nd__set_forward_enabled(false);
+            tangent = fit_tangent(op->jvp(n, out, tin), out);
+            nd__set_forward_enabled(previous);
+        }
         if (tin != tin_small) free(tin);
         /* NULL here is a zero tangent unless an error was raised computing it. */
         if (tangent) out->tangent = nd_retain(tangent);
     }
     if (grad) {
         if (op->flags & ND_SAVES_OUTPUT) {
-            n->out_data = nd_retain(nd__alias(out, out->ndim, out->shape, out->strides, out->offset));
+            n->out_data =
+                nd_retain(nd__alias(out, out->ndim, out->shape, out->strides, out->offset));
             n->out_version = atomic_load(&out->storage->version);
         }
         out->node = n;
@@ -157,12 +252,18 @@ nd_tensor *nd_set_requires_grad(nd_tensor *t, bool on) {
     return t;
 }
 
-bool nd_requires_grad(const nd_tensor *t) { return t && t->requires_grad; }
-bool nd_is_leaf(const nd_tensor *t) { return t && !t->node; }
+bool nd_requires_grad(const nd_tensor *t) {
+    return t && t->requires_grad;
+}
+bool nd_is_leaf(const nd_tensor *t) {
+    return t && !t->node;
+}
 const char *nd_grad_fn_name(const nd_tensor *t) {
     return t && t->node ? t->node->op->name : NULL;
 }
-nd_tensor *nd_grad(const nd_tensor *t) { return t ? t->grad : NULL; }
+nd_tensor *nd_grad(const nd_tensor *t) {
+    return t ? t->grad : NULL;
+}
 
 void nd_zero_grad(nd_tensor *t) {
     if (t && t->grad) nd_fill_(t->grad, 0.0);
@@ -188,7 +289,14 @@ nd_tensor *nd_make_dual(nd_tensor *primal, nd_tensor *tangent) {
     if (!nd__is_float(primal->dtype))
         return nd__fail("nd_make_dual: the primal must be floating point, got %s",
                         nd_dtype_name(primal->dtype));
-    if (!nd__same_shape(primal, tangent))
+    /* in a batched forward pass the tangent is a batch of them */
+    int64_t batch_shape[ND_MAX_DIMS];
+    int nb = nd__batch_dims(ND_FORWARD, batch_shape);
+    bool batched =
+        nb && tangent->ndim == nb + primal->ndim &&
+        !memcmp(tangent->shape, batch_shape, sizeof(int64_t) * (size_t)nb) &&
+        !memcmp(tangent->shape + nb, primal->shape, sizeof(int64_t) * (size_t)primal->ndim);
+    if (!batched && !nd__same_shape(primal, tangent))
         return nd__fail("nd_make_dual: tangent of shape %s does not match primal of shape %s",
                         nd__tshape(tangent), nd__tshape(primal));
     nd_tensor *dual =
@@ -204,4 +312,6 @@ nd_tensor *nd_make_dual(nd_tensor *primal, nd_tensor *tangent) {
     return dual;
 }
 
-nd_tensor *nd_tangent(const nd_tensor *t) { return t ? t->tangent : NULL; }
+nd_tensor *nd_tangent(const nd_tensor *t) {
+    return t ? t->tangent : NULL;
+}

@@ -152,7 +152,19 @@ void nd__broadcast_strides(const nd_tensor *t, int ndim, const int64_t *shape, i
 enum {
     ND_SAVES_INPUTS = 1, /* the VJP reads input values: check their versions */
     ND_SAVES_OUTPUT = 2, /* the VJP reads the output value: keep it and check its version */
+    ND_BATCHABLE = 4,    /* VJP and JVP stay right with leading batch dims on g / on tangents */
 };
+
+/* Batched transforms (nd_jacobian's one pass with a batch of seeds). While a
+ * batch is set, every gradient (mode ND_REVERSE) or tangent (ND_FORWARD)
+ * carries these leading dims before the shape of its tensor; ops without
+ * ND_BATCHABLE refuse it and the caller falls back to one pass per seed.
+ * nd__set_batch(0, NULL, mode) clears it. */
+void nd__set_batch(int ndim, const int64_t *shape, nd_ad_mode mode);
+int nd__batch_dims(nd_ad_mode mode, int64_t *shape); /* 0 when none is set for mode */
+bool nd__batch_fits(int ndim, const int64_t *shape); /* batch × shape small enough */
+bool nd__batch_refused(void); /* a forward op refused the batch since it was set */
+uint64_t nd__batched_jacobians(void); /* Jacobians this thread built in one pass (tests) */
 
 typedef struct nd_op {
     const char *name;

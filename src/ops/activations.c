@@ -48,7 +48,7 @@ ND_UNARY_LOOPS_FLOAT(sigmoid_loops, sigmoidf_stable(x), sigmoid_stable(x))
 
 /* sigmoid' = s·(1 - s), from the saved output s. */
 UNARY_RULES(sigmoid, nd_mul(out, nd_rsub_scalar(out, 1.0)))
-static const nd_op SIGMOID = {"sigmoid", sigmoid_vjp, sigmoid_jvp, ND_SAVES_OUTPUT};
+static const nd_op SIGMOID = {"sigmoid", sigmoid_vjp, sigmoid_jvp, ND_SAVES_OUTPUT | ND_BATCHABLE};
 
 nd_tensor *nd_sigmoid(nd_tensor *t) {
     ND_CHECK("nd_sigmoid", t);
@@ -74,7 +74,7 @@ static nd_tensor *relu_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *t
     (void)out;
     return tin[0] ? where_positive(n->in[0], tin[0], nd_scalar(0.0, tin[0]->dtype)) : NULL;
 }
-static const nd_op RELU = {"relu", relu_vjp, relu_jvp, ND_SAVES_INPUTS};
+static const nd_op RELU = {"relu", relu_vjp, relu_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
 
 nd_tensor *nd_relu(nd_tensor *t) {
     ND_CHECK("nd_relu", t);
@@ -99,7 +99,8 @@ static nd_tensor *leaky_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
     (void)out;
     return tin[0] ? where_positive(n->in[0], tin[0], nd_mul_scalar(tin[0], n->p.f[0])) : NULL;
 }
-static const nd_op LEAKY_RELU = {"leaky_relu", leaky_vjp, leaky_jvp, ND_SAVES_INPUTS};
+static const nd_op LEAKY_RELU = {"leaky_relu", leaky_vjp, leaky_jvp,
+                                 ND_SAVES_INPUTS | ND_BATCHABLE};
 
 nd_tensor *nd_leaky_relu(nd_tensor *t, double slope) {
     ND_CHECK("nd_leaky_relu", t);
@@ -149,7 +150,8 @@ static nd_tensor *softplus_jvp(const nd_node *n, nd_tensor *out, nd_tensor *cons
     nd_tensor *x = n->in[0], *t = tin[0];
     return t ? nd_where(nd_gt(x, nd_scalar(20.0, x->dtype)), t, nd_mul(t, nd_sigmoid(x))) : NULL;
 }
-static const nd_op SOFTPLUS = {"softplus", softplus_vjp, softplus_jvp, ND_SAVES_INPUTS};
+static const nd_op SOFTPLUS = {"softplus", softplus_vjp, softplus_jvp,
+                               ND_SAVES_INPUTS | ND_BATCHABLE};
 
 nd_tensor *nd_softplus(nd_tensor *t) {
     ND_CHECK("nd_softplus", t);
@@ -178,7 +180,7 @@ static void gelu_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor *
 static nd_tensor *gelu_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     return tin[0] ? nd_mul(tin[0], gelu_derivative(n, out)) : NULL;
 }
-static const nd_op GELU = {"gelu", gelu_vjp, gelu_jvp, ND_SAVES_INPUTS};
+static const nd_op GELU = {"gelu", gelu_vjp, gelu_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
 
 nd_tensor *nd_gelu(nd_tensor *t) {
     ND_CHECK("nd_gelu", t);

@@ -15,7 +15,7 @@ static nd_tensor *add_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     (void)n, (void)out;
     return nd__tangent_sum(tin[0], tin[1]);
 }
-static const nd_op ADD = {"add", add_vjp, add_jvp, 0};
+static const nd_op ADD = {"add", add_vjp, add_jvp, ND_BATCHABLE};
 
 
 nd_tensor *nd_add(nd_tensor *a, nd_tensor *b) {
@@ -38,7 +38,7 @@ static nd_tensor *sub_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     (void)n, (void)out;
     return nd__tangent_sub(tin[0], tin[1]);
 }
-static const nd_op SUB = {"sub", sub_vjp, sub_jvp, 0};
+static const nd_op SUB = {"sub", sub_vjp, sub_jvp, ND_BATCHABLE};
 
 nd_tensor *nd_sub(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_sub", a, b);
@@ -64,7 +64,7 @@ static nd_tensor *mul_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     return nd__tangent_sum(tin[0] ? nd_mul(tin[0], n->in[1]) : NULL,
                            tin[1] ? nd_mul(n->in[0], tin[1]) : NULL);
 }
-static const nd_op MUL = {"mul", mul_vjp, mul_jvp, ND_SAVES_INPUTS};
+static const nd_op MUL = {"mul", mul_vjp, mul_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
 
 
 nd_tensor *nd_mul(nd_tensor *a, nd_tensor *b) {
@@ -95,7 +95,7 @@ static nd_tensor *div_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     nd_tensor *tb = tin[1] ? nd_div(nd_mul(tin[1], a), nd_mul(b, b)) : NULL;
     return nd__tangent_sub(ta, tb);
 }
-static const nd_op DIV = {"div", div_vjp, div_jvp, ND_SAVES_INPUTS};
+static const nd_op DIV = {"div", div_vjp, div_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
 
 nd_tensor *nd_div(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_div", a, b);

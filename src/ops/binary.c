@@ -53,7 +53,8 @@ static nd_tensor *pow_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     return nd__tangent_sum(tin[0] ? nd_mul(tin[0], pow_partial_base(a, b)) : NULL,
                            tin[1] ? nd_mul(tin[1], pow_partial_exponent(a, b, out)) : NULL);
 }
-static const nd_op POW = {"pow", pow_vjp, pow_jvp, ND_SAVES_INPUTS | ND_SAVES_OUTPUT};
+static const nd_op POW = {"pow", pow_vjp, pow_jvp,
+                          ND_SAVES_INPUTS | ND_SAVES_OUTPUT | ND_BATCHABLE};
 
 nd_tensor *nd_pow(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_pow", a, b);
@@ -89,7 +90,8 @@ static nd_tensor *pow_scalar_jvp(const nd_node *n, nd_tensor *out, nd_tensor *co
     (void)out;
     return tin[0] ? nd_mul(tin[0], pow_scalar_derivative(n)) : NULL;
 }
-static const nd_op POW_SCALAR = {"pow", pow_scalar_vjp, pow_scalar_jvp, ND_SAVES_INPUTS};
+static const nd_op POW_SCALAR = {"pow", pow_scalar_vjp, pow_scalar_jvp,
+                                 ND_SAVES_INPUTS | ND_BATCHABLE};
 
 nd_tensor *nd_pow_scalar(nd_tensor *t, double s) {
     ND_CHECK("nd_pow_scalar", t);
@@ -158,8 +160,10 @@ static nd_tensor *extremum_jvp(const nd_node *n, nd_tensor *out, nd_tensor *cons
     return nd__tangent_sum(tin[0] ? share(tin[0], a_wins(n), ties) : NULL,
                            tin[1] ? share(tin[1], b_wins(n), ties) : NULL);
 }
-static const nd_op MAXIMUM = {"maximum", extremum_vjp, extremum_jvp, ND_SAVES_INPUTS};
-static const nd_op MINIMUM = {"minimum", extremum_vjp, extremum_jvp, ND_SAVES_INPUTS};
+static const nd_op MAXIMUM = {"maximum", extremum_vjp, extremum_jvp,
+                              ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op MINIMUM = {"minimum", extremum_vjp, extremum_jvp,
+                              ND_SAVES_INPUTS | ND_BATCHABLE};
 
 nd_tensor *nd_maximum(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_maximum", a, b);

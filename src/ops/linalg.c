@@ -279,40 +279,65 @@ static nd_tensor *mT(nd_tensor *t) {
 /* d(a·b) = da·b + a·db in every case torch.matmul accepts. A 1-D operand is
  * lifted to a matrix (row for a, column for b), the gradient computed for
  * matrices, and the lifted dim dropped again; broadcast batch dims are summed
- * by the engine. */
+ * by the engine.
+ *
+ * In a batched pass (nd_jacobian) g has extra leading dims; the broadcasting
+ * products below keep them in front. For A·x (x 1-D) the gradient of x is
+ * written g·A: one matrix product for a whole batch of rows g, where Aᵀ·g
+ * would be one matrix-vector product per row. */
 static void matmul_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
     nd_tensor *a = n->in[0], *b = n->in[1];
     nd_tensor *am = a->ndim == 1 ? nd_unsqueeze(a, 0) : a;
     nd_tensor *bm = b->ndim == 1 ? nd_unsqueeze(b, 1) : b;
     nd_tensor *gm = g;
-    if (a->ndim == 1) gm = nd_unsqueeze(gm, b->ndim == 1 ? 0 : -2);
+    if (a->ndim == 1) gm = nd_unsqueeze(gm, b->ndim == 1 ? -1 : -2);
     if (b->ndim == 1) gm = nd_unsqueeze(gm, -1);
     if (a->requires_grad) {
         nd_tensor *ga = nd_matmul(gm, mT(bm));
         gin[0] = a->ndim == 1 ? nd_squeeze(ga, -2) : ga;
     }
-    if (b->requires_grad) {
+    if (b->requires_grad && b->ndim == 1 && a->ndim == 2) {
+        gin[1] = nd_matmul(g, a);
+    } else if (b->requires_grad) {
         nd_tensor *gb = nd_matmul(mT(am), gm);
         gin[1] = b->ndim == 1 ? nd_squeeze(gb, -1) : gb;
     }
 }
 
+/* A batched tangent has extra leading dims (the engine has already padded it
+ * to the output's rank). With b 1-D, db is then a stack of vectors v, and a·v
+ * for each is v·aᵀ: one product for the whole batch. */
 static nd_tensor *matmul_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
-    return nd__tangent_sum(tin[0] ? nd_matmul(tin[0], n->in[1]) : NULL,
-                           tin[1] ? nd_matmul(n->in[0], tin[1]) : NULL);
+    nd_tensor *a = n->in[0], *b = n->in[1], *ta = tin[0], *tb = tin[1];
+    nd_tensor *a_part = ta ? nd_matmul(ta, b) : NULL;
+    nd_tensor *b_part = NULL;
+    if (tb && b->ndim == 1 && tb->ndim > 1)
+        b_part = nd_matmul(tb, a->ndim == 1 ? a : mT(a));
+    else if (tb)
+        b_part = nd_matmul(a, tb);
+    return nd__tangent_sum(a_part, b_part);
 }
 
-static const nd_op MATMUL = {"matmul", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS};
-static const nd_op DOT = {"dot", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS};
-static const nd_op MV = {"mv", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS};
-static const nd_op MM = {"mm", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS};
+/* The rules take a batch except when a 1-D operand meets one with batch dims
+ * of its own (a (k,) with b (B, k, m), or a (B, n, k) with b (k,)): there the
+ * batch of the tangent and the operand's batch would not line up. */
+static bool batchable_shapes(const nd_tensor *a, const nd_tensor *b) {
+    return !(a->ndim == 1 && b->ndim > 2) && !(a->ndim > 2 && b->ndim == 1);
+}
+
+static const nd_op MATMUL = {"matmul", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op MATMUL_1D_BATCHED = {"matmul", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS};
+static const nd_op DOT = {"dot", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op MV = {"mv", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op MM = {"mm", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
 
 nd_tensor *nd_matmul(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_matmul", a, b);
     nd_tensor *out = matmul_compute("nd_matmul", a, b);
-    return nd__record(&MATMUL, out, 2, (nd_tensor *[]){a, b}, NULL);
+    const nd_op *op = batchable_shapes(a, b) ? &MATMUL : &MATMUL_1D_BATCHED;
+    return nd__record(op, out, 2, (nd_tensor *[]){a, b}, NULL);
 }
 
 nd_tensor *nd_dot(nd_tensor *a, nd_tensor *b) {
