@@ -7,6 +7,7 @@
 #include "optimization_plots.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -108,23 +109,44 @@ static double last(nd_tensor *trace, int64_t column) {
 
 /* ------------------------------------------------------------ sections */
 
+/* Result lines gathered into one <pre> block, printed before the figures. */
+typedef struct {
+    char text[1024];
+    size_t len;
+} lines;
+
+__attribute__((format(printf, 2, 3))) static void add_line(lines *l, const char *fmt, ...) {
+    size_t room = sizeof l->text - l->len;
+    if (l->len > 0 && room > 1) l->text[l->len++] = '\n', room--;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(l->text + l->len, room, fmt, ap);
+    va_end(ap);
+    l->len = n < 0 ? l->len : (size_t)n < room ? l->len + (size_t)n : sizeof l->text - 1;
+}
+
 static int learning_rates(report *r) {
     report_heading(r, "梯度下降 · 学习率 (gradient descent · learning rate)");
     report_para(r, "x ← x − η·f'(x) on f(x) = x², from x = 10, 10 steps (nd_sgd). 太小: 收敛慢; "
                    "太大: 发散 — too small converges slowly, too large diverges.");
     const double rates[3] = {0.2, 0.05, 1.1}, want[3] = {0.060466, 3.486784, 61.917364};
     const char *what[3] = {"a good rate", "too small: slow", "too large: diverges"};
+    nd_tensor *traces[3];
+    lines out = {0};
     for (int i = 0; i < 3; i++) {
-        nd_tensor *trace = descend_1d(square, NULL, 10.0, rates[i], 10);
-        if (!trace) return -1;
-        double x10 = last(trace, 0);
-        report_pre(r, "eta = %-4g epoch 10, x: %f", rates[i], x10);
-        LAB_CHECK_CLOSE(r, "gradient descent on x² (x after 10 steps)", x10, want[i], 1e-6);
+        traces[i] = descend_1d(square, NULL, 10.0, rates[i], 10);
+        if (!traces[i]) return -1;
+        add_line(&out, "eta = %-4g epoch 10, x: %f", rates[i], last(traces[i], 0));
+        LAB_CHECK_CLOSE(r, "gradient descent on x² (x after 10 steps)", last(traces[i], 0), want[i],
+                        1e-6);
+    }
+    report_pre(r, "%s", out.text);
+    for (int i = 0; i < 3; i++) { /* the figures side by side, after the numbers */
         char title[64], name[32], caption[96];
-        snprintf(title, sizeof title, "η = %g: x₁₀ = %.6f", rates[i], x10);
+        snprintf(title, sizeof title, "η = %g: x₁₀ = %.6f", rates[i], last(traces[i], 0));
         snprintf(name, sizeof name, "opt_gd_lr%d", i);
         snprintf(caption, sizeof caption, "η = %g, %s.", rates[i], what[i]);
-        if (plot_trace_1d(r, name, title, square, NULL, trace, caption)) return -1;
+        if (plot_trace_1d(r, name, title, square, NULL, traces[i], caption)) return -1;
     }
     double c = 0.15 * PI;
     nd_tensor *trace = descend_1d(x_cos_cx, &c, 10.0, 2.0, 10);
@@ -157,26 +179,27 @@ static int newton_section(report *r) {
     report_heading(r, "牛顿法 (Newton's method)");
     report_para(r, "牛顿法: 二阶展开, 需要能够计算二阶导数 (Hessian). x ← x − η·f'(x)/f''(x), "
                    "with f'' as nd_gradient of nd_gradient(create_graph = true).");
-    nd_tensor *trace = newton(cosh_half, NULL, 10.0, 1.0, 10);
-    double x = last(trace, 0);
-    report_pre(r, "cosh(0.5x), eta = 1: epoch 10, x: %f", x);
-    LAB_CHECK_CLOSE(r, "Newton on cosh(0.5x)", x, 0.0, 1e-9);
-    if (plot_trace_1d(r, "opt_newton_cosh", "Newton on cosh(0.5x)", cosh_half, NULL, trace,
-                      "Convex: Newton converges in a few steps."))
-        return -1;
     double c = 0.15 * PI;
-    const double etas[2] = {1.0, 0.5}, want[2] = {26.834133, 7.269860};
-    const char *captions[2] = {"η = 1: where f'' < 0, Newton steps uphill, away from the minimum.",
+    const double etas[3] = {1.0, 1.0, 0.5}, want[3] = {0.0, 26.834133, 7.269860};
+    nd_fn functions[3] = {cosh_half, x_cos_cx, x_cos_cx};
+    const char *titles[3] = {"Newton on cosh(0.5x), η = 1", "Newton on x·cos(0.15πx), η = 1",
+                             "Newton on x·cos(0.15πx), η = 0.5"};
+    const char *captions[3] = {"Convex: Newton converges in a few steps.",
+                               "η = 1: where f'' < 0, Newton steps uphill, away from the minimum.",
                                "η = 0.5: a smaller step finds the minimum."};
-    for (int i = 0; i < 2; i++) {
-        trace = newton(x_cos_cx, &c, 10.0, etas[i], 10);
-        x = last(trace, 0);
-        report_pre(r, "x·cos(0.15πx), eta = %g: epoch 10, x: %f", etas[i], x);
-        LAB_CHECK_CLOSE(r, "Newton on x·cos(cx)", x, want[i], 1e-6);
-        char title[64], name[32];
-        snprintf(title, sizeof title, "Newton on x·cos(0.15πx), η = %g", etas[i]);
+    nd_tensor *traces[3];
+    lines out = {0};
+    for (int i = 0; i < 3; i++) {
+        traces[i] = newton(functions[i], &c, 10.0, etas[i], 10);
+        double x = last(traces[i], 0);
+        add_line(&out, "%s: epoch 10, x: %f", titles[i], x);
+        LAB_CHECK_CLOSE(r, titles[i], x, want[i], i == 0 ? 1e-9 : 1e-6);
+    }
+    report_pre(r, "%s", out.text);
+    for (int i = 0; i < 3; i++) {
+        char name[32];
         snprintf(name, sizeof name, "opt_newton_%d", i);
-        if (plot_trace_1d(r, name, title, x_cos_cx, &c, trace, captions[i])) return -1;
+        if (plot_trace_1d(r, name, titles[i], functions[i], &c, traces[i], captions[i])) return -1;
     }
     return 0;
 }
@@ -203,13 +226,17 @@ static int stochastic(report *r) {
     double (*schedules[3])(double, int) = {constant_lr, exponential_lr, polynomial_lr};
     const char *labels[3] = {"constant η", "η·exp(−0.1t)", "η·(1 + 0.1t)^−½"};
     nd_tensor *traces[3];
+    lines out = {0};
     for (int i = 0; i < 3; i++) {
         nd_manual_seed(2024);
         descent d = {.lr = 0.1, .steps = 50, .noise = 1.0, .schedule = schedules[i]};
         traces[i] = descend(quadratic, coef, 2, start, d);
         if (!traces[i]) return -1;
-        report_pre(r, "%-18s epoch 50, x1: %f, x2: %f", labels[i], last(traces[i], 0),
-                   last(traces[i], 1));
+        add_line(&out, "%-18s epoch 50, x1: %f, x2: %f", labels[i], last(traces[i], 0),
+                 last(traces[i], 1));
+    }
+    report_pre(r, "%s", out.text);
+    for (int i = 0; i < 3; i++) {
         char name[32];
         snprintf(name, sizeof name, "opt_sgd_%d", i);
         if (plot_trace_2d(r, name, labels[i], quadratic, coef, box, 1, &traces[i], &labels[i],
@@ -236,21 +263,27 @@ static int momentum(report *r) {
         {0.6, 0.5, 0.007188, 0.002553, "Momentum β = 0.5, η = 0.6: converges."},
         {0.6, 0.25, -0.126340, -0.186632, "Momentum β = 0.25, η = 0.6: slower."},
     };
+    nd_tensor *traces[4];
+    lines out = {0};
     for (int i = 0; i < 4; i++) {
         descent d = {.lr = runs[i].lr, .momentum = runs[i].beta, .steps = 20};
-        nd_tensor *trace = descend(quadratic, coef, 2, start, d);
-        if (!trace) return -1;
-        double x1 = last(trace, 0), x2 = last(trace, 1);
-        report_pre(r, "eta = %g, beta = %-4g epoch 20, x1: %f, x2: %f", runs[i].lr, runs[i].beta,
-                   x1, x2);
+        traces[i] = descend(quadratic, coef, 2, start, d);
+        if (!traces[i]) return -1;
+        double x1 = last(traces[i], 0), x2 = last(traces[i], 1);
+        add_line(&out, "eta = %g, beta = %-4g epoch 20, x1: %f, x2: %f", runs[i].lr, runs[i].beta,
+                 x1, x2);
         LAB_CHECK_CLOSE(r, "ill-conditioned descent x1", x1, runs[i].want1, 1e-6);
         LAB_CHECK_CLOSE(r, "ill-conditioned descent x2", x2, runs[i].want2,
                         1e-6 * fmax(1, fabs(runs[i].want2)));
+    }
+    report_pre(r, "%s", out.text);
+    for (int i = 0; i < 4; i++) {
         char title[64], name[32];
         snprintf(title, sizeof title, "0.1·x1² + 2·x2², η = %g, β = %g", runs[i].lr, runs[i].beta);
         snprintf(name, sizeof name, "opt_momentum_%d", i);
         const char *label = runs[i].beta > 0 ? "momentum" : "gradient descent";
-        if (plot_trace_2d(r, name, title, quadratic, coef, box, 1, &trace, &label, runs[i].caption))
+        if (plot_trace_2d(r, name, title, quadratic, coef, box, 1, &traces[i], &label,
+                          runs[i].caption))
             return -1;
     }
     return 0;

@@ -92,7 +92,7 @@ static int risk_figure(report *r) {
     nd_plot_arrow(p, 0.95, -0.6, fx, fy + 0.02, NULL);
     nd_plot_range(p, 0.5, 1.5, -1.3, 0.5);
     return save(r, p, "opt_risk", 640, 420,
-                "d2l fig. 11.1.1: the training loss (orange) has its minimum elsewhere than the "
+                "d2l fig. 11.1.1: the training loss (red) has its minimum elsewhere than the "
                 "risk (blue).");
 }
 
