@@ -15,7 +15,7 @@ static const double PI = 3.14159265358979323846;
 
 enum { PER_CLASS = 150, HIDDEN = 16, STEPS = 1000 };
 
-/* d2l/scikit-learn's two moons: an upper arc and a lower arc hooked into it,
+/* scikit-learn's make_moons: an upper arc and a lower arc hooked into it,
  * with Gaussian noise; points (2n, 2) centred near 0, labels (2n,) ND_I64. */
 static void two_moons(int64_t n, double noise, nd_tensor **points, nd_tensor **labels) {
     nd_tensor *t = nd_mul_scalar(nd_rand(ND_F64, ND_SHAPE(n)), PI);
