@@ -209,10 +209,11 @@ static nd_tensor *jacobian_matrix(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode m
         if (!y) return NULL;
         *y_out = y;
         if (fallback) return nd_contiguous(forward_columns(f, ctx, base, y));
+        /* the transpose stays a view, as torch's: a copy only if a reshape needs one */
         jac = nd_t(nd_reshape(columns, 2, (int64_t[]){x->numel, y->numel}));
     }
     if (jac) batched_jacobians++;
-    return nd_contiguous(jac);
+    return jac;
 }
 
 nd_tensor *nd_jacobian(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode, nd_layout layout) {
