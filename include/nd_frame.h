@@ -14,7 +14,8 @@
  *  - ND_COL_NUMBER: double values, NaN where missing. When every cell is an
  *    integer and none is missing the column is "int64" in pandas' words
  *    (nd_frame_dtype_name); values are held as doubles, so integers beyond 2^53
- *    lose precision (pandas keeps them exact).
+ *    lose precision (pandas keeps them exact); integers from 2^63 to 2^64 make
+ *    a float64 column (pandas: uint64).
  *  - ND_COL_BOOL: True/False (pandas' bool). Decision: a bool column WITH
  *    missing values stays ND_COL_BOOL here, with those cells missing; pandas
  *    makes it an "object" column holding True, False and NaN — the same values,

@@ -5,7 +5,8 @@
  * exponent (e/E, sign, digits), spaces: "1", " -0 ", "1e3", ".5", "1.", and
  * inf/infinity in any case with a sign. Not numbers: "1_000", "0x10", "1.5e",
  * a value that overflows (1e400; pandas reads it as text too; 1e-400 is 0) and
- * integers beyond the int64 range.
+ * integers beyond the int64 range. Integers from 2^63 on are floats (pandas'
+ * uint64).
  *
  * The fast path is Clinger's: a mantissa of at most 15 significant digits is
  * exact in a double, and so is 10^k for k <= 22, so m * 10^k or m / 10^k is one
@@ -106,7 +107,9 @@ nd__numkind nd__parse_number(const char *s, size_t len, double *value) {
         if (negative && mantissa > (uint64_t)INT64_MAX + 1) return ND__NOT_NUMBER;
         *value = negative ? -(double)mantissa : (double)mantissa;
         if (negative && mantissa == 0) *value = -0.0; /* kept for float columns */
-        return ND__INT;
+        /* An integer column's values must convert back to int64: those that
+         * round to 2^63 or more are floats here (pandas makes them uint64). */
+        return *value >= 9223372036854775808.0 ? ND__FLOAT : ND__INT;
     }
     if (*p == '.') {
         for (p++; p < end && *p >= '0' && *p <= '9'; p++) {

@@ -149,6 +149,20 @@ ND_TEST(frame_csv, options) {
     cr_assert_str_eq(nd_frame_dtype_name(f, 1), "object"); /* "" is text without the NA list */
     nd_frame_free(f);
 
+    /* Integers near and beyond int64's range: a float column (pandas: uint64). */
+    const char *big = "x,y\n9223372036854775807,-9223372036854775808\n9999999999999999990,1\n";
+    f = nd_parse_csv(big, strlen(big), NULL);
+    cr_assert(f, "%s", nd_last_error());
+    cr_assert_str_eq(nd_frame_dtype_name(f, 0), "float64");
+    cr_assert_str_eq(nd_frame_dtype_name(f, 1), "int64");
+    cr_assert_eq(nd_frame_number(f, 0, 1), -9223372036854775807.0 - 1);
+    char *shown = nd_frame_format(f), *written = nd_frame_to_csv(f, NULL);
+    cr_assert(shown && written);
+    cr_assert(strstr(written, "-9223372036854775808\n"), "%s", written);
+    free(shown);
+    free(written);
+    nd_frame_free(f);
+
     /* Header only: no rows. */
     f = nd_parse_csv("a,b\n", 4, NULL);
     cr_assert(f);
