@@ -2,6 +2,8 @@
  * both modes) of BENCHMARKS.md on nd's side. Usage: bench_autograd THREADS [quick]
  * Prints `workload=<id> impl=nd threads=<T> metric=<m> value=<v> unit=<u>` lines;
  * every timing is a warm-up then the median of the repeats. */
+#include "bench.h"
+
 #include <nd.h>
 
 #include <stdio.h>
@@ -11,39 +13,21 @@
 
 static int threads;
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, compare_doubles);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 static void report(const char *workload, const char *metric, double value, const char *unit) {
-    printf("workload=%s impl=nd threads=%d metric=%s value=%.6g unit=%s\n", workload, threads,
-           metric, value, unit);
-    fflush(stdout);
+    bench_report(workload, threads, metric, value, unit);
 }
 
 /* W4: y = x; 1000 × { y = y·1.0001 + 0.5 }; backward. 2000 ops forward and back. */
 static double chain_seconds(int64_t n) {
     nd_scope_begin();
-    nd_tensor *x = nd_set_requires_grad(n ? nd_ones(ND_F32, ND_SHAPE(n)) : nd_scalar(1, ND_F32),
-                                        true);
-    double start = now();
+    nd_tensor *x =
+        nd_set_requires_grad(n ? nd_ones(ND_F32, ND_SHAPE(n)) : nd_scalar(1, ND_F32), true);
+    double start = bench_now();
     nd_tensor *y = x;
     for (int i = 0; i < 1000; i++) y = nd_add_scalar(nd_mul_scalar(y, 1.0001), 0.5);
     if (n) y = nd_sum(y, ND_ALL, false); /* backward needs one element */
     if (nd_backward(y) != 0) fprintf(stderr, "bench_autograd: %s\n", nd_last_error());
-    double seconds = now() - start;
+    double seconds = bench_now() - start;
     nd_scope_end();
     return seconds;
 }
@@ -52,7 +36,7 @@ static void w4(const char *id, int64_t n, int repeats) {
     double *t = malloc((size_t)repeats * sizeof *t);
     chain_seconds(n);
     for (int r = 0; r < repeats; r++) t[r] = chain_seconds(n);
-    report(id, "ns_per_op", median(t, repeats) / 2000 * 1e9, "ns");
+    report(id, "ns_per_op", bench_median(t, repeats) / 2000 * 1e9, "ns");
     free(t);
 }
 
@@ -70,14 +54,14 @@ static void w10(nd_ad_mode mode, const char *id, int repeats) {
     double *t = malloc((size_t)repeats * sizeof *t);
     for (int r = -1; r < repeats; r++) {
         nd_scope_begin();
-        double start = now();
+        double start = bench_now();
         nd_tensor *j = nd_jacobian(two_layer, w, x, mode, ND_LAYOUT_TENSOR);
-        double seconds = now() - start;
+        double seconds = bench_now() - start;
         if (!j) fprintf(stderr, "bench_autograd: %s\n", nd_last_error());
         nd_scope_end();
         if (r >= 0) t[r] = seconds;
     }
-    report(id, "ms", median(t, repeats) * 1e3, "ms");
+    report(id, "ms", bench_median(t, repeats) * 1e3, "ms");
     free(t);
     nd_scope_end();
 }

@@ -3,6 +3,8 @@
  * and STREAM (triad bandwidth). Usage: bench_core THREADS [quick]
  * Prints `workload=<id> impl=nd threads=<T> metric=<m> value=<v> unit=<u>` lines;
  * every timing is a warm-up then the median of at least 5 repeats. */
+#include "bench.h"
+
 #include <nd.h>
 
 #include <stdio.h>
@@ -16,44 +18,26 @@
 static int threads;
 static bool quick;
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, compare_doubles);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 static void report(const char *workload, const char *metric, double value, const char *unit) {
-    printf("workload=%s impl=nd threads=%d metric=%s value=%.6g unit=%s\n", workload, threads,
-           metric, value, unit);
-    fflush(stdout);
+    bench_report(workload, threads, metric, value, unit);
 }
 
 /* Median seconds of `repeats` calls of body(ctx) after one warm-up; each call
  * in its own scope, so a result is allocated and freed per call (as a peer's). */
 typedef void (*body_fn)(void *ctx);
-static double time_median(body_fn body, void *ctx, int repeats) {
+static double time_bench_median(body_fn body, void *ctx, int repeats) {
     double *t = malloc((size_t)repeats * sizeof *t);
     nd_scope_begin();
     body(ctx);
     nd_scope_end();
     for (int r = 0; r < repeats; r++) {
         nd_scope_begin();
-        double start = now();
+        double start = bench_now();
         body(ctx);
-        t[r] = now() - start;
+        t[r] = bench_now() - start;
         nd_scope_end();
     }
-    double m = median(t, repeats);
+    double m = bench_median(t, repeats);
     free(t);
     return m;
 }
@@ -83,7 +67,7 @@ static void w1_sgemm(void) {
         nd_scope_begin();
         pair p = {nd_randn(ND_F32, 2, (int64_t[]){n, n}), nd_randn(ND_F32, 2, (int64_t[]){n, n})};
         int repeats = n <= 256 ? 51 : n <= 1024 ? 15 : (quick ? 5 : 9);
-        double s = time_median(run_matmul, &p, repeats);
+        double s = time_bench_median(run_matmul, &p, repeats);
         char id[32];
         snprintf(id, sizeof id, "W1_sgemm_n%d", (int)n);
         report(id, "GFLOPS", 2.0 * (double)n * (double)n * (double)n / s * 1e-9, "GFLOPS");
@@ -110,11 +94,11 @@ static void w2_w3(void) {
     nd_scope_begin();
     pair p = {nd_randn(ND_F32, 2, (int64_t[]){n, n}), nd_randn(ND_F32, 1, (int64_t[]){n})};
     check(p.a), check(p.b);
-    double s = time_median(run_add, &p, repeats);
+    double s = time_bench_median(run_add, &p, repeats);
     report("W2_bcast_add", "GB_per_s", (2.0 * n * n + n) * 4 / s * 1e-9, "GB/s");
-    s = time_median(run_sum0, &p, repeats);
+    s = time_bench_median(run_sum0, &p, repeats);
     report("W3a_reduce_axis0", "GB_per_s", (double)n * n * 4 / s * 1e-9, "GB/s");
-    s = time_median(run_sum1, &p, repeats);
+    s = time_bench_median(run_sum1, &p, repeats);
     report("W3b_reduce_axis1", "GB_per_s", (double)n * n * 4 / s * 1e-9, "GB/s");
     nd_scope_end();
 }
@@ -131,7 +115,7 @@ static void w9_eigh(void) {
     nd_tensor *x = nd_randn(ND_F64, 2, (int64_t[]){512, 512});
     nd_tensor *sym = nd_add(x, nd_t(x));
     check(sym);
-    double s = time_median(run_eigh, sym, quick ? 5 : 9);
+    double s = time_bench_median(run_eigh, sym, quick ? 5 : 9);
     report("W9_eigh", "ms", s * 1e3, "ms");
     nd_scope_end();
 }
@@ -161,13 +145,13 @@ static void peak(void) {
     const int64_t iterations = quick ? 20000000 : 50000000;
     double t[5], sink = 0;
     for (int r = 0; r < 5; r++) {
-        double start = now();
+        double start = bench_now();
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
         sink += fma_kernel(iterations / 10);
-        t[r] = now() - start;
+        t[r] = bench_now() - start;
     }
     double flops = 2.0 * 16 * CHAINS * (double)(iterations / 10) * threads;
-    report("PEAK", "GFLOPS", flops / median(t, 5) * 1e-9, "GFLOPS");
+    report("PEAK", "GFLOPS", flops / bench_median(t, 5) * 1e-9, "GFLOPS");
     if (sink == 42.0) fprintf(stderr, "unlikely\n"); /* keeps the kernel alive */
 }
 
@@ -180,12 +164,12 @@ static void stream_triad(void) {
     for (int64_t i = 0; i < n; i++) a[i] = 0, b[i] = 1, c[i] = 2; /* first touch, per thread */
     double t[7];
     for (int r = 0; r < 7; r++) {
-        double start = now();
+        double start = bench_now();
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (int64_t i = 0; i < n; i++) a[i] = b[i] + 3.0 * c[i];
-        t[r] = now() - start;
+        t[r] = bench_now() - start;
     }
-    report("STREAM", "triad_GB_per_s", 3.0 * 8 * (double)n / median(t, 7) * 1e-9, "GB/s");
+    report("STREAM", "triad_GB_per_s", 3.0 * 8 * (double)n / bench_median(t, 7) * 1e-9, "GB/s");
     free(a), free(b), free(c);
 }
 

@@ -6,6 +6,8 @@
  * The file is $ND_W7_CSV or /tmp/nd_w7.csv, written by bench/make_w7_csv.py
  * (seed 0) when missing. Prints MB/s of file (a warm-up, then the median of
  * 5 repeats) and the process's peak resident memory. */
+#include "bench.h"
+
 #include <nd.h>
 #include <nd_frame.h>
 
@@ -18,17 +20,6 @@
 #include <time.h>
 
 #define REPEATS 5
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* The workload; frames are freed as soon as the next step has what it needs. */
 static int run_once(const char *path) {
@@ -64,16 +55,13 @@ int main(int argc, char **argv) {
     double mb = (double)st.st_size / 1e6, seconds[REPEATS];
     if (run_once(path) != 0) return 1; /* warm-up: the file in the page cache */
     for (int i = 0; i < REPEATS; i++) {
-        double start = now();
+        double start = bench_now();
         if (run_once(path) != 0) return 1;
-        seconds[i] = now() - start;
+        seconds[i] = bench_now() - start;
     }
-    qsort(seconds, REPEATS, sizeof seconds[0], compare_doubles);
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
-    printf("workload=W7_csv impl=nd threads=%d metric=MB_per_s value=%.1f unit=MB/s\n", threads,
-           mb / seconds[REPEATS / 2]);
-    printf("workload=W7_csv impl=nd threads=%d metric=peak_rss_MB value=%.1f unit=MB\n", threads,
-           (double)usage.ru_maxrss / 1024.0);
+    bench_report("W7_csv", threads, "MB_per_s", mb / bench_median(seconds, REPEATS), "MB/s");
+    bench_report("W7_csv", threads, "peak_rss_MB", (double)usage.ru_maxrss / 1024.0, "MB");
     return 0;
 }

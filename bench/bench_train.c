@@ -11,35 +11,14 @@
  *
  * Usage: bench_train THREADS [quick]   (quick: 50 and 1000 steps)
  * Each step runs in its own scope, as a user's loop would. */
+#include "bench.h"
+
 #include <nd.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median5(double *v) {
-    qsort(v, 5, sizeof *v, by_value);
-    return v[2];
-}
-
-static void emit(const char *workload, int threads, const char *metric, double value,
-                 const char *unit) {
-    printf("workload=%s impl=nd threads=%d metric=%s value=%.6g unit=%s\n", workload, threads,
-           metric, value, unit);
-    fflush(stdout);
-}
 
 static nd_tensor *param(int ndim, const int64_t *shape) {
     return nd_set_requires_grad(nd_zeros(ND_F32, ndim, shape), true);
@@ -87,12 +66,12 @@ static int bench_mlp(int threads, bool quick) {
         if (mlp_step(&m)) return fail("W5 step");
     double rates[5];
     for (int r = 0; r < 5; r++) {
-        double start = now();
+        double start = bench_now();
         for (int i = 0; i < steps; i++)
             if (mlp_step(&m)) return fail("W5 step");
-        rates[r] = steps / (now() - start);
+        rates[r] = steps / (bench_now() - start);
     }
-    emit("W5_mlp_train", threads, "steps_per_s", median5(rates), "steps/s");
+    bench_report("W5_mlp_train", threads, "steps_per_s", bench_median(rates, 5), "steps/s");
     nd_optim_free(m.sgd);
     return 0;
 }
@@ -120,7 +99,7 @@ static int bench_relu_fit(int threads, bool quick) {
         opts.lr = 0.01;
         nd_optim *adam = nd_adam(4, p, opts);
         if (!adam) return fail("W6 setup");
-        double start = now();
+        double start = bench_now();
         for (int i = 0; i < steps; i++) {
             nd_scope_begin();
             nd_optim_zero_grad(adam);
@@ -130,12 +109,12 @@ static int bench_relu_fit(int threads, bool quick) {
             if (i == steps - 1) final = nd_item(loss);
             nd_scope_end();
         }
-        rates[r] = steps / (now() - start);
+        rates[r] = steps / (bench_now() - start);
         nd_optim_free(adam);
         nd_scope_end();
     }
-    emit("W6_relu_fit", threads, "steps_per_s", median5(rates), "steps/s");
-    emit("W6_relu_fit", threads, "final_mse", final, "mse");
+    bench_report("W6_relu_fit", threads, "steps_per_s", bench_median(rates, 5), "steps/s");
+    bench_report("W6_relu_fit", threads, "final_mse", final, "mse");
     return 0;
 }
 

@@ -3,6 +3,8 @@
  * Usage: bench_warp THREADS
  * Prints `workload=W8_affine_warp impl=nd threads=<T> metric=Mpixel_per_s ...`:
  * a warm-up, then the median of 9 repeats. */
+#include "bench.h"
+
 #include <nd.h>
 #include <nd_image.h>
 
@@ -13,17 +15,6 @@
 #define HEIGHT  2160
 #define WIDTH   3840
 #define REPEATS 9
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 1;
@@ -43,9 +34,9 @@ int main(int argc, char **argv) {
     double t[REPEATS];
     for (int r = -1; r < REPEATS; r++) {
         nd_scope_begin();
-        double start = now();
+        double start = bench_now();
         nd_tensor *out = nd_warp_affine(img, m, HEIGHT, WIDTH, ND_BILINEAR);
-        double elapsed = now() - start;
+        double elapsed = bench_now() - start;
         nd_scope_end();
         if (!out) {
             fprintf(stderr, "bench_warp: %s\n", nd_last_error());
@@ -53,10 +44,8 @@ int main(int argc, char **argv) {
         }
         if (r >= 0) t[r] = elapsed;
     }
-    qsort(t, REPEATS, sizeof *t, compare_doubles);
-    printf("workload=W8_affine_warp impl=nd threads=%d metric=Mpixel_per_s value=%.6g "
-           "unit=Mpixel/s\n",
-           threads, (double)HEIGHT * WIDTH / 1e6 / t[REPEATS / 2]);
+    bench_report("W8_affine_warp", threads, "Mpixel_per_s",
+                 (double)HEIGHT * WIDTH / 1e6 / bench_median(t, REPEATS), "Mpixel/s");
     nd_shutdown();
     return 0;
 }
