@@ -1,6 +1,20 @@
 #include "support.h"
 
+#include <malloc.h>
 #include <stdlib.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
+
+size_t bytes_in_use(void) {
+#if defined(__SANITIZE_ADDRESS__)
+    return __sanitizer_get_current_allocated_bytes();
+#else
+    struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+#endif
+}
 
 void nd_test_setup(void) {
     nd_clear_error();

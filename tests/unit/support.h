@@ -38,6 +38,10 @@ void assert_values_(nd_tensor *t, int64_t n, const double *values, double tol, c
 void assert_error_(const char *needle, const char *file, int line);
 #define assert_error(needle) assert_error_((needle), __FILE__, __LINE__)
 
+/* Bytes the allocator has handed out and not had back (AddressSanitizer's own
+ * count under ASan, whose quarantine makes resident memory grow regardless). */
+size_t bytes_in_use(void);
+
 /* The path of a file under tests/golden or data/ (static buffer). */
 const char *golden_path(const char *name);
 const char *data_path(const char *name);

@@ -4,11 +4,6 @@
  * that stays flat over a long training loop. */
 #include "support.h"
 
-#include <malloc.h>
-#if defined(__SANITIZE_ADDRESS__)
-/* AddressSanitizer's own count (its allocator replaces malloc's bookkeeping). */
-size_t __sanitizer_get_current_allocated_bytes(void);
-#endif
 
 /* ------------------------------------------------ gradient descent (d2l 12.3) */
 
@@ -223,16 +218,6 @@ ND_TEST(train, relu_net_fits_piecewise_linear_target) {
     for (int step = 0; step < 5000; step++) loss = relu_fit_step(&r);
     cr_assert(loss < 0.01, "final MSE %g", loss);
     nd_optim_free(r.adam);
-}
-
-/* Bytes the allocator has handed out and not had back. */
-static size_t bytes_in_use(void) {
-#if defined(__SANITIZE_ADDRESS__)
-    return __sanitizer_get_current_allocated_bytes();
-#else
-    struct mallinfo2 info = mallinfo2();
-    return info.uordblks + info.hblkhd;
-#endif
 }
 
 ND_TEST(train, memory_stays_flat_over_ten_thousand_steps) {
