@@ -1,11 +1,14 @@
 /* Recycling of small blocks per thread. A training step makes and frees the
  * same few hundred tensor headers, graph nodes and small buffers again and
  * again; handing them back to malloc each time costs more than the arithmetic
- * on small tensors (W4 of BENCHMARKS.md). Blocks of up to 8 KiB are kept on a
- * per-thread stack per size class and reused; everything else goes to malloc.
+ * on small tensors (W4 of BENCHMARKS.md), and a fresh buffer of a few hundred
+ * KiB costs page faults each time malloc returns it to the kernel. Blocks of up
+ * to 1 MiB are kept on a per-thread stack per size class (powers of two) and
+ * reused, up to 32 MiB in all per thread; everything else goes to malloc.
  * Sanitizer builds bypass the pool so use-after-free and leaks stay visible. */
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -16,15 +19,16 @@
 #endif
 #endif
 
-#define POOL_CLASSES 8 /* 64, 128, ..., 8192 bytes */
-#define POOL_DEPTH 512 /* blocks kept per class */
+#define POOL_CLASSES 15                 /* 64, 128, ..., 1 MiB */
+#define POOL_BUDGET  ((size_t)32 << 20) /* bytes kept per thread at most */
 
 typedef struct {
-    void *items[POOL_DEPTH];
-    int count;
+    void **items; /* grown as needed: a step may free thousands of headers at once */
+    size_t count, cap;
 } pool;
 
 static _Thread_local pool pools[POOL_CLASSES];
+static _Thread_local size_t pooled_bytes;
 
 static int class_of(size_t size) {
     size_t capacity = 64;
@@ -36,19 +40,50 @@ static int class_of(size_t size) {
 void *nd__pool_alloc(size_t size) {
     int k = class_of(size);
 #ifndef ND_POOL_DISABLED
-    if (k >= 0 && pools[k].count > 0) return pools[k].items[--pools[k].count];
+    if (k >= 0 && pools[k].count > 0) {
+        pooled_bytes -= (size_t)64 << k;
+        return pools[k].items[--pools[k].count];
+    }
 #endif
     size_t bytes = k >= 0 ? (size_t)64 << k : (size + 63) & ~(size_t)63;
     void *p = NULL;
     return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
 }
 
+/* A thread that ends hands its cache back: the key's destructor runs at exit. */
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static _Thread_local bool exit_registered;
+static void trim_at_exit(void *unused) {
+    (void)unused;
+    nd__pool_trim();
+}
+static void make_exit_key(void) {
+    pthread_key_create(&exit_key, trim_at_exit);
+}
+
+static bool make_room(pool *q) {
+    if (!exit_registered) {
+        pthread_once(&exit_once, make_exit_key);
+        pthread_setspecific(exit_key, &exit_registered);
+        exit_registered = true;
+    }
+    if (q->count < q->cap) return true;
+    size_t cap = q->cap ? q->cap * 2 : 256;
+    void **grown = realloc(q->items, cap * sizeof *grown);
+    if (!grown) return false;
+    q->items = grown;
+    q->cap = cap;
+    return true;
+}
+
 void nd__pool_free(void *p, size_t size) {
     if (!p) return;
 #ifndef ND_POOL_DISABLED
     int k = class_of(size);
-    if (k >= 0 && pools[k].count < POOL_DEPTH) {
+    if (k >= 0 && pooled_bytes + ((size_t)64 << k) <= POOL_BUDGET && make_room(&pools[k])) {
         pools[k].items[pools[k].count++] = p;
+        pooled_bytes += (size_t)64 << k;
         return;
     }
 #else
@@ -60,5 +95,9 @@ void nd__pool_free(void *p, size_t size) {
 void nd__pool_trim(void) {
     for (int k = 0; k < POOL_CLASSES; k++) {
         while (pools[k].count > 0) free(pools[k].items[--pools[k].count]);
+        free(pools[k].items);
+        pools[k].items = NULL;
+        pools[k].cap = 0;
     }
+    pooled_bytes = 0;
 }
