@@ -7,19 +7,27 @@
 
 #include <math.h>
 #include <plplot.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { SERIES_LINE, SERIES_DASHED, SERIES_POINTS, SERIES_PATH, SERIES_CONTOUR,
-               SERIES_ARROW, SERIES_TEXT } series_kind;
+typedef enum {
+    SERIES_LINE,
+    SERIES_DASHED,
+    SERIES_POINTS,
+    SERIES_PATH,
+    SERIES_CONTOUR,
+    SERIES_ARROW,
+    SERIES_TEXT
+} series_kind;
 
 typedef struct {
     series_kind kind;
-    int n;          /* points, or nx for a contour */
-    int ny;         /* contour rows */
-    double *x, *y;  /* n points; for a contour x = z values (ny·nx) */
-    double box[4];  /* contour extent, or arrow ends (x0, y0, x1, y1), or text position */
+    int n;         /* points, or nx for a contour */
+    int ny;        /* contour rows */
+    double *x, *y; /* n points; for a contour x = z values (ny·nx) */
+    double box[4]; /* contour extent, or arrow ends (x0, y0, x1, y1), or text position */
     int levels;
     int color;
     char *label;
@@ -35,14 +43,16 @@ struct nd_plot {
 };
 
 /* A calm palette on white: dark grey for axes and text, then distinct series colours. */
-static const int palette[][3] = {
-    {255, 255, 255}, {37, 37, 37},  {31, 119, 180}, {214, 39, 40},  {44, 160, 44},
-    {255, 127, 14},  {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127},
-    {188, 189, 34},  {23, 190, 207}, {150, 150, 150}};
+static const int palette[][3] = {{255, 255, 255}, {37, 37, 37},    {31, 119, 180},  {214, 39, 40},
+                                 {44, 160, 44},   {255, 127, 14},  {148, 103, 189}, {140, 86, 75},
+                                 {227, 119, 194}, {127, 127, 127}, {188, 189, 34},  {23, 190, 207},
+                                 {150, 150, 150}};
 #define SERIES_COLORS 10 /* indices 2..11 */
-#define GRID_COLOR 12
+#define GRID_COLOR    12
 
-static char *copy(const char *s) { return s ? strdup(s) : NULL; }
+static char *copy(const char *s) {
+    return s ? strdup(s) : NULL;
+}
 
 nd_plot *nd_plot_new(const char *title, const char *xlabel, const char *ylabel) {
     nd_plot *p = calloc(1, sizeof *p);
@@ -240,13 +250,15 @@ static void draw_arrow(const series *s, const double r[4]) {
     plwidth(2.0);
     plline(2, x, y);
     /* the head: two strokes at ±25° back from the tip, sized to the axes */
-    double dx = (s->box[2] - s->box[0]) / (r[1] - r[0]), dy = (s->box[3] - s->box[1]) / (r[3] - r[2]);
+    double dx = (s->box[2] - s->box[0]) / (r[1] - r[0]),
+           dy = (s->box[3] - s->box[1]) / (r[3] - r[2]);
     double len = hypot(dx, dy);
     if (len > 0) {
         double ux = dx / len, uy = dy / len, size = 0.03;
         for (int side = -1; side <= 1; side += 2) {
             double a = side * 0.45;
-            double hx = -(ux * cos(a) - uy * sin(a)) * size, hy = -(ux * sin(a) + uy * cos(a)) * size;
+            double hx = -(ux * cos(a) - uy * sin(a)) * size,
+                   hy = -(ux * sin(a) + uy * cos(a)) * size;
             double ex[2] = {s->box[2], s->box[2] + hx * (r[1] - r[0])};
             double ey[2] = {s->box[3], s->box[3] + hy * (r[3] - r[2])};
             plline(2, ex, ey);
@@ -313,9 +325,10 @@ static void draw_legend(const nd_plot *p) {
     }
     PLFLT w, h;
     plscol0a(0, 255, 255, 255, 0.85);
-    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE,
-             0.02, 0.02, 0.08, 0, 9, 1, 0, 0, k, opt, 1.0, 0.9, 1.8, 0.0, colors, text, NULL, NULL,
-             NULL, NULL, colors, styles, widths, colors, scales, symbol_numbers, symbols);
+    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
+             PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE, 0.02, 0.02, 0.08, 0, 9, 1, 0,
+             0, k, opt, 1.0, 0.9, 1.8, 0.0, colors, text, NULL, NULL, NULL, NULL, colors, styles,
+             widths, colors, scales, symbol_numbers, symbols);
 }
 
 static void draw(const nd_plot *p, const double r[4]) {
@@ -359,20 +372,67 @@ static void draw(const nd_plot *p, const double r[4]) {
             plssym(0, 0.8);
             plstring(s->n, s->x, s->y, "#(728)");
             break;
-        case SERIES_CONTOUR: draw_contour(s); break;
-        case SERIES_ARROW: draw_arrow(s, r); break;
-        case SERIES_TEXT: plptex(s->box[0], s->box[1], 1, 0, 0, s->label); break;
+        case SERIES_CONTOUR:
+            draw_contour(s);
+            break;
+        case SERIES_ARROW:
+            draw_arrow(s, r);
+            break;
+        case SERIES_TEXT:
+            plptex(s->box[0], s->box[1], 1, 0, 0, s->label);
+            break;
         }
     }
     draw_legend(p);
+}
+
+/* PLplot ends the process on a fatal error unless its exit handler does not
+ * return: ours jumps back into nd_plot_save, which reports the error instead. */
+static jmp_buf plot_failed;
+static char plot_failure[256];
+static int on_plplot_exit(PLCHAR_VECTOR message) {
+    snprintf(plot_failure, sizeof plot_failure, "%s", message ? message : "unknown error");
+    longjmp(plot_failed, 1);
+}
+
+/* The PLplot calls, apart so that nothing here lives across the setjmp but
+ * its arguments. */
+__attribute__((noinline)) static int render(const nd_plot *p, const char *path, const char *device,
+                                            const char *geometry, const double range[4]) {
+    volatile PLINT previous;
+    PLINT current, stream;
+    plgstrm(&current);
+    previous = current;
+    plsexit(on_plplot_exit);
+    if (setjmp(plot_failed)) {
+        plsstrm(previous);
+        return nd__fail_int("nd_plot_save: %s: PLplot failed: %s", path, plot_failure);
+    }
+    plmkstrm(&stream);
+    plsdev(device);
+    plsfnam(path);
+    plsetopt("geometry", geometry);
+    plscmap0n((PLINT)(sizeof palette / sizeof palette[0]));
+    for (int i = 0; i < (int)(sizeof palette / sizeof palette[0]); i++)
+        plscol0(i, palette[i][0], palette[i][1], palette[i][2]);
+    plinit();
+    draw(p, range);
+    plend1();
+    plsstrm(previous);
+    return 0;
+}
+
+static const char *geometry_of(int width, int height) {
+    static char geometry[32];
+    snprintf(geometry, sizeof geometry, "%dx%d", width, height);
+    return geometry;
 }
 
 int nd_plot_save(const nd_plot *p, const char *path, int width, int height) {
     if (!p || !path) return nd__fail_int("nd_plot_save: NULL plot or path");
     const char *device = device_for(path);
     if (!device)
-        return nd__fail_int("nd_plot_save: %s: unsupported format (use .png, .svg or .pdf)",
-                            path);
+        return nd__fail_int("nd_plot_save: %s: unsupported format (use .png, .svg or .pdf)", path);
     if (width < 16 || height < 16 || width > 8192 || height > 8192)
         return nd__fail_int("nd_plot_save: size %dx%d out of range (16 to 8192)", width, height);
     FILE *probe = fopen(path, "wb"); /* PLplot would exit() on an unwritable file */
@@ -383,20 +443,5 @@ int nd_plot_save(const nd_plot *p, const char *path, int width, int height) {
         memcpy(range, p->range, sizeof range);
     else
         fit_range(p, range);
-    PLINT previous, stream;
-    plgstrm(&previous);
-    plmkstrm(&stream);
-    plsdev(device);
-    plsfnam(path);
-    char geometry[32];
-    snprintf(geometry, sizeof geometry, "%dx%d", width, height);
-    plsetopt("geometry", geometry);
-    plscmap0n((PLINT)(sizeof palette / sizeof palette[0]));
-    for (int i = 0; i < (int)(sizeof palette / sizeof palette[0]); i++)
-        plscol0(i, palette[i][0], palette[i][1], palette[i][2]);
-    plinit();
-    draw(p, range);
-    plend1();
-    plsstrm(previous);
-    return 0;
+    return render(p, path, device, geometry_of(width, height), range);
 }
