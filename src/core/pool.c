@@ -50,6 +50,7 @@ void *nd__pool_alloc(size_t size) {
     return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
 }
 
+#ifndef ND_POOL_DISABLED
 /* A thread that ends hands its cache back: the key's destructor runs at exit. */
 static pthread_key_t exit_key;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
@@ -76,6 +77,8 @@ static bool make_room(pool *q) {
     q->cap = cap;
     return true;
 }
+
+#endif
 
 void nd__pool_free(void *p, size_t size) {
     if (!p) return;
