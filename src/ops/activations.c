@@ -5,26 +5,6 @@
 #include "elementwise.h"
 #include "vecmath.h"
 
-/* g · f'(x) and t · f'(x) from one expression of f'(x) (see unary.c). */
-#define UNARY_RULES(name, derivative)                                                              \
-    static nd_tensor *name##_derivative(const nd_node *n, nd_tensor *out) {                        \
-        nd_tensor *x = n->in[0];                                                                   \
-        (void)x, (void)out;                                                                        \
-        return derivative;                                                                         \
-    }                                                                                              \
-    static void name##_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {      \
-        gin[0] = nd_mul(g, name##_derivative(n, out));                                             \
-    }                                                                                              \
-    static nd_tensor *name##_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {        \
-        return tin[0] ? nd_mul(tin[0], name##_derivative(n, out)) : NULL;                          \
-    }
-
-/* A float op of one tensor: integer and bool inputs compute in float32. */
-static nd_tensor *float_unary(const char *op, nd_tensor *t, const nd_unary_loops *loops) {
-    nd_dtype dt = nd__float_dtype(t->dtype);
-    return nd__unary_apply(op, t, dt, dt, loops);
-}
-
 /* where(x > 0, g, else_value): the mask of the piecewise-linear activations.
  * A where (not a multiplication by a 0/1 mask) keeps an inf or NaN in g from
  * leaking into the zero side, as PyTorch's threshold_backward. */

@@ -43,13 +43,15 @@ int nd__copy_into(const char *op, nd_tensor *dst, nd_tensor *src);
  * integral number and becomes float32 otherwise; bool becomes int64 (or float32). */
 nd_dtype nd__weak_scalar_dtype(nd_dtype t, double s);
 /* The dtype of a float op (exp, sqrt, division) on dtype d: ints become float32. */
-static inline nd_dtype nd__float_dtype(nd_dtype d) { return nd__is_float(d) ? d : ND_F32; }
+static inline nd_dtype nd__float_dtype(nd_dtype d) {
+    return nd__is_float(d) ? d : ND_F32;
+}
 
 /* ---------------------------------------------------- loop generators */
 
 #define ND_BINARY_LOOP(name, T, OUT_T, expr)                                                       \
-    static void name(int64_t n, const char *pa, int64_t sa, const char *pb, int64_t sb,            \
-                     char *po, int64_t so) {                                                       \
+    static void name(int64_t n, const char *pa, int64_t sa, const char *pb, int64_t sb, char *po,  \
+                     int64_t so) {                                                                 \
         const T *restrict A = (const T *)pa;                                                       \
         const T *restrict B = (const T *)pb;                                                       \
         OUT_T *restrict O = (OUT_T *)po;                                                           \
@@ -131,5 +133,30 @@ static inline nd_dtype nd__float_dtype(nd_dtype d) { return nd__is_float(d) ? d 
     ND_UNARY_LOOP(name##_f64, double, double, expr)                                                \
     static const nd_unary_loops name = {                                                           \
         {NULL, name##_u8, name##_i32, name##_i64, name##_f32, name##_f64}};
+
+/* ------------------------------------------- rules of f(x) elementwise */
+
+/* The VJP (g·f'(x)) and the JVP (t·f'(x)) of an elementwise op from one
+ * expression of its derivative, in x (the input) and out (the saved output,
+ * for ops flagged ND_SAVES_OUTPUT). Built with nd ops, so a backward pass is
+ * itself differentiable (second derivatives). */
+#define UNARY_RULES(name, derivative)                                                              \
+    static nd_tensor *name##_derivative(const nd_node *n, nd_tensor *out) {                        \
+        nd_tensor *x = n->in[0];                                                                   \
+        (void)x, (void)out;                                                                        \
+        return derivative;                                                                         \
+    }                                                                                              \
+    static void name##_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {      \
+        gin[0] = nd_mul(g, name##_derivative(n, out));                                             \
+    }                                                                                              \
+    static nd_tensor *name##_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {        \
+        return tin[0] ? nd_mul(tin[0], name##_derivative(n, out)) : NULL;                          \
+    }
+
+/* A float op of one tensor: integer and bool inputs compute in float32. */
+static inline nd_tensor *float_unary(const char *op, nd_tensor *t, const nd_unary_loops *loops) {
+    nd_dtype dt = nd__float_dtype(t->dtype);
+    return nd__unary_apply(op, t, dt, dt, loops);
+}
 
 #endif /* ND_ELEMENTWISE_H */

@@ -9,21 +9,6 @@
 #include "elementwise.h"
 #include "vecmath.h"
 
-/* The VJP and JVP of an op whose derivative is `derivative`, an expression in
- * x (the input) and out (the saved output, for ops flagged ND_SAVES_OUTPUT). */
-#define UNARY_RULES(name, derivative)                                                              \
-    static nd_tensor *name##_derivative(const nd_node *n, nd_tensor *out) {                        \
-        nd_tensor *x = n->in[0];                                                                   \
-        (void)x, (void)out;                                                                        \
-        return derivative;                                                                         \
-    }                                                                                              \
-    static void name##_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {      \
-        gin[0] = nd_mul(g, name##_derivative(n, out));                                             \
-    }                                                                                              \
-    static nd_tensor *name##_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {        \
-        return tin[0] ? nd_mul(tin[0], name##_derivative(n, out)) : NULL;                          \
-    }
-
 /* Integer loops compute in the unsigned type of the same width, so overflow
  * (-INT64_MIN, 2^40 squared) wraps around as in PyTorch instead of being
  * undefined behaviour. int_expr(T, U) and float_expr are expressions in x. */
@@ -39,12 +24,6 @@
 /* neg, abs and relu are not defined for bool, as in PyTorch. */
 static nd_tensor *refuse_bool(const char *op, const nd_tensor *t, const char *hint) {
     return nd__fail("%s: not defined for bool tensors (shape %s)%s", op, nd__tshape(t), hint);
-}
-
-/* A float op of one tensor: integer and bool inputs compute in float32. */
-static nd_tensor *float_unary(const char *op, nd_tensor *t, const nd_unary_loops *loops) {
-    nd_dtype dt = nd__float_dtype(t->dtype);
-    return nd__unary_apply(op, t, dt, dt, loops);
 }
 
 /* ---------------------------------------------------------------- neg */
