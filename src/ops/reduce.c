@@ -131,8 +131,13 @@ nd_tensor *nd__unreduce(nd_tensor *g, const nd_reduction *r, bool expand) {
 /* ---------------------------------------------------------- sum kernels */
 
 /* Partial sums kept apart along a row: they pipeline and vectorise, and the
- * order of additions is fixed, so results do not depend on the machine. */
-#define ROW_LANES 32
+ * order of additions is fixed, so results do not depend on the machine.
+ * 64 float lanes are four 512-bit registers. A block of ROW_BLOCK elements is
+ * summed in the input's own type (each lane adds only 16 numbers, so floats
+ * lose next to nothing), then flushed into the wide accumulators: converting
+ * once per block instead of once per element keeps the loop at memory speed. */
+#define ROW_LANES 64
+#define ROW_BLOCK 1024
 /* Columns summed at once across rows: their double accumulators stay in L1. */
 #define COL_TILE  1024
 #define MAX_SPLIT 64
@@ -146,18 +151,24 @@ nd_tensor *nd__unreduce(nd_tensor *g, const nd_reduction *r, bool expand) {
 // clang-format off
 #define DEFINE_SUM(NAME, T, GROUP, ACC, OUT)                                                       \
     static ACC NAME##_row(const T *restrict x, int64_t n) {                                        \
-        ACC lane[ROW_LANES] = {0};                                                                 \
+        ACC wide[ROW_LANES] = {0};                                                                 \
+        GROUP lane[ROW_LANES];                                                                     \
         int64_t i = 0;                                                                             \
-        for (; i + 4 * ROW_LANES <= n; i += 4 * ROW_LANES) /* four blocks added pairwise first */  \
-            for (int k = 0; k < ROW_LANES; k++)                                                    \
-                lane[k] += (ACC)(((GROUP)x[i + k] + (GROUP)x[i + ROW_LANES + k]) +                 \
-                                 ((GROUP)x[i + 2 * ROW_LANES + k] +                                \
-                                  (GROUP)x[i + 3 * ROW_LANES + k]));                               \
+        for (; i + ROW_BLOCK <= n; i += ROW_BLOCK) { /* fixed trip count: fully unrolled */        \
+            for (int k = 0; k < ROW_LANES; k++) lane[k] = 0;                                       \
+            for (int64_t b = 0; b < ROW_BLOCK; b += ROW_LANES)                                     \
+                for (int k = 0; k < ROW_LANES; k++) lane[k] += (GROUP)x[i + b + k];                \
+            for (int k = 0; k < ROW_LANES; k++) wide[k] += (ACC)lane[k];                           \
+        }                                                                                          \
+        for (int k = 0; k < ROW_LANES; k++) lane[k] = 0; /* the last, partial block */             \
         for (; i + ROW_LANES <= n; i += ROW_LANES)                                                 \
-            for (int k = 0; k < ROW_LANES; k++) lane[k] += (ACC)x[i + k];                          \
-        ACC total = 0;                                                                             \
+            for (int k = 0; k < ROW_LANES; k++) lane[k] += (GROUP)x[i + k];                        \
+        for (int k = 0; k < ROW_LANES; k++) wide[k] += (ACC)lane[k];                               \
+        /* Lanes added as a tree: short dependency chains, and pairwise-accurate. */               \
+        for (int half = ROW_LANES / 2; half >= 1; half /= 2)                                       \
+            for (int k = 0; k < half; k++) wide[k] += wide[k + half];                              \
+        ACC total = wide[0];                                                                       \
         for (; i < n; i++) total += (ACC)x[i];                                                     \
-        for (int k = 0; k < ROW_LANES; k++) total += lane[k];                                      \
         return total;                                                                              \
     }                                                                                              \
     static void NAME##_cols(const T *restrict x, int64_t n, int64_t inner, int64_t width,          \
