@@ -7,35 +7,82 @@
 
 #include <lapacke.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 /* ------------------------------------------------------------ shared */
 
-/* Checks what every decomposition needs and returns a contiguous copy LAPACK
- * may overwrite: a floating-point 2-D matrix (square when asked), all finite
+/* dst = srcᵀ for n×n matrices whose rows are src_stride and dst_stride elements
+ * apart, in tiles of 16 destination rows by 8 source rows; returns whether
+ * every element is finite (the check costs nothing here). Few source rows per
+ * tile: their stride is often a power of two (4 KiB for 512 doubles), so more
+ * of them would fall into the same L1 cache set and evict each other. */
+// clang-format off
+#define DEFINE_TRANSPOSE(NAME, T)                                                                  \
+    static bool NAME(int64_t n, const T *restrict src, int64_t src_stride, T *restrict dst,        \
+                     int64_t dst_stride) {                                                         \
+        bool finite = true;                                                                        \
+        for (int64_t i0 = 0; i0 < n; i0 += 16)                                                     \
+            for (int64_t j0 = 0; j0 < n; j0 += 8) {                                                \
+                int64_t i1 = i0 + 16 < n ? i0 + 16 : n, j1 = j0 + 8 < n ? j0 + 8 : n;              \
+                for (int64_t i = i0; i < i1; i++)                                                  \
+                    for (int64_t j = j0; j < j1; j++)                                              \
+                        finite &= isfinite(dst[i * dst_stride + j] = src[j * src_stride + i]);     \
+            }                                                                                      \
+        return finite;                                                                             \
+    }
+// clang-format on
+DEFINE_TRANSPOSE(transpose_f32, float)
+DEFINE_TRANSPOSE(transpose_f64, double)
+
+static bool transpose_square(nd_dtype dtype, int64_t n, const void *src, int64_t src_stride,
+                             void *dst, int64_t dst_stride) {
+    return dtype == ND_F32 ? transpose_f32(n, src, src_stride, dst, dst_stride)
+                           : transpose_f64(n, src, src_stride, dst, dst_stride);
+}
+
+/* Checks what every decomposition needs: a floating-point 2-D matrix (square
+ * when asked) whose sizes fit LAPACK's int. */
+static bool lapack_check(const char *op, nd_tensor *a, bool square) {
+    if (!nd__is_float(a->dtype))
+        nd__fail("%s: expects a floating-point matrix, got %s (convert with nd_to)", op,
+                 nd_dtype_name(a->dtype));
+    else if (a->ndim != 2)
+        nd__fail("%s: expects a 2-D matrix, got shape %s", op, nd__tshape(a));
+    else if (square && a->shape[0] != a->shape[1])
+        nd__fail("%s: expects a square matrix, got shape %s", op, nd__tshape(a));
+    else if (a->shape[0] > INT32_MAX || a->shape[1] > INT32_MAX)
+        nd__fail("%s: shape %s is too large for LAPACK", op, nd__tshape(a));
+    else
+        return true;
+    return false;
+}
+
+static nd_tensor *not_finite(const char *op, nd_tensor *a) {
+    return nd__fail("%s: the matrix of shape %s contains NaN or infinity", op, nd__tshape(a));
+}
+
+/* A contiguous copy of a checked matrix that LAPACK may overwrite, all finite
  * (LAPACK's answer on NaN is undefined, so it is refused before the call). */
 static nd_tensor *lapack_copy(const char *op, nd_tensor *a, bool square) {
-    if (!nd__is_float(a->dtype))
-        return nd__fail("%s: expects a floating-point matrix, got %s (convert with nd_to)", op,
-                        nd_dtype_name(a->dtype));
-    if (a->ndim != 2) return nd__fail("%s: expects a 2-D matrix, got shape %s", op, nd__tshape(a));
-    if (square && a->shape[0] != a->shape[1])
-        return nd__fail("%s: expects a square matrix, got shape %s", op, nd__tshape(a));
-    if (a->shape[0] > INT32_MAX || a->shape[1] > INT32_MAX)
-        return nd__fail("%s: shape %s is too large for LAPACK", op, nd__tshape(a));
+    if (!lapack_check(op, a, square)) return NULL;
     nd_tensor *copy = nd__empty(a->dtype, 2, a->shape);
-    if (!copy || nd__copy_into(op, copy, a)) return NULL;
+    if (!copy) return NULL;
+    /* A contiguous input is copied and checked in one pass; any other layout
+     * goes through the general strided copy first. */
+    bool contiguous = nd_is_contiguous(a);
+    if (!contiguous && nd__copy_into(op, copy, a)) return NULL;
     bool finite = true;
     if (a->dtype == ND_F32) {
-        const float *x = nd__ptr(copy);
-        for (int64_t i = 0; i < copy->numel; i++) finite &= isfinite(x[i]);
+        const float *from = contiguous ? nd__ptr(a) : nd__ptr(copy);
+        float *to = nd__ptr(copy);
+        for (int64_t i = 0; i < copy->numel; i++) finite &= isfinite(to[i] = from[i]);
     } else {
-        const double *x = nd__ptr(copy);
-        for (int64_t i = 0; i < copy->numel; i++) finite &= isfinite(x[i]);
+        const double *from = contiguous ? nd__ptr(a) : nd__ptr(copy);
+        double *to = nd__ptr(copy);
+        for (int64_t i = 0; i < copy->numel; i++) finite &= isfinite(to[i] = from[i]);
     }
-    if (!finite)
-        return nd__fail("%s: the matrix of shape %s contains NaN or infinity", op, nd__tshape(a));
-    return copy;
+    return finite ? copy : not_finite(op, a);
 }
 
 /* LU factorisation in place; ipiv receives n pivots. Returns LAPACK's info. */
@@ -245,24 +292,142 @@ static nd_tensor *eigh_record(const nd_op *op, nd_tensor *out, nd_tensor *a, nd_
     return nd__record(op, out, 1, &a, &p);
 }
 
+/* LAPACK's scratch memory for eigh (the matrix copy and syevd's workspace,
+ * 4 MiB at n = 512), kept per thread between calls: on this class of machine
+ * fresh memory costs page faults and zeroing on every call (up to a third
+ * of a 512×512 eigh), and malloc hands the same few MiB back to the kernel
+ * after each call. Up to SCRATCH_KEEP bytes are kept; a thread's buffer is
+ * freed when it exits. Sanitizer builds allocate per call, so that leaks
+ * and overruns stay visible. */
+#define SCRATCH_KEEP ((size_t)64 << 20)
+#if defined(__SANITIZE_ADDRESS__)
+#define ND_SCRATCH_PER_CALL 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ND_SCRATCH_PER_CALL 1
+#endif
+#endif
+
+typedef struct {
+    size_t bytes;
+    _Alignas(64) unsigned char data[]; /* aligned for LAPACK's vector loads */
+} scratch_block;
+
+#ifndef ND_SCRATCH_PER_CALL
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static void make_scratch_key(void) {
+    pthread_key_create(&scratch_key, free); /* free(block) at thread exit */
+}
+#endif
+
+/* A block of at least `bytes` for this thread; hand it back with scratch_done. */
+static scratch_block *scratch_get(size_t bytes) {
+#ifndef ND_SCRATCH_PER_CALL
+    pthread_once(&scratch_once, make_scratch_key);
+    scratch_block *kept = pthread_getspecific(scratch_key);
+    if (kept && kept->bytes >= bytes) return kept;
+    if (kept) {
+        pthread_setspecific(scratch_key, NULL);
+        free(kept);
+    }
+#endif
+    scratch_block *block = NULL;
+    if (posix_memalign((void **)&block, 64, sizeof *block + bytes)) return NULL;
+    block->bytes = bytes;
+    return block;
+}
+
+static void scratch_done(scratch_block *block) {
+#ifndef ND_SCRATCH_PER_CALL
+    if (block->bytes <= SCRATCH_KEEP &&
+        (pthread_getspecific(scratch_key) == block || pthread_setspecific(scratch_key, block) == 0))
+        return; /* kept for the next call */
+#endif
+    free(block);
+}
+
+/* syevd on the n×n column-major matrix a (columns lda apart), with its
+ * workspace (asked of LAPACK first) placed at `work`, or only sized when work
+ * is NULL: *bytes receives what it needs. */
+static lapack_int syevd(nd_dtype dtype, char jobz, lapack_int n, void *a, lapack_int lda, void *w,
+                        void *work, size_t *bytes) {
+    lapack_int iwork_size = 0;
+    double work_size = 0;
+    float work_size_f = 0;
+    lapack_int info = dtype == ND_F32 ? LAPACKE_ssyevd_work(LAPACK_COL_MAJOR, jobz, 'L', n, a, lda,
+                                                            w, &work_size_f, -1, &iwork_size, -1)
+                                      : LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'L', n, a, lda,
+                                                            w, &work_size, -1, &iwork_size, -1);
+    if (info) return info;
+    /* The minimum of LAPACK's documentation as a floor: a size above 2^24
+     * read back from a float may have been rounded down. */
+    lapack_int lwork = (lapack_int)(dtype == ND_F32 ? work_size_f : work_size);
+    lapack_int least = jobz == 'V' ? 1 + 6 * n + 2 * n * n : 2 * n + 1;
+    if (lwork < least) lwork = least;
+    size_t work_bytes = ((size_t)lwork * nd_dtype_size(dtype) + 63) / 64 * 64;
+    *bytes = work_bytes + (size_t)iwork_size * sizeof(lapack_int);
+    if (!work) return 0;
+    lapack_int *iwork = (lapack_int *)((char *)work + work_bytes);
+    return dtype == ND_F32 ? LAPACKE_ssyevd_work(LAPACK_COL_MAJOR, jobz, 'L', n, a, lda, w, work,
+                                                 lwork, iwork, iwork_size)
+                           : LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'L', n, a, lda, w, work,
+                                                 lwork, iwork, iwork_size);
+}
+
+#define NOT_FINITE (-1000000) /* an info value LAPACK never returns */
+
+/* The eigen-decomposition of the contiguous n×n matrix src into w and (when
+ * jobz is 'V') the row-major eigenvectors v. LAPACK is called in its own
+ * column-major order on a copy made in that order (the transpose, checked
+ * for NaN on the way): LAPACKE's row-major path would allocate a transposed
+ * copy and transpose in and out. The lower triangle is read, as in NumPy and
+ * PyTorch (syevd's lower path is also the faster one). The copy's columns are
+ * padded by 64 bytes: with n a power of two they would be a multiple of 4 KiB
+ * apart and keep evicting each other from the same cache sets, both in the
+ * transposes and in LAPACK. The eigenvectors come back as columns in
+ * column-major order: one transpose makes them row-major. */
+static lapack_int eigh_lapack(nd_dtype dtype, char jobz, lapack_int n, const void *src, void *w,
+                              void *v) {
+    lapack_int lda = n + (lapack_int)(64 / nd_dtype_size(dtype));
+    size_t matrix_bytes = (size_t)n * (size_t)lda * nd_dtype_size(dtype);
+    size_t work_bytes = 0;
+    lapack_int info = syevd(dtype, jobz, n, NULL, lda, w, NULL, &work_bytes);
+    if (info) return info;
+    scratch_block *block = scratch_get(matrix_bytes + work_bytes);
+    if (!block) return LAPACK_WORK_MEMORY_ERROR;
+    void *m = block->data;
+    if (!transpose_square(dtype, n, src, n, m, lda))
+        info = NOT_FINITE;
+    else
+        info = syevd(dtype, jobz, n, m, lda, w, (char *)m + matrix_bytes, &work_bytes);
+    if (!info && v) transpose_square(dtype, n, m, lda, v, n);
+    scratch_done(block);
+    return info;
+}
+
 int nd_eigh(nd_tensor *a, nd_tensor **values, nd_tensor **vectors) {
     ND_CHECK_INT("nd_eigh", a);
-    nd_tensor *v = lapack_copy("nd_eigh", a, true);
-    if (!v) return -1;
-    lapack_int n = (lapack_int)v->shape[0];
-    nd_tensor *w = nd__empty(a->dtype, 1, (int64_t[]){n});
-    if (!w) return -1;
+    if (!lapack_check("nd_eigh", a, true)) return -1;
+    nd_tensor *src = nd_is_contiguous(a) ? a : nd_contiguous(a);
+    lapack_int n = (lapack_int)a->shape[0];
     /* Vectors are computed when asked for or when a rule will need them. */
     char jobz = vectors || nd__needs_record(1, &a) ? 'V' : 'N';
+    nd_tensor *w = nd__empty(a->dtype, 1, (int64_t[]){n});
+    nd_tensor *v = jobz == 'V' ? nd__empty(a->dtype, 2, a->shape) : NULL;
+    if (!src || !w || (jobz == 'V' && !v)) return -1;
     lapack_int info =
-        a->dtype == ND_F32
-            ? LAPACKE_ssyevd(LAPACK_ROW_MAJOR, jobz, 'L', n, nd__ptr(v), n, nd__ptr(w))
-            : LAPACKE_dsyevd(LAPACK_ROW_MAJOR, jobz, 'L', n, nd__ptr(v), n, nd__ptr(w));
+        eigh_lapack(a->dtype, jobz, n, nd__ptr(src), nd__ptr(w), v ? nd__ptr(v) : NULL);
+    if (info == NOT_FINITE) {
+        not_finite("nd_eigh", a);
+        return -1;
+    }
+    if (info == LAPACK_WORK_MEMORY_ERROR) return nd__fail_int("nd_eigh: out of memory");
     if (info > 0) return nd__fail_int("nd_eigh: the algorithm failed to converge (info %d)", info);
     if (info < 0) return nd__fail_int("nd_eigh: LAPACK rejected argument %d", (int)-info);
     nd_tensor *rv = values ? eigh_record(&EIGH_VALUES, w, a, w, v) : w;
     nd_tensor *rV = vectors ? eigh_record(&EIGH_VECTORS, v, a, w, v) : v;
-    if (!rv || !rV) return -1;
+    if (!rv || (vectors && !rV)) return -1;
     if (values) *values = rv;
     if (vectors) *vectors = rV;
     return 0;
