@@ -243,6 +243,12 @@ nd_tensor *nd__sum_to(nd_tensor *g, int ndim, const int64_t *shape);
 void *nd__pool_alloc(size_t size);
 void nd__pool_free(void *p, size_t size);
 void nd__pool_trim(void);
+/* Buffers of ND_LARGE_BLOCK bytes and more: 2 MiB aligned, transparent huge
+ * pages asked for (a fresh 64 MiB result then costs a few hundred page faults,
+ * not sixteen thousand), and the last few freed are kept for reuse. */
+#define ND_LARGE_BLOCK ((size_t)2 << 20)
+void *nd__large_alloc(size_t bytes);
+void nd__large_free(void *data, size_t bytes);
 
 /* ------------------------------------------------------------ threads */
 

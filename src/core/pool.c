@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ND_POOL_DISABLED 1
@@ -63,12 +64,16 @@ static void make_exit_key(void) {
     pthread_key_create(&exit_key, trim_at_exit);
 }
 
-static bool make_room(pool *q) {
+static void register_exit(void) {
     if (!exit_registered) {
         pthread_once(&exit_once, make_exit_key);
         pthread_setspecific(exit_key, &exit_registered);
         exit_registered = true;
     }
+}
+
+static bool make_room(pool *q) {
+    register_exit();
     if (q->count < q->cap) return true;
     size_t cap = q->cap ? q->cap * 2 : 256;
     void **grown = realloc(q->items, cap * sizeof *grown);
@@ -95,7 +100,75 @@ void nd__pool_free(void *p, size_t size) {
     free(p);
 }
 
+/* ------------------------------------------------------- large blocks */
+
+#define HUGE_PAGE ((size_t)2 << 20)
+/* Large buffers freed recently are kept for the next one of the same size (a
+ * training loop or a benchmark makes the same big result again and again): a
+ * reused block costs no page faults, a fresh one faults in every page. At most
+ * LARGE_CACHE_BYTES per thread; sanitizer builds keep nothing. */
+#define LARGE_CACHE_SLOTS 4
+#define LARGE_CACHE_BYTES ((size_t)128 << 20)
+typedef struct {
+    void *data;
+    size_t bytes;
+} large_block;
+static _Thread_local large_block large_cache[LARGE_CACHE_SLOTS];
+static _Thread_local size_t large_cached_bytes;
+
+static size_t huge_rounded(size_t bytes) {
+    return (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+}
+
+void *nd__large_alloc(size_t bytes) {
+    size_t rounded = huge_rounded(bytes);
+    for (int i = 0; i < LARGE_CACHE_SLOTS; i++)
+        if (large_cache[i].data && large_cache[i].bytes == rounded) {
+            void *data = large_cache[i].data;
+            large_cache[i].data = NULL;
+            large_cached_bytes -= rounded;
+            return data;
+        }
+    void *data = NULL;
+    if (posix_memalign(&data, HUGE_PAGE, rounded) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(data, rounded, MADV_HUGEPAGE);
+#endif
+    return data;
+}
+
+void nd__large_free(void *data, size_t bytes) {
+#ifndef ND_POOL_DISABLED
+    register_exit();
+    size_t rounded = huge_rounded(bytes);
+    if (rounded <= LARGE_CACHE_BYTES) {
+        for (int i = 0; i < LARGE_CACHE_SLOTS; i++) /* make room: drop cached blocks */
+            if (large_cache[i].data && large_cached_bytes + rounded > LARGE_CACHE_BYTES) {
+                free(large_cache[i].data);
+                large_cached_bytes -= large_cache[i].bytes;
+                large_cache[i].data = NULL;
+            }
+        for (int i = 0; i < LARGE_CACHE_SLOTS; i++)
+            if (!large_cache[i].data && large_cached_bytes + rounded <= LARGE_CACHE_BYTES) {
+                large_cache[i] = (large_block){data, rounded};
+                large_cached_bytes += rounded;
+                return;
+            }
+    }
+#endif
+    free(data);
+}
+
+static void large_trim(void) {
+    for (int i = 0; i < LARGE_CACHE_SLOTS; i++) {
+        free(large_cache[i].data);
+        large_cache[i].data = NULL;
+    }
+    large_cached_bytes = 0;
+}
+
 void nd__pool_trim(void) {
+    large_trim();
     for (int k = 0; k < POOL_CLASSES; k++) {
         while (pools[k].count > 0) free(pools[k].items[--pools[k].count]);
         free(pools[k].items);

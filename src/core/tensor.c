@@ -4,33 +4,46 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 /* -------------------------------------------------------------- dtypes */
 
 static const size_t dtype_sizes[] = {1, 1, 4, 8, 4, 8};
 static const char *const dtype_names[] = {"bool", "uint8", "int32", "int64", "float32", "float64"};
 
-static bool dtype_valid(nd_dtype d) { return (unsigned)d <= ND_F64; }
+static bool dtype_valid(nd_dtype d) {
+    return (unsigned)d <= ND_F64;
+}
 
-size_t nd_dtype_size(nd_dtype dtype) { return dtype_valid(dtype) ? dtype_sizes[dtype] : 0; }
+size_t nd_dtype_size(nd_dtype dtype) {
+    return dtype_valid(dtype) ? dtype_sizes[dtype] : 0;
+}
 const char *nd_dtype_name(nd_dtype dtype) {
     return dtype_valid(dtype) ? dtype_names[dtype] : "invalid";
 }
-bool nd__is_float(nd_dtype dtype) { return dtype == ND_F32 || dtype == ND_F64; }
+bool nd__is_float(nd_dtype dtype) {
+    return dtype == ND_F32 || dtype == ND_F64;
+}
 
 /* PyTorch's promotion lattice for these six types: bool < u8 < i32 < i64 < f32 < f64,
  * except that u8 with a signed integer needs the signed type (i32/i64 already hold it). */
-nd_dtype nd_promote_types(nd_dtype a, nd_dtype b) { return a > b ? a : b; }
+nd_dtype nd_promote_types(nd_dtype a, nd_dtype b) {
+    return a > b ? a : b;
+}
 
 double nd__load(nd_dtype dtype, const void *p) {
     switch (dtype) {
-    case ND_BOOL: return *(const bool *)p ? 1.0 : 0.0;
-    case ND_U8: return *(const uint8_t *)p;
-    case ND_I32: return *(const int32_t *)p;
-    case ND_I64: return (double)*(const int64_t *)p;
-    case ND_F32: return *(const float *)p;
-    case ND_F64: return *(const double *)p;
+    case ND_BOOL:
+        return *(const bool *)p ? 1.0 : 0.0;
+    case ND_U8:
+        return *(const uint8_t *)p;
+    case ND_I32:
+        return *(const int32_t *)p;
+    case ND_I64:
+        return (double)*(const int64_t *)p;
+    case ND_F32:
+        return *(const float *)p;
+    case ND_F64:
+        return *(const double *)p;
     }
     return NAN;
 }
@@ -46,38 +59,34 @@ static int64_t to_int64(double v) {
 
 void nd__store(nd_dtype dtype, void *p, double v) {
     switch (dtype) {
-    case ND_BOOL: *(bool *)p = v != 0; break;
-    case ND_U8: *(uint8_t *)p = (uint8_t)(to_int64(v) & 0xff); break;
-    case ND_I32: *(int32_t *)p = (int32_t)(uint32_t)(uint64_t)to_int64(v); break;
-    case ND_I64: *(int64_t *)p = to_int64(v); break;
-    case ND_F32: *(float *)p = (float)v; break;
-    case ND_F64: *(double *)p = v; break;
+    case ND_BOOL:
+        *(bool *)p = v != 0;
+        break;
+    case ND_U8:
+        *(uint8_t *)p = (uint8_t)(to_int64(v) & 0xff);
+        break;
+    case ND_I32:
+        *(int32_t *)p = (int32_t)(uint32_t)(uint64_t)to_int64(v);
+        break;
+    case ND_I64:
+        *(int64_t *)p = to_int64(v);
+        break;
+    case ND_F32:
+        *(float *)p = (float)v;
+        break;
+    case ND_F64:
+        *(double *)p = v;
+        break;
     }
 }
 
 /* -------------------------------------------------------------- storage */
 
-/* Large buffers ask for transparent huge pages: a fresh 64 MiB result then costs
- * a few hundred page faults instead of sixteen thousand. */
-#define HUGE_PAGE (2u << 20)
-
 static nd_storage *storage_new(size_t nbytes) {
     nd_storage *s = nd__pool_alloc(sizeof *s);
     if (!s) return NULL;
-    void *data = NULL;
     size_t alloc = nbytes ? nbytes : 1;
-    if (alloc >= HUGE_PAGE) {
-        size_t rounded = (alloc + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-        if (posix_memalign(&data, HUGE_PAGE, rounded) == 0) {
-#ifdef MADV_HUGEPAGE
-            madvise(data, rounded, MADV_HUGEPAGE);
-#endif
-        } else {
-            data = NULL;
-        }
-    } else {
-        data = nd__pool_alloc(alloc);
-    }
+    void *data = alloc >= ND_LARGE_BLOCK ? nd__large_alloc(alloc) : nd__pool_alloc(alloc);
     if (!data) {
         nd__pool_free(s, sizeof *s);
         return NULL;
@@ -92,8 +101,8 @@ static nd_storage *storage_new(size_t nbytes) {
 static void storage_release(nd_storage *s) {
     if (s && atomic_fetch_sub(&s->refcount, 1) == 1) {
         size_t alloc = s->nbytes ? s->nbytes : 1;
-        if (alloc >= HUGE_PAGE)
-            free(s->data);
+        if (alloc >= ND_LARGE_BLOCK)
+            nd__large_free(s->data, alloc);
         else
             nd__pool_free(s->data, alloc);
         nd__pool_free(s, sizeof *s);
@@ -134,8 +143,8 @@ bool nd__check_shape(const char *op, int ndim, const int64_t *shape) {
     int64_t n = 1;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) {
-            nd__set_error("%s: negative size %lld at dim %d of shape %s", op,
-                          (long long)shape[i], i, nd__shape_str(ndim, shape));
+            nd__set_error("%s: negative size %lld at dim %d of shape %s", op, (long long)shape[i],
+                          i, nd__shape_str(ndim, shape));
             return false;
         }
         if (shape[i] && n > INT64_MAX / 16 / shape[i]) {
@@ -197,7 +206,7 @@ typedef struct scope {
     size_t count, cap;
 } scope;
 
-static _Thread_local scope *scopes;  /* scopes[0] is the root scope */
+static _Thread_local scope *scopes;   /* scopes[0] is the root scope */
 static _Thread_local int scope_depth; /* number of open scopes above the root */
 static _Thread_local int scope_cap;
 
@@ -384,8 +393,8 @@ nd_tensor *nd__zeros(nd_dtype dtype, int ndim, const int64_t *shape) {
     return t;
 }
 
-nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape,
-                     const int64_t *strides, int64_t offset) {
+nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape, const int64_t *strides,
+                     int64_t offset) {
     nd_tensor *t = header_new(base->dtype, ndim, shape);
     if (!t) return nd__fail("nd_view: out of memory");
     if (ndim) memcpy(t->strides, strides, (size_t)ndim * sizeof *strides);
@@ -399,7 +408,9 @@ nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape,
 
 /* ---------------------------------------------------------- inspection */
 
-int nd_ndim(const nd_tensor *t) { return t ? t->ndim : nd__null_input_int("nd_ndim"); }
+int nd_ndim(const nd_tensor *t) {
+    return t ? t->ndim : nd__null_input_int("nd_ndim");
+}
 const int64_t *nd_shape(const nd_tensor *t) {
     if (!t) nd__null_input("nd_shape");
     return t ? t->shape : NULL;
@@ -408,9 +419,15 @@ const int64_t *nd_strides(const nd_tensor *t) {
     if (!t) nd__null_input("nd_strides");
     return t ? t->strides : NULL;
 }
-int64_t nd_numel(const nd_tensor *t) { return t ? t->numel : nd__null_input_int("nd_numel"); }
-nd_dtype nd_type(const nd_tensor *t) { return t ? t->dtype : ND_F32; }
-bool nd_is_contiguous(const nd_tensor *t) { return t && t->contiguous; }
+int64_t nd_numel(const nd_tensor *t) {
+    return t ? t->numel : nd__null_input_int("nd_numel");
+}
+nd_dtype nd_type(const nd_tensor *t) {
+    return t ? t->dtype : ND_F32;
+}
+bool nd_is_contiguous(const nd_tensor *t) {
+    return t && t->contiguous;
+}
 bool nd_shares_storage(const nd_tensor *a, const nd_tensor *b) {
     return a && b && a->storage == b->storage;
 }
@@ -456,7 +473,9 @@ double nd_get(const nd_tensor *t, const int64_t *index) {
 
 void *nd_data(nd_tensor *t) {
     if (!t) return nd__null_input("nd_data");
-    if (!t->contiguous) return nd__fail("nd_data: tensor of shape %s is not contiguous (call nd_contiguous first)", nd__tshape(t));
+    if (!t->contiguous)
+        return nd__fail("nd_data: tensor of shape %s is not contiguous (call nd_contiguous first)",
+                        nd__tshape(t));
     return nd__ptr(t);
 }
 
@@ -467,7 +486,9 @@ nd_tensor *nd_set_name(nd_tensor *t, const char *name) {
     return t;
 }
 
-const char *nd_name(const nd_tensor *t) { return t ? t->name : NULL; }
+const char *nd_name(const nd_tensor *t) {
+    return t ? t->name : NULL;
+}
 
 char *nd_shape_string(const nd_tensor *t) {
     if (!t) return (nd__null_input("nd_shape_string"), NULL);
