@@ -155,6 +155,8 @@ void nd__large_free(void *data, size_t bytes) {
                 return;
             }
     }
+#else
+    (void)bytes;
 #endif
     free(data);
 }
