@@ -272,20 +272,6 @@ static void put_suffixes(text *s, char **suffixes, int count) {
     put_str(s, ")");
 }
 
-/* printf follows the locale's decimal point ("2,5" in some); torch's text
- * never does, so the thread formats in the C locale. */
-static locale_t use_c_locale(locale_t *previous) {
-    locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    *previous = c ? uselocale(c) : (locale_t)0;
-    return c;
-}
-
-static void restore_locale(locale_t c, locale_t previous) {
-    if (!c) return;
-    uselocale(previous);
-    freelocale(c);
-}
-
 /* depth counts tangents of tangents (each printed inside its primal's text). */
 static char *format_tensor(const nd_tensor *t, int depth) {
     text s = {0};
@@ -346,9 +332,9 @@ static char *format_tensor(const nd_tensor *t, int depth) {
 
 char *nd_format(const nd_tensor *t) {
     if (!t) return (nd__null_input("nd_format"), NULL);
-    locale_t previous, c = use_c_locale(&previous);
+    locale_t previous, c = nd__use_c_locale(&previous);
     char *s = format_tensor(t, 0);
-    restore_locale(c, previous);
+    nd__restore_locale(c, previous);
     if (!s)
         nd__set_error("nd_format: out of memory formatting a tensor of shape %s", nd__tshape(t));
     return s;

@@ -29,6 +29,7 @@
 
 #include "nd.h"
 
+#include <locale.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -235,6 +236,13 @@ void nd__scope_add(nd_tensor *t);
 
 /* Sums g down to shape (ndim, shape) over broadcast dims (the engine's one place for it). */
 nd_tensor *nd__sum_to(nd_tensor *g, int ndim, const int64_t *shape);
+
+/* ------------------------------------------------------------ locale */
+
+/* Switches this thread to the C locale for printf/strtod (nd's text uses a
+ * decimal point whatever the locale); restore with what it returned. */
+locale_t nd__use_c_locale(locale_t *previous);
+void nd__restore_locale(locale_t c, locale_t previous);
 
 /* ------------------------------------------------------------ memory */
 

@@ -244,20 +244,6 @@ static bool parse_value(parser *ps, int depth) {
     return parse_number(ps);
 }
 
-/* printf and strtod follow the locale's decimal point ("2,5" in some): nd's
- * text is always Python's, so the thread uses the C locale while parsing. */
-static locale_t use_c_locale(locale_t *previous) {
-    locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    *previous = c ? uselocale(c) : (locale_t)0;
-    return c;
-}
-
-static void restore_locale(locale_t c, locale_t previous) {
-    if (!c) return;
-    uselocale(previous);
-    freelocale(c);
-}
-
 static nd_tensor *build(parser *ps) {
     int ndim = ps->ndim;
     nd_dtype dtype = ps->any_float ? ND_F32 : ps->any_integer ? ND_I64 : ND_BOOL;
@@ -284,13 +270,13 @@ nd_tensor *nd_parse(const char *text) {
     if (!text) return nd__fail("nd_parse: NULL text");
     parser ps = {.text = text, .at = text, .ndim = -1};
     for (int i = 0; i < ND_MAX_DIMS; i++) ps.shape[i] = -1;
-    locale_t previous, c = use_c_locale(&previous);
+    locale_t previous, c = nd__use_c_locale(&previous);
     bool ok = parse_value(&ps, 0);
     if (ok) {
         skip_space(&ps);
         if (*ps.at != '\0') ok = fail(&ps, "the end of the text after a complete value");
     }
-    restore_locale(c, previous);
+    nd__restore_locale(c, previous);
     nd_tensor *t = ok ? build(&ps) : NULL;
     free(ps.values);
     return t;
