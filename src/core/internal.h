@@ -121,6 +121,8 @@ nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape,
                      const int64_t *strides, int64_t offset);
 /* Recomputes numel and the contiguous flag after shape/strides change. */
 void nd__finish_layout(nd_tensor *t);
+/* Checks ndim (0 to ND_MAX_DIMS) and that shape is given when ndim > 0. */
+bool nd__check_ndim(const char *op, int ndim, const int64_t *shape);
 /* Checks ndim and sizes (non-negative, product fits) for op's messages. */
 bool nd__check_shape(const char *op, int ndim, const int64_t *shape);
 void nd__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);

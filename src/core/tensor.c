@@ -131,7 +131,7 @@ void nd__finish_layout(nd_tensor *t) {
     t->contiguous = contiguous || n == 0;
 }
 
-bool nd__check_shape(const char *op, int ndim, const int64_t *shape) {
+bool nd__check_ndim(const char *op, int ndim, const int64_t *shape) {
     if (ndim < 0 || ndim > ND_MAX_DIMS) {
         nd__set_error("%s: %d dims requested, at most %d are supported", op, ndim, ND_MAX_DIMS);
         return false;
@@ -140,6 +140,11 @@ bool nd__check_shape(const char *op, int ndim, const int64_t *shape) {
         nd__set_error("%s: NULL shape", op);
         return false;
     }
+    return true;
+}
+
+bool nd__check_shape(const char *op, int ndim, const int64_t *shape) {
+    if (!nd__check_ndim(op, ndim, shape)) return false;
     int64_t n = 1;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) {

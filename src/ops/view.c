@@ -43,14 +43,7 @@ static bool view_strides(const nd_tensor *t, int ndim, const int64_t *shape, int
  * element counts agree. */
 static bool infer_shape(const char *op, const nd_tensor *t, int ndim, const int64_t *shape,
                         int64_t *out) {
-    if (ndim < 0 || ndim > ND_MAX_DIMS) {
-        nd__set_error("%s: %d dims requested, at most %d are supported", op, ndim, ND_MAX_DIMS);
-        return false;
-    }
-    if (ndim > 0 && !shape) {
-        nd__set_error("%s: NULL shape", op);
-        return false;
-    }
+    if (!nd__check_ndim(op, ndim, shape)) return false;
     int inferred = -1;
     int64_t known = 1;
     for (int i = 0; i < ndim; i++) {
