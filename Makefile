@@ -23,8 +23,8 @@ run: build
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j 2
 	@$(MAKE) --no-print-directory test-asan
-	@scripts/test-e2e.sh $(BUILD)
 	@scripts/fuzz.sh smoke
+	@scripts/test-e2e.sh $(BUILD)
 
 test-asan: deps
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DND_SANITIZE=ON -DND_NATIVE=OFF > /dev/null
