@@ -15,7 +15,8 @@ static const char *usage =
     "usage: nd <command> [options]\n"
     "\n"
     "commands:\n"
-    "  labs [--out DIR] [--format png|svg|pdf]   run every lab, write DIR/index.html (default out/)\n"
+    "  labs [--out DIR] [--format png|svg|pdf]   run every lab, write DIR/index.html (default "
+    "out/)\n"
     "  lab NAME [--out DIR] [--format F]         run one lab\n"
     "  list                                      the labs, one line each\n"
     "  fit \"x1,y1 x2,y2 ...\"                     a sum of ReLUs through the points\n"
@@ -67,8 +68,7 @@ static int cmd_demo(int argc, char **argv) {
 
 static int cmd_list(int argc, char **argv) {
     (void)argc, (void)argv;
-    for (int i = 0; i < lab_count(); i++)
-        printf("%-16s %s\n", lab_at(i)->name, lab_at(i)->summary);
+    for (int i = 0; i < lab_count(); i++) printf("%-16s %s\n", lab_at(i)->name, lab_at(i)->summary);
     return 0;
 }
 

@@ -106,7 +106,9 @@ done:
 }
 
 /* "%g" without a trailing noise: coefficients print as the course writes them. */
-static void number(char *out, size_t size, double v) { snprintf(out, size, "%.6g", v); }
+static void number(char *out, size_t size, double v) {
+    snprintf(out, size, "%.6g", v);
+}
 
 char *relu_sum_formula(const relu_sum *f) {
     size_t cap = 64 + (size_t)f->n * 64;
@@ -131,8 +133,8 @@ char *relu_sum_formula(const relu_sum *f) {
             number(num, sizeof num, fabs(w));
             snprintf(coef, sizeof coef, "%s ", num);
         }
-        len += (size_t)snprintf(s + len, cap - len, " %c %srelu(%s)", w < 0 ? '-' : '+', coef,
-                                shift);
+        len +=
+            (size_t)snprintf(s + len, cap - len, " %c %srelu(%s)", w < 0 ? '-' : '+', coef, shift);
     }
     return s;
 }

@@ -7,9 +7,9 @@
 #include <stddef.h>
 
 typedef struct {
-    int n;          /* points, sorted by x */
-    double *x, *y;  /* the points */
-    double bias;    /* f = bias + Σ weight[i]·relu(x − x[i]), i < n − 1 */
+    int n;         /* points, sorted by x */
+    double *x, *y; /* the points */
+    double bias;   /* f = bias + Σ weight[i]·relu(x − x[i]), i < n − 1 */
     double *weight;
 } relu_sum;
 

@@ -31,18 +31,31 @@ static void raw(report *r, const char *s, size_t n) {
     r->html[r->len] = '\0';
 }
 
-static void put(report *r, const char *s) { raw(r, s, strlen(s)); }
+static void put(report *r, const char *s) {
+    raw(r, s, strlen(s));
+}
 
 /* Text into HTML: the five characters that mean something there are escaped. */
 static void escaped(report *r, const char *s) {
     for (; *s; s++) {
         switch (*s) {
-        case '<': put(r, "&lt;"); break;
-        case '>': put(r, "&gt;"); break;
-        case '&': put(r, "&amp;"); break;
-        case '"': put(r, "&quot;"); break;
-        case '\'': put(r, "&#39;"); break;
-        default: raw(r, s, 1);
+        case '<':
+            put(r, "&lt;");
+            break;
+        case '>':
+            put(r, "&gt;");
+            break;
+        case '&':
+            put(r, "&amp;");
+            break;
+        case '"':
+            put(r, "&quot;");
+            break;
+        case '\'':
+            put(r, "&#39;");
+            break;
+        default:
+            raw(r, s, 1);
         }
     }
 }
@@ -84,10 +97,18 @@ report *report_open(const char *dir, const char *format) {
     return r;
 }
 
-void report_echo(report *r, bool on) { r->echo = on; }
-const char *report_dir(const report *r) { return r->dir; }
-const char *report_format(const report *r) { return r->format; }
-int report_failures(const report *r) { return r->failures; }
+void report_echo(report *r, bool on) {
+    r->echo = on;
+}
+const char *report_dir(const report *r) {
+    return r->dir;
+}
+const char *report_format(const report *r) {
+    return r->format;
+}
+int report_failures(const report *r) {
+    return r->failures;
+}
 
 void report_section(report *r, const char *id, const char *title, const char *subtitle) {
     put(r, "</section>\n<section id=\"");

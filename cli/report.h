@@ -9,7 +9,8 @@
 
 typedef struct report report;
 
-/* format: "png", "svg" or "pdf": the figures' file type. NULL on error (message in nd_last_error). */
+/* format: "png", "svg" or "pdf": the figures' file type. NULL on error (message in nd_last_error).
+ */
 report *report_open(const char *dir, const char *format);
 /* Writes index.html and frees the report; 0 or -1. */
 int report_close(report *r);
@@ -22,7 +23,8 @@ void report_para(report *r, const char *fmt, ...) __attribute__((format(printf, 
 void report_pre(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "label =" followed by the tensor in PyTorch's printed form. */
 void report_tensor(report *r, const char *label, const nd_tensor *t);
-/* The path a figure called `name` should be saved to (DIR/name.FORMAT); valid until the next call. */
+/* The path a figure called `name` should be saved to (DIR/name.FORMAT); valid until the next call.
+ */
 const char *report_figure_path(report *r, const char *name);
 /* The same, always PNG (pictures written by nd_image_write). */
 const char *report_png_path(report *r, const char *name);

@@ -24,9 +24,9 @@
 extern "C" {
 #endif
 
-#define ND_VERSION_MAJOR 0
-#define ND_VERSION_MINOR 1
-#define ND_VERSION_PATCH 0
+#define ND_VERSION_MAJOR  0
+#define ND_VERSION_MINOR  1
+#define ND_VERSION_PATCH  0
 #define ND_VERSION_STRING "0.1.0"
 
 /* The most dimensions a tensor may have. */
@@ -38,9 +38,10 @@ extern "C" {
 #define ND_END INT64_MIN
 
 /* ND_SHAPE(2, 3) expands to `2, (const int64_t[]){2, 3}`: the (ndim, shape) pair. */
-#define ND__NARGS(...) ND__NARGS_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1)
+#define ND__NARGS(...)                                                                             \
+    ND__NARGS_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1)
 #define ND__NARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, N, ...) N
-#define ND_SHAPE(...) ND__NARGS(__VA_ARGS__), ((const int64_t[]){__VA_ARGS__})
+#define ND_SHAPE(...)                                                                             ND__NARGS(__VA_ARGS__), ((const int64_t[]){__VA_ARGS__})
 
 typedef enum { ND_BOOL, ND_U8, ND_I32, ND_I64, ND_F32, ND_F64 } nd_dtype;
 
@@ -364,7 +365,11 @@ typedef struct {
 } nd_adam_opts;
 
 #define ND_ADAM_DEFAULTS                                                                           \
-    ((nd_adam_opts){.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.0,   \
+    ((nd_adam_opts){.lr = 1e-3,                                                                    \
+                    .beta1 = 0.9,                                                                  \
+                    .beta2 = 0.999,                                                                \
+                    .eps = 1e-8,                                                                   \
+                    .weight_decay = 0.0,                                                           \
                     .decoupled = false})
 
 nd_optim *nd_sgd(int n, nd_tensor *const *params, nd_sgd_opts opts);
@@ -377,9 +382,9 @@ void nd_optim_free(nd_optim *o);
 
 /* Learning-rate schedules: the rate at step (or epoch) t from the base rate lr0. */
 double nd_lr_step(double lr0, int64_t t, int64_t step_size, double gamma); /* StepLR */
-double nd_lr_exponential(double lr0, int64_t t, double gamma);            /* ExponentialLR */
-double nd_lr_cosine(double lr0, int64_t t, int64_t t_max, double lr_min); /* CosineAnnealingLR */
-double nd_lr_exp_decay(double lr0, double t, double k);                   /* lr0·exp(-k t) */
+double nd_lr_exponential(double lr0, int64_t t, double gamma);             /* ExponentialLR */
+double nd_lr_cosine(double lr0, int64_t t, int64_t t_max, double lr_min);  /* CosineAnnealingLR */
+double nd_lr_exp_decay(double lr0, double t, double k);                    /* lr0·exp(-k t) */
 double nd_lr_poly_decay(double lr0, double t, double alpha, double power); /* lr0·(1+αt)^-p */
 
 /* ----------------------------------------------------------------- files */

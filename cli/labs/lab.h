@@ -27,7 +27,9 @@ const lab *lab_find(const char *name);
 /* Registers a lab when the program starts. */
 #define ND_LAB(ident, ...)                                                                         \
     static const lab ident = __VA_ARGS__;                                                          \
-    __attribute__((constructor)) static void register_##ident(void) { lab_register(&ident); }
+    __attribute__((constructor)) static void register_##ident(void) {                              \
+        lab_register(&ident);                                                                      \
+    }
 
 /* Checks a value against the course's, recording a failure in the report. */
 #define LAB_CHECK_CLOSE(r, what, got, want, tol)                                                   \

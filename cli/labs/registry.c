@@ -20,8 +20,12 @@ void lab_register(const lab *l) {
     registered[i] = l;
 }
 
-int lab_count(void) { return count; }
-const lab *lab_at(int i) { return i >= 0 && i < count ? registered[i] : NULL; }
+int lab_count(void) {
+    return count;
+}
+const lab *lab_at(int i) {
+    return i >= 0 && i < count ? registered[i] : NULL;
+}
 
 const lab *lab_find(const char *name) {
     for (int i = 0; i < count; i++)

@@ -81,8 +81,8 @@ static void describe(buffer *b, long id, const nd_tensor *t, bool is_root) {
         append(b,
                "  t%ld [shape=box, style=\"rounded,filled\", fillcolor=\"%s\", "
                "label=\"%s%s%s\\n%s\"];\n",
-               id, is_root ? "#c6dbef" : "#deebf7", name, t->name ? " = " : "",
-               t->node->op->name, shape);
+               id, is_root ? "#c6dbef" : "#deebf7", name, t->name ? " = " : "", t->node->op->name,
+               shape);
     } else if (t->requires_grad) {
         append(b,
                "  t%ld [shape=ellipse, style=filled, fillcolor=\"#fdd0a2\", "

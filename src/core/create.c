@@ -18,7 +18,9 @@ nd_tensor *nd_full(nd_dtype dtype, int ndim, const int64_t *shape, double value)
     char *p = nd__ptr(t);
     nd__store(dtype, p, value); /* one element converted, then replicated */
     switch (esize) {
-    case 1: memset(p, *(unsigned char *)p, (size_t)t->numel); break;
+    case 1:
+        memset(p, *(unsigned char *)p, (size_t)t->numel);
+        break;
     case 4: {
         uint32_t v;
         memcpy(&v, p, 4);
@@ -55,7 +57,9 @@ nd_tensor *nd_full_like(const nd_tensor *t, double value) {
     return nd_full(t->dtype, t->ndim, t->shape, value);
 }
 
-nd_tensor *nd_scalar(double value, nd_dtype dtype) { return nd_full(dtype, 0, NULL, value); }
+nd_tensor *nd_scalar(double value, nd_dtype dtype) {
+    return nd_full(dtype, 0, NULL, value);
+}
 
 nd_tensor *nd_from(nd_dtype dtype, int ndim, const int64_t *shape, const void *data) {
     nd_tensor *t = nd__empty(dtype, ndim, shape);

@@ -8,9 +8,13 @@ static _Thread_local char error_message[1024];
 static _Thread_local bool has_error;
 static _Thread_local unsigned long error_count; /* errors raised on this thread so far */
 
-unsigned long nd__error_count(void) { return error_count; }
+unsigned long nd__error_count(void) {
+    return error_count;
+}
 
-const char *nd_last_error(void) { return has_error ? error_message : NULL; }
+const char *nd_last_error(void) {
+    return has_error ? error_message : NULL;
+}
 
 void nd_clear_error(void) {
     has_error = false;

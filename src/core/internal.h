@@ -35,11 +35,11 @@
 #include <string.h>
 
 #if defined(__GNUC__)
-#define ND_LIKELY(x) __builtin_expect(!!(x), 1)
-#define ND_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ND_LIKELY(x)    __builtin_expect(!!(x), 1)
+#define ND_UNLIKELY(x)  __builtin_expect(!!(x), 0)
 #define ND_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
-#define ND_LIKELY(x) (x)
+#define ND_LIKELY(x)   (x)
 #define ND_UNLIKELY(x) (x)
 #define ND_PRINTF(f, a)
 #endif
@@ -69,9 +69,9 @@ struct nd_tensor {
     nd_storage *storage;
     atomic_long refcount;
     bool requires_grad;
-    bool contiguous; /* C-contiguous (kept up to date by nd__finish_layout) */
-    nd_node *node;   /* the op that made it (owned reference), NULL for a leaf */
-    nd_tensor *grad; /* a leaf's accumulated gradient (owned reference) */
+    bool contiguous;    /* C-contiguous (kept up to date by nd__finish_layout) */
+    nd_node *node;      /* the op that made it (owned reference), NULL for a leaf */
+    nd_tensor *grad;    /* a leaf's accumulated gradient (owned reference) */
     nd_tensor *tangent; /* forward-mode tangent (owned reference) */
     char *name;
 };
@@ -103,8 +103,7 @@ bool nd__any_null(const char *op, int n, nd_tensor *const *ts);
 #define ND_CHECK_INT(op, ...)                                                                      \
     do {                                                                                           \
         nd_tensor *const nd__args_[] = {__VA_ARGS__};                                              \
-        if (nd__any_null(op, (int)(sizeof nd__args_ / sizeof nd__args_[0]), nd__args_))            \
-            return -1;                                                                             \
+        if (nd__any_null(op, (int)(sizeof nd__args_ / sizeof nd__args_[0]), nd__args_)) return -1; \
     } while (0)
 
 /* "(2, 3)" for messages: thread-local rotating buffers, valid for a few calls. */
@@ -117,8 +116,8 @@ const char *nd__tshape(const nd_tensor *t);
 nd_tensor *nd__empty(nd_dtype dtype, int ndim, const int64_t *shape);
 nd_tensor *nd__zeros(nd_dtype dtype, int ndim, const int64_t *shape);
 /* A new tensor header over base's storage (no autograd record, no tangent). */
-nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape,
-                     const int64_t *strides, int64_t offset);
+nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape, const int64_t *strides,
+                     int64_t offset);
 /* Recomputes numel and the contiguous flag after shape/strides change. */
 void nd__finish_layout(nd_tensor *t);
 /* Checks ndim (0 to ND_MAX_DIMS) and that shape is given when ndim > 0. */
@@ -126,7 +125,8 @@ bool nd__check_ndim(const char *op, int ndim, const int64_t *shape);
 /* Checks ndim and sizes (non-negative, product fits) for op's messages. */
 bool nd__check_shape(const char *op, int ndim, const int64_t *shape);
 void nd__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
-/* Normalises a possibly negative dim into [0, ndim); -1 (and an error naming op) when out of range. */
+/* Normalises a possibly negative dim into [0, ndim); -1 (and an error naming op) when out of range.
+ */
 int nd__wrap_dim(const char *op, int dim, int ndim);
 /* The element pointer of the first element. */
 static inline void *nd__ptr(const nd_tensor *t) {
@@ -138,7 +138,9 @@ double nd__load(nd_dtype dtype, const void *p);
 void nd__store(nd_dtype dtype, void *p, double v);
 bool nd__is_float(nd_dtype dtype);
 /* Marks an in-place write (version counter). */
-static inline void nd__bump_version(nd_tensor *t) { atomic_fetch_add(&t->storage->version, 1); }
+static inline void nd__bump_version(nd_tensor *t) {
+    atomic_fetch_add(&t->storage->version, 1);
+}
 /* Shape equality. */
 bool nd__same_shape(const nd_tensor *a, const nd_tensor *b);
 /* The broadcast of two shapes; false (and an error naming op and both shapes) when they do not. */
@@ -166,7 +168,7 @@ enum {
 void nd__set_batch(int ndim, const int64_t *shape, nd_ad_mode mode);
 int nd__batch_dims(nd_ad_mode mode, int64_t *shape); /* 0 when none is set for mode */
 bool nd__batch_fits(int ndim, const int64_t *shape); /* batch × shape small enough */
-bool nd__batch_refused(void); /* a forward op refused the batch since it was set */
+bool nd__batch_refused(void);         /* a forward op refused the batch since it was set */
 uint64_t nd__batched_jacobians(void); /* Jacobians this thread built in one pass (tests) */
 
 typedef struct nd_op {
@@ -224,8 +226,8 @@ nd_tensor *nd__tangent_sub(nd_tensor *a, nd_tensor *b);
 
 /* Gradients of y (any shape) seeded with `seed` (shaped like y) with respect to
  * xs: the reverse pass behind nd_gradient, nd_vjp and nd_jacobian. */
-int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n,
-                         nd_tensor *const *xs, nd_tensor **grads, bool create_graph);
+int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, nd_tensor *const *xs,
+                         nd_tensor **grads, bool create_graph);
 
 /* The node-free-tensor release used by the engine and the scope. */
 void nd__node_release(nd_node *n);

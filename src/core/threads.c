@@ -25,7 +25,9 @@ void nd_set_num_threads(int n) {
     openblas_set_num_threads(threads);
 }
 
-int nd_num_threads(void) { return configured_threads > 0 ? configured_threads : core_count(); }
+int nd_num_threads(void) {
+    return configured_threads > 0 ? configured_threads : core_count();
+}
 
 int nd__threads_for(int64_t work) {
     if (work < ND_PARALLEL_MIN) return 1;
@@ -34,7 +36,9 @@ int nd__threads_for(int64_t work) {
     return most < threads ? (int)(most > 1 ? most : 1) : threads;
 }
 
-const char *nd_version(void) { return ND_VERSION_STRING; }
+const char *nd_version(void) {
+    return ND_VERSION_STRING;
+}
 
 const char *nd_blas_info(void) {
     static char info[256];

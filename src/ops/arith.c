@@ -17,7 +17,6 @@ static nd_tensor *add_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
 }
 static const nd_op ADD = {"add", add_vjp, add_jvp, ND_BATCHABLE};
 
-
 nd_tensor *nd_add(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_add", a, b);
     nd_dtype dt = nd_promote_types(a->dtype, b->dtype);
@@ -52,7 +51,7 @@ nd_tensor *nd_sub(nd_tensor *a, nd_tensor *b) {
 
 /* ---------------------------------------------------------------- mul */
 
-ND_BINARY_LOOPS_WITH_BOOL(mul_with_and, x * y, x && y) /* bool * bool is logical and */
+ND_BINARY_LOOPS_WITH_BOOL(mul_with_and, x *y, x &&y) /* bool * bool is logical and */
 
 static void mul_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
@@ -65,7 +64,6 @@ static nd_tensor *mul_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
                            tin[1] ? nd_mul(n->in[0], tin[1]) : NULL);
 }
 static const nd_op MUL = {"mul", mul_vjp, mul_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
-
 
 nd_tensor *nd_mul(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_mul", a, b);
@@ -188,8 +186,8 @@ int nd_axpy_(nd_tensor *dst, double alpha, nd_tensor *src) {
     if (check_writable("nd_axpy_", dst)) return -1;
     nd_scope_begin();
     bool previous = nd_set_grad_enabled(false);
-    int rc = nd__binary_inplace("nd_axpy_", dst, nd_mul_scalar(nd_detach(src), alpha),
-                                &add_with_or);
+    int rc =
+        nd__binary_inplace("nd_axpy_", dst, nd_mul_scalar(nd_detach(src), alpha), &add_with_or);
     nd_set_grad_enabled(previous);
     nd_scope_end();
     return rc;

@@ -66,7 +66,7 @@ nd_tensor *nd_pow(nd_tensor *a, nd_tensor *b) {
 /* ---------------------------------------------------------- pow_scalar */
 
 /* x^2 is x·x: exact, and the most common power by far. */
-ND_UNARY_LOOP(square_u8, uint8_t, uint8_t, (uint8_t)(x * x))
+ND_UNARY_LOOP(square_u8, uint8_t, uint8_t, (uint8_t)(x *x))
 ND_UNARY_LOOP(square_i32, int32_t, int32_t, (int32_t)((uint32_t)x *(uint32_t)x))
 ND_UNARY_LOOP(square_i64, int64_t, int64_t, (int64_t)((uint64_t)x *(uint64_t)x))
 ND_UNARY_LOOP(square_f32, float, float, (x * x))

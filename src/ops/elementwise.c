@@ -135,7 +135,8 @@ nd_tensor *nd__binary_apply(const char *op, nd_tensor *a, nd_tensor *b, nd_dtype
     int ndim;
     int64_t shape[ND_MAX_DIMS];
     if (!nd__broadcast_shape(op, a->ndim, a->shape, b->ndim, b->shape, &ndim, shape)) return NULL;
-    if (ndim > ND_MAX_DIMS) return nd__fail("%s: result would have more than %d dims", op, ND_MAX_DIMS);
+    if (ndim > ND_MAX_DIMS)
+        return nd__fail("%s: result would have more than %d dims", op, ND_MAX_DIMS);
     a = converted(a, compute);
     b = converted(b, compute);
     nd_tensor *out = nd__empty(out_dtype, ndim, shape);
@@ -239,9 +240,9 @@ static inline int64_t f2i(double v) {
 }
 
 #define CAST_FROM(FROM, FT)                                                                        \
-    CAST_LOOP(FROM, FT, b8, bool, x != 0)                                                        \
+    CAST_LOOP(FROM, FT, b8, bool, x != 0)                                                          \
     CAST_LOOP(FROM, FT, u8, uint8_t, (uint8_t)(f2i((double)x) & 0xff))                             \
-    CAST_LOOP(FROM, FT, i32, int32_t, (int32_t)(uint32_t)(uint64_t)f2i((double)x))                \
+    CAST_LOOP(FROM, FT, i32, int32_t, (int32_t)(uint32_t)(uint64_t)f2i((double)x))                 \
     CAST_LOOP(FROM, FT, i64, int64_t, f2i((double)x))                                              \
     CAST_LOOP(FROM, FT, f32, float, (float)x)                                                      \
     CAST_LOOP(FROM, FT, f64, double, (double)x)
@@ -253,10 +254,12 @@ CAST_FROM(f32, float)
 CAST_FROM(f64, double)
 
 #define CAST_ROW(FROM)                                                                             \
-    {cast_##FROM##_b8, cast_##FROM##_u8,  cast_##FROM##_i32,                                     \
-     cast_##FROM##_i64,  cast_##FROM##_f32, cast_##FROM##_f64}
-static const nd_unary_loop cast_loops[6][6] = {CAST_ROW(b8), CAST_ROW(u8),  CAST_ROW(i32),
-                                               CAST_ROW(i64),  CAST_ROW(f32), CAST_ROW(f64)};
+    {                                                                                              \
+        cast_##FROM##_b8, cast_##FROM##_u8, cast_##FROM##_i32, cast_##FROM##_i64,                  \
+            cast_##FROM##_f32, cast_##FROM##_f64                                                   \
+    }
+static const nd_unary_loop cast_loops[6][6] = {CAST_ROW(b8),  CAST_ROW(u8),  CAST_ROW(i32),
+                                               CAST_ROW(i64), CAST_ROW(f32), CAST_ROW(f64)};
 
 int nd__copy_into(const char *op, nd_tensor *dst, nd_tensor *src) {
     ND_CHECK_INT(op, dst, src);

@@ -21,7 +21,9 @@ void nd_test_setup(void) {
     nd_manual_seed(0);
 }
 
-void nd_test_teardown(void) { nd_shutdown(); }
+void nd_test_teardown(void) {
+    nd_shutdown();
+}
 
 const char *golden_path(const char *name) {
     static char path[4096];
@@ -41,14 +43,13 @@ nd_tensor *golden(const char *name) {
     return t;
 }
 
-void assert_shape_(const nd_tensor *t, int ndim, const int64_t *shape, const char *file,
-                   int line) {
+void assert_shape_(const nd_tensor *t, int ndim, const int64_t *shape, const char *file, int line) {
     cr_assert(t, "%s:%d: tensor is NULL: %s", file, line, nd_last_error());
     char *got = nd_shape_string(t);
     cr_assert_eq(nd_ndim(t), ndim, "%s:%d: shape %s, expected %d dims", file, line, got, ndim);
     for (int i = 0; i < ndim; i++)
-        cr_assert_eq(nd_shape(t)[i], shape[i], "%s:%d: shape %s differs at dim %d", file, line,
-                     got, i);
+        cr_assert_eq(nd_shape(t)[i], shape[i], "%s:%d: shape %s differs at dim %d", file, line, got,
+                     i);
     free(got);
 }
 

@@ -31,7 +31,7 @@ void assert_close_(nd_tensor *t, nd_tensor *expected, double rtol, double atol, 
 void assert_values_(nd_tensor *t, int64_t n, const double *values, double tol, const char *file,
                     int line);
 #define assert_values(t, tol, ...)                                                                 \
-    assert_values_((t), sizeof((double[]){__VA_ARGS__}) / sizeof(double),                         \
+    assert_values_((t), sizeof((double[]){__VA_ARGS__}) / sizeof(double),                          \
                    (const double[]){__VA_ARGS__}, (tol), __FILE__, __LINE__)
 
 /* Asserts that the last error contains `needle`. */

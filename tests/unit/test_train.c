@@ -4,7 +4,6 @@
  * that stays flat over a long training loop. */
 #include "support.h"
 
-
 /* ------------------------------------------------ gradient descent (d2l 12.3) */
 
 typedef nd_tensor *(*objective)(nd_tensor *x);
