@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev
+  build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   libopenblas-dev libopenblas-openmp-dev liblapacke-dev
   libpng-dev libjpeg62-turbo-dev
   libplplot-dev plplot-driver-cairo
