@@ -30,4 +30,7 @@ want="cannot" check unwritable 1 "$nd" labs --out /proc/nd-cannot-write-here
 want="unknown figure format" check bad-format 1 "$nd" labs --format gif --out "$(mktemp -d)"
 want="cannot open '/nonexistent-nd-data/testcard.png'" check missing-picture 1 env ND_DATA_DIR=/nonexistent-nd-data "$nd" lab affine --out "$(mktemp -d)"
 want="every check passed" check one-lab 0 "$nd" lab relu-synthesis --out "$(mktemp -d)"
+svg=$(mktemp -d)
+want="every check passed" check svg-figures 0 "$nd" lab activations --format svg --out "$svg"
+ls "$svg"/*.svg > /dev/null 2>&1 || { echo "cli: --format svg wrote no .svg figure"; fail=1; }
 exit $fail
