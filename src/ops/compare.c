@@ -5,9 +5,6 @@
 #include "elementwise.h"
 
 #include <math.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* ---------------------------------------------------------- comparisons */
 
@@ -149,15 +146,10 @@ static void where_run(const where_iter *it, int64_t numel) {
         where_range(it, 0, numel);
         return;
     }
-#pragma omp parallel num_threads(threads)
-    {
-        int t = 0, nt = 1;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-        nt = omp_get_num_threads();
-#endif
-        where_range(it, numel * t / nt, numel * (t + 1) / nt);
-    }
+    /* one contiguous share of the elements per thread */
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int t = 0; t < threads; t++)
+        where_range(it, numel * t / threads, numel * (t + 1) / threads);
 }
 
 static void where_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {

@@ -4,9 +4,6 @@
 #include "elementwise.h"
 
 #include <math.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define MAX_OPS 3
 
@@ -104,14 +101,10 @@ static void run(const job *j, int64_t numel) {
         run_range(j, 0, rows);
         return;
     }
-#pragma omp parallel num_threads(threads)
-    {
-        int t = 0, nt = 1;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-        nt = omp_get_num_threads();
-#endif
-        int64_t lo = rows * t / nt, hi = rows * (t + 1) / nt;
+    /* one contiguous share of rows per thread */
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int t = 0; t < threads; t++) {
+        int64_t lo = rows * t / threads, hi = rows * (t + 1) / threads;
         if (lo < hi) run_range(j, lo, hi);
     }
 }
