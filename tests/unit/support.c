@@ -37,6 +37,21 @@ const char *data_path(const char *name) {
     return path;
 }
 
+char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = malloc((size_t)n + 1);
+    cr_assert(text);
+    cr_assert_eq(fread(text, 1, (size_t)n, f), (size_t)n, "cannot read %s", path);
+    text[n] = '\0';
+    fclose(f);
+    if (len) *len = (size_t)n;
+    return text;
+}
+
 nd_tensor *golden(const char *name) {
     nd_tensor *t = nd_load_npy(golden_path(name));
     cr_assert(t, "golden file %s: %s", name, nd_last_error());

@@ -42,6 +42,10 @@ void assert_error_(const char *needle, const char *file, int line);
  * count under ASan, whose quarantine makes resident memory grow regardless). */
 size_t bytes_in_use(void);
 
+/* A whole file in memory, NUL-terminated (malloc'd; the caller frees it); the
+ * length in *len when len is not NULL. Fails the test when it cannot be read. */
+char *read_file(const char *path, size_t *len);
+
 /* The path of a file under tests/golden or data/ (static buffer). */
 const char *golden_path(const char *name);
 const char *data_path(const char *name);

@@ -16,20 +16,6 @@ static nd_dtype dtype_named(const char *name) {
     return ND_F32;
 }
 
-static char *read_text(const char *path) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    cr_assert(s);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 /* The next line of *cursor (NUL-terminated in place). */
 static char *next_line(char **cursor) {
     char *line = *cursor, *end = strchr(line, '\n');
@@ -78,7 +64,7 @@ static nd_tensor *build_case(nd_dtype dtype, int ndim, const int64_t *shape, con
 }
 
 ND_TEST(format, matches_torch_for_every_golden_case) {
-    char *all = read_text(golden_path("core_format.txt"));
+    char *all = read_file(golden_path("core_format.txt"), NULL);
     char *cursor = all;
     int cases = 0;
     while (strncmp(cursor, "case ", 5) == 0) {
@@ -114,7 +100,7 @@ ND_TEST(format, matches_torch_for_every_golden_case) {
 }
 
 ND_TEST(format, tangent_as_torch_prints_a_dual_tensor) {
-    char *all = read_text(golden_path("core_format.txt"));
+    char *all = read_file(golden_path("core_format.txt"), NULL);
     char *expected = strstr(all, "\ntangent ");
     cr_assert(expected);
     expected += strlen("\ntangent ");

@@ -6,22 +6,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* Reads a whole file into memory (NUL-terminated). */
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    cr_assert(text);
-    cr_assert_eq(fread(text, 1, (size_t)n, f), (size_t)n);
-    text[n] = '\0';
-    fclose(f);
-    if (len) *len = (size_t)n;
-    return text;
-}
-
 static void put_escaped(FILE *out, const char *s) {
     for (; *s; s++) switch (*s) {
         case '\\':
@@ -75,11 +59,11 @@ static void check_against_pandas(const char *name) {
     nd_frame *f = nd_read_csv(path, NULL);
     cr_assert(f, "%s: %s", name, nd_last_error());
     char *got = dump_frame(f);
-    char *want = slurp(golden_path(expected_name), NULL);
+    char *want = read_file(golden_path(expected_name), NULL);
     cr_assert_str_eq(got, want, "%s: nd read\n%s\npandas read\n%s", name, got, want);
     /* The same bytes from memory give the same frame. */
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = read_file(path, &len);
     nd_frame *g = nd_parse_csv(text, len, NULL);
     char *again = dump_frame(g);
     cr_assert_str_eq(again, want, "%s from memory", name);

@@ -7,20 +7,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    cr_assert(text);
-    cr_assert_eq(fread(text, 1, (size_t)n, f), (size_t)n);
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
-
 static nd_frame *read_data(const char *name) {
     nd_frame *f = nd_read_csv(data_path(name), NULL);
     cr_assert(f, "%s: %s", name, nd_last_error());
@@ -63,7 +49,7 @@ ND_TEST(frame_ops, d2l_exercise_house_small) {
     nd_frame *inputs = nd_frame_iloc(dropped, 0, ND_END, 0, -1);
     nd_frame *filled = nd_frame_fillna_mean(inputs);
     nd_frame *encoded = nd_frame_get_dummies(filled, true);
-    char *names = slurp(golden_path("frame_house_small_names.txt"));
+    char *names = read_file(golden_path("frame_house_small_names.txt"), NULL);
     char *line = names;
     for (int c = 0; c < nd_frame_cols(encoded); c++) {
         char *end = strchr(line, '\n');
@@ -172,7 +158,7 @@ ND_TEST(frame_ops, errors_and_null) {
 static void check_repr(const nd_frame *f, const char *golden_name) {
     char *got = nd_frame_format(f);
     cr_assert(got, "%s", nd_last_error());
-    char *want = slurp(golden_path(golden_name));
+    char *want = read_file(golden_path(golden_name), NULL);
     want[strlen(want) - 1] = '\0'; /* frame.py added a newline */
     cr_assert_str_eq(got, want, "%s: nd prints\n%s\npandas prints\n%s", golden_name, got, want);
     free(got);

@@ -22,19 +22,6 @@ static const char *temp_path(const char *ext) {
     return path;
 }
 
-static unsigned char *file_bytes(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *bytes = malloc((size_t)n);
-    cr_assert(bytes && fread(bytes, 1, (size_t)n, f) == (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return bytes;
-}
-
 static const char *const PNG_SET[] = {
     "basn0g01", "basn0g02", "basn0g04", "basn0g08", "basn0g16", "basn2c08", "basn2c16",
     "basn3p01", "basn3p02", "basn3p04", "basn3p08", "basn4a08", "basn4a16", "basn6a08",
@@ -173,7 +160,7 @@ ND_TEST(image, pnm_round_trip_and_ascii_and_16_bit) {
 
 ND_TEST(image, decode_from_memory_matches_reading_the_file) {
     size_t len;
-    unsigned char *bytes = file_bytes(data_path("testcard.png"), &len);
+    unsigned char *bytes = (unsigned char *)read_file(data_path("testcard.png"), &len);
     nd_tensor *a = nd_image_decode(bytes, len);
     free(bytes);
     assert_close(a, nd_image_read(data_path("testcard.png")), 0, 0);
@@ -185,7 +172,7 @@ ND_TEST(image, bad_files_give_messages) {
     assert_error(strerror(ENOENT));
 
     size_t len;
-    unsigned char *bytes = file_bytes(data_path("testcard.png"), &len);
+    unsigned char *bytes = (unsigned char *)read_file(data_path("testcard.png"), &len);
     cr_assert_null(nd_image_decode(bytes, len / 2)); /* truncated PNG */
     assert_error("corrupt PNG");
     bytes[40] ^= 0x55; /* corrupt the pixels: a CRC error */
@@ -195,7 +182,7 @@ ND_TEST(image, bad_files_give_messages) {
 
     nd_tensor *card = nd_image_read(data_path("testcard.png"));
     cr_assert_eq(nd_image_write(card, temp_path("jpg")), 0);
-    bytes = file_bytes(temp_path("jpg"), &len);
+    bytes = (unsigned char *)read_file(temp_path("jpg"), &len);
     unlink(temp_path("jpg"));
     cr_assert(nd_image_decode(bytes, len));
     cr_assert_null(nd_image_decode(bytes, len / 2)); /* truncated JPEG */

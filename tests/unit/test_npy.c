@@ -7,20 +7,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    cr_assert(s);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return s;
-}
-
 static nd_tensor *load(const char *name) {
     char file[128];
     snprintf(file, sizeof file, "core_npy_%s.npy", name);
@@ -104,7 +90,7 @@ static char *find_bytes(char *bytes, size_t len, const char *needle) {
 /* Corruptions of a good file, made in memory. */
 static nd_tensor *parse_edited(const char *find, const char *replace) {
     size_t len;
-    char *bytes = slurp(golden_path("core_npy_c_float32.npy"), &len);
+    char *bytes = read_file(golden_path("core_npy_c_float32.npy"), &len);
     char *at = find_bytes(bytes, len, find);
     cr_assert(at, "'%s' not in the file", find);
     cr_assert_eq(strlen(find), strlen(replace));
@@ -150,7 +136,7 @@ ND_TEST(npy, corrupt_headers_are_errors) {
 
 ND_TEST(npy, truncated_prefixes_and_header_lengths) {
     size_t len;
-    char *bytes = slurp(golden_path("core_npy_c_float32.npy"), &len);
+    char *bytes = read_file(golden_path("core_npy_c_float32.npy"), &len);
     for (size_t cut = 0; cut < len; cut++) {
         cr_assert_null(nd_parse_npy(bytes, cut), "%zu bytes parsed", cut);
         cr_assert(strstr(nd_last_error(), "nd_parse_npy: "));
@@ -166,7 +152,7 @@ ND_TEST(npy, truncated_prefixes_and_header_lengths) {
 ND_TEST(npy, big_endian_bool_and_native_markers) {
     /* Any non-zero byte is True; '=' and '|' mean this machine's order. */
     size_t len;
-    char *bytes = slurp(golden_path("core_npy_c_bool.npy"), &len);
+    char *bytes = read_file(golden_path("core_npy_c_bool.npy"), &len);
     bytes[len - 1] = 7;
     nd_tensor *t = nd_parse_npy(bytes, len);
     free(bytes);
@@ -195,7 +181,7 @@ ND_TEST(npy, writes_the_bytes_numpy_writes) {
         const char *out = written(file);
         cr_assert_eq(nd_save_npy(t, out), 0, "%s", nd_last_error());
         size_t a_len, b_len;
-        char *ours = slurp(out, &a_len), *numpy = slurp(golden_path(file), &b_len);
+        char *ours = read_file(out, &a_len), *numpy = read_file(golden_path(file), &b_len);
         cr_assert_eq(a_len, b_len, "%s: %zu bytes, numpy wrote %zu", file, a_len, b_len);
         cr_assert(memcmp(ours, numpy, a_len) == 0, "%s differs from numpy's bytes", file);
         free(ours);
