@@ -48,11 +48,9 @@ static int figure(report *r, const activation *a, nd_tensor *x, nd_tensor *y, nd
     nd_plot_line(p, x, y, a->formula);
     nd_plot_dashed(p, x, dy, label);
     nd_plot_range(p, -8.5, 8.5, a->ymin, a->ymax);
-    int rc = nd_plot_save(p, report_figure_path(r, name), 420, 320);
-    nd_plot_free(p);
     char caption[128];
     snprintf(caption, sizeof caption, "%s'(x) = %s", a->name, a->derivative);
-    if (rc == 0) report_figure(r, name, caption);
+    int rc = lab_figure(r, p, name, 420, 320, caption);
     return rc;
 }
 
@@ -119,10 +117,7 @@ static int run(report *r) {
         }
     }
     nd_plot_range(all, -8, 8, -1.5, 3);
-    int rc = nd_plot_save(all, report_figure_path(r, "act_all"), 640, 420);
-    nd_plot_free(all);
-    if (rc) return -1;
-    report_figure(r, "act_all", "The five together near the origin.");
+    if (lab_figure(r, all, "act_all", 640, 420, "The five together near the origin.")) return -1;
     return checks(r);
 }
 

@@ -131,10 +131,9 @@ static int recover(report *r, nd_tensor *card) {
     nd_tensor *log_loss = nd_div_scalar(nd_log(nd_from(ND_F64, ND_SHAPE(STEPS), losses)), log(10));
     nd_plot *p = nd_plot_new("Recovering theta: the loss", "step", "log10 MSE");
     nd_plot_line(p, steps, log_loss, "log10 MSE(warped source, target)");
-    rc = nd_plot_save(p, report_figure_path(r, "affine_loss"), 520, 360);
-    nd_plot_free(p);
-    if (rc) return -1;
-    report_figure(r, "affine_loss", "The loss falls as theta approaches the true transform.");
+    if (lab_figure(r, p, "affine_loss", 520, 360,
+                   "The loss falls as theta approaches the true transform."))
+        return -1;
     if (show(r, source, "affine_source") || show(r, target, "affine_target") ||
         show(r, start, "affine_start") || show(r, warp(source, theta), "affine_recovered"))
         return -1;

@@ -151,9 +151,8 @@ static void sine(report *r) {
     nd_plot_line(p, xs, dy, "d sin(x)/dx (autodiff)");
     nd_plot_dashed(p, xs, nd_cos(xs), "cos(x)");
     nd_plot_range(p, -2 * M_PI, 2 * M_PI, -1.3, 2.0); /* room for the legend */
-    nd_plot_save(p, report_figure_path(r, "autodiff_sin"), 720, 420);
-    nd_plot_free(p);
-    report_figure(r, "autodiff_sin", "The gradient of sin lies on cos (dashed)");
+    if (lab_figure(r, p, "autodiff_sin", 720, 420, "The gradient of sin lies on cos (dashed)"))
+        report_fail(r, "%s", nd_last_error());
     LAB_CHECK_CLOSE(r, "max |d sin/dx − cos|", max_difference(dy, nd_cos(xs)), 0, 1e-12);
 }
 

@@ -49,9 +49,9 @@ static void limits(report *r) {
     nd_plot_dashed(p, xs, tangent, "tangent line y = 2x − 3");
     nd_plot_points(p, nd_parse("[1.0]"), nd_parse("[-1.0]"), "(1, f(1))");
     nd_plot_range(p, -0.5, 2.5, -5, 14); /* room for the legend above the curve */
-    nd_plot_save(p, report_figure_path(r, "calculus_tangent"), 640, 440);
-    nd_plot_free(p);
-    report_figure(r, "calculus_tangent", "The tangent touches f at x = 1 with slope f'(1) = 2");
+    if (lab_figure(r, p, "calculus_tangent", 640, 440,
+                   "The tangent touches f at x = 1 with slope f'(1) = 2"))
+        report_fail(r, "%s", nd_last_error());
 }
 
 typedef struct {

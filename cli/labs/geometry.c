@@ -103,11 +103,9 @@ static nd_plot *scatter(const char *title, const char *xlabel, const char *ylabe
     return p;
 }
 
+/* Every figure of this lab has the same size. */
 static int save(report *r, nd_plot *p, const char *name, const char *caption) {
-    int rc = nd_plot_save(p, report_figure_path(r, name), 460, 380);
-    nd_plot_free(p);
-    if (rc == 0) report_figure(r, name, caption);
-    return rc;
+    return lab_figure(r, p, name, 460, 380, caption);
 }
 
 /* The input plane with the decision boundary: the level 0 of logit1 − logit0. */

@@ -8,6 +8,7 @@
 #include "../report.h"
 
 #include <nd.h>
+#include <nd_plot.h>
 
 typedef struct lab {
     int order;           /* position in the report (the chapter's order) */
@@ -38,6 +39,11 @@ const lab *lab_find(const char *name);
         if (!(fabs(lab_got_ - lab_want_) <= (tol)))                                                \
             report_fail((r), "%s: got %.6f, expected %.6f", (what), lab_got_, lab_want_);          \
     } while (0)
+
+/* Saves plot p as the figure `name` (w × h pixels, in the report's format), frees
+ * p, and shows it in the report with its caption. 0, or -1 when it could not be
+ * saved (message in nd_last_error; nothing is shown). */
+int lab_figure(report *r, nd_plot *p, const char *name, int w, int h, const char *caption);
 
 /* The folder of the bundled data (data/ of the source tree, or the installed copy). */
 const char *lab_data_path(const char *file);

@@ -82,10 +82,9 @@ static void plane_map(report *r, nd_tensor *M) {
     nd_plot_arrow(p, 0, 0, nd_get(M, (int64_t[]){0, 1}), nd_get(M, (int64_t[]){1, 1}), "M e₂");
     nd_plot_range(p, -0.5, 4, -0.5, 5.5);
     nd_plot_equal_axes(p, true);
-    nd_plot_save(p, report_figure_path(r, "linalg_map"), 560, 560);
-    nd_plot_free(p);
-    report_figure(r, "linalg_map",
-                  "The unit square (dashed) and its image: M e₁ and M e₂ are M's columns");
+    if (lab_figure(r, p, "linalg_map", 560, 560,
+                   "The unit square (dashed) and its image: M e₁ and M e₂ are M's columns"))
+        report_fail(r, "%s", nd_last_error());
     LAB_CHECK_CLOSE(r, "area of the image (det M)", nd_item(nd_det(M)), 4, 1e-9);
 }
 
@@ -129,11 +128,10 @@ static void eigenvectors(report *r, nd_tensor *M) {
     nd_plot_arrow(p, 0, 0, 2, 2, "A u: turned");
     nd_plot_range(p, -1.5, 3.5, -1.5, 4);
     nd_plot_equal_axes(p, true);
-    nd_plot_save(p, report_figure_path(r, "linalg_eigen"), 560, 560);
-    nd_plot_free(p);
-    report_figure(r, "linalg_eigen",
-                  "Each eigenvector v and A v lie on one line (A v = λ v, λ = 1 and 4); "
-                  "e₁ is not an eigenvector: A turns it");
+    if (lab_figure(r, p, "linalg_eigen", 560, 560,
+                   "Each eigenvector v and A v lie on one line (A v = λ v, λ = 1 and 4); "
+                   "e₁ is not an eigenvector: A turns it"))
+        report_fail(r, "%s", nd_last_error());
 }
 
 static void norms(report *r) {
@@ -163,11 +161,10 @@ static void affine(report *r) {
     nd_plot_arrow(p, 0, 0, 2, 1, "translation (2, 1)");
     nd_plot_range(p, -0.5, 4.5, -0.5, 2.5);
     nd_plot_equal_axes(p, true);
-    nd_plot_save(p, report_figure_path(r, "linalg_affine"), 560, 480);
-    nd_plot_free(p);
-    report_figure(r, "linalg_affine",
-                  "nd_affine_rotate is the course's [[cos θ, sin θ], [−sin θ, cos θ]]: with y up "
-                  "it turns clockwise (with image rows, y down, it looks counter-clockwise)");
+    if (lab_figure(r, p, "linalg_affine", 560, 480,
+                   "nd_affine_rotate is the course's [[cos θ, sin θ], [−sin θ, cos θ]]: with y up "
+                   "it turns clockwise (with image rows, y down, it looks counter-clockwise)"))
+        report_fail(r, "%s", nd_last_error());
     /* the corner (1, 0) goes to (2 + cos θ, 1 − sin θ) */
     LAB_CHECK_CLOSE(r, "x of M (1, 0, 1)", nd_get(moved, (int64_t[]){0, 1}), 2 + cos(theta), 1e-6);
     LAB_CHECK_CLOSE(r, "y of M (1, 0, 1)", nd_get(moved, (int64_t[]){1, 1}), 1 - sin(theta), 1e-6);

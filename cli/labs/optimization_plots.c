@@ -9,13 +9,6 @@
 static const double PI = 3.14159265358979323846;
 
 /* Saves a plot as the report's figure `name` and shows it (w × h pixels). */
-static int save(report *r, nd_plot *p, const char *name, int w, int h, const char *caption) {
-    int rc = nd_plot_save(p, report_figure_path(r, name), w, h);
-    nd_plot_free(p);
-    if (rc == 0) report_figure(r, name, caption);
-    return rc;
-}
-
 /* A single point as two one-element tensors, for nd_plot_points. */
 static int mark(nd_plot *p, double x, double y, const char *label) {
     return nd_plot_points(p, nd_from(ND_F64, ND_SHAPE(1), &x), nd_from(ND_F64, ND_SHAPE(1), &y),
@@ -30,7 +23,7 @@ int plot_trace_1d(report *r, const char *name, const char *title, nd_fn f, void 
     nd_plot *p = nd_plot_new(title, "x", "f(x)");
     nd_plot_line(p, x, f(x, ctx), "f(x)");
     nd_plot_path(p, iterates, f(iterates, ctx), "iterates x(t)");
-    return save(r, p, name, 460, 340, caption);
+    return lab_figure(r, p, name, 460, 340, caption);
 }
 
 /* f on a (ny, nx) grid over box: the points are stacked as (ny, nx, 2). */
@@ -53,7 +46,7 @@ int plot_trace_2d(report *r, const char *name, const char *title, nd_fn f, void 
         nd_plot_path(p, nd_select(traces[i], 1, 0), nd_select(traces[i], 1, 1), labels[i]);
     /* fixed to the box: a diverging trace leaves the picture instead of shrinking it */
     nd_plot_range(p, box[0], box[1], box[2], box[3]);
-    return save(r, p, name, 460, 340, caption);
+    return lab_figure(r, p, name, 460, 340, caption);
 }
 
 /* x·cos(πx): d2l's risk, and the chapter's example of local minima. */
@@ -91,9 +84,9 @@ static int risk_figure(report *r) {
     nd_plot_text(p, 0.8, -0.55, "min of risk");
     nd_plot_arrow(p, 0.95, -0.6, fx, fy + 0.02, NULL);
     nd_plot_range(p, 0.5, 1.5, -1.3, 0.5);
-    return save(r, p, "opt_risk", 640, 420,
-                "d2l fig. 11.1.1: the training loss (red) has its minimum elsewhere than the "
-                "risk (blue).");
+    return lab_figure(r, p, "opt_risk", 640, 420,
+                      "d2l fig. 11.1.1: the training loss (red) has its minimum elsewhere than the "
+                      "risk (blue).");
 }
 
 static int minima_figure(report *r) {
@@ -115,7 +108,7 @@ static int minima_figure(report *r) {
     nd_plot_text(p, -0.95, -0.95, "local minimum");
     nd_plot_arrow(p, 0.5, -0.9, gx - 0.05, gy, NULL);
     nd_plot_text(p, 0.2, -0.8, "global minimum");
-    return save(r, p, "opt_minima", 640, 420, "d2l fig. 11.1.2: local and global minimum.");
+    return lab_figure(r, p, "opt_minima", 640, 420, "d2l fig. 11.1.2: local and global minimum.");
 }
 
 static nd_tensor *cube(nd_tensor *x, void *ctx) {
@@ -139,7 +132,8 @@ static int saddle_figures(report *r) {
     nd_plot *p = nd_plot_new("Saddle point of x³", "x", "f(x)");
     nd_plot_line(p, x, cube(x, NULL), "f(x) = x³");
     mark(p, 0, 0, "saddle point");
-    if (save(r, p, "opt_saddle_x3", 460, 340, "f(x) = x³: f'(0) = 0 and f''(0) = 0.")) return -1;
+    if (lab_figure(r, p, "opt_saddle_x3", 460, 340, "f(x) = x³: f'(0) = 0 and f''(0) = 0."))
+        return -1;
 
     const double box[4] = {-1, 1, -1, 1};
     p = nd_plot_new("Saddle point of x² − y²", "x", "y");
@@ -148,8 +142,9 @@ static int saddle_figures(report *r) {
     nd_plot_text(p, 0.35, 0.05, "minimum along x");
     nd_plot_text(p, 0.05, 0.6, "maximum along y");
     nd_plot_equal_axes(p, true);
-    return save(r, p, "opt_saddle_2d", 460, 340,
-                "Contours of x² − y²: the level 0 is the two diagonals crossing at the saddle.");
+    return lab_figure(
+        r, p, "opt_saddle_2d", 460, 340,
+        "Contours of x² − y²: the level 0 is the two diagonals crossing at the saddle.");
 }
 
 int optimization_landscapes(report *r) {

@@ -42,3 +42,10 @@ const char *lab_data_path(const char *file) {
         snprintf(path, sizeof path, "%s/%s", ND_INSTALLED_DATA_DIR, file);
     return path;
 }
+
+int lab_figure(report *r, nd_plot *p, const char *name, int w, int h, const char *caption) {
+    int rc = nd_plot_save(p, report_figure_path(r, name), w, h);
+    nd_plot_free(p);
+    if (rc == 0) report_figure(r, name, caption);
+    return rc;
+}

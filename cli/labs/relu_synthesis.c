@@ -26,13 +26,6 @@ static nd_tensor *relu_sum_apply(const relu_sum *f, nd_tensor *x) {
     return y;
 }
 
-static int save(report *r, nd_plot *p, const char *name, int w, int h, const char *caption) {
-    int rc = nd_plot_save(p, report_figure_path(r, name), w, h);
-    nd_plot_free(p);
-    if (rc == 0) report_figure(r, name, caption);
-    return rc;
-}
-
 static int exact(report *r) {
     report_heading(r, "ReLU 合成的一般形式: Σ relu(W·input + b) (the construction)");
     relu_sum f;
@@ -60,8 +53,8 @@ static int exact(report *r) {
     nd_plot_points(p, px, py, "the four points");
     nd_plot_range(p, -12, 12, -30, 55); /* room for the legend */
     relu_sum_free(&f);
-    return save(r, p, "relu_exact", 640, 420,
-                "Each ReLU adds a kink; the constant −10 holds the line left of x = −10.");
+    return lab_figure(r, p, "relu_exact", 640, 420,
+                      "Each ReLU adds a kink; the constant −10 holds the line left of x = −10.");
 }
 
 /* A 1-32-1 ReLU net trained by full-batch Adam (lr 0.01), as benchmark W6. */
@@ -123,16 +116,18 @@ static int learned(report *r) {
     free(losses);
     nd_plot *p = nd_plot_new("Training loss", "step", "log10 MSE");
     nd_plot_line(p, step, log_loss, "log10 of the MSE");
-    if (save(r, p, "relu_loss", 460, 340,
-             "The loss, on a log scale. The spikes are Adam overshooting once the gradients are "
-             "tiny; it recovers within a few steps."))
+    if (lab_figure(
+            r, p, "relu_loss", 460, 340,
+            "The loss, on a log scale. The spikes are Adam overshooting once the gradients are "
+            "tiny; it recovers within a few steps."))
         return -1;
     p = nd_plot_new("The learned function", "x", "f(x)");
     nd_plot_line(p, nd_flatten(x), nd_flatten(y), "target");
     nd_plot_dashed(p, nd_flatten(x), nd_flatten(fit), "1-32-1 ReLU net");
     nd_plot_points(p, nd_from(ND_F64, ND_SHAPE(4), POINTS_X),
                    nd_from(ND_F64, ND_SHAPE(4), POINTS_Y), "the four points");
-    return save(r, p, "relu_fit", 460, 340, "The net's kinks settle on the function's kinks.");
+    return lab_figure(r, p, "relu_fit", 460, 340,
+                      "The net's kinks settle on the function's kinks.");
 }
 
 /* sin on [−π, π] through N + 1 equally spaced points: N ReLUs. */
@@ -184,15 +179,16 @@ static int universal(report *r) {
     const char *headers[3] = {"N (ReLUs)", "max |error|", "bound h²/8"};
     report_table(r, 3, RUNS, headers, table);
     LAB_CHECK_CLOSE(r, "error ratio from N = 32 to 64 (about 4)", errors[4] / errors[5], 4.0, 0.1);
-    if (save(r, shapes, "relu_sin", 460, 340, "The approximations for N = 2, 4, 8.")) return -1;
+    if (lab_figure(r, shapes, "relu_sin", 460, 340, "The approximations for N = 2, 4, 8."))
+        return -1;
 
     nd_plot *p = nd_plot_new("Max error versus N", "log10 N", "log10 max |error|");
     nd_plot_path(p, nd_from(ND_F64, ND_SHAPE(RUNS), log_n),
                  nd_from(ND_F64, ND_SHAPE(RUNS), log_error), "max |sin − ReLU sum|");
     nd_plot_dashed(p, nd_from(ND_F64, ND_SHAPE(RUNS), log_n),
                    nd_from(ND_F64, ND_SHAPE(RUNS), log_bound), "bound (2π/N)²/8");
-    return save(r, p, "relu_error", 460, 340,
-                "A straight line of slope −2 on log-log axes: error ∝ 1/N².");
+    return lab_figure(r, p, "relu_error", 460, 340,
+                      "A straight line of slope −2 on log-log axes: error ∝ 1/N².");
 }
 
 static int run(report *r) {
