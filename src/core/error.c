@@ -1,8 +1,10 @@
 /* Errors are values: the thread's last message, set where the error happens. */
 #include "internal.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char error_message[1024];
 static _Thread_local bool has_error;
@@ -32,6 +34,10 @@ void nd__set_error(const char *fmt, ...) {
     va_start(ap, fmt);
     nd__set_errorv(fmt, ap);
     va_end(ap);
+}
+
+const char *nd__strerror(int err) {
+    return err == ENOMEM ? "out of memory" : strerror(err);
 }
 
 nd_tensor *nd__fail(const char *fmt, ...) {

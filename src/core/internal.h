@@ -74,6 +74,7 @@ struct nd_tensor {
     nd_tensor *grad;    /* a leaf's accumulated gradient (owned reference) */
     nd_tensor *tangent; /* forward-mode tangent (owned reference) */
     char *name;
+    nd_tensor *next_free; /* links the tensors waiting to be freed (tensor.c) */
 };
 
 /* ----------------------------------------------------------------- errors */
@@ -86,6 +87,9 @@ void nd__set_errorv(const char *fmt, va_list ap);
 nd_tensor *nd__fail(const char *fmt, ...) ND_PRINTF(1, 2);
 int nd__fail_int(const char *fmt, ...) ND_PRINTF(1, 2);
 double nd__fail_nan(const char *fmt, ...) ND_PRINTF(1, 2);
+/* strerror's text for a failed call's errno, but "out of memory" for ENOMEM:
+ * every allocation failure says so in the same words. */
+const char *nd__strerror(int err);
 /* How many errors this thread has raised: lets a caller tell whether a step it
  * ran (a VJP rule, say) failed, even when that step returns nothing. */
 unsigned long nd__error_count(void);
@@ -235,8 +239,9 @@ void nd__node_release(nd_node *n);
 /* Forward-mode switch: off while a JVP rule runs (its arithmetic carries no tangent). */
 bool nd__set_forward_enabled(bool on);
 
-/* Adds a tensor to the current scope (the scope then owns one reference). */
-void nd__scope_add(nd_tensor *t);
+/* Adds a tensor to the current scope (the scope then owns one reference);
+ * false when out of memory (the caller still owns t). */
+bool nd__scope_add(nd_tensor *t);
 
 /* Sums g down to shape (ndim, shape) over broadcast dims (the engine's one place for it). */
 nd_tensor *nd__sum_to(nd_tensor *g, int ndim, const int64_t *shape);
@@ -255,6 +260,9 @@ void nd__restore_locale(locale_t c, locale_t previous);
 void *nd__pool_alloc(size_t size);
 void nd__pool_free(void *p, size_t size);
 void nd__pool_trim(void);
+/* false: freed blocks go straight back to malloc, so every allocation reaches
+ * it (the allocation-failure sweep needs that); true (the default): kept. */
+void nd__pool_keep(bool keep);
 /* Buffers of ND_LARGE_BLOCK bytes and more: 2 MiB aligned, transparent huge
  * pages asked for (a fresh 64 MiB result then costs a few hundred page faults,
  * not sixteen thousand), and the last few freed are kept for reuse. */

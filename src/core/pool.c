@@ -31,6 +31,11 @@ typedef struct {
 static _Thread_local pool pools[POOL_CLASSES];
 static _Thread_local size_t pooled_bytes;
 
+#ifndef ND_POOL_DISABLED
+/* What a thread may keep: POOL_BUDGET, or nothing after nd__pool_keep(false). */
+static size_t pool_budget = POOL_BUDGET;
+#endif
+
 static int class_of(size_t size) {
     size_t capacity = 64;
     for (int k = 0; k < POOL_CLASSES; k++, capacity <<= 1)
@@ -89,7 +94,7 @@ void nd__pool_free(void *p, size_t size) {
     if (!p) return;
 #ifndef ND_POOL_DISABLED
     int k = class_of(size);
-    if (k >= 0 && pooled_bytes + ((size_t)64 << k) <= POOL_BUDGET && make_room(&pools[k])) {
+    if (k >= 0 && pooled_bytes + ((size_t)64 << k) <= pool_budget && make_room(&pools[k])) {
         pools[k].items[pools[k].count++] = p;
         pooled_bytes += (size_t)64 << k;
         return;
@@ -109,6 +114,9 @@ void nd__pool_free(void *p, size_t size) {
  * LARGE_CACHE_BYTES per thread; sanitizer builds keep nothing. */
 #define LARGE_CACHE_SLOTS 4
 #define LARGE_CACHE_BYTES ((size_t)128 << 20)
+#ifndef ND_POOL_DISABLED
+static size_t large_budget = LARGE_CACHE_BYTES; /* 0 after nd__pool_keep(false) */
+#endif
 typedef struct {
     void *data;
     size_t bytes;
@@ -141,15 +149,15 @@ void nd__large_free(void *data, size_t bytes) {
 #ifndef ND_POOL_DISABLED
     register_exit();
     size_t rounded = huge_rounded(bytes);
-    if (rounded <= LARGE_CACHE_BYTES) {
+    if (rounded <= large_budget) {
         for (int i = 0; i < LARGE_CACHE_SLOTS; i++) /* make room: drop cached blocks */
-            if (large_cache[i].data && large_cached_bytes + rounded > LARGE_CACHE_BYTES) {
+            if (large_cache[i].data && large_cached_bytes + rounded > large_budget) {
                 free(large_cache[i].data);
                 large_cached_bytes -= large_cache[i].bytes;
                 large_cache[i].data = NULL;
             }
         for (int i = 0; i < LARGE_CACHE_SLOTS; i++)
-            if (!large_cache[i].data && large_cached_bytes + rounded <= LARGE_CACHE_BYTES) {
+            if (!large_cache[i].data && large_cached_bytes + rounded <= large_budget) {
                 large_cache[i] = (large_block){data, rounded};
                 large_cached_bytes += rounded;
                 return;
@@ -178,4 +186,14 @@ void nd__pool_trim(void) {
         pools[k].cap = 0;
     }
     pooled_bytes = 0;
+}
+
+void nd__pool_keep(bool keep) {
+#ifndef ND_POOL_DISABLED
+    pool_budget = keep ? POOL_BUDGET : 0;
+    large_budget = keep ? LARGE_CACHE_BYTES : 0;
+#else
+    (void)keep;
+#endif
+    nd__pool_trim();
 }

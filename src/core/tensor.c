@@ -223,24 +223,41 @@ static bool scopes_ready(void) {
     return true;
 }
 
-void nd__scope_add(nd_tensor *t) {
-    if (!scopes_ready()) return; /* cannot track: leaks rather than crashes */
+bool nd__scope_add(nd_tensor *t) {
+    if (!scopes_ready()) return false;
     scope *s = &scopes[scope_depth];
     if (s->count == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
         nd_tensor **items = realloc(s->items, cap * sizeof *items);
-        if (!items) return;
+        if (!items) return false;
         s->items = items;
         s->cap = cap;
     }
     s->items[s->count++] = t;
+    return true;
+}
+
+/* Scopes that could not open for want of memory: their nd_scope_end closes
+ * nothing, and their tensors belong to the enclosing scope (a nested scope
+ * opened after one of them closes one nd_scope_end late: later, never early). */
+static _Thread_local int unopened_scopes;
+
+static void scope_not_opened(void) {
+    unopened_scopes++;
+    nd__set_error("nd_scope_begin: out of memory (tensors go to the enclosing scope)");
 }
 
 void nd_scope_begin(void) {
-    if (!scopes_ready()) return;
+    if (!scopes_ready()) {
+        scope_not_opened();
+        return;
+    }
     if (scope_depth + 1 == scope_cap) {
         scope *grown = realloc(scopes, (size_t)scope_cap * 2 * sizeof *grown);
-        if (!grown) return;
+        if (!grown) {
+            scope_not_opened();
+            return;
+        }
         memset(grown + scope_cap, 0, (size_t)scope_cap * sizeof *grown);
         scopes = grown;
         scope_cap *= 2;
@@ -255,6 +272,10 @@ static void scope_clear(scope *s) {
 }
 
 void nd_scope_end(void) {
+    if (unopened_scopes > 0) {
+        unopened_scopes--;
+        return;
+    }
     if (!scopes || scope_depth == 0) return; /* nothing open: a harmless no-op */
     scope_clear(&scopes[scope_depth]);
     scope_depth--;
@@ -264,8 +285,12 @@ nd_tensor *nd_keep(nd_tensor *t) {
     if (!t) return NULL;
     if (scope_depth == 0) return t; /* the root scope already outlives everything */
     scope_depth--;
-    nd__scope_add(nd_retain(t));
+    bool kept = nd__scope_add(nd_retain(t));
     scope_depth++;
+    if (!kept) { /* t stays in the current scope, which frees it */
+        atomic_fetch_sub(&t->refcount, 1);
+        return nd__fail("nd_keep: out of memory");
+    }
     return t;
 }
 
@@ -275,20 +300,14 @@ nd_tensor *nd_retain(nd_tensor *t) {
 }
 
 /* Freeing a long chain (10^5 recorded ops) must not recurse once per op: the
- * tensors whose count reached zero wait on an explicit stack. */
-static _Thread_local nd_tensor **free_stack;
-static _Thread_local size_t free_count, free_cap;
+ * tensors whose count reached zero wait on an explicit stack, linked through
+ * the tensors themselves so that freeing never needs memory. */
+static _Thread_local nd_tensor *free_stack;
 static _Thread_local bool freeing;
 
 static void push_free(nd_tensor *t) {
-    if (free_count == free_cap) {
-        size_t cap = free_cap ? free_cap * 2 : 256;
-        nd_tensor **grown = realloc(free_stack, cap * sizeof *grown);
-        if (!grown) return; /* out of memory while freeing: leak rather than crash */
-        free_stack = grown;
-        free_cap = cap;
-    }
-    free_stack[free_count++] = t;
+    t->next_free = free_stack;
+    free_stack = t;
 }
 
 static void drop(nd_tensor *t) {
@@ -320,7 +339,11 @@ static void free_tensor(nd_tensor *t) {
 static void drain(void) {
     if (freeing) return; /* an outer drain is running and will take these */
     freeing = true;
-    while (free_count > 0) free_tensor(free_stack[--free_count]);
+    while (free_stack) {
+        nd_tensor *t = free_stack;
+        free_stack = t->next_free;
+        free_tensor(t);
+    }
     freeing = false;
 }
 
@@ -335,6 +358,7 @@ void nd__node_release(nd_node *n) {
 }
 
 void nd_shutdown(void) {
+    unopened_scopes = 0;
     if (!scopes) {
         nd__pool_trim();
         return;
@@ -348,9 +372,6 @@ void nd_shutdown(void) {
     free(scopes);
     scopes = NULL;
     scope_depth = scope_cap = 0;
-    free(free_stack);
-    free_stack = NULL;
-    free_count = free_cap = 0;
     nd__pool_trim();
     nd_clear_error();
 }
@@ -388,7 +409,10 @@ nd_tensor *nd__empty(nd_dtype dtype, int ndim, const int64_t *shape) {
         return nd__fail("nd_empty: out of memory allocating %zu bytes for shape %s", bytes,
                         nd__shape_str(ndim, shape));
     }
-    nd__scope_add(t);
+    if (!nd__scope_add(t)) {
+        nd_release(t);
+        return nd__fail("nd_empty: out of memory");
+    }
     return t;
 }
 
@@ -407,7 +431,10 @@ nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape, cons
     t->storage = base->storage;
     atomic_fetch_add(&base->storage->refcount, 1);
     nd__finish_layout(t);
-    nd__scope_add(t);
+    if (!nd__scope_add(t)) {
+        nd_release(t);
+        return nd__fail("nd_view: out of memory");
+    }
     return t;
 }
 
