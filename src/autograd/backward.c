@@ -188,8 +188,8 @@ static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool crea
         return nd__fail_int("%s: the tensor does not require a gradient (no input of the "
                             "computation had nd_set_requires_grad(t, true))",
                             op);
-    if (seed->dtype != y->dtype) seed = nd_to(seed, y->dtype);
-    if (!seed) return -1;
+    if (seed && seed->dtype != y->dtype) seed = nd_to(seed, y->dtype);
+    if (!seed) return nd__null_input_int(op); /* keeps the reason it could not be made */
     int t = ntargets ? find_target(y, ntargets, targets) : -1;
     if (t >= 0) return accumulate(&target_grads[t], seed);
     if (!y->node) return ntargets ? 0 : accumulate_leaf(y, seed, create_graph);
@@ -304,8 +304,12 @@ int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads, b
     nd_scope_begin();
     nd_tensor *seed = nd_ones_like(y);
     int rc = nd__gradients_seeded("nd_gradient", y, seed, n, xs, grads, create_graph);
-    for (int i = 0; i < n && rc == 0; i++) nd_keep(grads[i]);
+    for (int i = 0; i < n && rc == 0; i++)
+        if (!nd_keep(grads[i])) rc = -1; /* out of memory */
     nd_scope_end();
+    if (rc) {
+        for (int i = 0; i < n; i++) grads[i] = NULL;
+    }
     return rc;
 }
 

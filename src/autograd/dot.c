@@ -102,7 +102,7 @@ char *nd_graph_dot(const nd_tensor *root) {
     tensor_set seen = {0};
     append(&b, "digraph nd {\n  rankdir=BT;\n  node [fontname=\"Helvetica\", fontsize=11];\n"
                "  edge [color=\"#525252\", arrowsize=0.7];\n");
-    add(&seen, root);
+    if (add(&seen, root) < 0) b.failed = true;
     /* breadth-first over tensors: the set doubles as the queue */
     for (size_t k = 0; k < seen.count && !b.failed; k++) {
         const nd_tensor *t = seen.items[k];

@@ -4,6 +4,7 @@
 
 /* Calls f, making sure a failure leaves a message that says where it came from. */
 static nd_tensor *call(const char *op, nd_fn f, void *ctx, nd_tensor *x) {
+    if (!x) return nd__null_input(op); /* x could not be made: keep the reason */
     nd_clear_error();
     nd_tensor *y = f(x, ctx);
     if (!y && !nd_last_error()) nd__set_error("%s: the function returned NULL", op);
@@ -47,7 +48,8 @@ nd_tensor *nd_jvp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *v, nd_tensor **fx
     nd_tensor *y = call("nd_jvp", f, ctx, nd_make_dual(nd_detach(x), v));
     nd_tensor *jv = y ? (y->tangent ? y->tangent : nd_zeros_like(y)) : NULL;
     if (y && fx) *fx = nd_keep(nd_detach(y));
-    nd_keep(jv);
+    jv = fx && !*fx ? NULL : nd_keep(jv); /* NULL when out of memory */
+    if (!jv && fx) *fx = NULL;
     nd_scope_end();
     return jv;
 }
@@ -61,8 +63,9 @@ nd_tensor *nd_vjp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *u, nd_tensor **fx
     nd_tensor *y = call("nd_vjp", f, ctx, xr);
     nd_tensor *g = NULL;
     if (y && nd__gradients_seeded("nd_vjp", y, u, 1, &xr, &g, false) == 0) {
-        nd_keep(g);
-        if (fx) *fx = nd_keep(nd_detach(y));
+        g = nd_keep(g); /* NULL when out of memory */
+        if (g && fx) *fx = nd_keep(nd_detach(y));
+        if (fx && !*fx) g = NULL;
     }
     nd_scope_end();
     return g;
@@ -204,6 +207,7 @@ static nd_tensor *jacobian_matrix(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode m
         jac = nd_reshape(rows, 2, (int64_t[]){y->numel, x->numel});
     } else {
         nd_tensor *base = nd_detach(x), *y = NULL;
+        if (!base) return NULL;
         nd_tensor *columns = forward_batched(f, ctx, base, &y, &fallback);
         if (fallback && !y) y = call("nd_jacobian", f, ctx, base); /* no batch was started */
         if (!y) return NULL;
@@ -243,7 +247,7 @@ nd_tensor *nd_jacobian(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode, nd_lay
             result = nd_contiguous(nd_permute(result, nd, perm));
         }
     }
-    nd_keep(result);
+    result = nd_keep(result); /* NULL when out of memory */
     nd_scope_end();
     return result;
 }
@@ -283,7 +287,7 @@ nd_tensor *nd_hessian(nd_fn f, void *ctx, nd_tensor *x) {
         memcpy(shape + x->ndim, x->shape, sizeof(int64_t) * (size_t)x->ndim);
         result = nd_reshape(h, 2 * x->ndim, shape);
     }
-    nd_keep(result);
+    result = nd_keep(result); /* NULL when out of memory */
     nd_scope_end();
     return result;
 }

@@ -201,19 +201,29 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
             return nd__fail("%s: out of memory", op->name);
         }
         nd_tensor *tangent = NULL;
+        unsigned long errors = nd__error_count();
         if (gather_tangents(op, out, nin, in, tin)) {
             bool previous = nd__set_forward_enabled(false);
             tangent = fit_tangent(op->jvp(n, out, tin), out);
             nd__set_forward_enabled(previous);
         }
         if (tin != tin_small) free(tin);
-        /* NULL here is a zero tangent unless an error was raised computing it. */
+        /* A rule that raised an error failed, whatever it returned: a NULL from
+         * a failed op inside it would otherwise pass for a zero tangent. */
+        if (nd__error_count() != errors) {
+            nd__node_release(n);
+            return NULL;
+        }
         if (tangent) out->tangent = nd_retain(tangent);
     }
     if (grad) {
         if (op->flags & ND_SAVES_OUTPUT) {
-            n->out_data =
-                nd_retain(nd__alias(out, out->ndim, out->shape, out->strides, out->offset));
+            nd_tensor *saved = nd__alias(out, out->ndim, out->shape, out->strides, out->offset);
+            if (!saved) {
+                nd__node_release(n);
+                return nd__fail("%s: out of memory recording the graph", op->name);
+            }
+            n->out_data = nd_retain(saved);
             n->out_version = atomic_load(&out->storage->version);
         }
         out->node = n;
