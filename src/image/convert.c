@@ -22,7 +22,7 @@ nd_tensor *nd_image_to_float(nd_tensor *img) {
         for (int64_t k = 0; k < c; k++)
             for (int64_t i = 0; i < plane; i++) o[k * plane + i] = in[i * c + k] * (1.0f / 255);
     }
-    nd_keep(out);
+    out = nd_keep(out); /* NULL when out of memory */
     nd_scope_end();
     return out;
 }
@@ -54,7 +54,7 @@ nd_tensor *nd_image_from_float(nd_tensor *t) {
                 o[i * c + k] = to_u8(v);
             }
     }
-    nd_keep(out);
+    out = nd_keep(out); /* NULL when out of memory */
     nd_scope_end();
     return out;
 }
@@ -72,7 +72,7 @@ nd_tensor *nd_image_batch(int n, nd_tensor *const *imgs) {
     } else {
         nd__set_error("nd_image_batch: out of memory");
     }
-    nd_keep(out);
+    out = nd_keep(out); /* NULL when out of memory */
     nd_scope_end();
     return out;
 }
@@ -92,7 +92,7 @@ nd_tensor *nd_image_video(int n, int t, nd_tensor *const *frames) {
     } else {
         nd__set_error("nd_image_video: out of memory");
     }
-    nd_keep(out);
+    out = nd_keep(out); /* NULL when out of memory */
     nd_scope_end();
     return out;
 }

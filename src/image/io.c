@@ -40,15 +40,17 @@ nd_tensor *nd_image_decode(const void *bytes, size_t len) {
 static unsigned char *read_file(const char *op, const char *path, size_t *len) {
     FILE *file = fopen(path, "rb");
     if (!file) {
-        nd__set_error("%s: cannot open '%s': %s", op, path, strerror(errno));
+        nd__set_error("%s: cannot open '%s': %s", op, path, nd__strerror(errno));
         return NULL;
     }
     size_t cap = 1 << 16, n = 0;
     unsigned char *bytes = malloc(cap);
+    bool too_large = false;
     while (bytes) {
         n += fread(bytes + n, 1, cap - n, file);
         if (n < cap) break;
-        unsigned char *grown = cap < ((size_t)1 << 31) ? realloc(bytes, cap * 2) : NULL;
+        too_large = cap >= ((size_t)1 << 31);
+        unsigned char *grown = too_large ? NULL : realloc(bytes, cap * 2);
         if (!grown) {
             free(bytes);
             bytes = NULL;
@@ -61,12 +63,15 @@ static unsigned char *read_file(const char *op, const char *path, size_t *len) {
     int saved = errno;
     fclose(file);
     if (!bytes) {
-        nd__set_error("%s: '%s' is too large to read", op, path);
+        if (too_large)
+            nd__set_error("%s: '%s' is too large to read", op, path);
+        else
+            nd__set_error("%s: out of memory reading '%s'", op, path);
         return NULL;
     }
     if (failed) {
         free(bytes);
-        nd__set_error("%s: cannot read '%s': %s", op, path, strerror(saved));
+        nd__set_error("%s: cannot read '%s': %s", op, path, nd__strerror(saved));
         return NULL;
     }
     *len = n;

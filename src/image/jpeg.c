@@ -17,11 +17,16 @@ typedef struct {
     struct jpeg_error_mgr mgr; /* first, so the libjpeg pointer converts */
     jmp_buf jump;
     char message[JMSG_LENGTH_MAX];
+    bool out_of_memory; /* the error was a failed allocation, not a bad file */
 } jpeg_errors;
 
 static void on_error_exit(j_common_ptr cinfo) {
     jpeg_errors *errors = (jpeg_errors *)cinfo->err;
-    errors->mgr.format_message(cinfo, errors->message);
+    errors->out_of_memory = errors->mgr.msg_code == JERR_OUT_OF_MEMORY;
+    if (errors->out_of_memory) /* libjpeg's "Insufficient memory (case 4)" */
+        snprintf(errors->message, sizeof errors->message, "out of memory in libjpeg");
+    else
+        errors->mgr.format_message(cinfo, errors->message);
     longjmp(errors->jump, 1);
 }
 
@@ -47,7 +52,8 @@ nd_tensor *nd__jpeg_decode(const char *op, const unsigned char *bytes, size_t le
     if (setjmp(errors.jump)) {
         jpeg_destroy_decompress(&cinfo);
         nd_scope_end();
-        return nd__fail("%s: corrupt JPEG: %s", op, errors.message);
+        return nd__fail("%s: %s%s", op,
+                        errors.out_of_memory ? "" : "corrupt JPEG: ", errors.message);
     }
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, bytes, (unsigned long)len);
@@ -80,7 +86,7 @@ nd_tensor *nd__jpeg_decode(const char *op, const unsigned char *bytes, size_t le
     }
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
-    nd_keep(out);
+    out = nd_keep(out); /* NULL when out of memory */
     nd_scope_end();
     return out;
 }
@@ -96,7 +102,7 @@ int nd__jpeg_write(const char *op, const uint8_t *pixels, int64_t h, int64_t w, 
         return nd__fail_int("%s: a JPEG is at most %d pixels on a side, got (%lld, %lld)", op,
                             (int)JPEG_MAX_DIMENSION, (long long)h, (long long)w);
     FILE *volatile file = fopen(path, "wb");
-    if (!file) return nd__fail_int("%s: cannot write '%s': %s", op, path, strerror(errno));
+    if (!file) return nd__fail_int("%s: cannot write '%s': %s", op, path, nd__strerror(errno));
     struct jpeg_compress_struct cinfo;
     jpeg_errors errors;
     cinfo.err = jpeg_std_error(&errors.mgr);
@@ -122,6 +128,6 @@ int nd__jpeg_write(const char *op, const uint8_t *pixels, int64_t h, int64_t w, 
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
     if (fclose(file) != 0)
-        return nd__fail_int("%s: cannot write '%s': %s", op, path, strerror(errno));
+        return nd__fail_int("%s: cannot write '%s': %s", op, path, nd__strerror(errno));
     return 0;
 }

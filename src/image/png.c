@@ -11,16 +11,28 @@
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 typedef struct {
     const unsigned char *bytes;
     size_t len, pos;
     char message[200]; /* libpng's error text */
+    bool out_of_memory;
 } png_source;
+
+static bool mentions_memory(const char *message) {
+    for (const char *p = message; *p; p++)
+        if (strncasecmp(p, "memory", 6) == 0) return true;
+    return false;
+}
 
 static void on_error(png_structp png, png_const_charp message) {
     png_source *src = png_get_error_ptr(png);
-    snprintf(src->message, sizeof src->message, "%s", message);
+    /* libpng says "Out of memory", "insufficient memory", "IDAT: insufficient
+     * memory to read chunk", ...: a failed allocation, not a bad file */
+    src->out_of_memory = mentions_memory(message);
+    snprintf(src->message, sizeof src->message, "%s%s", src->out_of_memory ? "out of memory: " : "",
+             message);
     png_longjmp(png, 1);
 }
 
@@ -58,7 +70,7 @@ static void request_8bit_samples(png_structp png, png_infop info) {
 
 nd_tensor *nd__png_decode(const char *op, const unsigned char *bytes, size_t len) {
     if (!nd__png_signature(bytes, len)) return nd__fail("%s: not a PNG file", op);
-    png_source src = {bytes, len, 0, ""};
+    png_source src = {bytes, len, 0, "", false};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, on_error, on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
@@ -72,7 +84,7 @@ nd_tensor *nd__png_decode(const char *op, const unsigned char *bytes, size_t len
         free(rows);
         png_destroy_read_struct(&png, &info, NULL);
         nd_scope_end();
-        return nd__fail("%s: corrupt PNG: %s", op, src.message);
+        return nd__fail("%s: %s%s", op, src.out_of_memory ? "" : "corrupt PNG: ", src.message);
     }
     png_set_user_limits(png, ND_IMAGE_MAX_SIDE, ND_IMAGE_MAX_SIDE);
     png_set_chunk_malloc_max(png, (png_alloc_size_t)ND_IMAGE_MAX_BYTES);
@@ -94,7 +106,7 @@ nd_tensor *nd__png_decode(const char *op, const unsigned char *bytes, size_t len
     png_read_end(png, NULL);
     free(rows);
     png_destroy_read_struct(&png, &info, NULL);
-    nd_keep(out);
+    out = nd_keep(out); /* NULL when out of memory */
     nd_scope_end();
     return out;
 }
@@ -116,7 +128,7 @@ int nd__png_write(const char *op, const uint8_t *pixels, int64_t h, int64_t w, i
         int saved = errno;
         png_image_free(&image);
         return nd__fail_int("%s: cannot write '%s': %s", op, path,
-                            saved ? strerror(saved) : image.message);
+                            saved ? nd__strerror(saved) : image.message);
     }
     return 0;
 }

@@ -110,7 +110,7 @@ nd_tensor *nd__pnm_decode(const char *op, const unsigned char *bytes, size_t len
         nd_scope_end();
         return NULL;
     }
-    nd_keep(out);
+    out = nd_keep(out); /* NULL when out of memory */
     nd_scope_end();
     return out;
 }
@@ -118,7 +118,7 @@ nd_tensor *nd__pnm_decode(const char *op, const unsigned char *bytes, size_t len
 int nd__pnm_write(const char *op, const uint8_t *pixels, int64_t h, int64_t w, int64_t c,
                   const char *path) {
     FILE *file = fopen(path, "wb");
-    if (!file) return nd__fail_int("%s: cannot write '%s': %s", op, path, strerror(errno));
+    if (!file) return nd__fail_int("%s: cannot write '%s': %s", op, path, nd__strerror(errno));
     fprintf(file, "P%c\n%lld %lld\n255\n", c == 1 ? '5' : '6', (long long)w, (long long)h);
     size_t n = (size_t)(h * w * c);
     bool ok = fwrite(pixels, 1, n, file) == n;
@@ -127,6 +127,6 @@ int nd__pnm_write(const char *op, const uint8_t *pixels, int64_t h, int64_t w, i
         ok = false;
         saved = errno;
     }
-    if (!ok) return nd__fail_int("%s: cannot write '%s': %s", op, path, strerror(saved));
+    if (!ok) return nd__fail_int("%s: cannot write '%s': %s", op, path, nd__strerror(saved));
     return 0;
 }

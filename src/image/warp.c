@@ -316,7 +316,7 @@ nd_tensor *nd_warp_affine(nd_tensor *img, nd_tensor *m, int64_t out_h, int64_t o
     }
     free(job.col_x);
     free(job.col_y);
-    nd_keep(out);
+    out = nd_keep(out); /* NULL when out of memory */
     nd_scope_end();
     return out;
 }

@@ -3,6 +3,7 @@
 
 #include "core/internal.h"
 
+#include <errno.h>
 #include <gvc.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,7 +39,8 @@ int nd_plot_graph(const char *dot, const char *path) {
     if (!format)
         return nd__fail_int("nd_plot_graph: %s: unsupported format (use .png, .svg or .pdf)", path);
     FILE *probe = fopen(path, "wb");
-    if (!probe) return nd__fail_int("nd_plot_graph: %s: cannot write", path);
+    if (!probe)
+        return nd__fail_int("nd_plot_graph: %s: cannot write: %s", path, nd__strerror(errno));
     fclose(probe);
     GVC_t *gvc = context();
     if (!gvc) return nd__fail_int("nd_plot_graph: Graphviz could not start");

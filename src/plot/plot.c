@@ -5,6 +5,7 @@
 
 #include "core/internal.h"
 
+#include <errno.h>
 #include <math.h>
 #include <plplot.h>
 #include <setjmp.h>
@@ -60,6 +61,10 @@ nd_plot *nd_plot_new(const char *title, const char *xlabel, const char *ylabel) 
     p->title = copy(title ? title : "");
     p->xlabel = copy(xlabel ? xlabel : "");
     p->ylabel = copy(ylabel ? ylabel : "");
+    if (!p->title || !p->xlabel || !p->ylabel) {
+        nd_plot_free(p);
+        return (nd__set_error("nd_plot_new: out of memory"), NULL);
+    }
     return p;
 }
 
@@ -77,22 +82,32 @@ void nd_plot_free(nd_plot *p) {
     free(p);
 }
 
-static series *push(nd_plot *p) {
+/* Adds a series made in full, with its label copied (label may be NULL); on
+ * failure frees what the series holds, so a plot never keeps half a series. */
+static int add_series(nd_plot *p, series s, const char *label, const char *op) {
+    s.label = copy(label);
+    if (label && !s.label) goto out_of_memory;
     if (p->count == p->cap) {
         int cap = p->cap ? p->cap * 2 : 8;
         series *grown = realloc(p->items, (size_t)cap * sizeof *grown);
-        if (!grown) return NULL;
+        if (!grown) goto out_of_memory;
         p->items = grown;
         p->cap = cap;
     }
-    series *s = &p->items[p->count++];
-    memset(s, 0, sizeof *s);
-    return s;
+    p->items[p->count++] = s;
+    return 0;
+out_of_memory:
+    free(s.x);
+    free(s.y);
+    free(s.label);
+    return nd__fail_int("%s: out of memory", op);
 }
 
-static double *values(nd_tensor *t) {
+/* A tensor's values as doubles (malloc'd); NULL with an error when that fails. */
+static double *values(nd_tensor *t, const char *op) {
     int64_t n = nd_numel(t);
     double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (!v) nd__set_error("%s: out of memory", op);
     if (v && nd_read(t, ND_F64, v, (size_t)n * sizeof *v) != 0) {
         free(v);
         v = NULL;
@@ -108,16 +123,14 @@ static int add_xy(nd_plot *p, series_kind kind, nd_tensor *x, nd_tensor *y, cons
         return nd__fail_int("%s: x has %lld values and y %lld", op, (long long)nd_numel(x),
                             (long long)nd_numel(y));
     if (nd_numel(x) > 10000000) return nd__fail_int("%s: too many points", op);
-    series *s = push(p);
-    if (!s) return nd__fail_int("%s: out of memory", op);
-    s->kind = kind;
-    s->n = (int)nd_numel(x);
-    s->x = values(x);
-    s->y = values(y);
-    s->label = copy(label);
-    s->color = 2 + p->next_color++ % SERIES_COLORS;
-    if (!s->x || !s->y) return -1;
-    return 0;
+    series s = {.kind = kind, .n = (int)nd_numel(x), .x = values(x, op)};
+    s.y = s.x ? values(y, op) : NULL;
+    if (!s.y) {
+        free(s.x);
+        return -1;
+    }
+    s.color = 2 + p->next_color++ % SERIES_COLORS;
+    return add_series(p, s, label, op);
 }
 
 int nd_plot_line(nd_plot *p, nd_tensor *x, nd_tensor *y, const char *label) {
@@ -142,38 +155,28 @@ int nd_plot_contour(nd_plot *p, nd_tensor *z, double x0, double x1, double y0, d
                             nd__tshape(z));
     if (levels <= 0 || !(x1 > x0) || !(y1 > y0))
         return nd__fail_int("nd_plot_contour: need levels > 0 and a non-empty extent");
-    series *s = push(p);
-    if (!s) return nd__fail_int("nd_plot_contour: out of memory");
-    s->kind = SERIES_CONTOUR;
-    s->ny = (int)nd_shape(z)[0];
-    s->n = (int)nd_shape(z)[1];
-    s->x = values(z);
-    s->box[0] = x0, s->box[1] = x1, s->box[2] = y0, s->box[3] = y1;
-    s->levels = levels;
-    s->color = GRID_COLOR;
-    return s->x ? 0 : -1;
+    series s = {.kind = SERIES_CONTOUR,
+                .ny = (int)nd_shape(z)[0],
+                .n = (int)nd_shape(z)[1],
+                .x = values(z, "nd_plot_contour"),
+                .box = {x0, x1, y0, y1},
+                .levels = levels,
+                .color = GRID_COLOR};
+    return s.x ? add_series(p, s, NULL, "nd_plot_contour") : -1;
 }
 
 int nd_plot_arrow(nd_plot *p, double x0, double y0, double x1, double y1, const char *label) {
     if (!p) return nd__fail_int("nd_plot_arrow: NULL plot");
-    series *s = push(p);
-    if (!s) return nd__fail_int("nd_plot_arrow: out of memory");
-    s->kind = SERIES_ARROW;
-    s->box[0] = x0, s->box[1] = y0, s->box[2] = x1, s->box[3] = y1;
-    s->label = copy(label);
-    s->color = 2 + p->next_color++ % SERIES_COLORS;
-    return 0;
+    series s = {.kind = SERIES_ARROW,
+                .box = {x0, y0, x1, y1},
+                .color = 2 + p->next_color++ % SERIES_COLORS};
+    return add_series(p, s, label, "nd_plot_arrow");
 }
 
 int nd_plot_text(nd_plot *p, double x, double y, const char *text) {
     if (!p || !text) return nd__fail_int("nd_plot_text: NULL plot or text");
-    series *s = push(p);
-    if (!s) return nd__fail_int("nd_plot_text: out of memory");
-    s->kind = SERIES_TEXT;
-    s->box[0] = x, s->box[1] = y;
-    s->label = copy(text);
-    s->color = 1;
-    return 0;
+    series s = {.kind = SERIES_TEXT, .box = {x, y}, .color = 1};
+    return add_series(p, s, text, "nd_plot_text");
 }
 
 int nd_plot_range(nd_plot *p, double xmin, double xmax, double ymin, double ymax) {
@@ -436,7 +439,8 @@ int nd_plot_save(const nd_plot *p, const char *path, int width, int height) {
     if (width < 16 || height < 16 || width > 8192 || height > 8192)
         return nd__fail_int("nd_plot_save: size %dx%d out of range (16 to 8192)", width, height);
     FILE *probe = fopen(path, "wb"); /* PLplot would exit() on an unwritable file */
-    if (!probe) return nd__fail_int("nd_plot_save: %s: cannot write", path);
+    if (!probe)
+        return nd__fail_int("nd_plot_save: %s: cannot write: %s", path, nd__strerror(errno));
     fclose(probe);
     double range[4];
     if (p->fixed_range)
