@@ -17,3 +17,20 @@ foreach(src ${ND_TEST_SOURCES})
   add_test(NAME ${name} COMMAND ${name} --jobs 1)
   set_tests_properties(${name} PROPERTIES TIMEOUT 600 ENVIRONMENT "OMP_NUM_THREADS=2")
 endforeach()
+
+# The allocation-failure sweep (tests/faults): a plain program, not Criterion,
+# because it replaces malloc for the whole process. It links nd's shared
+# libraries so that it can tell their allocations from those of the libraries
+# under them by the address of the caller.
+if(TARGET nd_frame AND TARGET nd_image AND TARGET nd_plot)
+  add_executable(alloc_sweep ${CMAKE_SOURCE_DIR}/tests/faults/alloc_sweep.c
+    ${CMAKE_SOURCE_DIR}/tests/faults/failing_malloc.c ${CMAKE_SOURCE_DIR}/tests/faults/workloads.c)
+  target_include_directories(alloc_sweep PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
+  target_link_libraries(alloc_sweep PRIVATE nd nd_frame nd_image nd_plot ${CMAKE_DL_LIBS})
+  # The replaced malloc runs before AddressSanitizer has started (its own start
+  # calls malloc): it must not be instrumented.
+  set_source_files_properties(${CMAKE_SOURCE_DIR}/tests/faults/failing_malloc.c
+    PROPERTIES COMPILE_OPTIONS -fno-sanitize=all)
+  add_test(NAME alloc_sweep COMMAND alloc_sweep)
+  set_tests_properties(alloc_sweep PROPERTIES TIMEOUT 600 ENVIRONMENT "OMP_NUM_THREADS=1")
+endif()
