@@ -31,8 +31,10 @@ static void on_error(png_structp png, png_const_charp message) {
     /* libpng says "Out of memory", "insufficient memory", "IDAT: insufficient
      * memory to read chunk", ...: a failed allocation, not a bad file */
     src->out_of_memory = mentions_memory(message);
-    snprintf(src->message, sizeof src->message, "%s%s", src->out_of_memory ? "out of memory: " : "",
-             message);
+    if (src->out_of_memory)
+        snprintf(src->message, sizeof src->message, "out of memory in libpng (%s)", message);
+    else
+        snprintf(src->message, sizeof src->message, "%s", message);
     png_longjmp(png, 1);
 }
 
