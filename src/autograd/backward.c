@@ -283,8 +283,8 @@ int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, n
             g = nd_zeros(xs[i]->dtype, nb + xs[i]->ndim, shape);
         }
         if (g && !create_graph) g = nd_detach(g);
-        grads[i] = nd_keep(g);
-        if (!g) rc = -1;
+        grads[i] = nd_keep(g); /* NULL when g is, or when out of memory */
+        if (!grads[i]) rc = -1;
     }
     nd_scope_end();
     for (int i = 0; i < n; i++)
