@@ -302,3 +302,54 @@ ND_TEST(threads, tensors_released_on_another_thread) {
     nd_tensor *t = nd_full(ND_F32, ND_SHAPE(5, 3), 2.0);
     cr_assert_float_eq(nd_item(nd_sum(t, ND_ALL, false)), 30.0, 0);
 }
+
+/* OpenBLAS serves every thread: large products (which it splits over its own
+ * threads) made from several threads at once equal the ones made alone. */
+typedef struct {
+    nd_tensor *a, *b;
+    double *out;
+} product_args;
+
+static void products(product_args *p) {
+    nd_scope_begin();
+    nd_tensor *c = nd_matmul(p->a, p->b);
+    for (int i = 0; i < 4 && c; i++) c = nd_matmul(nd_tanh(c), p->b);
+    if (!c || nd_read(c, ND_F64, p->out, 384 * 384 * sizeof(double))) p->out[0] = NAN;
+    nd_scope_end();
+}
+
+static void *products_thread(void *arg) {
+    products(arg);
+    nd_shutdown();
+    return NULL;
+}
+
+ND_TEST(threads, blas_from_several_threads) {
+    enum { N = 384, THREADS = 4 };
+    nd_manual_seed(5);
+    nd_tensor *b = nd_div_scalar(nd_randn(ND_F32, ND_SHAPE(N, N)), 20);
+    nd_tensor *a[THREADS];
+    double *alone[THREADS], *together[THREADS];
+    product_args args[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        a[i] = nd_randn(ND_F32, ND_SHAPE(N, N));
+        alone[i] = malloc(N * N * sizeof(double));
+        together[i] = malloc(N * N * sizeof(double));
+        cr_assert(a[i] && alone[i] && together[i]);
+        args[i] = (product_args){a[i], b, alone[i]};
+        products(&args[i]);
+    }
+    pthread_t threads[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        args[i].out = together[i];
+        cr_assert_eq(pthread_create(&threads[i], NULL, products_thread, &args[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) pthread_join(threads[i], NULL);
+    for (int i = 0; i < THREADS; i++) {
+        cr_assert(!isnan(alone[i][0]) && !isnan(together[i][0]), "thread %d failed", i);
+        cr_assert(memcmp(alone[i], together[i], N * N * sizeof(double)) == 0,
+                  "thread %d: products differ", i);
+        free(alone[i]);
+        free(together[i]);
+    }
+}
