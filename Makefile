@@ -3,10 +3,11 @@
 #   make test   install what is missing, build, run every test (and again under sanitizers)
 BUILD    ?= build
 ASAN     ?= build-asan
+TSAN     ?= build-tsan
 JOBS     ?= $(shell nproc)
 OUT      ?= out
 
-.PHONY: all deps build run test test-unit test-asan test-e2e install bench bench-quick fuzz format clean
+.PHONY: all deps build run test test-unit test-asan test-tsan test-e2e install bench bench-quick fuzz format clean
 
 all: build
 
@@ -23,6 +24,7 @@ run: build
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j 2
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-tsan
 	@scripts/fuzz.sh smoke
 	@scripts/test-e2e.sh $(BUILD)
 
@@ -30,6 +32,13 @@ test-asan: deps
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DND_SANITIZE=ON -DND_NATIVE=OFF > /dev/null
 	@cmake --build $(ASAN) -j $(JOBS)
 	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 2
+
+# ThreadSanitizer: the threads test and the core tests (the list is in
+# cmake/nd_tests.cmake), nd without OpenMP (see CMakeLists.txt for why).
+test-tsan: deps
+	@cmake -S . -B $(TSAN) -DCMAKE_BUILD_TYPE=Debug -DND_TSAN=ON -DND_NATIVE=OFF -DND_BUILD_CLI=OFF > /dev/null
+	@cmake --build $(TSAN) -j $(JOBS) --target tsan_tests
+	@cd $(TSAN) && ctest --output-on-failure -j 2
 
 install: build
 	@cmake --install $(BUILD) --prefix $(or $(PREFIX),/usr/local)
@@ -49,4 +58,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN) build-fuzz $(OUT)
+	rm -rf $(BUILD) $(ASAN) $(TSAN) build-fuzz $(OUT)

@@ -12,6 +12,35 @@
  *    long-lived handles.
  *  - Dims and indices may be negative, counted from the end, as in PyTorch.
  *  - Names and meanings follow PyTorch for tensors (`nd_matmul` is torch.matmul).
+ *
+ * Threads. nd may be used from several threads at once (threads the program
+ * makes), each building, differentiating and training its own models:
+ *  - Per thread: the last error, scopes (a tensor belongs to the scope of the
+ *    thread that made it), grad mode (nd_set_grad_enabled), the random stream
+ *    (nd_manual_seed seeds the calling thread only; a thread that never calls
+ *    it starts from the same default seed as every other), and the caches of
+ *    freed memory. A thread ends with nd_shutdown(), which frees the tensors
+ *    still in its scopes and its caches.
+ *  - May be shared: a tensor that no thread writes and that has no gradient
+ *    history (requires_grad false and made with no recording, or nd_detach'ed),
+ *    e.g. a data set made before the threads start. Any number of threads may
+ *    read it and use it as an input. It must outlive their use: keep it in its
+ *    maker's scope until they are joined, or nd_retain it for each thread that
+ *    takes it (that thread nd_releases it; references are counted atomically,
+ *    so a tensor may be released on a thread other than its maker's).
+ *  - Must not be shared: a tensor one thread writes (in-place `_` ops,
+ *    initialisers, an optimizer step) while another uses it; a tensor with
+ *    requires_grad or a recorded graph behind it (backward writes into the
+ *    graph and into .grad), so two threads' graphs never meet; an nd_optim,
+ *    nd_batches or other object made by nd, which belongs to one thread at a
+ *    time (hand-overs synchronised by the program, e.g. pthread_join).
+ *  - Process-wide: nd_set_num_threads (OpenBLAS has one count for the process:
+ *    set it before starting threads). A large op starts nd_num_threads()
+ *    OpenMP threads for the thread that calls it, so T threads that each train
+ *    large models share the cores best after nd_set_num_threads(cores / T).
+ *  - nd prints and parses with a '.' whatever the locale, switching only the
+ *    calling thread's locale (uselocale); it never calls setlocale, which is
+ *    not thread-safe (POSIX) and is the program's to call before threads start.
  */
 #ifndef ND_H
 #define ND_H

@@ -44,7 +44,9 @@ int nd_plot_text(nd_plot *p, double x, double y, const char *text);
 int nd_plot_range(nd_plot *p, double xmin, double xmax, double ymin, double ymax);
 /* Same scale on both axes (for geometry). */
 int nd_plot_equal_axes(nd_plot *p, bool on);
-/* Renders to path; the format follows the extension: .png, .svg or .pdf. */
+/* Renders to path; the format follows the extension: .png, .svg or .pdf.
+ * Safe from several threads (each with its own nd_plot): PLplot and Graphviz
+ * keep global state, so figures and graphs are drawn one at a time. */
 int nd_plot_save(const nd_plot *p, const char *path, int width, int height);
 
 /* Draws Graphviz DOT text (e.g. from nd_graph_dot) with the dot layout into path

@@ -1,15 +1,18 @@
 /* One thread count for nd's OpenMP kernels and OpenBLAS together, so the two
- * never oversubscribe the cores against each other. */
+ * never oversubscribe the cores against each other. The count is the
+ * process's (OpenBLAS has only one): user threads read it while one of them
+ * may set it, hence an atomic. */
 #include "internal.h"
 
 #include <cblas.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-static int configured_threads; /* 0: the default, the number of cores */
+static atomic_int configured_threads; /* 0: the default, the number of cores */
 
 static int core_count(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -17,7 +20,7 @@ static int core_count(void) {
 }
 
 void nd_set_num_threads(int n) {
-    configured_threads = n > 0 ? n : 0;
+    atomic_store_explicit(&configured_threads, n > 0 ? n : 0, memory_order_relaxed);
     int threads = nd_num_threads();
 #ifdef _OPENMP
     omp_set_num_threads(threads);
@@ -26,7 +29,8 @@ void nd_set_num_threads(int n) {
 }
 
 int nd_num_threads(void) {
-    return configured_threads > 0 ? configured_threads : core_count();
+    int n = atomic_load_explicit(&configured_threads, memory_order_relaxed);
+    return n > 0 ? n : core_count();
 }
 
 int nd__threads_for(int64_t work) {
@@ -41,7 +45,7 @@ const char *nd_version(void) {
 }
 
 const char *nd_blas_info(void) {
-    static char info[256];
+    static _Thread_local char info[256]; /* one per thread: two may ask at once */
     const char *config = openblas_get_config();
     snprintf(info, sizeof info, "OpenBLAS (%s), %d threads", config ? config : "unknown",
              openblas_get_num_threads());

@@ -2,6 +2,7 @@
 #include "nd_plot.h"
 
 #include "core/internal.h"
+#include "lock.h"
 
 #include <errno.h>
 #include <gvc.h>
@@ -11,7 +12,7 @@
 /* One Graphviz context for the whole process: Graphviz's text-layout plugin
  * caches font data across graphs, and a context freed and made again leaves
  * that cache pointing at freed memory (AddressSanitizer sees it on the second
- * graph a process draws). */
+ * graph a process draws). Made and used under the drawing lock (lock.h). */
 static GVC_t *context(void) {
     static GVC_t *gvc;
     if (!gvc) gvc = gvContext();
@@ -28,20 +29,7 @@ static int keep_graphviz_message(char *message) {
     return 0;
 }
 
-int nd_plot_graph(const char *dot, const char *path) {
-    if (!dot || !path) return nd__fail_int("nd_plot_graph: NULL text or path");
-    const char *ext = strrchr(path, '.');
-    const char *format = !ext                   ? NULL
-                         : !strcmp(ext, ".png") ? "png"
-                         : !strcmp(ext, ".svg") ? "svg"
-                         : !strcmp(ext, ".pdf") ? "pdf"
-                                                : NULL;
-    if (!format)
-        return nd__fail_int("nd_plot_graph: %s: unsupported format (use .png, .svg or .pdf)", path);
-    FILE *probe = fopen(path, "wb");
-    if (!probe)
-        return nd__fail_int("nd_plot_graph: %s: cannot write: %s", path, nd__strerror(errno));
-    fclose(probe);
+static int draw(const char *dot, const char *path, const char *format) {
     GVC_t *gvc = context();
     if (!gvc) return nd__fail_int("nd_plot_graph: Graphviz could not start");
     graphviz_message[0] = '\0';
@@ -57,4 +45,24 @@ int nd_plot_graph(const char *dot, const char *path) {
     return rc == 0 ? 0
                    : nd__fail_int("nd_plot_graph: Graphviz failed to draw %s (%s)", path,
                                   graphviz_message[0] ? graphviz_message : "no message");
+}
+
+int nd_plot_graph(const char *dot, const char *path) {
+    if (!dot || !path) return nd__fail_int("nd_plot_graph: NULL text or path");
+    const char *ext = strrchr(path, '.');
+    const char *format = !ext                   ? NULL
+                         : !strcmp(ext, ".png") ? "png"
+                         : !strcmp(ext, ".svg") ? "svg"
+                         : !strcmp(ext, ".pdf") ? "pdf"
+                                                : NULL;
+    if (!format)
+        return nd__fail_int("nd_plot_graph: %s: unsupported format (use .png, .svg or .pdf)", path);
+    FILE *probe = fopen(path, "wb");
+    if (!probe)
+        return nd__fail_int("nd_plot_graph: %s: cannot write: %s", path, nd__strerror(errno));
+    fclose(probe);
+    nd__drawing_begin(); /* Graphviz's context and error callback are the process's */
+    int rc = draw(dot, path, format);
+    nd__drawing_end();
+    return rc;
 }

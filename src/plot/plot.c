@@ -4,6 +4,7 @@
 #include "nd_plot.h"
 
 #include "core/internal.h"
+#include "lock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -390,7 +391,9 @@ static void draw(const nd_plot *p, const double r[4]) {
 }
 
 /* PLplot ends the process on a fatal error unless its exit handler does not
- * return: ours jumps back into nd_plot_save, which reports the error instead. */
+ * return: ours jumps back into nd_plot_save, which reports the error instead.
+ * One jump target for the process is enough: figures are drawn one at a time
+ * (lock.h). */
 static jmp_buf plot_failed;
 static char plot_failure[256];
 static int on_plplot_exit(PLCHAR_VECTOR message) {
@@ -425,12 +428,6 @@ __attribute__((noinline)) static int render(const nd_plot *p, const char *path, 
     return 0;
 }
 
-static const char *geometry_of(int width, int height) {
-    static char geometry[32];
-    snprintf(geometry, sizeof geometry, "%dx%d", width, height);
-    return geometry;
-}
-
 int nd_plot_save(const nd_plot *p, const char *path, int width, int height) {
     if (!p || !path) return nd__fail_int("nd_plot_save: NULL plot or path");
     const char *device = device_for(path);
@@ -447,5 +444,10 @@ int nd_plot_save(const nd_plot *p, const char *path, int width, int height) {
         memcpy(range, p->range, sizeof range);
     else
         fit_range(p, range);
-    return render(p, path, device, geometry_of(width, height), range);
+    char geometry[32];
+    snprintf(geometry, sizeof geometry, "%dx%d", width, height);
+    nd__drawing_begin();
+    int rc = render(p, path, device, geometry, range);
+    nd__drawing_end();
+    return rc;
 }

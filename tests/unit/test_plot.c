@@ -3,6 +3,7 @@
 #include "support.h"
 
 #include <nd_plot.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,4 +102,51 @@ ND_TEST(plot, graph_of_a_computation) {
     assert_error("could not parse");
     cr_assert_eq(nd_plot_graph("digraph { a -> b }", temp_path("bad.gif")), -1);
     assert_error("unsupported format");
+}
+
+/* PLplot and Graphviz keep their state in globals: nd draws one figure at a
+ * time, so threads saving figures and graphs at once all get whole files. */
+typedef struct {
+    int id;
+    char error[256];
+} drawer;
+
+static void *draw_from_a_thread(void *arg) {
+    drawer *d = arg;
+    for (int i = 0; i < 3 && !d->error[0]; i++) {
+        nd_scope_begin();
+        char name[64];
+        snprintf(name, sizeof name, "thread%d_%d.%s", d->id, i, d->id % 2 ? "svg" : "png");
+        char path[512];
+        snprintf(path, sizeof path, "/tmp/nd_test_plot_%d_%s", (int)getpid(), name);
+        nd_tensor *x = nd_linspace(-3, 3, 31, ND_F64);
+        nd_plot *p = nd_plot_new("thread", "x", "y");
+        int rc = nd_plot_line(p, x, nd_mul_scalar(x, d->id), "line");
+        if (rc == 0) rc = nd_plot_save(p, path, 200, 150);
+        nd_plot_free(p);
+        if (rc == 0 && file_size(path) < 500) rc = -1;
+        remove(path);
+        if (rc == 0) {
+            snprintf(path, sizeof path, "/tmp/nd_test_plot_%d_graph_%s", (int)getpid(), name);
+            rc = nd_plot_graph("digraph { a -> b -> c }", path);
+            if (rc == 0 && file_size(path) < 200) rc = -1;
+            remove(path);
+        }
+        if (rc) snprintf(d->error, sizeof d->error, "%s", nd_last_error() ? nd_last_error() : "?");
+        nd_scope_end();
+    }
+    nd_shutdown();
+    return NULL;
+}
+
+ND_TEST(plot, figures_from_several_threads) {
+    pthread_t threads[4];
+    drawer drawers[4];
+    for (int i = 0; i < 4; i++) {
+        drawers[i] = (drawer){.id = i};
+        cr_assert_eq(pthread_create(&threads[i], NULL, draw_from_a_thread, &drawers[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) pthread_join(threads[i], NULL);
+    for (int i = 0; i < 4; i++)
+        cr_assert(!drawers[i].error[0], "thread %d: %s", i, drawers[i].error);
 }

@@ -4,6 +4,9 @@
  * that stays flat over a long training loop. */
 #include "support.h"
 
+#include <time.h>
+#include <unistd.h>
+
 /* ------------------------------------------------ gradient descent (d2l 12.3) */
 
 typedef nd_tensor *(*objective)(nd_tensor *x);
@@ -216,6 +219,54 @@ ND_TEST(train, relu_net_fits_piecewise_linear_target) {
     double loss = 0;
     for (int step = 0; step < 5000; step++) loss = relu_fit_step(&r);
     cr_assert(loss < 0.01, "final MSE %g", loss);
+    nd_optim_free(r.adam);
+}
+
+/* Resident memory of this process, from /proc/self/statm (pages in RAM). */
+static size_t resident_bytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, resident = 0;
+    int got = f ? fscanf(f, "%lu %lu", &size, &resident) : 0;
+    if (f) fclose(f);
+    cr_assert_eq(got, 2, "cannot read /proc/self/statm");
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static double seconds_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* A long run stays flat: 100,000 steps of the W6 fit (or as many as 20 s
+ * allow), each in its own scope, and neither the memory in RAM nor what malloc
+ * has handed out grows by 1 MiB after the first thousand steps. Skipped under
+ * AddressSanitizer, whose quarantine keeps freed blocks in RAM on purpose (the
+ * test above checks ASan's own count of live bytes there). */
+ND_TEST(train, long_run_stays_flat) {
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("resident memory means nothing under AddressSanitizer");
+#endif
+    relu_fit r = relu_fit_new();
+    for (int step = 0; step < 1000; step++) relu_fit_step(&r); /* pools and caches settle */
+    size_t rss_before = resident_bytes(), heap_before = bytes_in_use();
+    double start = seconds_now(), elapsed = 0;
+    int steps = 0;
+    double loss = 0;
+    while (steps < 100000 && elapsed < 20) {
+        loss = relu_fit_step(&r);
+        if (++steps % 256 == 0) elapsed = seconds_now() - start;
+    }
+    size_t rss_after = resident_bytes(), heap_after = bytes_in_use();
+    fprintf(stderr,
+            "long run: %d steps in %.1f s, final MSE %g; resident %zu -> %zu bytes, "
+            "heap %zu -> %zu bytes\n",
+            steps, seconds_now() - start, loss, rss_before, rss_after, heap_before, heap_after);
+    cr_assert(steps >= 10000, "only %d steps in 20 s", steps);
+    cr_assert(rss_after < rss_before + (1 << 20), "resident memory grew from %zu to %zu bytes",
+              rss_before, rss_after);
+    cr_assert(heap_after < heap_before + (1 << 20), "the heap grew from %zu to %zu bytes",
+              heap_before, heap_after);
     nd_optim_free(r.adam);
 }
 
