@@ -5,6 +5,7 @@
  * autograd and optimizers and must give d2l's printed numbers. */
 #include "lab.h"
 #include "optimization_plots.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -232,7 +233,9 @@ static int stochastic(report *r) {
         descent d = {.lr = 0.1, .steps = 50, .noise = 1.0, .schedule = schedules[i]};
         traces[i] = descend(quadratic, coef, 2, start, d);
         if (!traces[i]) return -1;
-        add_line(&out, "%-18s epoch 50, x1: %f, x2: %f", labels[i], last(traces[i], 0),
+        char label[64]; /* padded by display width: η is two bytes but one column */
+        add_line(&out, "%s epoch 50, x1: %f, x2: %f",
+                 text_padded(label, sizeof label, labels[i], 16), last(traces[i], 0),
                  last(traces[i], 1));
     }
     report_pre(r, "%s", out.text);
