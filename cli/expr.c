@@ -8,6 +8,7 @@
  *   primary := NUMBER | NAME | NAME '(' args ')' | '(' sum ')'      -x^2 = -(x^2)
  */
 #include "expr.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -31,6 +32,12 @@ static const struct {
     {"tanh", 1}, {"exp", 1},    {"log", 1}, {"sin", 1},  {"cos", 1},
 };
 #define NFUNCTIONS ((int)(sizeof functions / sizeof functions[0]))
+
+static bool is_function(const char *name) {
+    for (int i = 0; i < NFUNCTIONS; i++)
+        if (!strcmp(functions[i].name, name)) return true;
+    return false;
+}
 
 static int column_of(const parser *p, const char *at) {
     return (int)(at - p->text) + 1;
@@ -141,6 +148,16 @@ static int parse_primary(parser *p) {
         if (read_identifier(p, name, sizeof name)) return -1;
         skip_spaces(p);
         bool is_call = *p->at == '(';
+        if (!is_call && is_function(name) &&
+            (isalnum((unsigned char)*p->at) || *p->at == '_' || *p->at == '[' || *p->at == '.')) {
+            /* "sin x": the argument needs parentheses */
+            const char *arg = p->at;
+            size_t n =
+                strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
+            return fail_at(p->err, column_of(p, start),
+                           "%s is a function: its argument goes in parentheses, write %s(%.*s)",
+                           name, name, n ? (int)n : 3, n ? arg : "...");
+        }
         int node = new_node(p, is_call ? EXPR_CALL : EXPR_NAME, start);
         if (node < 0) return -1;
         strcpy(p->e->nodes[node].name, name);
@@ -319,7 +336,7 @@ typedef struct {
 static int step(evaluator *ev, nd_tensor *t, int column, operand *out, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 static int step(evaluator *ev, nd_tensor *t, int column, operand *out, const char *fmt, ...) {
-    if (!t) return fail_at(ev->err, column, "%s", nd_last_error() ? nd_last_error() : "failed");
+    if (!t) return fail_at(ev->err, column, "%s", text_user_error(nd_last_error()));
     expr_trace *tr = ev->trace;
     if (tr->count == tr->capacity) {
         int capacity = tr->capacity ? 2 * tr->capacity : 16;

@@ -55,12 +55,12 @@ want="unknown name 'q'
 want="unknown function 'foo'" check unknown-function 2 "$nd" autodiff "foo(x)" "x=1"
 want="dot takes 2 arguments, got 1" check arity 2 "$nd" autodiff "dot(x)" "x=[1,2]"
 want="the name 'x' is given twice" check duplicate 2 "$nd" autodiff "x^2" "x=1" "x=2"
-want="nd_parse" check bad-value 2 "$nd" autodiff "x^2" "x=[1,2"
+want="x: at character 5: expected ',' or ']'" check bad-value 2 "$nd" autodiff "x^2" "x=[1,2"
 want="is not name=value" check no-equals 2 "$nd" autodiff "x^2" "x"
 want="give an expression" check no-expression 2 "$nd" autodiff
 want="unknown option '--bogus'" check bad-option 2 "$nd" autodiff "x" "x=1" --bogus
-# evaluation errors: nd's message, the caret under the op that failed, exit 1
-want="nd_dot: shapes (3,) and (2,)
+# evaluation errors: nd's message (without the library's function name), the caret under the op that failed, exit 1
+want="nd autodiff: shapes (3,) and (2,)
   (dot(x,w)-y)^2
    ^" check shape-mismatch 1 "$nd" autodiff "(dot(x,w)-y)^2" "x=[1,2,3]" "w=[0.5,-1]" "y=1"
 want="wrap the expression in sum(...)" check not-scalar 1 "$nd" autodiff "x*2" "x=[1,2]"
