@@ -1,6 +1,8 @@
 /* `nd autodiff "(dot(x,w)-y)^2" x=[1,2,3] w=[0.5,-1,2] y=1`: the course's
- * computation graph for any expression. It evaluates the expression with nd
- * ops (every named input requires a gradient), prints each node's value, then
+ * computation graph for any expression, or for named steps as the slide writes
+ * them ("a = dot(x, w); b = a - y; z = b^2"). It evaluates them with nd ops
+ * (every input requires a gradient unless --no-grad), prints each node's value
+ * under its name (the graph's nodes carry the same names and values), then
  * the two ways of applying the chain rule:
  *  - forward accumulation: the derivative of every node with respect to one
  *    input, carried from the inputs to the output (forward mode, one pass per
@@ -24,18 +26,22 @@
 static const char *help =
     "nd autodiff \"EXPR\" name=value ... [--no-grad NAME] [--dot FILE] [--png FILE]\n"
     "  Evaluates EXPR with nd's tensors, prints every node of its computation graph\n"
-    "  (v1, v2, ... in evaluation order), the forward accumulation (d node / d input,\n"
-    "  from the inputs on) and the backward propagation (d output / d node, from the\n"
-    "  output back), and the gradient with respect to every input.\n"
+    "  in evaluation order, the forward accumulation (d node / d input, from the\n"
+    "  inputs on) and the backward propagation (d output / d node, from the output\n"
+    "  back), and the gradient with respect to every input.\n"
     "\n"
     "  EXPR: numbers, names, + - * / ^ (or **), unary minus, parentheses and\n"
     "        dot, matmul, sum, mean, relu, sigmoid, tanh, exp, log, sin, cos.\n"
-    "        \"L = EXPR\" names the output (default z).\n"
+    "        \"L = EXPR\" names the output (default z). Statements separated by ';'\n"
+    "        (or new lines) name intermediates; the last one is the output:\n"
+    "          \"a = dot(x, w); b = a - y; z = b^2\"\n"
+    "        Nodes without a name are called v1, v2, ...\n"
     "  name=value: a number or a bracketed list, e.g. x=[1,2,3] or A=[[1,2],[3,4]]\n"
     "        or y=1 (taken as float32; each requires a gradient unless --no-grad).\n"
     "  --no-grad NAME  NAME needs no gradient: its branch of the graph is pruned\n"
     "        (as on the slide, where x and y are data); may be repeated.\n"
-    "  --dot FILE   writes the graph as Graphviz DOT text (- for standard output)\n"
+    "  --dot FILE   writes the graph as Graphviz DOT text (- for standard output);\n"
+    "        its nodes show the names above and their values (up to 8 numbers)\n"
     "  --png FILE   draws the graph (also .svg, .pdf)\n"
     "  --allow-nan  a NaN or infinite value is not an error (it is by default:\n"
     "        log(x) at x = -1 warns and exits with status 1)\n"
@@ -66,9 +72,19 @@ static void show(const char *indent, const char *label, const nd_tensor *t) {
     free(text);
 }
 
+/* The line of the text that holds the byte at `column` (1-based), and a caret
+ * under it, counted in display columns so that a '−' or a Chinese character
+ * before it does not shift it. */
 static void point_at(const char *text, int column) {
-    fprintf(stderr, "  %s\n", text);
-    if (column > 0) fprintf(stderr, "  %*s^\n", column - 1, "");
+    size_t at = column > 0 ? strnlen(text, (size_t)column - 1) : 0;
+    size_t start = at;
+    while (start > 0 && text[start - 1] != '\n') start--;
+    size_t end = start + strcspn(text + start, "\n");
+    fprintf(stderr, "  %.*s\n", (int)(end - start), text + start);
+    if (column <= 0) return;
+    char *before = strndup(text + start, at - start);
+    fprintf(stderr, "  %*s^\n", before ? text_width(before) : (int)(at - start), "");
+    free(before);
 }
 
 static bool is_identifier(const char *s, size_t n) {
@@ -167,7 +183,7 @@ static void print_forward(const expr *e, int ninputs, const expr_input *inputs,
         }
         char label[96];
         for (int k = 0; k < trace->count; k++) {
-            snprintf(label, sizeof label, "dv%d/d%s", k + 1, inputs[i].name);
+            snprintf(label, sizeof label, "d%s/d%s", trace->steps[k].name, inputs[i].name);
             show("    ", label, derivatives[k]);
         }
         if (trace->count) final[i] = derivatives[trace->count - 1];
@@ -197,17 +213,17 @@ static int backward_propagation(const expr *e, nd_tensor *z, int ninputs, const 
     if (n > 0 && nd_gradients(z, n, targets, grads, false)) return -1;
     char label[96];
     if (last >= 0) { /* the seed: dz/dz = 1 */
-        snprintf(label, sizeof label, "d%s/dv%d", e->output, last + 1);
+        snprintf(label, sizeof label, "d%s/d%s", e->output, trace->steps[last].name);
         show("  ", label, nd_ones_like(z));
     }
     for (int m = 0; m < nsteps; m++) {
-        snprintf(label, sizeof label, "d%s/dv%d", e->output, step_of[m] + 1);
+        snprintf(label, sizeof label, "d%s/d%s", e->output, trace->steps[step_of[m]].name);
         show("  ", label, grads[m]);
     }
     for (int k = 0; k < trace->count; k++)
         if (!nd_requires_grad(trace->steps[k].value))
-            printf("  (v%d = %s is pruned: it depends on no input that needs a gradient)\n", k + 1,
-                   trace->steps[k].text);
+            printf("  (%s = %s is pruned: it depends on no input that needs a gradient)\n",
+                   trace->steps[k].name, trace->steps[k].text);
     for (int i = 0, m = nsteps; i < ninputs; i++) {
         if (!nd_requires_grad(inputs[i].value)) {
             printf("  (%s: --no-grad, no gradient computed)\n", inputs[i].name);
@@ -280,9 +296,9 @@ static bool warn_non_finite(const expr_trace *trace, nd_tensor *const *gradients
     for (int k = 0; k < trace->count; k++)
         if (!all_finite(trace->steps[k].value)) {
             fprintf(stderr,
-                    "nd autodiff: warning: v%d = %s is NaN or infinite (an input outside the "
+                    "nd autodiff: warning: %s = %s is NaN or infinite (an input outside the "
                     "function's domain?); --allow-nan accepts it\n",
-                    k + 1, trace->steps[k].text);
+                    trace->steps[k].name, trace->steps[k].text);
             return true;
         }
     for (int i = 0; i < ninputs; i++)
@@ -340,11 +356,10 @@ static int run(const char *text, int ninputs, const expr_input *inputs, const ch
         printf("\nNodes, in evaluation order (forward: run the graph, keep every value)\n");
         char label[200];
         for (int k = 0; k < trace.count; k++) {
-            snprintf(label, sizeof label, "v%d = %s", k + 1, trace.steps[k].text);
+            snprintf(label, sizeof label, "%s = %s", trace.steps[k].name, trace.steps[k].text);
             show("  ", label, trace.steps[k].value);
         }
         show("\n", e.output, z);
-        if (trace.count && trace.steps[trace.count - 1].value == z) nd_set_name(z, e.output);
     }
     nd_tensor *gradients[MAX_INPUTS] = {0};
     if (!status && ninputs > 0 && nd_requires_grad(z)) {

@@ -53,9 +53,9 @@ want="sin is a function: its argument goes in parentheses, write sin(x)" \
 want="write exp(2)" check exp-without-parentheses 2 "$nd" autodiff "exp 2 + x" x=1
 want="x: at character 5: expected ',' or ']'" check bad-value 2 "$nd" autodiff "x^2" "x=[1,2"
 want="shapes (3,) and (2,)" check eval-error 1 "$nd" autodiff "dot(x,w)" "x=[1,2,3]" "w=[1,2]"
-want="v1 = log(x) is NaN or infinite" check nan-is-an-error 1 "$nd" autodiff "log(x)" x=-1
+want="z = log(x) is NaN or infinite" check nan-is-an-error 1 "$nd" autodiff "log(x)" x=-1
 want="dz/dx = tensor(-1.)" check allow-nan 0 "$nd" autodiff "log(x)" x=-1 --allow-nan
-want="v1 = x / y is NaN or infinite" check infinity-is-an-error 1 "$nd" autodiff "x/y" x=1 y=0
+want="z = x / y is NaN or infinite" check infinity-is-an-error 1 "$nd" autodiff "x/y" x=1 y=0
 unwanted=
 want="--dot needs a value" check dot-no-file 2 "$nd" autodiff "x^2" x=1 --dot
 want="no input is called 'q'" check no-grad-unknown 2 "$nd" autodiff "x^2" x=1 --no-grad q
@@ -69,7 +69,7 @@ out=$("$nd" autodiff "(dot(x,w)-y)^2" "x=[1,2,3]" "w=[0.5,-1,2]" y=1 --no-grad x
 grep -qF 'dz/dw = tensor([ 7., 14., 21.])' <<< "$out" || { echo "messages: --no-grad lost dz/dw"; fail=1; }
 ! grep -qE 'dz/d[xy] =' <<< "$out" || { echo "messages: --no-grad still gave dz/dx or dz/dy"; echo "$out"; fail=1; }
 grep -qF '(x: --no-grad, no gradient computed)' <<< "$out" || { echo "messages: --no-grad x not said"; fail=1; }
-grep -qF 'label="x\n(3,)\nno grad"' <<< "$("$nd" autodiff "(dot(x,w)-y)^2" "x=[1,2,3]" "w=[0.5,-1,2]" y=1 --no-grad x --dot - 2>&1)" \
+grep -qF 'label="x\n(3,)\nno grad\n[1, 2, 3]"' <<< "$("$nd" autodiff "(dot(x,w)-y)^2" "x=[1,2,3]" "w=[0.5,-1,2]" y=1 --no-grad x --dot - 2>&1)" \
   || { echo "messages: --no-grad x is not grey in the graph"; fail=1; }
 out=$("$nd" autodiff "x*2 + y*3" x=1 y=2 --no-grad y 2>&1)
 grep -qF '(v2 = y * 3 is pruned' <<< "$out" || { echo "messages: y's branch is not shown pruned"; echo "$out"; fail=1; }
