@@ -1,18 +1,22 @@
 /* `nd autodiff "(dot(x,w)-y)^2" x=[1,2,3] w=[0.5,-1,2] y=1`: the course's
- * computation graph for any expression. It evaluates the expression with nd
- * ops (every named input requires a gradient), prints each node's value, then
+ * computation graph for any expression, or for named steps as the slide writes
+ * them ("a = dot(x, w); b = a - y; z = b^2"). It evaluates them with nd ops
+ * (every input requires a gradient unless --no-grad), prints each node's value
+ * under its name (the graph's nodes carry the same names and values), then
  * the two ways of applying the chain rule:
  *  - forward accumulation: the derivative of every node with respect to one
  *    input, carried from the inputs to the output (forward mode, one pass per
  *    element of the input);
  *  - backward propagation: the adjoint dz/dv of every node, from the output
- *    back to the inputs (reverse mode, one pass for all of them).
+ *    back to the inputs (reverse mode: one backward pass gives all of them).
  * Exit status: 0, 1 when the evaluation fails (shapes that do not fit), 2 for
  * a usage or parse error. */
 #include "commands.h"
 #include "expr.h"
+#include "text.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <nd.h>
 #include <nd_plot.h>
 #include <stdio.h>
@@ -20,25 +24,34 @@
 #include <string.h>
 
 static const char *help =
-    "nd autodiff \"EXPR\" name=value ... [--dot FILE] [--png FILE]\n"
+    "nd autodiff \"EXPR\" name=value ... [--no-grad NAME] [--dot FILE] [--png FILE]\n"
     "  Evaluates EXPR with nd's tensors, prints every node of its computation graph\n"
-    "  (v1, v2, ... in evaluation order), the forward accumulation (d node / d input,\n"
-    "  from the inputs on) and the backward propagation (d output / d node, from the\n"
-    "  output back), and the gradient with respect to every input.\n"
+    "  in evaluation order, the forward accumulation (d node / d input, from the\n"
+    "  inputs on) and the backward propagation (d output / d node, from the output\n"
+    "  back), and the gradient with respect to every input.\n"
     "\n"
     "  EXPR: numbers, names, + - * / ^ (or **), unary minus, parentheses and\n"
     "        dot, matmul, sum, mean, relu, sigmoid, tanh, exp, log, sin, cos.\n"
-    "        \"L = EXPR\" names the output (default z).\n"
-    "  name=value: a tensor as nd_parse reads it, e.g. x=[1,2,3] or A=[[1,2],[3,4]]\n"
-    "        or y=1 (taken as float32; each requires a gradient).\n"
-    "  --dot FILE   writes the graph as Graphviz DOT text\n"
+    "        \"L = EXPR\" names the output (default z). Statements separated by ';'\n"
+    "        (or new lines) name intermediates; the last one is the output:\n"
+    "          \"a = dot(x, w); b = a - y; z = b^2\"\n"
+    "        Nodes without a name are called v1, v2, ...\n"
+    "  name=value: a number or a bracketed list, e.g. x=[1,2,3] or A=[[1,2],[3,4]]\n"
+    "        or y=1 (taken as float32; each requires a gradient unless --no-grad).\n"
+    "  --no-grad NAME  NAME needs no gradient: its branch of the graph is pruned\n"
+    "        (as on the slide, where x and y are data); may be repeated.\n"
+    "  --dot FILE   writes the graph as Graphviz DOT text (- for standard output);\n"
+    "        its nodes show the names above and their values (up to 8 numbers)\n"
     "  --png FILE   draws the graph (also .svg, .pdf)\n"
+    "  --allow-nan  a NaN or infinite value is not an error (it is by default:\n"
+    "        log(x) at x = -1 warns and exits with status 1)\n"
     "\n"
     "  Example (the course's z = (<x, w> - y)^2):\n"
     "    nd autodiff \"(dot(x,w)-y)^2\" x=[1,2,3] w=[0.5,-1,2] y=1\n"
     "    gives z = 12.25 and dz/dw = 2(<x, w> - y) x = [7, 14, 21].\n"
     "\n"
-    "  Exit status: 0; 1 when the evaluation fails; 2 for a usage or parse error.\n";
+    "  Exit status: 0; 1 when the evaluation fails or gives NaN/infinity; 2 for a usage\n"
+    "  or parse error.\n";
 
 #define MAX_INPUTS 32
 /* Forward mode needs one pass per element: beyond this the trace is skipped. */
@@ -59,9 +72,19 @@ static void show(const char *indent, const char *label, const nd_tensor *t) {
     free(text);
 }
 
+/* The line of the text that holds the byte at `column` (1-based), and a caret
+ * under it, counted in display columns so that a '−' or a Chinese character
+ * before it does not shift it. */
 static void point_at(const char *text, int column) {
-    fprintf(stderr, "  %s\n", text);
-    if (column > 0) fprintf(stderr, "  %*s^\n", column - 1, "");
+    size_t at = column > 0 ? strnlen(text, (size_t)column - 1) : 0;
+    size_t start = at;
+    while (start > 0 && text[start - 1] != '\n') start--;
+    size_t end = start + strcspn(text + start, "\n");
+    fprintf(stderr, "  %.*s\n", (int)(end - start), text + start);
+    if (column <= 0) return;
+    char *before = strndup(text + start, at - start);
+    fprintf(stderr, "  %*s^\n", before ? text_width(before) : (int)(at - start), "");
+    free(before);
 }
 
 static bool is_identifier(const char *s, size_t n) {
@@ -90,7 +113,7 @@ static int parse_input(const char *arg, expr_input *inputs, int n, char names[][
     if (value && nd_type(value) != ND_F32 && nd_type(value) != ND_F64)
         value = nd_to(value, ND_F32); /* integers and booleans cannot carry gradients */
     if (!value) {
-        fprintf(stderr, "nd autodiff: %s: %s\n", names[n], nd_last_error());
+        fprintf(stderr, "nd autodiff: %s: %s\n", names[n], text_user_error(nd_last_error()));
         return -1;
     }
     inputs[n] = (expr_input){names[n], nd_set_name(nd_set_requires_grad(value, true), names[n])};
@@ -146,6 +169,7 @@ static void print_forward(const expr *e, int ninputs, const expr_input *inputs,
     nd_tensor **derivatives = calloc((size_t)trace->count + 1, sizeof *derivatives);
     for (int i = 0; i < ninputs && derivatives; i++) {
         final[i] = NULL;
+        if (!nd_requires_grad(inputs[i].value)) continue; /* --no-grad: no derivative asked */
         int64_t n = nd_numel(inputs[i].value);
         printf("  with respect to %s (%lld pass%s):\n", inputs[i].name, (long long)n,
                n == 1 ? "" : "es");
@@ -154,12 +178,12 @@ static void print_forward(const expr *e, int ninputs, const expr_input *inputs,
             continue;
         }
         if (forward_accumulation(e, ninputs, inputs, i, trace, derivatives)) {
-            printf("    (failed: %s)\n", nd_last_error() ? nd_last_error() : "?");
+            printf("    (failed: %s)\n", text_user_error(nd_last_error()));
             continue;
         }
         char label[96];
         for (int k = 0; k < trace->count; k++) {
-            snprintf(label, sizeof label, "dv%d/d%s", k + 1, inputs[i].name);
+            snprintf(label, sizeof label, "d%s/d%s", trace->steps[k].name, inputs[i].name);
             show("    ", label, derivatives[k]);
         }
         if (trace->count) final[i] = derivatives[trace->count - 1];
@@ -172,7 +196,7 @@ static void print_forward(const expr *e, int ninputs, const expr_input *inputs,
 static int backward_propagation(const expr *e, nd_tensor *z, int ninputs, const expr_input *inputs,
                                 const expr_trace *trace, nd_tensor **gradients) {
     printf("\nBackward propagation: the adjoint d%s/d(node), from %s back to the inputs\n"
-           "(reverse mode: one pass for every node)\n",
+           "(reverse mode: one backward pass gives the adjoint of every node at once)\n",
            e->output, e->output);
     int last = trace->count && trace->steps[trace->count - 1].value == z ? trace->count - 1 : -1;
     nd_tensor *targets[256 + MAX_INPUTS], *grads[256 + MAX_INPUTS];
@@ -184,18 +208,27 @@ static int backward_propagation(const expr *e, nd_tensor *z, int ninputs, const 
         }
     int nsteps = n;
     for (int i = 0; i < ninputs; i++)
-        if (inputs[i].value != z) targets[n++] = inputs[i].value;
+        if (inputs[i].value != z && nd_requires_grad(inputs[i].value))
+            targets[n++] = inputs[i].value;
     if (n > 0 && nd_gradients(z, n, targets, grads, false)) return -1;
     char label[96];
     if (last >= 0) { /* the seed: dz/dz = 1 */
-        snprintf(label, sizeof label, "d%s/dv%d", e->output, last + 1);
+        snprintf(label, sizeof label, "d%s/d%s", e->output, trace->steps[last].name);
         show("  ", label, nd_ones_like(z));
     }
     for (int m = 0; m < nsteps; m++) {
-        snprintf(label, sizeof label, "d%s/dv%d", e->output, step_of[m] + 1);
+        snprintf(label, sizeof label, "d%s/d%s", e->output, trace->steps[step_of[m]].name);
         show("  ", label, grads[m]);
     }
+    for (int k = 0; k < trace->count; k++)
+        if (!nd_requires_grad(trace->steps[k].value))
+            printf("  (%s = %s is pruned: it depends on no input that needs a gradient)\n",
+                   trace->steps[k].name, trace->steps[k].text);
     for (int i = 0, m = nsteps; i < ninputs; i++) {
+        if (!nd_requires_grad(inputs[i].value)) {
+            printf("  (%s: --no-grad, no gradient computed)\n", inputs[i].name);
+            continue;
+        }
         gradients[i] = inputs[i].value == z ? nd_ones_like(z) : grads[m++];
         snprintf(label, sizeof label, "d%s/d%s", e->output, inputs[i].name);
         show("  ", label, gradients[i]);
@@ -209,6 +242,7 @@ static void print_gradients(const expr *e, int ninputs, const expr_input *inputs
     printf("\nGradients\n");
     char label[96], same[512] = "", different[512] = "";
     for (int i = 0; i < ninputs; i++) {
+        if (!gradients[i]) continue; /* --no-grad */
         snprintf(label, sizeof label, "d%s/d%s", e->output, inputs[i].name);
         show("  ", label, gradients[i]);
         if (!forward[i]) continue;
@@ -224,27 +258,61 @@ static void print_gradients(const expr *e, int ninputs, const expr_input *inputs
 static int write_graph(nd_tensor *z, const char *dot_path, const char *png_path) {
     char *dot = nd_graph_dot(z);
     int rc = dot ? 0 : -1;
+    bool to_stdout = dot_path && !strcmp(dot_path, "-");
     if (dot && dot_path) {
-        FILE *f = fopen(dot_path, "w");
+        FILE *f = to_stdout ? stdout : fopen(dot_path, "w");
+        if (to_stdout) printf("\n");
         if (!f || fputs(dot, f) < 0) {
             fprintf(stderr, "nd autodiff: cannot write %s\n", dot_path);
             rc = -1;
         }
-        if (f) fclose(f);
+        if (f && !to_stdout) fclose(f);
     }
     if (dot && png_path && nd_plot_graph(dot, png_path) != 0) {
-        fprintf(stderr, "nd autodiff: %s\n", nd_last_error());
+        fprintf(stderr, "nd autodiff: %s\n", text_user_error(nd_last_error()));
         rc = -1;
     }
-    if (rc == 0)
-        printf("\nGraph written to %s%s%s\n", dot_path ? dot_path : "",
-               dot_path && png_path ? " and " : "", png_path ? png_path : "");
+    const char *file = to_stdout ? NULL : dot_path; /* standard output needs no notice */
+    if (rc == 0 && (file || png_path))
+        printf("\nGraph written to %s%s%s\n", file ? file : "", file && png_path ? " and " : "",
+               png_path ? png_path : "");
     free(dot);
     return rc;
 }
 
+/* Whether every element of t is a finite number. */
+static bool all_finite(nd_tensor *t) {
+    nd_tensor *flat = nd_contiguous(nd_to(nd_detach(t), ND_F64));
+    const double *v = flat ? nd_data(flat) : NULL;
+    for (int64_t i = 0; v && i < nd_numel(flat); i++)
+        if (!isfinite(v[i])) return false;
+    return v != NULL;
+}
+
+/* A NaN or an infinity is almost always a value outside a function's domain
+ * (log(x) at x = -1): the first such node is named, with a warning. */
+static bool warn_non_finite(const expr_trace *trace, nd_tensor *const *gradients, int ninputs,
+                            const expr_input *inputs, const char *output) {
+    for (int k = 0; k < trace->count; k++)
+        if (!all_finite(trace->steps[k].value)) {
+            fprintf(stderr,
+                    "nd autodiff: warning: %s = %s is NaN or infinite (an input outside the "
+                    "function's domain?); --allow-nan accepts it\n",
+                    trace->steps[k].name, trace->steps[k].text);
+            return true;
+        }
+    for (int i = 0; i < ninputs; i++)
+        if (gradients[i] && !all_finite(gradients[i])) {
+            fprintf(stderr,
+                    "nd autodiff: warning: d%s/d%s is NaN or infinite; --allow-nan accepts it\n",
+                    output, inputs[i].name);
+            return true;
+        }
+    return false;
+}
+
 static int run(const char *text, int ninputs, const expr_input *inputs, const char *dot_path,
-               const char *png_path) {
+               const char *png_path, bool allow_nan) {
     expr e;
     expr_error err;
     if (expr_parse(text, &e, &err)) {
@@ -277,16 +345,21 @@ static int run(const char *text, int ninputs, const expr_input *inputs, const ch
         status = 1;
     }
     if (!status) {
-        printf("Expression: %s\n\nInputs (each requires a gradient)\n", text);
-        for (int i = 0; i < ninputs; i++) show("  ", inputs[i].name, inputs[i].value);
+        printf("Expression: %s\n\nInputs\n", text);
+        for (int i = 0; i < ninputs; i++) {
+            char label[64];
+            snprintf(label, sizeof label, "%s", inputs[i].name);
+            show("  ", label, inputs[i].value);
+            if (!nd_requires_grad(inputs[i].value))
+                printf("    (--no-grad: needs no gradient, its branch is pruned)\n");
+        }
         printf("\nNodes, in evaluation order (forward: run the graph, keep every value)\n");
         char label[200];
         for (int k = 0; k < trace.count; k++) {
-            snprintf(label, sizeof label, "v%d = %s", k + 1, trace.steps[k].text);
+            snprintf(label, sizeof label, "%s = %s", trace.steps[k].name, trace.steps[k].text);
             show("  ", label, trace.steps[k].value);
         }
         show("\n", e.output, z);
-        if (trace.count && trace.steps[trace.count - 1].value == z) nd_set_name(z, e.output);
     }
     nd_tensor *gradients[MAX_INPUTS] = {0};
     if (!status && ninputs > 0 && nd_requires_grad(z)) {
@@ -304,7 +377,7 @@ static int run(const char *text, int ninputs, const expr_input *inputs, const ch
             nd_tensor *forward[MAX_INPUTS] = {0};
             print_forward(&e, ninputs, inputs, &trace, forward);
             if (backward_propagation(&e, z, ninputs, inputs, &trace, gradients)) {
-                fprintf(stderr, "nd autodiff: %s\n", nd_last_error());
+                fprintf(stderr, "nd autodiff: %s\n", text_user_error(nd_last_error()));
                 status = 1;
             } else {
                 print_gradients(&e, ninputs, inputs, gradients, forward);
@@ -314,16 +387,19 @@ static int run(const char *text, int ninputs, const expr_input *inputs, const ch
         printf("\n%s depends on no input: nothing to differentiate\n", e.output);
     }
     if (!status && (dot_path || png_path) && write_graph(z, dot_path, png_path)) status = 1;
+    if (!status && !allow_nan && warn_non_finite(&trace, gradients, ninputs, inputs, e.output))
+        status = 1;
     expr_trace_free(&trace);
     expr_free(&e);
     return status;
 }
 
 int cmd_autodiff(int argc, char **argv) {
-    const char *text = NULL, *dot_path = NULL, *png_path = NULL;
+    const char *text = NULL, *dot_path = NULL, *png_path = NULL, *no_grad[MAX_INPUTS];
     expr_input inputs[MAX_INPUTS];
     char names[MAX_INPUTS][32];
-    int ninputs = 0, status = 0;
+    int ninputs = 0, nno_grad = 0, status = 0;
+    bool allow_nan = false;
     nd_scope_begin();
     for (int i = 1; i < argc && !status; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -331,9 +407,19 @@ int cmd_autodiff(int argc, char **argv) {
             nd_scope_end();
             return 0;
         }
-        if ((!strcmp(argv[i], "--dot") || !strcmp(argv[i], "--png")) && i + 1 < argc) {
+        bool takes_value =
+            !strcmp(argv[i], "--dot") || !strcmp(argv[i], "--png") || !strcmp(argv[i], "--no-grad");
+        if (takes_value && i + 1 >= argc) {
+            fprintf(stderr, "nd autodiff: %s needs a value (see nd autodiff --help)\n", argv[i]);
+            status = 2;
+        } else if (!strcmp(argv[i], "--no-grad")) {
+            if (nno_grad < MAX_INPUTS) no_grad[nno_grad++] = argv[i + 1];
+            i++;
+        } else if (takes_value) {
             *(argv[i][2] == 'd' ? &dot_path : &png_path) = argv[i + 1];
             i++;
+        } else if (!strcmp(argv[i], "--allow-nan")) {
+            allow_nan = true;
         } else if (argv[i][0] == '-' && argv[i][1] == '-') {
             fprintf(stderr, "nd autodiff: unknown option '%s' (see nd autodiff --help)\n", argv[i]);
             status = 2;
@@ -353,7 +439,18 @@ int cmd_autodiff(int argc, char **argv) {
                         "x=[1,2,3] w=[0.5,-1,2] y=1 (see --help)\n");
         status = 2;
     }
-    if (!status) status = run(text, ninputs, inputs, dot_path, png_path);
+    for (int k = 0; k < nno_grad && !status; k++) { /* after every input is known */
+        int i = 0;
+        while (i < ninputs && strcmp(inputs[i].name, no_grad[k])) i++;
+        if (i == ninputs) {
+            fprintf(stderr, "nd autodiff: --no-grad %s: no input is called '%s'\n", no_grad[k],
+                    no_grad[k]);
+            status = 2;
+        } else {
+            nd_set_requires_grad(inputs[i].value, false);
+        }
+    }
+    if (!status) status = run(text, ninputs, inputs, dot_path, png_path, allow_nan);
     nd_scope_end();
     nd_shutdown();
     return status;

@@ -3,6 +3,7 @@
  * (or a failed check), 2 a usage error. */
 #include "commands.h"
 #include "labs/lab.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,15 @@ static int parse_lab_options(int argc, char **argv, bool want_name, lab_options 
             o->format = argv[++i];
         else if (want_name && !o->name && argv[i][0] != '-')
             o->name = argv[i];
-        else {
+        else if (argv[i][0] == '-' && (!strcmp(argv[i], "--out") || !strcmp(argv[i], "--format"))) {
+            fprintf(stderr, "nd %s: %s needs a value (see nd %s --help)\n", argv[0], argv[i],
+                    argv[0]);
+            return -1;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "nd %s: unknown option '%s' (nd %s --help lists the options)\n",
+                    argv[0], argv[i], argv[0]);
+            return -1;
+        } else {
             fprintf(stderr, "nd %s: unexpected argument '%s' (see nd %s --help)\n", argv[0],
                     argv[i], argv[0]);
             return -1;
@@ -121,8 +130,7 @@ static int run_labs(const lab_options *o, const lab *only) {
         int rc = l->run(r);
         nd_scope_end();
         if (rc != 0) {
-            report_fail(r, "lab %s could not run: %s", l->name,
-                        nd_last_error() ? nd_last_error() : "unknown error");
+            report_fail(r, "lab %s could not run: %s", l->name, text_user_error(nd_last_error()));
             broken++;
         }
         fprintf(stderr, "nd: lab %-15s %.2f s\n", l->name, seconds() - t0);
@@ -152,7 +160,15 @@ static int cmd_lab(int argc, char **argv) {
     if (parse_lab_options(argc, argv, true, &o)) return 2;
     const lab *l = lab_find(o.name);
     if (!l) {
-        fprintf(stderr, "nd lab: no lab called '%s' (nd list shows them)\n", o.name);
+        const char *names[64];
+        int n = lab_count() < 64 ? lab_count() : 64;
+        for (int i = 0; i < n; i++) names[i] = lab_at(i)->name;
+        const char *near = text_nearest(o.name, n, names);
+        if (near)
+            fprintf(stderr, "nd lab: no lab called '%s'; did you mean '%s'? (nd list shows them)\n",
+                    o.name, near);
+        else
+            fprintf(stderr, "nd lab: no lab called '%s' (nd list shows them)\n", o.name);
         return 2;
     }
     return run_labs(&o, l);
@@ -197,6 +213,12 @@ int main(int argc, char **argv) {
         }
         return commands[i].run(argc - 1, argv + 1);
     }
-    fprintf(stderr, "nd: unknown command '%s'\n\n%s", argv[1], usage);
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) names[i] = commands[i].name;
+    const char *near = text_nearest(argv[1], (int)(sizeof names / sizeof names[0]), names);
+    if (near)
+        fprintf(stderr, "nd: unknown command '%s'; did you mean '%s'?\n\n%s", argv[1], near, usage);
+    else
+        fprintf(stderr, "nd: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }

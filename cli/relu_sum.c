@@ -63,6 +63,17 @@ int relu_sum_parse(const char *text, relu_sum *f, char *error, size_t error_size
         }
         p = end + 1;
         double y = strtod(p, &end);
+        if (end != p && *end == ',') { /* "1,2,3": a third number where a space was due */
+            const char *point = p;
+            while (point > text && point[-1] != ' ' && point[-1] != '\t' && point[-1] != ';')
+                point--;
+            int length = (int)strcspn(point, " \t;");
+            snprintf(error, error_size,
+                     "point %zu \"%.*s\" has an extra field after y (column %d): a point is "
+                     "\"x,y\", and points are separated by spaces, e.g. \"1,2 3,4\"",
+                     n + 1, length, point, (int)(end - text) + 2);
+            goto done;
+        }
         if (end == p || (*end && *end != ' ' && *end != '\t' && *end != ';')) {
             snprintf(error, error_size, "expected a number for y at column %d of \"%s\"",
                      (int)(p - text) + 1, text);

@@ -1,5 +1,6 @@
 /* The report page: HTML assembled in memory, written once at the end. */
 #include "report.h"
+#include "text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -221,6 +222,30 @@ void report_gallery(report *r, int n, const char *const *names, const char *cons
     put(r, "</div>\n");
 }
 
+/* Each column as wide as its widest cell in terminal columns (not bytes: the
+ * labs' tables mix Chinese, superscripts and math signs), two spaces between. */
+static void echo_table(int ncols, int nrows, const char *const *headers, const char *const *cells) {
+    int widths[64] = {0};
+    if (ncols > 64) ncols = 64;
+    for (int c = 0; c < ncols; c++) {
+        widths[c] = text_width(headers[c]);
+        for (int i = 0; i < nrows; i++) {
+            int w = text_width(cells[i * ncols + c]);
+            if (w > widths[c]) widths[c] = w;
+        }
+    }
+    for (int i = -1; i < nrows; i++) {
+        for (int c = 0; c < ncols; c++) {
+            const char *cell = i < 0 ? headers[c] : cells[i * ncols + c];
+            if (c + 1 < ncols)
+                text_pad(stdout, cell, widths[c] + 2);
+            else
+                fputs(cell, stdout);
+        }
+        putchar('\n');
+    }
+}
+
 void report_table(report *r, int ncols, int nrows, const char *const *headers,
                   const char *const *cells) {
     put(r, "<table>\n<tr>");
@@ -228,22 +253,19 @@ void report_table(report *r, int ncols, int nrows, const char *const *headers,
         put(r, "<th>");
         escaped(r, headers[c]);
         put(r, "</th>");
-        if (r->echo) printf("%-16s", headers[c]);
     }
     put(r, "</tr>\n");
-    if (r->echo) printf("\n");
     for (int i = 0; i < nrows; i++) {
         put(r, "<tr>");
         for (int c = 0; c < ncols; c++) {
             put(r, "<td>");
             escaped(r, cells[i * ncols + c]);
             put(r, "</td>");
-            if (r->echo) printf("%-16s", cells[i * ncols + c]);
         }
         put(r, "</tr>\n");
-        if (r->echo) printf("\n");
     }
     put(r, "</table>\n");
+    if (r->echo) echo_table(ncols, nrows, headers, cells);
 }
 
 void report_fail(report *r, const char *fmt, ...) {

@@ -100,11 +100,18 @@ nd_dtype nd_promote_types(nd_dtype a, nd_dtype b);
 
 void nd_scope_begin(void);
 void nd_scope_end(void);
-/* Hands t to the enclosing scope, so it outlives the current one (returns t). */
+/* Hands t to the enclosing scope, so it outlives the current one (returns t).
+ * A tensor used after its scope ended is an error naming this rule, not a
+ * silent read of freed memory. */
 nd_tensor *nd_keep(nd_tensor *t);
 /* Takes / drops an extra reference. */
 nd_tensor *nd_retain(nd_tensor *t);
 void nd_release(nd_tensor *t);
+/* A scope that grows past `limit` live tensors (100000 by default) prints one
+ * warning on stderr: a loop without a scope per step keeps every step's tensors.
+ * 0 silences it (as does the environment variable ND_SCOPE_WARNING=0; a number
+ * there sets the limit); each call re-arms the once-only warning. */
+void nd_set_scope_warning(size_t limit);
 /* Frees every tensor and the thread's state; nd can be used again afterwards. */
 void nd_shutdown(void);
 

@@ -45,9 +45,8 @@ static void chain_rule(report *r) {
     /* 反向: the local derivatives, each by autodiff, each against the slide */
     nd_tensor *dz_db = nd_gradient(z, b, false), *db_da = nd_gradient(b, a, false);
     nd_tensor *da_dw = nd_gradient(a, w, false);
-    report_pre(r, "backward: ∂z/∂b = 2b = %g   ∂b/∂a = %g   ∂a/∂w = xᵀ =", nd_item(dz_db),
-               nd_item(db_da));
-    report_tensor(r, "∂a/∂w", da_dw);
+    report_pre(r, "backward: ∂z/∂b = 2b = %g   ∂b/∂a = %g", nd_item(dz_db), nd_item(db_da));
+    report_tensor(r, "          ∂a/∂w = xᵀ", da_dw);
     LAB_CHECK_CLOSE(r, "∂z/∂b = 2b", nd_item(dz_db), 2 * nd_item(b), 1e-12);
     LAB_CHECK_CLOSE(r, "∂b/∂a = 1", nd_item(db_da), 1, 1e-12);
     LAB_CHECK_CLOSE(r, "∂a/∂w = xᵀ", max_difference(da_dw, x), 0, 1e-12);

@@ -161,6 +161,50 @@ static nd_tensor *jacobian(int yn, const int64_t *yshape, int xn, const int64_t 
 
 /* "(3, 4)"; with skip_ones the size-1 dims are left out (the course's 1s only
  * mark rows and columns), a single dim written "(4)". */
+/* f(x1, x2) = x1²·x2 + 3·x2, on a (2,) tensor. */
+static nd_tensor *g(nd_tensor *x) {
+    nd_tensor *x1 = nd_select(x, 0, 0), *x2 = nd_select(x, 0, 1);
+    return nd_add(nd_mul(nd_square(x1), x2), nd_mul_scalar(x2, 3));
+}
+
+/* 全微分公式: df = Σ ∂f/∂xᵢ dxᵢ = ∇f·dx, the inner product of the gradient and
+ * the differential; the true change differs from it by O(|dx|²). */
+static void total_differential(report *r) {
+    report_heading(r, "梯度: 全微分公式 df = Σ ∂f/∂xᵢ dxᵢ — the total differential");
+    report_para(r, "全微分公式; 梯度向量与微分向量的内积: df = ∂f/∂x₁·dx₁ + ∂f/∂x₂·dx₂ = ∇f·dx. "
+                   "For f(x₁, x₂) = x₁²·x₂ + 3x₂ at x = (1, 2), nd_gradient gives "
+                   "∇f = (2x₁x₂, x₁² + 3) = (4, 4); df = nd_dot(∇f, dx) predicts the change "
+                   "f(x + dx) − f(x), up to a remainder of order |dx|².");
+    nd_tensor *x = nd_set_requires_grad(nd_to(nd_parse("[1.0, 2]"), ND_F64), true);
+    nd_tensor *fx = g(x), *gradient = nd_gradient(fx, x, false);
+    if (!gradient) return;
+    LAB_CHECK_CLOSE(r, "∂f/∂x₁ = 2x₁x₂", nd_get(gradient, (int64_t[]){0}), 4, 1e-12);
+    LAB_CHECK_CLOSE(r, "∂f/∂x₂ = x₁² + 3", nd_get(gradient, (int64_t[]){1}), 4, 1e-12);
+    char text[512];
+    int len = snprintf(text, sizeof text, "grad f(1, 2) = [%g, %g]",
+                       nd_get(gradient, (int64_t[]){0}), nd_get(gradient, (int64_t[]){1}));
+    const double scales[2] = {1, 0.1};
+    double remainders[2], dfs[2];
+    nd_tensor *dx0 = nd_from(ND_F64, ND_SHAPE(2), (double[]){0.01, -0.02}); /* exact doubles */
+    for (int i = 0; i < 2; i++) {
+        nd_tensor *dx = nd_mul_scalar(dx0, scales[i]);
+        double df = dfs[i] = nd_item(nd_dot(gradient, dx));
+        double change = nd_item(g(nd_add(nd_detach(x), dx))) - nd_item(fx);
+        remainders[i] = change - df;
+        len += snprintf(text + len, sizeof text - (size_t)len,
+                        "\ndx = [%g, %g]: df = %.8f, f(x + dx) - f(x) = %.8f, difference %.2e",
+                        nd_get(dx, (int64_t[]){0}), nd_get(dx, (int64_t[]){1}), df, change,
+                        remainders[i]);
+    }
+    report_pre(r, "%s", text);
+    LAB_CHECK_CLOSE(r, "df for dx = (0.01, -0.02)", dfs[0], -0.04, 1e-12);
+    /* by hand: the remainder is x₂dx₁² + 2x₁dx₁dx₂ + dx₁²dx₂ = -0.000202 */
+    LAB_CHECK_CLOSE(r, "f(x + dx) - f(x) - df for dx = (0.01, -0.02)", remainders[0], -0.000202,
+                    1e-9);
+    LAB_CHECK_CLOSE(r, "remainder ratio when dx shrinks 10× (about 100: O(|dx|²))",
+                    remainders[0] / remainders[1], 100, 2);
+}
+
 static void dims_text(const nd_tensor *t, bool skip_ones, char *out, size_t size) {
     size_t k = (size_t)snprintf(out, size, "(");
     int written = 0;
@@ -231,6 +275,7 @@ static int run(report *r) {
                    "标量导数, 梯度, 雅可比矩阵: derivatives, the rules, the shapes of Jacobians");
     limits(r);
     basic_rules(r);
+    total_differential(r);
     shape_table(r);
     return nd_last_error() ? -1 : 0;
 }

@@ -20,6 +20,40 @@ static double cosine(nd_tensor *a, nd_tensor *b) {
     return nd_item(nd_dot(a, b)) / (nd_item(nd_norm(a, 2)) * nd_item(nd_norm(b, 2)));
 }
 
+/* 向量加法: 连接起点、终点 — b drawn from the end of a; a + b joins the start
+ * of a to the end of b. */
+static void addition(report *r) {
+    report_heading(r, "向量加法: 连接起点、终点 — vector addition, head to tail");
+    nd_tensor *a = f64("[3.0, 1]"), *b = f64("[1.0, 2]"), *sum = nd_add(a, b);
+    nd_tensor *e1 = f64("[1.0, 0]"), *e2 = f64("[0.0, 1]");
+    nd_tensor *combination = nd_add(nd_mul_scalar(e1, 3), nd_mul_scalar(e2, 1));
+    double na = nd_item(nd_norm(a, 2)), nb = nd_item(nd_norm(b, 2));
+    double ns = nd_item(nd_norm(sum, 2));
+    report_pre(r,
+               "a = [3, 1] = 3·e₁ + 1·e₂ (标准正交基的线性组合: a combination of the basis)\n"
+               "b = [1, 2]\n"
+               "a + b = nd_add(a, b) = [%g, %g]\n"
+               "|a| + |b| = %.4f >= |a + b| = %.4f (the triangle inequality)",
+               nd_get(sum, (int64_t[]){0}), nd_get(sum, (int64_t[]){1}), na + nb, ns);
+    LAB_CHECK_CLOSE(r, "a + b, first coordinate", nd_get(sum, (int64_t[]){0}), 4, 0);
+    LAB_CHECK_CLOSE(r, "a + b, second coordinate", nd_get(sum, (int64_t[]){1}), 3, 0);
+    LAB_CHECK_CLOSE(r, "|3·e₁ + 1·e₂ − a|", nd_item(nd_norm(nd_sub(combination, a), 2)), 0, 0);
+    LAB_CHECK_CLOSE(r, "|a + b| = 5", ns, 5, 1e-12);
+    if (!(ns <= na + nb)) report_fail(r, "|a + b| = %f above |a| + |b| = %f", ns, na + nb);
+    nd_plot *p = nd_plot_new("a + b: start of a to end of b", "x₁", "x₂");
+    nd_plot_arrow(p, 0, 0, 3, 1, NULL);
+    nd_plot_arrow(p, 3, 1, 4, 3, NULL);
+    nd_plot_arrow(p, 0, 0, 4, 3, NULL);
+    nd_plot_text(p, 1.6, 0.3, "a");
+    nd_plot_text(p, 3.65, 1.75, "b");
+    nd_plot_text(p, 1.6, 1.6, "a + b");
+    nd_plot_range(p, -0.5, 4.5, -0.5, 3.5);
+    nd_plot_equal_axes(p, true);
+    if (lab_figure(r, p, "linalg_add", 460, 380,
+                   "b starts where a ends; a + b joins the start of a to the end of b."))
+        report_fail(r, "%s", nd_last_error());
+}
+
 static void similarity(report *r) {
     report_heading(r, "向量内积: 度量相似度 — the dot product measures similarity");
     nd_tensor *u = nd_parse("[1.0, 2, 3]"), *same = nd_parse("[2.0, 4, 6]");
@@ -103,16 +137,21 @@ static void eigenvectors(report *r, nd_tensor *M) {
         double v0 = nd_get(v, (int64_t[]){0}), v1 = nd_get(v, (int64_t[]){1});
         /* the line the eigenvector spans: A maps it onto itself */
         nd_tensor *line = nd_mul(nd_parse("[[-4.0], [6]]"), nd_unsqueeze(nd_to(v, ND_F32), 0));
-        nd_plot_dashed(p, nd_select(line, 1, 0), nd_select(line, 1, 1),
-                       k == 0 ? "eigen-directions" : NULL);
         char label[64];
+        snprintf(label, sizeof label, "the line of v, λ = %g", lambda);
+        nd_plot_dashed(p, nd_select(line, 1, 0), nd_select(line, 1, 1), label);
+        /* labels beside the arrows, off the grid lines and the dashed lines */
         if (fabs(lambda - 1) < 1e-9) {
-            nd_plot_arrow(p, 0, 0, v0, v1, "v = A v (λ = 1)");
+            nd_plot_arrow(p, 0, 0, v0, v1, NULL);
+            nd_plot_text(p, v0 + 0.15, v1 + 0.1, "v = A v (λ = 1)");
             LAB_CHECK_CLOSE(r, "eigenvector of λ = 1 along [1, -1]", v0 + v1, 0, 1e-9);
         } else {
             snprintf(label, sizeof label, "A v = %g v", lambda);
-            nd_plot_arrow(p, 0, 0, nd_get(Av, (int64_t[]){0}), nd_get(Av, (int64_t[]){1}), label);
-            nd_plot_arrow(p, 0, 0, v0, v1, "v");
+            nd_plot_arrow(p, 0, 0, nd_get(Av, (int64_t[]){0}), nd_get(Av, (int64_t[]){1}), NULL);
+            nd_plot_text(p, nd_get(Av, (int64_t[]){0}) + 0.15, nd_get(Av, (int64_t[]){1}) - 0.3,
+                         label);
+            nd_plot_arrow(p, 0, 0, v0, v1, NULL);
+            nd_plot_text(p, v0 + 0.15, v1 - 0.2, "v");
             LAB_CHECK_CLOSE(r, "eigenvector of λ = 4 along [1, 2]", 2 * v0 - v1, 0, 1e-9);
         }
         LAB_CHECK_CLOSE(r, "|A v - λ v|", nd_item(nd_norm(nd_sub(Av, nd_mul_scalar(v, lambda)), 2)),
@@ -124,8 +163,10 @@ static void eigenvectors(report *r, nd_tensor *M) {
     LAB_CHECK_CLOSE(r, "larger eigenvalue", hi, 4, 1e-9);
     LAB_CHECK_CLOSE(r, "imaginary parts", nd_item(nd_norm(imag, 1)), 0, 1e-12);
     /* for contrast: a vector that is not an eigenvector turns */
-    nd_plot_arrow(p, 0, 0, 1, 0, "u = e₁");
-    nd_plot_arrow(p, 0, 0, 2, 2, "A u: turned");
+    nd_plot_arrow(p, 0, 0, 1, 0, NULL);
+    nd_plot_text(p, 1.1, 0.2, "u = e₁");
+    nd_plot_arrow(p, 0, 0, 2, 2, NULL);
+    nd_plot_text(p, 2.1, 1.7, "A u: turned");
     nd_plot_range(p, -1.5, 3.5, -1.5, 4);
     nd_plot_equal_axes(p, true);
     if (lab_figure(r, p, "linalg_eigen", 560, 560,
@@ -173,6 +214,7 @@ static void affine(report *r) {
 static int run(report *r) {
     report_section(r, "linear-algebra", "线性代数 (linear algebra)",
                    "几何意义: vectors, products, matrices as maps of the plane, eigenvectors");
+    addition(r);
     similarity(r);
     products(r);
     nd_tensor *M = f64("[[2.0, 1], [2, 3]]");

@@ -5,6 +5,7 @@
  * autograd and optimizers and must give d2l's printed numbers. */
 #include "lab.h"
 #include "optimization_plots.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -38,6 +39,14 @@ static nd_tensor *cosh_half(nd_tensor *x, void *ctx) {
 static nd_tensor *quadratic(nd_tensor *x, void *ctx) {
     nd_tensor *coef = nd_from(ND_F64, ND_SHAPE(2), ctx);
     return nd_sum(nd_mul(nd_square(x), coef), -1, false);
+}
+
+/* (x1² + (x2² − 1)²/4 over the last dim: a saddle point at (0, 0) between
+ * two minima at (0, ±1) (f = 0 there, so its contours can be drawn as √f). */
+static nd_tensor *saddle(nd_tensor *x, void *ctx) {
+    (void)ctx;
+    nd_tensor *x1 = nd_select(x, -1, 0), *x2 = nd_select(x, -1, 1);
+    return nd_add(nd_square(x1), nd_div_scalar(nd_square(nd_sub_scalar(nd_square(x2), 1)), 4));
 }
 
 /* ------------------------------------------------------------ optimisers */
@@ -123,6 +132,48 @@ __attribute__((format(printf, 2, 3))) static void add_line(lines *l, const char 
     int n = vsnprintf(l->text + l->len, room, fmt, ap);
     va_end(ap);
     l->len = n < 0 ? l->len : (size_t)n < room ? l->len + (size_t)n : sizeof l->text - 1;
+}
+
+/* Taylor展开: why a small step against the gradient goes downhill, with the
+ * slide's f(x) = x·cos(πx) at x = 0.5 and nd's autograd for f' and f''. */
+static int taylor(report *r) {
+    report_heading(r, "梯度下降 · Taylor展开 (why the negative gradient)");
+    report_para(r, "Taylor展开, 函数的一阶近似: f(x + ε) = f(x) + ε·f'(x) + O(ε²). The "
+                   "remainder f(x + ε) − f(x) − ε·f'(x) shrinks like ε² (it tends to "
+                   "ε²·f''(x)/2). 向梯度的反方向走一小步: with ε = −η·f'(x), "
+                   "f(x − η·f'(x)) ≈ f(x) − η·f'(x)² ≤ f(x). Here f(x) = x·cos(πx) at x = 0.5; "
+                   "f' and f'' come from nd_gradient (the second with create_graph).");
+    double c = PI, x0 = 0.5;
+    nd_tensor *x = nd_set_requires_grad(nd_scalar(x0, ND_F64), true);
+    nd_tensor *fx = x_cos_cx(x, &c);
+    nd_tensor *gradient = nd_gradient(fx, x, true);
+    nd_tensor *curvature = nd_gradient(gradient, x, false);
+    if (!curvature) return -1;
+    double f0 = nd_item(fx), d1 = nd_item(gradient), d2 = nd_item(curvature);
+    /* by hand: f' = cos(πx) − πx·sin(πx), f'' = −2π·sin(πx) − π²x·cos(πx) */
+    LAB_CHECK_CLOSE(r, "f'(0.5) by autograd = -π/2", d1, -PI / 2, 1e-12);
+    LAB_CHECK_CLOSE(r, "f''(0.5) by autograd = -2π", d2, -2 * PI, 1e-12);
+    lines out = {0};
+    add_line(&out, "f(0.5) = %.6f, f'(0.5) = %.6f, f''(0.5) = %.6f", f0, d1, d2);
+    const double epsilons[3] = {0.1, 0.01, 0.001};
+    double ratio = 0;
+    for (int i = 0; i < 3; i++) {
+        double e = epsilons[i];
+        double exact = nd_item(x_cos_cx(nd_scalar(x0 + e, ND_F64), &c));
+        double linear = f0 + e * d1;
+        ratio = (exact - linear) / (e * e);
+        add_line(&out, "eps = %-5g f(x+eps) = %.8f  first order %.8f  remainder/eps² = %.4f", e,
+                 exact, linear, ratio);
+    }
+    LAB_CHECK_CLOSE(r, "Taylor remainder / ε² at ε = 0.001 (→ f''/2 = -π)", ratio, -PI, 0.01);
+    double eta = 0.1, x1 = x0 - eta * d1;
+    double f1 = nd_item(x_cos_cx(nd_scalar(x1, ND_F64), &c));
+    add_line(&out, "one step, eta = %g: x = %.6f, f = %.6f (first order predicts %.6f)", eta, x1,
+             f1, f0 - eta * d1 * d1);
+    report_pre(r, "%s", out.text);
+    if (!(f1 < f0)) report_fail(r, "a gradient step raised f: from %f to %f", f0, f1);
+    LAB_CHECK_CLOSE(r, "x after one step of η = 0.1", x1, 0.5 + 0.1 * PI / 2, 1e-12);
+    return 0;
 }
 
 static int learning_rates(report *r) {
@@ -225,6 +276,12 @@ static int stochastic(report *r) {
     const double box[4] = {-5.5, 1.0, -3.0, 1.0};
     double (*schedules[3])(double, int) = {constant_lr, exponential_lr, polynomial_lr};
     const char *labels[3] = {"constant η", "η·exp(−0.1t)", "η·(1 + 0.1t)^−½"};
+    const char *captions[3] = {
+        "Constant η = 0.1: the noise keeps the iterates jittering around the minimum.",
+        "η·exp(−0.1t): the rate dies out within a few dozen steps, and the iterates stop short "
+        "of the minimum.",
+        "η·(1 + 0.1t)^−½: the rate decays slowly; the iterates reach the minimum and the jitter "
+        "quiets down."};
     nd_tensor *traces[3];
     lines out = {0};
     for (int i = 0; i < 3; i++) {
@@ -232,7 +289,9 @@ static int stochastic(report *r) {
         descent d = {.lr = 0.1, .steps = 50, .noise = 1.0, .schedule = schedules[i]};
         traces[i] = descend(quadratic, coef, 2, start, d);
         if (!traces[i]) return -1;
-        add_line(&out, "%-18s epoch 50, x1: %f, x2: %f", labels[i], last(traces[i], 0),
+        char label[64]; /* padded by display width: η is two bytes but one column */
+        add_line(&out, "%s epoch 50, x1: %f, x2: %f",
+                 text_padded(label, sizeof label, labels[i], 16), last(traces[i], 0),
                  last(traces[i], 1));
     }
     report_pre(r, "%s", out.text);
@@ -240,18 +299,20 @@ static int stochastic(report *r) {
         char name[32];
         snprintf(name, sizeof name, "opt_sgd_%d", i);
         if (plot_trace_2d(r, name, labels[i], quadratic, coef, box, 1, &traces[i], &labels[i],
-                          "SGD: a noisy gradient, 50 steps."))
+                          captions[i]))
             return -1;
     }
     return 0;
 }
 
 static int momentum(report *r) {
-    report_heading(r, "带动量的梯度下降 (gradient descent with momentum)");
-    report_para(r, "On the badly conditioned f = 0.1·x1² + 2·x2² a rate small enough for x2 "
-                   "is too slow for x1, and a rate fast for x1 makes x2 diverge. Momentum "
-                   "v ← βv + g, x ← x − ηv (nd_sgd with momentum β) averages the steps: the "
-                   "oscillations across the valley cancel and the steps along it add up.");
+    report_heading(r, "带动量的梯度下降 · 病态的山谷 (momentum in an ill-conditioned valley)");
+    report_para(
+        r, "Momentum also helps where the slide speaks of 收敛速度 (speed of "
+           "convergence). On the badly conditioned f = 0.1·x1² + 2·x2² a rate small enough for x2 "
+           "is too slow for x1, and a rate fast for x1 makes x2 diverge. Momentum "
+           "v ← βv + g, x ← x − ηv (nd_sgd with momentum β) averages the steps: the "
+           "oscillations across the valley cancel and the steps along it add up.");
     double coef[2] = {0.1, 2}, start[2] = {-5, -2};
     const double box[4] = {-6.0, 1.0, -3.0, 3.0};
     const struct {
@@ -289,12 +350,73 @@ static int momentum(report *r) {
     return 0;
 }
 
+/* The slide's two reasons for momentum: 摆脱鞍点 and 摆脱多个极小值. The
+ * expected numbers are torch.optim.SGD's with the same rate and momentum. */
+static int momentum_escapes(report *r) {
+    report_heading(r, "带动量的梯度下降: 摆脱鞍点, 摆脱多个极小值 (momentum escapes saddle "
+                      "points and shallow minima)");
+    report_para(r, "Momentum v ← βv + g, x ← x − ηv keeps the velocity of past steps. 摆脱鞍点: "
+                   "on f = x1² + (x2² − 1)²/4, from (3, 0.001), just off the ridge through the "
+                   "saddle point (0, 0), the gradient along x2 is almost zero: plain gradient "
+                   "descent slides into the saddle and lingers there, while momentum gathers "
+                   "speed along x2 and leaves for a minimum (0, ±1). η = 0.1, 30 steps.");
+    double start[2] = {3, 0.001};
+    const double box[4] = {-3.5, 3.5, -1.6, 1.6};
+    const double betas[2] = {0, 0.9}, want[2][2] = {{0.003714, 0.017447}, {0.132128, 1.282892}};
+    const char *labels[2] = {"gradient descent", "momentum β = 0.9"};
+    nd_tensor *traces[2];
+    lines out = {0};
+    for (int i = 0; i < 2; i++) {
+        traces[i] = descend(saddle, NULL, 2, start,
+                            (descent){.lr = 0.1, .momentum = betas[i], .steps = 30});
+        if (!traces[i]) return -1;
+        double x1 = last(traces[i], 0), x2 = last(traces[i], 1);
+        add_line(&out, "%s epoch 30, x1: %f, x2: %f",
+                 i ? "momentum, beta = 0.9:" : "gradient descent:    ", x1, x2);
+        LAB_CHECK_CLOSE(r, "saddle: x1 after 30 steps", x1, want[i][0], 1e-6);
+        LAB_CHECK_CLOSE(r, "saddle: x2 after 30 steps", x2, want[i][1], 1e-6);
+    }
+    report_pre(r, "%s", out.text);
+    if (plot_trace_2d(r, "opt_momentum_saddle", "x1² + (x2² − 1)²/4, η = 0.1", saddle, NULL, box, 2,
+                      traces, labels,
+                      "Gradient descent stops at the saddle point (0, 0); momentum carries on to "
+                      "the minimum (0, 1)."))
+        return -1;
+    report_para(r, "摆脱多个极小值: on the slide's f(x) = x·cos(πx), from x = −1, gradient "
+                   "descent (η = 0.05, 100 steps) settles in the shallow local minimum near "
+                   "x = −0.27; with momentum β = 0.9 the iterates roll through it, over the hump "
+                   "at x ≈ 0.27, into the deeper minimum near x = 1.09.");
+    double c = PI;
+    const double want_x[2] = {-0.273853, 1.090329};
+    const char *captions[2] = {"Gradient descent: caught in the shallow local minimum.",
+                               "Momentum β = 0.9: through the shallow minimum into the deep one."};
+    out = (lines){0};
+    for (int i = 0; i < 2; i++) {
+        double x0 = -1;
+        descent d = {.lr = 0.05, .momentum = betas[i], .steps = 100};
+        traces[i] = nd_reshape(descend(x_cos_cx, &c, 1, &x0, d), ND_SHAPE(-1));
+        if (!traces[i]) return -1;
+        double x = last(traces[i], 0);
+        add_line(&out, "%s epoch 100, x: %f, f(x): %f",
+                 i ? "momentum, beta = 0.9:" : "gradient descent:    ", x, x * cos(PI * x));
+        LAB_CHECK_CLOSE(r, "x·cos(πx): x after 100 steps", x, want_x[i], 1e-6);
+    }
+    report_pre(r, "%s", out.text);
+    for (int i = 0; i < 2; i++) {
+        char name[32], title[64];
+        snprintf(name, sizeof name, "opt_momentum_minima_%d", i);
+        snprintf(title, sizeof title, "x·cos(πx), η = 0.05, β = %g", betas[i]);
+        if (plot_trace_1d(r, name, title, x_cos_cx, &c, traces[i], captions[i])) return -1;
+    }
+    return 0;
+}
+
 static int run(report *r) {
     report_section(r, "optimization", "优化 (optimization)",
                    "Gradient-based optimization, after d2l chapter 11: risk, minima, saddle "
                    "points, learning rates, Newton's method, SGD and momentum.");
-    if (optimization_landscapes(r) || learning_rates(r) || two_dimensions(r) || newton_section(r) ||
-        stochastic(r) || momentum(r))
+    if (optimization_landscapes(r) || taylor(r) || learning_rates(r) || two_dimensions(r) ||
+        newton_section(r) || stochastic(r) || momentum_escapes(r) || momentum(r))
         return -1;
     return 0;
 }

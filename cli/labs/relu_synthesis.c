@@ -3,7 +3,8 @@
  * turning the line by the change of slope there:
  *     f(x) = y1 + Σ (m_i − m_{i−1})·relu(x − x_i)    (m_i: the slope after x_i)
  * First built exactly (the course's exercise), then learned by gradient
- * descent with a 1-32-1 ReLU net, then used to approximate sin with N ReLUs. */
+ * descent with a 1-32-1 ReLU net (and, as an extra, by Adam), then used to
+ * approximate sin with N ReLUs. */
 #include "lab.h"
 #include "relu_sum.h"
 
@@ -57,77 +58,152 @@ static int exact(report *r) {
                       "Each ReLU adds a kink; the constant −10 holds the line left of x = −10.");
 }
 
-/* A 1-32-1 ReLU net trained by full-batch Adam (lr 0.01), as benchmark W6. */
-static int learned(report *r) {
-    report_heading(r, "梯度下降法 (learning the same function by gradient descent)");
-    const int hidden = 32, steps = 3000;
-    report_para(r,
-                "Objective argmin_{W,b} J, J = ‖ȳ − y‖², ȳ = w2·relu(W1·x + b1) + b2: a "
-                "1-%d-1 ReLU net on 256 points of linspace(−10, 10), full-batch Adam, "
-                "lr 0.01, %d steps. Inputs and targets are divided by 10 so that they are "
-                "of order 1 (the MSE is reported on the original scale).",
-                hidden, steps);
+/* The training data: 256 points of the exercise's function on [−10, 10], as
+ * (256, 1) columns x and y. */
+static int training_data(nd_tensor **x, nd_tensor **y) {
     relu_sum f;
     if (relu_sum_build(&f, 4, POINTS_X, POINTS_Y)) return -1;
-    nd_tensor *x = nd_reshape(nd_linspace(-10, 10, 256, ND_F32), ND_SHAPE(256, 1));
-    nd_tensor *y = relu_sum_apply(&f, x);
+    *x = nd_reshape(nd_linspace(-10, 10, 256, ND_F32), ND_SHAPE(256, 1));
+    *y = relu_sum_apply(&f, *x);
     relu_sum_free(&f);
-    nd_tensor *xs = nd_div_scalar(x, 10), *ys = nd_div_scalar(y, 10);
+    return *y ? 0 : -1;
+}
 
+/* A 1-hidden-1 ReLU net, initialized as nn.Linear is, from seed 6 (the same
+ * start for every optimizer): params = {W1, b1, w2, b2}. */
+static int relu_net_init(int hidden, nd_tensor *params[4]) {
     nd_manual_seed(6);
-    nd_tensor *w1 = nd_empty(ND_F32, ND_SHAPE(hidden, 1)), *b1 = nd_empty(ND_F32, ND_SHAPE(hidden));
-    nd_tensor *w2 = nd_empty(ND_F32, ND_SHAPE(1, hidden)), *b2 = nd_empty(ND_F32, ND_SHAPE(1));
-    if (nd_init_linear_(w1, b1) || nd_init_linear_(w2, b2)) return -1;
-    nd_tensor *params[4] = {w1, b1, w2, b2};
+    params[0] = nd_empty(ND_F32, ND_SHAPE(hidden, 1)),
+    params[1] = nd_empty(ND_F32, ND_SHAPE(hidden));
+    params[2] = nd_empty(ND_F32, ND_SHAPE(1, hidden)), params[3] = nd_empty(ND_F32, ND_SHAPE(1));
+    if (nd_init_linear_(params[0], params[1]) || nd_init_linear_(params[2], params[3])) return -1;
     for (int i = 0; i < 4; i++) nd_set_requires_grad(params[i], true);
-    nd_adam_opts o = ND_ADAM_DEFAULTS;
-    o.lr = 0.01;
-    nd_optim *adam = nd_adam(4, params, o);
-    if (!adam) return -1;
+    return 0;
+}
 
+/* ȳ = w2·relu(W1·x + b1) + b2 */
+static nd_tensor *relu_net(nd_tensor *const params[4], nd_tensor *x) {
+    return nd_linear(nd_relu(nd_linear(x, params[0], params[1])), params[2], params[3]);
+}
+
+/* Full-batch training of the net on (xs, ys) by opt: the loss of every step,
+ * (10·error)² (the MSE on the original scale, the data being divided by 10),
+ * malloc'd; NULL on failure. */
+static float *train(nd_optim *opt, nd_tensor *const params[4], nd_tensor *xs, nd_tensor *ys,
+                    int steps, const char *what) {
     float *losses = malloc((size_t)steps * sizeof *losses);
     int rc = losses ? 0 : -1;
-    progress bar = progress_begin("relu-synthesis: training", steps);
+    progress bar = progress_begin(what, steps);
     for (int t = 0; t < steps && rc == 0; t++) {
         nd_scope_begin();
-        nd_tensor *pred = nd_linear(nd_relu(nd_linear(xs, w1, b1)), w2, b2);
-        nd_tensor *loss = nd_mse_loss(pred, ys);
-        nd_optim_zero_grad(adam);
+        nd_tensor *loss = nd_mse_loss(relu_net(params, xs), ys);
+        nd_optim_zero_grad(opt);
         rc = nd_backward(loss);
-        if (rc == 0) rc = nd_optim_step(adam);
-        losses[t] = (float)(100 * nd_item(loss)); /* (10·error)² */
+        if (rc == 0) rc = nd_optim_step(opt);
+        losses[t] = (float)(100 * nd_item(loss));
         if (t % 100 == 0) progress_update(&bar, t, losses[t]);
         nd_scope_end();
     }
-    progress_end(&bar, losses ? losses[steps - 1] : NAN);
-    nd_optim_free(adam);
-    if (rc) {
-        free(losses);
-        return -1;
-    }
+    progress_end(&bar, losses && rc == 0 ? losses[steps - 1] : NAN);
+    if (rc) free(losses);
+    return rc ? NULL : losses;
+}
 
-    nd_tensor *fit = nd_mul_scalar(nd_linear(nd_relu(nd_linear(xs, w1, b1)), w2, b2), 10);
-    double mse = nd_item(nd_mse_loss(fit, y));
-    report_para(r, "MSE after %d steps: %.6f (on the original scale).", steps, mse);
-    if (!(mse < 0.01)) report_fail(r, "MSE of the trained ReLU net: got %f, expected < 0.01", mse);
-
+/* The loss curve on a log scale. */
+static int loss_figure(report *r, const char *name, const float *losses, int steps,
+                       const char *caption) {
     nd_tensor *step = nd_arange(1, steps + 1, 1, ND_F64);
     nd_tensor *log_loss = nd_div_scalar(nd_log(nd_from(ND_F32, ND_SHAPE(steps), losses)), log(10));
-    free(losses);
     nd_plot *p = nd_plot_new("Training loss", "step", "log10 MSE");
     nd_plot_line(p, step, log_loss, "log10 of the MSE");
-    if (lab_figure(
-            r, p, "relu_loss", 460, 340,
-            "The loss, on a log scale. The spikes are Adam overshooting once the gradients are "
-            "tiny; it recovers within a few steps."))
-        return -1;
-    p = nd_plot_new("The learned function", "x", "f(x)");
+    return lab_figure(r, p, name, 460, 340, caption);
+}
+
+/* The slide's 梯度下降法: W₁ = W₀ − ∇J·s, plain full-batch gradient descent
+ * (nd_sgd without momentum) on a 1-32-1 ReLU net. */
+static int gradient_descent(report *r) {
+    report_heading(r, "梯度下降法 (learning the same function by gradient descent)");
+    const int hidden = 32, steps = 5000;
+    const double step_size = 0.05;
+    report_para(r,
+                "Objective: find the W and b that minimize J (arg min over W, b), "
+                "J = ‖ȳ − y‖², ȳ = w2·relu(W1·x + b1) + b2: a 1-%d-1 ReLU net on 256 points "
+                "of linspace(−10, 10). 梯度下降更新 W₁ = W₀ − ∇J·s: full-batch gradient "
+                "descent (nd_sgd, no momentum), step size s = %g, %d steps. Inputs and targets "
+                "are divided by 10 so that they are of order 1 (the MSE is reported on the "
+                "original scale).",
+                hidden, step_size, steps);
+    nd_tensor *x, *y, *params[4];
+    if (training_data(&x, &y) || relu_net_init(hidden, params)) return -1;
+    nd_tensor *xs = nd_div_scalar(x, 10), *ys = nd_div_scalar(y, 10);
+    nd_optim *sgd = nd_sgd(4, params, (nd_sgd_opts){.lr = step_size});
+    float *losses =
+        sgd ? train(sgd, params, xs, ys, steps, "relu-synthesis: gradient descent") : NULL;
+    nd_optim_free(sgd);
+    if (!losses) return -1;
+    /* A small enough step makes every step go downhill: the curve has no spikes. */
+    double worst_rise = 0;
+    int rises = 0;
+    for (int t = 1; t < steps; t++)
+        if (losses[t] > losses[t - 1]) {
+            rises++;
+            worst_rise = fmax(worst_rise, losses[t] / losses[t - 1] - 1);
+        }
+    nd_tensor *fit = nd_mul_scalar(relu_net(params, xs), 10);
+    double mse = nd_item(nd_mse_loss(fit, y));
+    report_pre(r,
+               "MSE at step 1: %.4f, step 1000: %.4f, step %d: %.6f\n"
+               "steps where the loss rose: %d (largest rise %.2g%%)",
+               losses[0], losses[999], steps, mse, rises, 100 * worst_rise);
+    if (!(mse < 0.01))
+        report_fail(r, "MSE of the ReLU net after gradient descent: got %f, expected < 0.01", mse);
+    if (!(worst_rise < 1e-3))
+        report_fail(r, "gradient descent loss: rose by %.3g%% in one step, expected no spike",
+                    100 * worst_rise);
+    int rc = loss_figure(r, "relu_gd_loss", losses, steps,
+                         "Gradient descent: the loss falls at every step, fast at first, then "
+                         "slowly once the kinks are nearly in place.");
+    free(losses);
+    if (rc) return -1;
+    nd_plot *p = nd_plot_new("The learned function", "x", "f(x)");
     nd_plot_line(p, nd_flatten(x), nd_flatten(y), "target");
     nd_plot_dashed(p, nd_flatten(x), nd_flatten(fit), "1-32-1 ReLU net");
     nd_plot_points(p, nd_from(ND_F64, ND_SHAPE(4), POINTS_X),
                    nd_from(ND_F64, ND_SHAPE(4), POINTS_Y), "the four points");
     return lab_figure(r, p, "relu_fit", 460, 340,
                       "The net's kinks settle on the function's kinks.");
+}
+
+/* An extra, not on the slide: the same net and start trained by full-batch
+ * Adam (lr 0.01), as benchmark W6. */
+static int learned(report *r) {
+    report_heading(r, "Extra, beyond the slides: the same net trained by Adam");
+    const int hidden = 32, steps = 3000;
+    report_para(r,
+                "Not in the slides: Adam (nd_adam, lr 0.01) instead of plain gradient descent, "
+                "from the same 1-%d-1 net and the same start, %d steps. Adam scales each "
+                "parameter's step by its own gradient history, so it gets much lower in fewer "
+                "steps.",
+                hidden, steps);
+    nd_tensor *x, *y, *params[4];
+    if (training_data(&x, &y) || relu_net_init(hidden, params)) return -1;
+    nd_tensor *xs = nd_div_scalar(x, 10), *ys = nd_div_scalar(y, 10);
+    nd_adam_opts o = ND_ADAM_DEFAULTS;
+    o.lr = 0.01;
+    nd_optim *adam = nd_adam(4, params, o);
+    float *losses = adam ? train(adam, params, xs, ys, steps, "relu-synthesis: Adam") : NULL;
+    nd_optim_free(adam);
+    if (!losses) return -1;
+    double mse = nd_item(nd_mse_loss(nd_mul_scalar(relu_net(params, xs), 10), y));
+    report_para(r, "MSE after %d steps: %.6f (on the original scale).", steps, mse);
+    if (!(mse < 0.01)) report_fail(r, "MSE of the trained ReLU net: got %f, expected < 0.01", mse);
+    int rc = loss_figure(
+        r, "relu_loss", losses, steps,
+        "Adam, on a log scale. The spikes are Adam overshooting: once the gradients are tiny, "
+        "its step (the gradient divided by the root of its running mean square) is no longer "
+        "small; it recovers within a few steps. Plain gradient descent, above, has none.");
+    free(losses);
+    return rc;
 }
 
 /* sin on [−π, π] through N + 1 equally spaced points: N ReLUs. */
@@ -195,7 +271,7 @@ static int run(report *r) {
     report_section(r, "relu-synthesis", "ReLU 合成 (ReLU synthesis)",
                    "Piecewise-linear functions as sums of ReLUs, built exactly, learned by "
                    "gradient descent, and the universal approximation of sin.");
-    if (exact(r) || learned(r) || universal(r)) return -1;
+    if (exact(r) || gradient_descent(r) || learned(r) || universal(r)) return -1;
     return 0;
 }
 

@@ -238,7 +238,7 @@ int nd_backward_with(nd_tensor *y, nd_tensor *seed) {
 }
 
 int nd_backward(nd_tensor *y) {
-    if (!y) return nd__null_input_int("nd_backward");
+    if (nd__bad_tensor("nd_backward", y)) return -1;
     if (y->numel != 1)
         return nd__fail_int("nd_backward: the output has shape %s; backward needs exactly one "
                             "element (reduce it with nd_sum, or pass a seed to nd_backward_with)",
@@ -251,11 +251,11 @@ int nd_backward(nd_tensor *y) {
 
 int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, nd_tensor *const *xs,
                          nd_tensor **grads, bool create_graph) {
-    if (!y || !seed) return nd__null_input_int(op);
+    if (nd__bad_tensor(op, y) || nd__bad_tensor(op, seed)) return -1;
     if (n <= 0 || !xs || !grads) return nd__fail_int("%s: no inputs given", op);
     for (int i = 0; i < n; i++) {
         grads[i] = NULL;
-        if (!xs[i]) return nd__null_input_int(op);
+        if (nd__bad_tensor(op, xs[i])) return -1;
         if (!xs[i]->requires_grad)
             return nd__fail_int("%s: input %d (shape %s) does not require a gradient", op, i,
                                 nd__tshape(xs[i]));
@@ -297,7 +297,7 @@ int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, n
 }
 
 int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads, bool create_graph) {
-    if (!y) return nd__null_input_int("nd_gradient");
+    if (nd__bad_tensor("nd_gradient", y)) return -1;
     if (y->numel != 1)
         return nd__fail_int("nd_gradient: y has shape %s; it must have exactly one element",
                             nd__tshape(y));

@@ -1,6 +1,8 @@
 /* The computation graph behind a tensor, as Graphviz DOT text: ops as boxes,
  * leaves as ellipses, edges from inputs to the ops that use them. Leaves that
- * need no gradient are drawn grey and dashed: the branches backward prunes. */
+ * need no gradient are drawn grey and dashed: the branches backward prunes.
+ * Each node shows its name, op, shape and, when it has at most
+ * GRAPH_MAX_VALUES elements, its values, as the slides' graphs do. */
 #include "../core/internal.h"
 
 #include <stdio.h>
@@ -51,6 +53,31 @@ static const char *escaped(const char *s) {
     return out;
 }
 
+#define GRAPH_MAX_VALUES 8
+
+/* "12.25", "[7, 14, 21]" or "[[1, 2], [3, 4]]": dimension dim onwards, from
+ * the element at C-order index *next. */
+static void append_values(buffer *b, const nd_tensor *t, int dim, int64_t *next) {
+    if (dim == t->ndim) {
+        append(b, "%.4g", nd__get_flat(t, (*next)++));
+        return;
+    }
+    append(b, "[");
+    for (int64_t i = 0; i < t->shape[dim]; i++) {
+        if (i) append(b, ", ");
+        append_values(b, t, dim + 1, next);
+    }
+    append(b, "]");
+}
+
+/* The values line of a node's label ("\n[7, 14, 21]"), or nothing for a big tensor. */
+static void append_value_line(buffer *b, const nd_tensor *t) {
+    if (t->numel > GRAPH_MAX_VALUES || !t->storage) return;
+    int64_t next = 0;
+    append(b, "\\n");
+    append_values(b, t, 0, &next);
+}
+
 typedef struct {
     const nd_tensor **items;
     size_t count, cap;
@@ -80,20 +107,22 @@ static void describe(buffer *b, long id, const nd_tensor *t, bool is_root) {
         const char *name = t->name ? escaped(t->name) : "";
         append(b,
                "  t%ld [shape=box, style=\"rounded,filled\", fillcolor=\"%s\", "
-               "label=\"%s%s%s\\n%s\"];\n",
+               "label=\"%s%s%s\\n%s",
                id, is_root ? "#c6dbef" : "#deebf7", name, t->name ? " = " : "", t->node->op->name,
                shape);
     } else if (t->requires_grad) {
         append(b,
                "  t%ld [shape=ellipse, style=filled, fillcolor=\"#fdd0a2\", "
-               "label=\"%s\\n%s\\nrequires grad\"];\n",
+               "label=\"%s\\n%s\\nrequires grad",
                id, t->name ? escaped(t->name) : "leaf", shape);
     } else {
         append(b,
                "  t%ld [shape=ellipse, style=dashed, color=\"#969696\", fontcolor=\"#636363\", "
-               "label=\"%s\\n%s\\nno grad\"];\n",
+               "label=\"%s\\n%s\\nno grad",
                id, t->name ? escaped(t->name) : "const", shape);
     }
+    append_value_line(b, t);
+    append(b, "\"];\n");
 }
 
 char *nd_graph_dot(const nd_tensor *root) {

@@ -249,7 +249,7 @@ nd_tensor *nd__tangent_sub(nd_tensor *a, nd_tensor *b) {
 /* ----------------------------------------------------- leaves and duals */
 
 nd_tensor *nd_set_requires_grad(nd_tensor *t, bool on) {
-    if (!t) return nd__null_input("nd_set_requires_grad");
+    if (nd__bad_tensor("nd_set_requires_grad", t)) return NULL;
     if (on && !nd__is_float(t->dtype))
         return nd__fail("nd_set_requires_grad: only floating-point tensors can require "
                         "gradients, got %s",
@@ -271,8 +271,22 @@ bool nd_is_leaf(const nd_tensor *t) {
 const char *nd_grad_fn_name(const nd_tensor *t) {
     return t && t->node ? t->node->op->name : NULL;
 }
+/* Only leaves keep a gradient, as in PyTorch. Asking a non-leaf for one is
+ * almost always the slide's update written as C, `w = nd_sub(w, ...)`: the new
+ * w is the result of an op, so the next backward leaves its gradient empty.
+ * The error says so, and how to update instead. */
 nd_tensor *nd_grad(const nd_tensor *t) {
-    return t ? t->grad : NULL;
+    if (nd__bad_tensor("nd_grad", t)) return NULL;
+    if (t->node && t->requires_grad)
+        return nd__fail(
+            "nd_grad: this tensor is not a leaf: it is the result of '%s', and backward keeps "
+            "gradients only in leaves (tensors made by nd_set_requires_grad). If it is a parameter "
+            "you replaced with an update like w = nd_sub(w, nd_mul_scalar(nd_grad(w), lr)), the "
+            "new w is an op's result and has no gradient: update w in place with gradients off "
+            "(nd_set_grad_enabled(false); nd_axpy_(w, -lr, nd_grad(w)); "
+            "nd_set_grad_enabled(true)) or use an optimizer (nd_sgd, nd_optim_step)",
+            t->node->op->name);
+    return t->grad;
 }
 
 void nd_zero_grad(nd_tensor *t) {
@@ -280,7 +294,7 @@ void nd_zero_grad(nd_tensor *t) {
 }
 
 nd_tensor *nd_detach(nd_tensor *t) {
-    if (!t) return nd__null_input("nd_detach");
+    if (nd__bad_tensor("nd_detach", t)) return NULL;
     return nd__alias(t, t->ndim, t->shape, t->strides, t->offset);
 }
 

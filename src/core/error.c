@@ -79,12 +79,24 @@ int nd__null_input_int(const char *op) {
     return -1;
 }
 
+/* A freed tensor is always the caller's bug, never an earlier error passed on:
+ * its message replaces any other. */
+bool nd__report_bad_tensor(const char *op, const nd_tensor *t) {
+    if (!t) {
+        nd__null_input(op);
+        return true;
+    }
+    nd__set_error("%s: this tensor was already freed: it was used after the nd_scope_end of the "
+                  "scope it was made in (or after its last nd_release). A tensor made between "
+                  "nd_scope_begin() and nd_scope_end() lives until that nd_scope_end(); to use it "
+                  "afterwards, pass it to nd_keep(t) before nd_scope_end()",
+                  op);
+    return true;
+}
+
 bool nd__any_null(const char *op, int n, nd_tensor *const *ts) {
     for (int i = 0; i < n; i++)
-        if (!ts[i]) {
-            nd__null_input(op);
-            return true;
-        }
+        if (nd__bad_tensor(op, ts[i])) return true;
     return false;
 }
 

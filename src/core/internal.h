@@ -75,7 +75,13 @@ struct nd_tensor {
     nd_tensor *tangent; /* forward-mode tangent (owned reference) */
     char *name;
     nd_tensor *next_free; /* links the tensors waiting to be freed (tensor.c) */
+    /* ND_TENSOR_LIVE while the tensor exists; overwritten when it is freed, so a
+     * tensor used after its scope ended is caught at the next public entry. */
+    uint32_t live;
 };
+
+#define ND_TENSOR_LIVE 0x6e646c76u /* "ndlv" */
+#define ND_TENSOR_DEAD 0xdeadbeefu
 
 /* ----------------------------------------------------------------- errors */
 
@@ -96,8 +102,15 @@ unsigned long nd__error_count(void);
 /* For a NULL input: keeps an earlier error, else says "op: NULL input". */
 nd_tensor *nd__null_input(const char *op);
 int nd__null_input_int(const char *op);
-/* Returns true (and sets the error) when any of the n tensors is NULL. */
+/* Returns true (and sets the error) when any of the n tensors is NULL or freed. */
 bool nd__any_null(const char *op, int n, nd_tensor *const *ts);
+/* The error for a tensor that is NULL or was freed (see nd__bad_tensor). */
+bool nd__report_bad_tensor(const char *op, const nd_tensor *t);
+/* True (with the error set) when t cannot be used: NULL (an earlier error being
+ * passed on) or freed (used after its scope ended). One compare when t is fine. */
+static inline bool nd__bad_tensor(const char *op, const nd_tensor *t) {
+    return ND_UNLIKELY(!t || t->live != ND_TENSOR_LIVE) && nd__report_bad_tensor(op, t);
+}
 #define ND_CHECK(op, ...)                                                                          \
     do {                                                                                           \
         nd_tensor *const nd__args_[] = {__VA_ARGS__};                                              \

@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -223,10 +224,51 @@ static bool scopes_ready(void) {
     return true;
 }
 
+/* A training loop without a scope per step keeps every step's tensors alive
+ * until the program ends: memory grows until it runs out. A scope that grows
+ * past `scope_warn_limit` live tensors says so once, on stderr. The check runs
+ * only when a scope's list grows (doubles), so the hot path pays nothing. */
+#define SCOPE_WARN_DEFAULT ((size_t)100000)
+#define SCOPE_WARN_UNSET   SIZE_MAX
+static _Atomic size_t scope_warn_limit = SCOPE_WARN_UNSET;
+static atomic_bool scope_warned;
+
+void nd_set_scope_warning(size_t limit) {
+    atomic_store(&scope_warn_limit, limit);
+    atomic_store(&scope_warned, false);
+}
+
+/* The limit: nd_set_scope_warning's, else ND_SCOPE_WARNING from the environment
+ * (0 silences it), else SCOPE_WARN_DEFAULT. */
+static size_t scope_warning_limit(void) {
+    size_t limit = atomic_load(&scope_warn_limit);
+    if (limit != SCOPE_WARN_UNSET) return limit;
+    const char *env = getenv("ND_SCOPE_WARNING");
+    char *end = NULL;
+    unsigned long long parsed = env ? strtoull(env, &end, 10) : 0;
+    limit = env && end != env && *end == '\0' ? (size_t)parsed : SCOPE_WARN_DEFAULT;
+    atomic_store(&scope_warn_limit, limit);
+    return limit;
+}
+
+static void warn_scope_growth(size_t live) {
+    size_t limit = scope_warning_limit();
+    if (limit == 0 || live < limit || atomic_exchange(&scope_warned, true)) return;
+    fprintf(stderr,
+            "nd: warning: %zu tensors are alive in one scope (%s), and it keeps growing. In a "
+            "loop, give each step its own scope: nd_scope_begin(); ... nd_scope_end(); frees "
+            "that step's tensors (nd_keep(t) hands one to the enclosing scope). Silence this "
+            "with ND_SCOPE_WARNING=0 or nd_set_scope_warning(0).\n",
+            live,
+            scope_depth == 0 ? "the outermost one: no nd_scope_begin is open"
+                             : "the innermost nd_scope_begin");
+}
+
 bool nd__scope_add(nd_tensor *t) {
     if (!scopes_ready()) return false;
     scope *s = &scopes[scope_depth];
     if (s->count == s->cap) {
+        warn_scope_growth(s->count);
         size_t cap = s->cap ? s->cap * 2 : 64;
         nd_tensor **items = realloc(s->items, cap * sizeof *items);
         if (!items) return false;
@@ -282,7 +324,7 @@ void nd_scope_end(void) {
 }
 
 nd_tensor *nd_keep(nd_tensor *t) {
-    if (!t) return NULL;
+    if (!t || nd__bad_tensor("nd_keep", t)) return NULL;
     if (scope_depth == 0) return t; /* the root scope already outlives everything */
     scope_depth--;
     bool kept = nd__scope_add(nd_retain(t));
@@ -295,6 +337,7 @@ nd_tensor *nd_keep(nd_tensor *t) {
 }
 
 nd_tensor *nd_retain(nd_tensor *t) {
+    if (t && nd__bad_tensor("nd_retain", t)) return NULL;
     if (t) atomic_fetch_add(&t->refcount, 1);
     return t;
 }
@@ -327,13 +370,69 @@ static void node_drop(nd_node *n) {
     nd__pool_free(n, sizeof *n);
 }
 
+/* Debug builds keep the last QUARANTINE freed headers out of the pool, so a
+ * tensor used after its scope ended still reads ND_TENSOR_DEAD (the pool hands
+ * the latest freed block out first: without this, the next new tensor would
+ * take the dead one's place and the mistake would go unseen). Release builds
+ * check the same mark, which stays until the block is reused. */
+#ifndef NDEBUG
+#define QUARANTINE 1024
+static _Thread_local nd_tensor **quarantine; /* a ring of QUARANTINE headers */
+static _Thread_local size_t quarantine_next, quarantine_count;
+static pthread_key_t quarantine_key;
+static pthread_once_t quarantine_once = PTHREAD_ONCE_INIT;
+
+static void quarantine_flush(void) {
+    if (!quarantine) return;
+    for (size_t i = 0; i < quarantine_count; i++) nd__pool_free(quarantine[i], sizeof(nd_tensor));
+    pthread_setspecific(quarantine_key, NULL);
+    free(quarantine);
+    quarantine = NULL;
+    quarantine_next = quarantine_count = 0;
+}
+/* At a thread's exit the pool may already be gone: free the headers themselves. */
+static void quarantine_at_exit(void *ring) {
+    for (size_t i = 0; i < quarantine_count; i++) free(quarantine[i]);
+    free(ring);
+    quarantine = NULL;
+    quarantine_next = quarantine_count = 0;
+}
+static void make_quarantine_key(void) {
+    pthread_key_create(&quarantine_key, quarantine_at_exit);
+}
+
+static void header_free(nd_tensor *t) {
+    if (!quarantine) {
+        quarantine = malloc(QUARANTINE * sizeof *quarantine);
+        if (!quarantine) {
+            nd__pool_free(t, sizeof *t);
+            return;
+        }
+        pthread_once(&quarantine_once, make_quarantine_key);
+        pthread_setspecific(quarantine_key, quarantine);
+    }
+    if (quarantine_count == QUARANTINE)
+        nd__pool_free(quarantine[quarantine_next], sizeof *t);
+    else
+        quarantine_count++;
+    quarantine[quarantine_next] = t;
+    quarantine_next = (quarantine_next + 1) % QUARANTINE;
+}
+#else
+static void quarantine_flush(void) {}
+static void header_free(nd_tensor *t) {
+    nd__pool_free(t, sizeof *t);
+}
+#endif
+
 static void free_tensor(nd_tensor *t) {
     node_drop(t->node);
     drop(t->grad);
     drop(t->tangent);
     storage_release(t->storage);
     free(t->name);
-    nd__pool_free(t, sizeof *t);
+    t->live = ND_TENSOR_DEAD;
+    header_free(t);
 }
 
 static void drain(void) {
@@ -348,6 +447,7 @@ static void drain(void) {
 }
 
 void nd_release(nd_tensor *t) {
+    if (t && nd__bad_tensor("nd_release", t)) return; /* freed already: never twice */
     drop(t);
     drain();
 }
@@ -372,6 +472,7 @@ void nd_shutdown(void) {
     free(scopes);
     scopes = NULL;
     scope_depth = scope_cap = 0;
+    quarantine_flush();
     nd__pool_trim();
     nd_clear_error();
 }
@@ -392,6 +493,7 @@ static nd_tensor *header_new(nd_dtype dtype, int ndim, const int64_t *shape) {
     t->grad = NULL;
     t->tangent = NULL;
     t->name = NULL;
+    t->live = ND_TENSOR_LIVE;
     return t;
 }
 
@@ -441,18 +543,16 @@ nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape, cons
 /* ---------------------------------------------------------- inspection */
 
 int nd_ndim(const nd_tensor *t) {
-    return t ? t->ndim : nd__null_input_int("nd_ndim");
+    return nd__bad_tensor("nd_ndim", t) ? -1 : t->ndim;
 }
 const int64_t *nd_shape(const nd_tensor *t) {
-    if (!t) nd__null_input("nd_shape");
-    return t ? t->shape : NULL;
+    return nd__bad_tensor("nd_shape", t) ? NULL : t->shape;
 }
 const int64_t *nd_strides(const nd_tensor *t) {
-    if (!t) nd__null_input("nd_strides");
-    return t ? t->strides : NULL;
+    return nd__bad_tensor("nd_strides", t) ? NULL : t->strides;
 }
 int64_t nd_numel(const nd_tensor *t) {
-    return t ? t->numel : nd__null_input_int("nd_numel");
+    return nd__bad_tensor("nd_numel", t) ? -1 : t->numel;
 }
 nd_dtype nd_type(const nd_tensor *t) {
     return t ? t->dtype : ND_F32;
@@ -465,7 +565,7 @@ bool nd_shares_storage(const nd_tensor *a, const nd_tensor *b) {
 }
 
 int64_t nd_size(const nd_tensor *t, int dim) {
-    if (!t) return nd__null_input_int("nd_size");
+    if (nd__bad_tensor("nd_size", t)) return -1;
     if (t->ndim == 0) return nd__fail_int("nd_size: a 0-d tensor has no dims");
     int d = nd__wrap_dim("nd_size", dim, t->ndim);
     return d < 0 ? -1 : t->shape[d];
@@ -482,7 +582,7 @@ double nd__get_flat(const nd_tensor *t, int64_t linear) {
 }
 
 double nd_item(const nd_tensor *t) {
-    if (!t) return (nd__null_input("nd_item"), NAN);
+    if (nd__bad_tensor("nd_item", t)) return NAN;
     if (t->numel != 1)
         return nd__fail_nan("nd_item: a tensor of shape %s has %lld elements, not one",
                             nd__tshape(t), (long long)t->numel);
@@ -490,7 +590,7 @@ double nd_item(const nd_tensor *t) {
 }
 
 double nd_get(const nd_tensor *t, const int64_t *index) {
-    if (!t) return (nd__null_input("nd_get"), NAN);
+    if (nd__bad_tensor("nd_get", t)) return NAN;
     if (t->ndim && !index) return nd__fail_nan("nd_get: NULL index");
     int64_t offset = t->offset;
     for (int i = 0; i < t->ndim; i++) {
@@ -504,7 +604,7 @@ double nd_get(const nd_tensor *t, const int64_t *index) {
 }
 
 void *nd_data(nd_tensor *t) {
-    if (!t) return nd__null_input("nd_data");
+    if (nd__bad_tensor("nd_data", t)) return NULL;
     if (!t->contiguous)
         return nd__fail("nd_data: tensor of shape %s is not contiguous (call nd_contiguous first)",
                         nd__tshape(t));
@@ -512,7 +612,7 @@ void *nd_data(nd_tensor *t) {
 }
 
 nd_tensor *nd_set_name(nd_tensor *t, const char *name) {
-    if (!t) return nd__null_input("nd_set_name");
+    if (nd__bad_tensor("nd_set_name", t)) return NULL;
     free(t->name);
     t->name = name ? strdup(name) : NULL;
     return t;
@@ -523,6 +623,6 @@ const char *nd_name(const nd_tensor *t) {
 }
 
 char *nd_shape_string(const nd_tensor *t) {
-    if (!t) return (nd__null_input("nd_shape_string"), NULL);
+    if (nd__bad_tensor("nd_shape_string", t)) return NULL;
     return strdup(nd__tshape(t));
 }
