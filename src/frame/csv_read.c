@@ -78,8 +78,11 @@ static bool valid_utf8(const unsigned char *s, size_t len) {
 }
 
 /* pandas' renaming of duplicate names: the second "a" becomes "a.1" unless a
- * column is already called that, then "a.2", ... */
-static bool dedup_names(char **names, int n) {
+ * column is already called that, then "a.2", ... Names the header gave are
+ * renamed first, in order, then the "Unnamed: N" names made for empty ones
+ * (placeholder[i]), so a name written in the header is kept and the
+ * placeholder moves on: ",Unnamed: 0" gives "Unnamed: 0.1", "Unnamed: 0". */
+static bool dedup_names(char **names, const bool *placeholder, int n) {
     nd__dict seen = {0};
     int *in_header = NULL, *counts = NULL;
     int cap = 0;
@@ -106,7 +109,9 @@ static bool dedup_names(char **names, int n) {
         CODE_OF(names[i], code);
         in_header[code]++;
     }
-    for (int i = 0; i < n; i++) {
+    for (int k = 0; k < 2 * n; k++) {
+        int i = k % n; /* k < n: the header's names; k >= n: the placeholders */
+        if (placeholder[i] != (k >= n)) continue;
         int32_t old_code;
         CODE_OF(names[i], old_code);
         code = old_code;
@@ -163,7 +168,8 @@ static const char *read_header(const char *op, const char *where, csv_reader *rd
     rd->ncols = rec.nfields;
     rd->names = calloc((size_t)rd->ncols, sizeof *rd->names);
     rd->forced = malloc((size_t)rd->ncols * sizeof *rd->forced);
-    bool ok = rd->names && rd->forced;
+    bool *placeholder = calloc((size_t)(rd->ncols > 0 ? rd->ncols : 1), sizeof *placeholder);
+    bool ok = rd->names && rd->forced && placeholder;
     for (int i = 0; ok && i < rd->ncols; i++) {
         const csv_field *f = &rec.fields[i];
         char number[32];
@@ -172,6 +178,7 @@ static const char *read_header(const char *op, const char *where, csv_reader *rd
             nd__set_error("%s: %sline %lld, column %d: the name is not valid UTF-8", op, where,
                           (long long)header_line, i + 1);
             csv_record_free(&rec);
+            free(placeholder);
             return NULL;
         }
         if (o->header && f->len > 0 && memchr(f->ptr, '\0', f->len) == NULL) {
@@ -182,12 +189,15 @@ static const char *read_header(const char *op, const char *where, csv_reader *rd
             }
         } else {
             rd->names[i] = nd__strdup(number);
+            placeholder[i] = o->header;
         }
         ok = rd->names[i] != NULL;
         rd->forced[i] = -1;
     }
     csv_record_free(&rec);
-    if (!ok || !dedup_names(rd->names, rd->ncols)) {
+    ok = ok && dedup_names(rd->names, placeholder, rd->ncols);
+    free(placeholder);
+    if (!ok) {
         nd__set_error("%s: out of memory", op);
         return NULL;
     }

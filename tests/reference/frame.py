@@ -43,6 +43,10 @@ FILES = {
     "overflow": b"a,b\n1e400,1\n2,1e-400\n",
     "tabs": b"a,b\nx\ty,1\n\t,2\n",
     "house_tiny": b"NumRooms,Alley,Price\nNA,Pave,127500\n2,NA,106000\n4,NA,178100\nNA,NA,140000\n",
+    # names the header gives are kept; the placeholders of empty names and the
+    # later duplicates move on past them ("Unnamed: 0.1", "a.2")
+    "unnamed_taken": b",Unnamed: 0,x,,Unnamed: 3,Unnamed: 3.1,\n1,2,3,4,5,6,7\n",
+    "dup_suffix_taken": b"a,a,a.1,b.1,b,b,,Unnamed: 6.1,Unnamed: 6\n1,2,3,4,5,6,7,8,9\n",
 }
 
 

@@ -101,6 +101,8 @@ CORPUS_TEST(quote_after)
 CORPUS_TEST(overflow)
 CORPUS_TEST(tabs)
 CORPUS_TEST(house_tiny)
+CORPUS_TEST(unnamed_taken)
+CORPUS_TEST(dup_suffix_taken)
 
 ND_TEST(frame_csv, options) {
     const char text[] = "x;y;z\n1;-;a\n2;3;b\n";
