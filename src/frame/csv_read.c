@@ -14,50 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* pandas' default NA strings (pandas._libs.parsers.STR_NA_VALUES). */
-static const char *const default_na[] = {
-    "",     "#N/A", "#N/A N/A", "#NA",  "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-    "<NA>", "N/A",  "NA",       "NULL", "NaN",     "None",     "n/a",  "nan",  "null",   NULL};
-
 /* Below this many bytes per thread, threads cost more than they give. */
 #define BYTES_PER_THREAD (1 << 20)
 
 static void reader_free(csv_reader *rd) {
-    free(rd->na);
-    free(rd->na_len);
+    csv_na_free(rd);
     free(rd->forced);
     if (rd->names)
         for (int i = 0; i < rd->ncols; i++) free(rd->names[i]);
     free(rd->names);
-}
-
-static bool add_na(csv_reader *rd, const char *s) {
-    size_t len = strlen(s);
-    if (len == 0) {
-        rd->empty_is_na = true;
-        return true;
-    }
-    rd->na[rd->nna] = s;
-    rd->na_len[rd->nna++] = len;
-    rd->na_first[(unsigned char)s[0]] = true;
-    double v;
-    if (nd__parse_number(s, len, &v) != ND__NOT_NUMBER) rd->na_numeric = true;
-    return true;
-}
-
-static bool reader_init(csv_reader *rd, const nd_csv_opts *o) {
-    int n = 0;
-    if (o->keep_default_na)
-        while (default_na[n]) n++;
-    int extra = 0;
-    if (o->na_values)
-        while (o->na_values[extra]) extra++;
-    rd->na = malloc((size_t)(n + extra + 1) * sizeof *rd->na);
-    rd->na_len = malloc((size_t)(n + extra + 1) * sizeof *rd->na_len);
-    if (!rd->na || !rd->na_len) return false;
-    for (int i = 0; i < n; i++) add_na(rd, default_na[i]);
-    for (int i = 0; i < extra; i++) add_na(rd, o->na_values[i]);
-    return true;
 }
 
 static bool valid_utf8(const unsigned char *s, size_t len) {
@@ -311,7 +276,7 @@ static nd_frame *parse(const char *op, const char *where, const char *text, size
     const char *p = text ? text : "", *end = p + len;
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3; /* UTF-8 byte-order mark */
     int64_t line = 1;
-    if (!reader_init(&rd, &o)) goto no_memory;
+    if (!csv_na_init(&rd, &o)) goto no_memory;
     if (!(p = read_header(op, where, &rd, &o, p, end, &line))) goto fail;
 
     int threads = nd__frame_threads((int64_t)(end - p), BYTES_PER_THREAD, o.num_threads);
