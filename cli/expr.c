@@ -21,6 +21,7 @@ typedef struct {
     const char *at;
     expr *e;
     expr_error *err;
+    int depth; /* parse_unary calls under way */
 } parser;
 
 static const struct {
@@ -31,6 +32,11 @@ static const struct {
     {"tanh", 1}, {"exp", 1},    {"log", 1}, {"sin", 1},  {"cos", 1},
 };
 #define NFUNCTIONS ((int)(sizeof functions / sizeof functions[0]))
+
+/* Limits that keep the recursive parser and evaluator far from the end of the
+ * stack, whatever the text: an expression on a command line needs neither. */
+#define MAX_DEPTH 100 /* brackets, calls, signs and powers inside one another */
+#define MAX_NODES 1000
 
 static int column_of(const parser *p, const char *at) {
     return (int)(at - p->text) + 1;
@@ -51,9 +57,12 @@ static void skip_spaces(parser *p) {
     while (isspace((unsigned char)*p->at)) p->at++;
 }
 
-/* A new node; its index, or -1 when out of memory. */
+/* A new node; its index, or -1 when out of memory or past MAX_NODES. */
 static int new_node(parser *p, expr_kind kind, const char *at) {
     expr *e = p->e;
+    if (e->count == MAX_NODES)
+        return fail_at(p->err, column_of(p, at), "the expression has more than %d parts",
+                       MAX_NODES);
     if (e->count == e->capacity) {
         int capacity = e->capacity ? 2 * e->capacity : 16;
         expr_node *grown = realloc(e->nodes, (size_t)capacity * sizeof *grown);
@@ -189,8 +198,22 @@ static int parse_power(parser *p) {
     return base;
 }
 
+static int parse_signed(parser *p);
+
+/* Every level of nesting (a bracket, a call's argument, a sign, an exponent)
+ * comes through here: one deeper than MAX_DEPTH is an error. */
 static int parse_unary(parser *p) {
     skip_spaces(p);
+    if (p->depth == MAX_DEPTH)
+        return fail_at(p->err, column_of(p, p->at), "the expression nests deeper than %d levels",
+                       MAX_DEPTH);
+    p->depth++;
+    int node = parse_signed(p);
+    p->depth--;
+    return node;
+}
+
+static int parse_signed(parser *p) {
     const char *at = p->at;
     if (*at == '+') {
         p->at++;

@@ -59,6 +59,12 @@ want="nd_parse" check bad-value 2 "$nd" autodiff "x^2" "x=[1,2"
 want="is not name=value" check no-equals 2 "$nd" autodiff "x^2" "x"
 want="give an expression" check no-expression 2 "$nd" autodiff
 want="unknown option '--bogus'" check bad-option 2 "$nd" autodiff "x" "x=1" --bogus
+# limits instead of a stack overflow (found by fuzz/fuzz_expr.c); 100 levels still work
+deep=$(printf '(%.0s' {1..150})x$(printf ')%.0s' {1..150})
+want="the expression nests deeper than 100 levels" check too-deep 2 "$nd" autodiff "$deep" "x=1"
+want="the expression nests deeper than 100 levels" check too-many-signs 2 "$nd" autodiff "0$(printf -- '-%.0s' {1..150})x" "x=1"
+want="the expression has more than 1000 parts" check too-long 2 "$nd" autodiff "$(printf 'x+%.0s' {1..600})x" "x=1"
+want="dz/dx = tensor(1.)" check deep-enough 0 "$nd" autodiff "$(printf '(%.0s' {1..99})x$(printf ')%.0s' {1..99})" "x=1"
 # evaluation errors: nd's message, the caret under the op that failed, exit 1
 want="nd_dot: shapes (3,) and (2,)
   (dot(x,w)-y)^2
