@@ -29,3 +29,9 @@ foreach(src ${ND_FUZZ_SOURCES})
   # Linking an object library links its objects and what they need (libpng, ...).
   target_link_libraries(${name} PRIVATE ${ND_FUZZ_LIBS} ${LAPACKE_LIB} ${OPENBLAS_LIB} ${M_LIB})
 endforeach()
+# fuzz_expr fuzzes the expression language of `nd autodiff`: the program's own
+# parser and evaluator, compiled into the target.
+if(TARGET fuzz_expr)
+  target_sources(fuzz_expr PRIVATE ${CMAKE_SOURCE_DIR}/cli/expr.c)
+  target_include_directories(fuzz_expr PRIVATE ${CMAKE_SOURCE_DIR}/cli)
+endif()

@@ -56,7 +56,10 @@ typedef struct {
     /* Extra strings read as missing: a NULL-terminated list, added to pandas 2's
      * default list ("", "NA", "NaN", "null", "None", "N/A", "#N/A", "-nan", ...) unless
      * keep_default_na is false. A field is missing when its whole text (quotes
-     * removed, spaces kept) equals one of them. */
+     * removed, spaces kept) equals one of them or a spelling pandas 1.5 adds for
+     * a number ("-999" adds "-999.0", "-999.0" adds "-999", "0.10" adds "0.1",
+     * "007" adds "7"); in a column of floats, also when its number equals one
+     * ("-999.00", "-9.99e2"; a column of integers keeps "-0999"). */
     const char *const *na_values;
     bool keep_default_na;
     const nd_csv_coltype *types; /* ntypes forced column types (optional) */

@@ -273,10 +273,24 @@ nd__col *csv_finish_column(const csv_reader *rd, csv_chunk *chunks, int nchunks,
     c->type = ND_COL_NUMBER;
     c->n = nrows;
     c->num = num; /* the array the chunks wrote is the column */
-    c->is_int = nrows > 0;
-    for (int i = 0; i < nchunks; i++)
-        c->is_int &= chunks[i].cols[col].all_int && !chunks[i].cols[col].any_na;
-    if (c->is_int) /* int64 has no -0 */
+    bool all_int = true, any_na = false;
+    for (int i = 0; i < nchunks; i++) {
+        all_int &= chunks[i].cols[col].all_int;
+        any_na |= chunks[i].cols[col].any_na;
+    }
+    c->is_int = nrows > 0 && all_int && !any_na;
+    /* pandas reads a column with a number that is not an integer as floats, and
+     * there a number of na_values is missing whatever its spelling ("-999.00",
+     * "-0999" for "-999"). A column of integers (missing cells or not) only
+     * knows the NA strings: "-0999" stays -999 there, as in pandas. */
+    if (!all_int && rd->nna_num > 0) {
+#pragma omp parallel for num_threads(nrows > 65536 ? threads : 1) schedule(static)
+        for (int64_t r = 0; r < nrows; r++)
+            if (csv_is_na_number(rd, num[r])) num[r] = NAN;
+    }
+    /* int64 has no -0, and pandas reads integers with missing cells as int64
+     * too before making them floats: "-0" is 0 in both (NaN + 0 stays NaN). */
+    if (all_int)
         for (int64_t r = 0; r < nrows; r++) num[r] += 0.0;
     return c;
 }

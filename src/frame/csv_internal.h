@@ -36,9 +36,13 @@ typedef struct {
 typedef struct {
     char delim, quote;
     int ncols;
-    const char **na; /* the strings read as missing */
+    const char **na; /* the strings read as missing (csv_na.c) */
     size_t *na_len;
     int nna;
+    char **na_owned; /* those made here: "-999.0" for "-999", ... */
+    int nowned;
+    double *na_num; /* numbers missing in a float column (pandas' na_fvalues) */
+    int nna_num;
     bool empty_is_na;
     bool na_first[256]; /* first bytes of the non-empty NA strings: a quick "no" */
     bool na_numeric;    /* some NA string reads as a number: check NA first */
@@ -82,7 +86,13 @@ void csv_record_free(csv_record *rec);
  * in memory beside the columns made of them. */
 void csv_release(const csv_reader *rd, const char *from, const char *to);
 #define CSV_RELEASE_STEP ((size_t)4 << 20)
+/* The NA strings and numbers of the options (pandas' defaults and na_values
+ * expanded as pandas does); false on no memory. csv_na_free frees them. */
+bool csv_na_init(csv_reader *rd, const nd_csv_opts *o);
+void csv_na_free(csv_reader *rd);
 bool csv_is_na(const csv_reader *rd, const char *s, size_t len);
+/* v equals a number of na_values: missing in a float column. */
+bool csv_is_na_number(const csv_reader *rd, double v);
 bool csv_parse_bool(const char *s, size_t len, bool *value);
 
 /* Parses the chunk's records into num (ncols arrays of the whole frame's rows). */

@@ -14,50 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* pandas' default NA strings (pandas._libs.parsers.STR_NA_VALUES). */
-static const char *const default_na[] = {
-    "",     "#N/A", "#N/A N/A", "#NA",  "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-    "<NA>", "N/A",  "NA",       "NULL", "NaN",     "None",     "n/a",  "nan",  "null",   NULL};
-
 /* Below this many bytes per thread, threads cost more than they give. */
 #define BYTES_PER_THREAD (1 << 20)
 
 static void reader_free(csv_reader *rd) {
-    free(rd->na);
-    free(rd->na_len);
+    csv_na_free(rd);
     free(rd->forced);
     if (rd->names)
         for (int i = 0; i < rd->ncols; i++) free(rd->names[i]);
     free(rd->names);
-}
-
-static bool add_na(csv_reader *rd, const char *s) {
-    size_t len = strlen(s);
-    if (len == 0) {
-        rd->empty_is_na = true;
-        return true;
-    }
-    rd->na[rd->nna] = s;
-    rd->na_len[rd->nna++] = len;
-    rd->na_first[(unsigned char)s[0]] = true;
-    double v;
-    if (nd__parse_number(s, len, &v) != ND__NOT_NUMBER) rd->na_numeric = true;
-    return true;
-}
-
-static bool reader_init(csv_reader *rd, const nd_csv_opts *o) {
-    int n = 0;
-    if (o->keep_default_na)
-        while (default_na[n]) n++;
-    int extra = 0;
-    if (o->na_values)
-        while (o->na_values[extra]) extra++;
-    rd->na = malloc((size_t)(n + extra + 1) * sizeof *rd->na);
-    rd->na_len = malloc((size_t)(n + extra + 1) * sizeof *rd->na_len);
-    if (!rd->na || !rd->na_len) return false;
-    for (int i = 0; i < n; i++) add_na(rd, default_na[i]);
-    for (int i = 0; i < extra; i++) add_na(rd, o->na_values[i]);
-    return true;
 }
 
 static bool valid_utf8(const unsigned char *s, size_t len) {
@@ -78,8 +43,11 @@ static bool valid_utf8(const unsigned char *s, size_t len) {
 }
 
 /* pandas' renaming of duplicate names: the second "a" becomes "a.1" unless a
- * column is already called that, then "a.2", ... */
-static bool dedup_names(char **names, int n) {
+ * column is already called that, then "a.2", ... Names the header gave are
+ * renamed first, in order, then the "Unnamed: N" names made for empty ones
+ * (placeholder[i]), so a name written in the header is kept and the
+ * placeholder moves on: ",Unnamed: 0" gives "Unnamed: 0.1", "Unnamed: 0". */
+static bool dedup_names(char **names, const bool *placeholder, int n) {
     nd__dict seen = {0};
     int *in_header = NULL, *counts = NULL;
     int cap = 0;
@@ -106,7 +74,9 @@ static bool dedup_names(char **names, int n) {
         CODE_OF(names[i], code);
         in_header[code]++;
     }
-    for (int i = 0; i < n; i++) {
+    for (int k = 0; k < 2 * n; k++) {
+        int i = k % n; /* k < n: the header's names; k >= n: the placeholders */
+        if (placeholder[i] != (k >= n)) continue;
         int32_t old_code;
         CODE_OF(names[i], old_code);
         code = old_code;
@@ -163,7 +133,8 @@ static const char *read_header(const char *op, const char *where, csv_reader *rd
     rd->ncols = rec.nfields;
     rd->names = calloc((size_t)rd->ncols, sizeof *rd->names);
     rd->forced = malloc((size_t)rd->ncols * sizeof *rd->forced);
-    bool ok = rd->names && rd->forced;
+    bool *placeholder = calloc((size_t)(rd->ncols > 0 ? rd->ncols : 1), sizeof *placeholder);
+    bool ok = rd->names && rd->forced && placeholder;
     for (int i = 0; ok && i < rd->ncols; i++) {
         const csv_field *f = &rec.fields[i];
         char number[32];
@@ -172,6 +143,7 @@ static const char *read_header(const char *op, const char *where, csv_reader *rd
             nd__set_error("%s: %sline %lld, column %d: the name is not valid UTF-8", op, where,
                           (long long)header_line, i + 1);
             csv_record_free(&rec);
+            free(placeholder);
             return NULL;
         }
         if (o->header && f->len > 0 && memchr(f->ptr, '\0', f->len) == NULL) {
@@ -182,12 +154,15 @@ static const char *read_header(const char *op, const char *where, csv_reader *rd
             }
         } else {
             rd->names[i] = nd__strdup(number);
+            placeholder[i] = o->header;
         }
         ok = rd->names[i] != NULL;
         rd->forced[i] = -1;
     }
     csv_record_free(&rec);
-    if (!ok || !dedup_names(rd->names, rd->ncols)) {
+    ok = ok && dedup_names(rd->names, placeholder, rd->ncols);
+    free(placeholder);
+    if (!ok) {
         nd__set_error("%s: out of memory", op);
         return NULL;
     }
@@ -301,7 +276,7 @@ static nd_frame *parse(const char *op, const char *where, const char *text, size
     const char *p = text ? text : "", *end = p + len;
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3; /* UTF-8 byte-order mark */
     int64_t line = 1;
-    if (!reader_init(&rd, &o)) goto no_memory;
+    if (!csv_na_init(&rd, &o)) goto no_memory;
     if (!(p = read_header(op, where, &rd, &o, p, end, &line))) goto fail;
 
     int threads = nd__frame_threads((int64_t)(end - p), BYTES_PER_THREAD, o.num_threads);

@@ -132,6 +132,9 @@ want="x: at character 5: expected ',' or ']'" check bad-value 2 "$nd" autodiff "
 want="is not name=value" check no-equals 2 "$nd" autodiff "x^2" "x"
 want="give an expression" check no-expression 2 "$nd" autodiff
 want="unknown option '--bogus'" check bad-option 2 "$nd" autodiff "x" "x=1" --bogus
+# a chain of signs is nesting too (found by fuzz/fuzz_expr.c); 99 levels still work
+want="the expression nests too deeply (more than 100 levels)" check too-many-signs 2 "$nd" autodiff "0$(printf -- '-%.0s' {1..150})x" "x=1"
+want="dz/dx = tensor(1.)" check deep-enough 0 "$nd" autodiff "$(printf '(%.0s' {1..99})x$(printf ')%.0s' {1..99})" "x=1"
 # evaluation errors: nd's message (without the library's function name), the caret under the op that failed, exit 1
 want="nd autodiff: shapes (3,) and (2,)
   (dot(x,w)-y)^2

@@ -3,6 +3,7 @@
 Writes:
   tests/golden/csv/<name>.csv      the tricky-files corpus (bytes as listed here)
   tests/golden/frame_<name>.txt    pandas' reading of each: names, dtypes, values
+                                   (NA_FILES: read with na_values)
   tests/golden/frame_repr_*.txt    pandas' repr of some frames
   tests/golden/frame_house_small_*.npy, frame_describe_*.npy
   data/house_small.csv             d2l's exercise table
@@ -43,6 +44,25 @@ FILES = {
     "overflow": b"a,b\n1e400,1\n2,1e-400\n",
     "tabs": b"a,b\nx\ty,1\n\t,2\n",
     "house_tiny": b"NumRooms,Alley,Price\nNA,Pave,127500\n2,NA,106000\n4,NA,178100\nNA,NA,140000\n",
+    # names the header gives are kept; the placeholders of empty names and the
+    # later duplicates move on past them ("Unnamed: 0.1", "a.2")
+    "unnamed_taken": b",Unnamed: 0,x,,Unnamed: 3,Unnamed: 3.1,\n1,2,3,4,5,6,7\n",
+    "dup_suffix_taken": b"a,a,a.1,b.1,b,b,,Unnamed: 6.1,Unnamed: 6\n1,2,3,4,5,6,7,8,9\n",
+}
+
+# Files read with na_values (and keep_default_na): name -> (bytes, na_values, keep_default_na).
+# test_frame_csv.c's NA_OPTIONS lists the same options.
+NA_FILES = {
+    # "-999" is also "-999.0"; in a float column any number -999 ("-9.99e2", " -999 ");
+    # a column of integers keeps "-0999" and "+999", missing cells or not
+    "na_numbers": (b"ints,int_spellings,floats,float_spellings,ints_with_na,text,bools\n"
+                   b"1,1,1.5,-999.00,-0999,a,True\n"
+                   b"-999,-0999,-999.0,-9.99e2,,-999.0,-999\n"
+                   b"3,+999,2.5, -999 ,3,-999.00,False\n", ["-999"], True),
+    # "0.10" is also repr(0.1) "0.1"; "007" is "7"; "1_000" is 1000; "-0" is 0; inf is not -inf
+    "na_spellings": (b"text,ints,floats,infs\n0.1,7,1000.0,inf\n0.10,8,1e3,-inf\n"
+                     b"x,07,2.5,Infinity\nNA,0,-0.0,1.5\n",
+                     ["0.10", "007", "1_000", "inf", "-0"], False),
 }
 
 
@@ -86,6 +106,23 @@ def corpus():
         # pandas 2's default NA list has "None"; Debian's pandas 1.5 lacks it. nd's numbers
         # are correctly rounded: pandas' default parser is not always, its round_trip one is.
         df = pd.read_csv(io.BytesIO(data), na_values=["None"], float_precision="round_trip")
+        write(os.path.join(GOLDEN, "frame_%s.txt" % name), dump(df))
+
+
+def na_files():
+    for name, (data, na_values, keep_default_na) in NA_FILES.items():
+        with open(os.path.join(CORPUS, name + ".csv"), "wb") as f:
+            f.write(data)
+        extra = ["None"] if keep_default_na else []  # as in corpus()
+        df = pd.read_csv(io.BytesIO(data), na_values=na_values + extra,
+                         keep_default_na=keep_default_na, float_precision="round_trip")
+        # a number in na_values reads as its text does (for integers; pandas also adds
+        # int(x) of a number, so -999.5 would make "-999" missing: nd takes texts only)
+        texts = [v for v in na_values if v.lstrip("-").isdigit() and str(int(v)) == v]
+        for number in (int, float) if texts else ():
+            again = pd.read_csv(io.BytesIO(data), na_values=[number(v) for v in texts] + extra,
+                                keep_default_na=keep_default_na, float_precision="round_trip")
+            assert dump(again) == dump(df), name
         write(os.path.join(GOLDEN, "frame_%s.txt" % name), dump(df))
 
 
@@ -153,5 +190,6 @@ def reprs():
 if __name__ == "__main__":
     os.makedirs(CORPUS, exist_ok=True)
     corpus()
+    na_files()
     house_small()
     reprs()

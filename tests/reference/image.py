@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GOLDEN = os.path.join(ROOT, "tests", "golden")
-SUITE = os.path.join(os.path.dirname(ROOT), "shared", "pngsuite")
+SUITE = os.path.join(ROOT, "tests", "data", "pngsuite")
 
 
 def save(name, array):

@@ -101,6 +101,52 @@ CORPUS_TEST(quote_after)
 CORPUS_TEST(overflow)
 CORPUS_TEST(tabs)
 CORPUS_TEST(house_tiny)
+CORPUS_TEST(unnamed_taken)
+CORPUS_TEST(dup_suffix_taken)
+
+/* Files read with na_values, as frame.py's NA_FILES reads them with pandas. */
+static void check_na_file(const char *name, const char *const *na_values, bool keep_default_na) {
+    char path[512], expected_name[512];
+    snprintf(path, sizeof path, "%s/csv/%s.csv", ND_GOLDEN_DIR, name);
+    snprintf(expected_name, sizeof expected_name, "frame_%s.txt", name);
+    nd_csv_opts o = ND_CSV_DEFAULTS;
+    o.na_values = na_values;
+    o.keep_default_na = keep_default_na;
+    nd_frame *f = nd_read_csv(path, &o);
+    cr_assert(f, "%s: %s", name, nd_last_error());
+    char *got = dump_frame(f);
+    char *want = read_file(golden_path(expected_name), NULL);
+    cr_assert_str_eq(got, want, "%s: nd read\n%s\npandas read\n%s", name, got, want);
+    free(got);
+    free(want);
+    nd_frame_free(f);
+}
+
+ND_TEST(frame_corpus, na_numbers) {
+    check_na_file("na_numbers", (const char *const[]){"-999", NULL}, true);
+}
+
+ND_TEST(frame_corpus, na_spellings) {
+    check_na_file("na_spellings", (const char *const[]){"0.10", "007", "1_000", "inf", "-0", NULL},
+                  false);
+}
+
+ND_TEST(frame_csv, na_values_match_as_pandas_expands_them) {
+    /* "-999.0" given: "-999" is missing in a column of integers (pandas adds
+     * the integer's spelling); "1e-5" given: repr 1e-05 is missing as text. */
+    nd_csv_opts o = ND_CSV_DEFAULTS;
+    o.na_values = (const char *const[]){"-999.0", "1e-5", "abc", NULL};
+    const char text[] = "i,s,f\n1,1e-05,1.5\n-999,x,-999\n2,0.00001,1e-5\n";
+    nd_frame *f = nd_parse_csv(text, strlen(text), &o);
+    cr_assert(f, "%s", nd_last_error());
+    cr_assert(nd_frame_isna(f, 1, 0));
+    cr_assert_str_eq(nd_frame_dtype_name(f, 0), "float64");
+    cr_assert(nd_frame_isna(f, 0, 1));
+    cr_assert_str_eq(nd_frame_string(f, 2, 1), "0.00001"); /* text: only spellings match */
+    cr_assert(nd_frame_isna(f, 1, 2) && nd_frame_isna(f, 2, 2));
+    cr_assert_eq(nd_frame_number(f, 0, 2), 1.5);
+    nd_frame_free(f);
+}
 
 ND_TEST(frame_csv, options) {
     const char text[] = "x;y;z\n1;-;a\n2;3;b\n";

@@ -11,7 +11,7 @@
 
 static const char *suite_path(const char *name) {
     static char path[4096];
-    snprintf(path, sizeof path, "%s/pngsuite/%s", ND_SHARED_DIR, name);
+    snprintf(path, sizeof path, "%s/pngsuite/%s", ND_TEST_DATA_DIR, name);
     return path;
 }
 
