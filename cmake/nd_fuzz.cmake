@@ -32,6 +32,6 @@ endforeach()
 # fuzz_expr fuzzes the expression language of `nd autodiff`: the program's own
 # parser and evaluator, compiled into the target.
 if(TARGET fuzz_expr)
-  target_sources(fuzz_expr PRIVATE ${CMAKE_SOURCE_DIR}/cli/expr.c)
+  target_sources(fuzz_expr PRIVATE ${CMAKE_SOURCE_DIR}/cli/expr.c ${CMAKE_SOURCE_DIR}/cli/text.c)
   target_include_directories(fuzz_expr PRIVATE ${CMAKE_SOURCE_DIR}/cli)
 endif()
