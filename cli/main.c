@@ -75,15 +75,17 @@ static int cmd_list(int argc, char **argv) {
 
 typedef struct {
     const char *out, *format, *name;
+    bool out_given;
 } lab_options;
 
 static int parse_lab_options(int argc, char **argv, bool want_name, lab_options *o) {
     o->out = "out";
     o->format = "png";
     o->name = NULL;
+    o->out_given = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--out") && i + 1 < argc)
-            o->out = argv[++i];
+            o->out = argv[++i], o->out_given = true;
         else if (!strcmp(argv[i], "--format") && i + 1 < argc)
             o->format = argv[++i];
         else if (want_name && !o->name && argv[i][0] != '-')
@@ -158,6 +160,11 @@ static int cmd_labs(int argc, char **argv) {
 static int cmd_lab(int argc, char **argv) {
     lab_options o;
     if (parse_lab_options(argc, argv, true, &o)) return 2;
+    char own[4096]; /* one lab's own folder: out/lab-NAME, beside the full report */
+    if (!o.out_given) {
+        snprintf(own, sizeof own, "%s/lab-%s", o.out, o.name);
+        o.out = own;
+    }
     const lab *l = lab_find(o.name);
     if (!l) {
         const char *names[64];
@@ -187,7 +194,8 @@ static const struct {
      "DIR/index.html (default out/) with figures beside it.\n  Exit status 1 if a check fails.\n"},
     {"lab", cmd_lab,
      "nd lab NAME [--out DIR] [--format png|svg|pdf]\n  Runs one lab (nd list shows the names) "
-     "into DIR/index.html.\n"},
+     "into DIR/index.html (default out/lab-NAME/,\n  so the full report of nd labs in out/ is "
+     "kept). `nd lab NAME --help` lists the lab's options.\n"},
     {"fit", cmd_fit, NULL},
     {"autodiff", cmd_autodiff, NULL},
 };

@@ -17,7 +17,64 @@ struct report {
     bool echo;
     int failures;
     char toc[8192];
+    char **files; /* the names written into dir, for the next run to clear */
+    int nfiles;
 };
+
+/* The list of files a report wrote into its folder: the next report into the same
+ * folder removes them first, so no figure of an older run is left behind, and
+ * nothing else in the folder (a student's own files) is touched. */
+static const char *manifest = ".nd-report-files";
+
+static void remember(report *r, const char *name) {
+    for (int i = 0; i < r->nfiles; i++)
+        if (!strcmp(r->files[i], name)) return;
+    char **grown = realloc(r->files, (size_t)(r->nfiles + 1) * sizeof *grown);
+    if (!grown) return;
+    r->files = grown;
+    r->files[r->nfiles] = strdup(name);
+    if (r->files[r->nfiles]) r->nfiles++;
+}
+
+/* Removes the files the last report in dir wrote (plain names only, never a path). */
+static void clear_previous(const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, manifest);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '.' || strchr(line, '/')) continue;
+        char old[4096];
+        snprintf(old, sizeof old, "%s/%s", dir, line);
+        remove(old);
+    }
+    fclose(f);
+}
+
+static int write_manifest(report *r) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", r->dir, manifest);
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    fprintf(f, "index.html\n");
+    for (int i = 0; i < r->nfiles; i++) fprintf(f, "%s\n", r->files[i]);
+    return fclose(f);
+}
+
+/* mkdir -p: out/lab-affine needs out/ first. */
+static int make_folders(const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
 
 static void raw(report *r, const char *s, size_t n) {
     if (r->len + n + 1 > r->cap) {
@@ -77,7 +134,7 @@ report *report_open(const char *dir, const char *format) {
         fprintf(stderr, "nd: unknown figure format '%s' (use png, svg or pdf)\n", format);
         return NULL;
     }
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    if (make_folders(dir) != 0) {
         fprintf(stderr, "nd: cannot create the output folder %s: %s\n", dir, strerror(errno));
         return NULL;
     }
@@ -90,6 +147,7 @@ report *report_open(const char *dir, const char *format) {
     }
     fclose(f);
     remove(probe);
+    clear_previous(dir);
     report *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->dir = strdup(dir);
@@ -171,12 +229,24 @@ void report_tensor(report *r, const char *label, const nd_tensor *t) {
 }
 
 const char *report_figure_path(report *r, const char *name) {
-    snprintf(r->path, sizeof r->path, "%s/%s.%s", r->dir, name, r->format);
+    char file[512];
+    snprintf(file, sizeof file, "%s.%s", name, r->format);
+    remember(r, file);
+    snprintf(r->path, sizeof r->path, "%s/%s", r->dir, file);
     return r->path;
 }
 
 const char *report_png_path(report *r, const char *name) {
-    snprintf(r->path, sizeof r->path, "%s/%s.png", r->dir, name);
+    char file[512];
+    snprintf(file, sizeof file, "%s.png", name);
+    remember(r, file);
+    snprintf(r->path, sizeof r->path, "%s/%s", r->dir, file);
+    return r->path;
+}
+
+const char *report_file_path(report *r, const char *file) {
+    remember(r, file);
+    snprintf(r->path, sizeof r->path, "%s/%s", r->dir, file);
     return r->path;
 }
 
@@ -316,6 +386,12 @@ int report_close(report *r) {
         rc = fclose(f) == 0 ? 0 : -1;
     }
     if (rc != 0) fprintf(stderr, "nd: cannot write %s: %s\n", path, strerror(errno));
+    if (rc == 0 && write_manifest(r) != 0) {
+        fprintf(stderr, "nd: cannot write %s/%s: %s\n", r->dir, manifest, strerror(errno));
+        rc = -1;
+    }
+    for (int i = 0; i < r->nfiles; i++) free(r->files[i]);
+    free(r->files);
     free(r->html);
     free(r->dir);
     free(r->format);

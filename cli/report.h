@@ -9,8 +9,9 @@
 
 typedef struct report report;
 
-/* format: "png", "svg" or "pdf": the figures' file type. NULL on error (message in nd_last_error).
- */
+/* format: "png", "svg" or "pdf": the figures' file type. Creates dir (and its parents) and
+ * removes the files the previous report in dir wrote, nothing else. NULL on error (message on
+ * stderr). */
 report *report_open(const char *dir, const char *format);
 /* Writes index.html and frees the report; 0 or -1. */
 int report_close(report *r);
@@ -28,6 +29,8 @@ void report_tensor(report *r, const char *label, const nd_tensor *t);
 const char *report_figure_path(report *r, const char *name);
 /* The same, always PNG (pictures written by nd_image_write). */
 const char *report_png_path(report *r, const char *name);
+/* The path of any other file the report writes (e.g. a generated CSV), named in full. */
+const char *report_file_path(report *r, const char *file);
 /* Shows the figure saved at report_figure_path(name) (or report_png_path when png). */
 void report_figure(report *r, const char *name, const char *caption);
 void report_picture(report *r, const char *name, const char *caption); /* a PNG picture */

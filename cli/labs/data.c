@@ -56,7 +56,7 @@ static int tiny(report *r) {
  * about a fifth of the cells missing, more of them in one column. */
 static const char *generate_table(report *r) {
     static char path[4096];
-    snprintf(path, sizeof path, "%s/house_generated.csv", report_dir(r));
+    snprintf(path, sizeof path, "%s", report_file_path(r, "house_generated.csv"));
     FILE *f = fopen(path, "w");
     if (!f) return NULL;
     nd_tensor *u = nd_rand(ND_F64, ND_SHAPE(40, 5));
