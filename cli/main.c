@@ -129,6 +129,7 @@ static int run_labs(const lab_options *o, const lab *only) {
         nd_manual_seed(0); /* each lab's numbers do not depend on the others */
         nd_clear_error();
         nd_scope_begin();
+        report_lab_source(r, l->source);
         int rc = l->run(r);
         nd_scope_end();
         if (rc != 0) {

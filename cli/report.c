@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct report {
     char *dir, *format;
@@ -19,6 +20,13 @@ struct report {
     char toc[8192];
     char **files; /* the names written into dir, for the next run to clear */
     int nfiles;
+    /* The checks of the section being written, shown folded at its end. */
+    char *checks;
+    size_t checks_len, checks_cap;
+    int passed, failed, differed; /* in that section */
+    bool in_checks;               /* writing a check's row: it goes to checks, not html */
+    char lab_source[256], source[512];
+    char *knobs; /* the options that differ from the slide's, or NULL */
 };
 
 /* The list of files a report wrote into its folder: the next report into the same
@@ -76,17 +84,26 @@ static int make_folders(const char *dir) {
     return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-static void raw(report *r, const char *s, size_t n) {
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = (r->cap + n + 1) * 2;
-        char *grown = realloc(r->html, cap);
+static void append(char **text, size_t *len, size_t *cap, const char *s, size_t n) {
+    if (*len + n + 1 > *cap) {
+        size_t grown_cap = (*cap + n + 1) * 2;
+        char *grown = realloc(*text, grown_cap);
         if (!grown) return;
-        r->html = grown;
-        r->cap = cap;
+        *text = grown;
+        *cap = grown_cap;
     }
-    memcpy(r->html + r->len, s, n);
-    r->len += n;
-    r->html[r->len] = '\0';
+    memcpy(*text + *len, s, n);
+    *len += n;
+    (*text)[*len] = '\0';
+}
+
+/* Everything goes to the page, except while a check's row is written (r->in_checks). */
+
+static void raw(report *r, const char *s, size_t n) {
+    if (r->in_checks)
+        append(&r->checks, &r->checks_len, &r->checks_cap, s, n);
+    else
+        append(&r->html, &r->len, &r->cap, s, n);
 }
 
 static void put(report *r, const char *s) {
@@ -169,7 +186,84 @@ int report_failures(const report *r) {
     return r->failures;
 }
 
+/* The section's checks, folded: one row each, expected beside got. */
+static void flush_checks(report *r) {
+    if (r->passed + r->failed + r->differed == 0) return;
+    char summary[256];
+    int n = snprintf(summary, sizeof summary, "Checks: %d passed", r->passed);
+    if (r->failed) n += snprintf(summary + n, sizeof summary - (size_t)n, ", %d FAILED", r->failed);
+    if (r->differed)
+        snprintf(summary + n, sizeof summary - (size_t)n,
+                 ", %d differ from the course (options changed)", r->differed);
+    put(r, r->failed ? "<details class=\"checks fail\"><summary>"
+                     : "<details class=\"checks\"><summary>");
+    escaped(r, summary);
+    put(r, "</summary>\n<table class=\"checks\">\n<tr><th></th><th>check</th><th>expected</th>"
+           "<th>got</th><th>source</th></tr>\n");
+    raw(r, r->checks ? r->checks : "", r->checks_len);
+    put(r, "</table>\n</details>\n");
+    r->checks_len = 0;
+    r->passed = r->failed = r->differed = 0;
+}
+
+void report_lab_source(report *r, const char *source) {
+    snprintf(r->lab_source, sizeof r->lab_source, "%s", source ? source : "slide");
+    snprintf(r->source, sizeof r->source, "%s", r->lab_source);
+}
+
+void report_source(report *r, const char *source) {
+    snprintf(r->source, sizeof r->source, "%s", source);
+}
+
+void report_knobs(report *r, const char *changed) {
+    free(r->knobs);
+    r->knobs = changed && *changed ? strdup(changed) : NULL;
+    if (r->knobs)
+        report_para(r,
+                    "Options changed from the slide's: %s. The course's numbers hold only at the "
+                    "defaults, so a check that differs is shown, not counted as a failure.",
+                    r->knobs);
+}
+
+static bool colour(FILE *f) {
+    return isatty(fileno(f)) && !getenv("NO_COLOR");
+}
+
+void report_check(report *r, bool pass, const char *what, const char *expected, const char *got) {
+    bool differs = !pass && r->knobs; /* the course's value is for the defaults only */
+    const char *mark = pass ? "✓" : differs ? "≠" : "✗";
+    r->in_checks = true;
+    put(r, pass      ? "<tr class=\"pass\">"
+           : differs ? "<tr class=\"differs\">"
+                     : "<tr class=\"fail\">");
+    put(r, "<td>");
+    put(r, mark);
+    put(r, "</td><td class=\"what\">");
+    escaped(r, what);
+    put(r, "</td><td class=\"expected\">");
+    escaped(r, expected);
+    put(r, "</td><td class=\"got\">");
+    escaped(r, got);
+    put(r, "</td><td class=\"source\">");
+    escaped(r, r->source);
+    put(r, "</td></tr>\n");
+    r->in_checks = false;
+    if (pass) {
+        r->passed++;
+        if (r->echo) printf("  %s %s: %s (expected %s)\n", mark, what, got, expected);
+    } else if (differs) {
+        r->differed++;
+        if (r->echo)
+            printf("  %s %s: %s (the course's %s, at the default options)\n", mark, what, got,
+                   expected);
+    } else {
+        r->failed++;
+        report_fail(r, "%s: got %s, expected %s (%s)", what, got, expected, r->source);
+    }
+}
+
 void report_section(report *r, const char *id, const char *title, const char *subtitle) {
+    flush_checks(r);
     put(r, "</section>\n<section id=\"");
     escaped(r, id);
     put(r, "\">\n<h2>");
@@ -190,6 +284,9 @@ void report_heading(report *r, const char *text) {
     escaped(r, text);
     put(r, "</h3>\n");
     if (r->echo) printf("\n-- %s --\n", text);
+    /* the checks that follow compare with the numbers under this heading */
+    snprintf(r->source, sizeof r->source, "%s: %s", r->lab_source[0] ? r->lab_source : "slide",
+             text);
 }
 
 void report_para(report *r, const char *fmt, ...) {
@@ -348,7 +445,8 @@ void report_fail(report *r, const char *fmt, ...) {
     put(r, "<p class=\"fail\">");
     escaped(r, s);
     put(r, "</p>\n");
-    fprintf(stderr, "nd: check failed: %s\n", s);
+    bool red = colour(stderr);
+    fprintf(stderr, "%snd: check failed: %s%s\n", red ? "\033[1;31m" : "", s, red ? "\033[0m" : "");
     free(s);
 }
 
@@ -363,10 +461,14 @@ static const char *style =
     ".gallery figure img{max-width:320px}"
     "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em "
     ".6em;text-align:right}th{background:#eef}"
-    ".fail{color:#b00;font-weight:bold}nav li{display:inline;margin-right:1em}";
+    ".fail{color:#b00;font-weight:bold}nav li{display:inline;margin-right:1em}"
+    "details.checks{margin:1em 0;font-size:.9em}details.checks summary{color:#2a7;cursor:pointer}"
+    "details.checks.fail summary{color:#b00;font-weight:bold}table.checks td{text-align:left}"
+    "tr.pass td:first-child{color:#2a7}tr.fail td{color:#b00}tr.differs td{color:#a60}";
 
 int report_close(report *r) {
     if (!r) return -1;
+    flush_checks(r);
     char path[4096];
     snprintf(path, sizeof path, "%s/index.html", r->dir);
     FILE *f = fopen(path, "w");
@@ -392,6 +494,8 @@ int report_close(report *r) {
     }
     for (int i = 0; i < r->nfiles; i++) free(r->files[i]);
     free(r->files);
+    free(r->checks);
+    free(r->knobs);
     free(r->html);
     free(r->dir);
     free(r->format);

@@ -38,7 +38,21 @@ void report_picture(report *r, const char *name, const char *caption); /* a PNG 
 void report_gallery(report *r, int n, const char *const *names, const char *const *captions);
 void report_table(report *r, int ncols, int nrows, const char *const *headers,
                   const char *const *cells /* nrows × ncols */);
-/* Records a failed check: shown in red in the report and counted. */
+/* Records one check of a result against the course: what, the value expected (as text), the
+ * value got, and whether it passed. Every check is listed, with its source, in a folded table at
+ * the end of its section and echoed to the terminal; a failure is also shown in red where it
+ * happens, printed in red on stderr and counted (nd labs then exits 1). */
+void report_check(report *r, bool pass, const char *what, const char *expected, const char *got);
+/* Where the expected values come from: the lab's source ("slide", "d2l 2.2") is set before the lab
+ * runs, and each heading adds itself ("slide: 梯度下降"); report_source overrides it until the
+ * next heading. */
+void report_lab_source(report *r, const char *source);
+void report_source(report *r, const char *source);
+/* The lab's options that differ from the slide's ("--eta 0.3"), or NULL: said in the report, and a
+ * check that differs is then shown as differing, not counted as a failure. */
+void report_knobs(report *r, const char *changed);
+/* Records a failure (a check that failed, or a step that could not run): shown in red in the
+ * report and counted. */
 void report_fail(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int report_failures(const report *r);
 const char *report_dir(const report *r);

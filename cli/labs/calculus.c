@@ -194,9 +194,9 @@ static void shape_table(report *r) {
             dims_text(jac, true, bare, sizeof bare);
             snprintf(found[i][j], sizeof found[i][j], "%s  [course %s]", shape, course[i][j]);
             cells[4 * i + 1 + j] = found[i][j];
-            if (strcmp(bare, course_sizes[i][j]))
-                report_fail(r, "∂%s/∂x%d: nd gives %s, the course %s", rows[i], j, shape,
-                            course[i][j]);
+            char what[64];
+            snprintf(what, sizeof what, "shape of ∂%s/∂x%d", rows[i], j);
+            lab_check(r, !strcmp(bare, course_sizes[i][j]), what, course[i][j], "%s", shape);
         }
     }
     report_table(r, 4, 3, (const char *const[]){"nd_jacobian", "x: (1,)", "x: (n, 1)", "X: (n, k)"},

@@ -42,10 +42,10 @@ static int tiny(report *r) {
     report_tensor(r, "y", y);
     nd_tensor *want_x = nd_parse("[[3.0, 1, 0], [2, 0, 1], [4, 0, 1], [3, 0, 1]]");
     nd_tensor *want_y = nd_parse("[127500.0, 106000, 178100, 140000]");
-    if (!nd_allclose(X, nd_to(want_x, ND_F64), 0, 1e-12))
-        report_fail(r, "X differs from d2l's [[3, 1, 0], [2, 0, 1], [4, 0, 1], [3, 0, 1]]");
-    if (!nd_allclose(y, nd_to(want_y, ND_F64), 0, 1e-9))
-        report_fail(r, "y differs from d2l's [127500, 106000, 178100, 140000]");
+    lab_check(r, nd_allclose(X, nd_to(want_x, ND_F64), 0, 1e-12), "X",
+              "[[3, 1, 0], [2, 0, 1], [4, 0, 1], [3, 0, 1]]", "%s", lab_values(X));
+    lab_check(r, nd_allclose(y, nd_to(want_y, ND_F64), 0, 1e-9), "y",
+              "[127500, 106000, 178100, 140000]", "%s", lab_values(y));
     LAB_CHECK_CLOSE(r, "NumRooms filled with the mean", nd_get(X, (int64_t[]){0, 0}), 3, 1e-12);
     nd_frame_free(data), nd_frame_free(inputs), nd_frame_free(outputs);
     nd_frame_free(filled), nd_frame_free(dummies);
@@ -121,7 +121,8 @@ static int exercise(report *r) {
     nd_frame_free(head);
     /* every missing cell is gone: the sum of X is a number, not NaN */
     double total = nd_item(nd_sum(X, ND_ALL, false));
-    if (!isfinite(total)) report_fail(r, "X still holds missing values (sum %g)", total);
+    lab_check(r, isfinite(total), "no missing value left: the sum of X", "a number (not NaN)", "%g",
+              total);
     LAB_CHECK_CLOSE(r, "rows of X", nd_size(X, 0), nd_frame_rows(data), 0);
     nd_frame_free(data), nd_frame_free(kept), nd_frame_free(inputs);
     nd_frame_free(filled), nd_frame_free(dummies);
@@ -139,4 +140,5 @@ ND_LAB(data_lab, {.order = 2,
                   .name = "data",
                   .title = "数据预处理",
                   .summary = "CSV with missing values to tensors: fillna, get_dummies (d2l 2.2)",
+                  .source = "d2l 2.2",
                   .run = run})

@@ -150,8 +150,7 @@ static int run(report *r) {
     nd_tensor *logits = forward(&m, x, &h1, &h2);
     double acc = accuracy(logits, labels);
     report_para(r, "Training accuracy: %.1f%%.", 100 * acc);
-    if (!(acc >= 0.98))
-        report_fail(r, "geometry: training accuracy %.1f%%, expected >= 98%%", 100 * acc);
+    lab_check(r, acc >= 0.98, "training accuracy", ">= 98%", "%.1f%%", 100 * acc);
 
     report_heading(r, "模型的每一层对数据点做一个几何变换 (each layer moves the points)");
     if (input_figure(r, &m, x, labels)) return -1;

@@ -15,6 +15,7 @@ typedef struct lab {
     const char *name;    /* `nd lab NAME` */
     const char *title;   /* the slide's heading */
     const char *summary; /* one line for `nd list` */
+    const char *source;  /* where its expected numbers come from; NULL: the slides */
     /* 0 on success; a failed check is reported with report_fail and still returns 0;
      * -1 when the lab could not run at all. */
     int (*run)(report *r);
@@ -32,13 +33,16 @@ const lab *lab_find(const char *name);
         lab_register(&ident);                                                                      \
     }
 
-/* Checks a value against the course's, recording a failure in the report. */
-#define LAB_CHECK_CLOSE(r, what, got, want, tol)                                                   \
-    do {                                                                                           \
-        double lab_got_ = (got), lab_want_ = (want);                                               \
-        if (!(fabs(lab_got_ - lab_want_) <= (tol)))                                                \
-            report_fail((r), "%s: got %.6f, expected %.6f", (what), lab_got_, lab_want_);          \
-    } while (0)
+/* Checks a value against the course's: |got − want| <= tol, listed in the report either way. */
+#define LAB_CHECK_CLOSE(r, what, got, want, tol) lab_check_close((r), (what), (got), (want), (tol))
+void lab_check_close(report *r, const char *what, double got, double want, double tol);
+/* A check that is not a closeness: pass, what, the expected value in words, and the value got
+ * (printf-style). */
+void lab_check(report *r, bool pass, const char *what, const char *expected, const char *got_fmt,
+               ...) __attribute__((format(printf, 5, 6)));
+
+/* A tensor's values on one line, for a check's "got" (valid until the next call). */
+const char *lab_values(const nd_tensor *t);
 
 /* Saves plot p as the figure `name` (w × h pixels, in the report's format), frees
  * p, and shows it in the report with its caption. 0, or -1 when it could not be

@@ -304,6 +304,7 @@ static int run(report *r) {
 
 ND_LAB(optimization_lab, {.order = 6,
                           .name = "optimization",
+                          .source = "d2l 11",
                           .title = "优化 (optimization)",
                           .summary = "gradient descent, learning rates, Newton, SGD, momentum "
                                      "(d2l ch. 11)",

@@ -33,8 +33,8 @@ static int exact(report *r) {
     char *formula = relu_sum_formula(&f);
     const char *want = "-10 + relu(x + 10) - 2 relu(x) + 6 relu(x - 5)";
     report_pre(r, "f(x) = %s", formula ? formula : "?");
-    if (!formula || strcmp(formula, want) != 0)
-        report_fail(r, "ReLU formula: got \"%s\", expected \"%s\"", formula ? formula : "", want);
+    lab_check(r, formula && !strcmp(formula, want), "ReLU formula", want, "%s",
+              formula ? formula : "");
     free(formula);
 
     nd_tensor *px = nd_from(ND_F64, ND_SHAPE(4), POINTS_X);
@@ -109,7 +109,7 @@ static int learned(report *r) {
     nd_tensor *fit = nd_mul_scalar(nd_linear(nd_relu(nd_linear(xs, w1, b1)), w2, b2), 10);
     double mse = nd_item(nd_mse_loss(fit, y));
     report_para(r, "MSE after %d steps: %.6f (on the original scale).", steps, mse);
-    if (!(mse < 0.01)) report_fail(r, "MSE of the trained ReLU net: got %f, expected < 0.01", mse);
+    lab_check(r, mse < 0.01, "MSE of the trained ReLU net", "< 0.01", "%f", mse);
 
     nd_tensor *step = nd_arange(1, steps + 1, 1, ND_F64);
     nd_tensor *log_loss = nd_div_scalar(nd_log(nd_from(ND_F32, ND_SHAPE(steps), losses)), log(10));
@@ -164,11 +164,14 @@ static int universal(report *r) {
         snprintf(cells[k][1], 32, "%.6f", errors[k]);
         snprintf(cells[k][2], 32, "%.6f", bounds[k]);
         for (int c = 0; c < 3; c++) table[k * 3 + c] = cells[k][c];
-        if (errors[k] > bounds[k] + 1e-12)
-            report_fail(r, "sin by %d ReLUs: max error %g above the bound h²/8 = %g", n, errors[k],
-                        bounds[k]);
-        if (k > 0 && !(errors[k] < errors[k - 1]))
-            report_fail(r, "sin by ReLUs: the error did not fall from N = %d to %d", ns[k - 1], n);
+        char what[64], bound[64];
+        snprintf(what, sizeof what, "max error of sin by %d ReLUs", n);
+        snprintf(bound, sizeof bound, "<= h²/8 = %g", bounds[k]);
+        lab_check(r, errors[k] <= bounds[k] + 1e-12, what, bound, "%g", errors[k]);
+        if (k > 0) {
+            snprintf(bound, sizeof bound, "< %g (N = %d)", errors[k - 1], ns[k - 1]);
+            lab_check(r, errors[k] < errors[k - 1], what, bound, "%g", errors[k]);
+        }
         if (n <= 8) {
             char label[32];
             snprintf(label, sizeof label, "N = %d", n);
