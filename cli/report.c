@@ -218,11 +218,6 @@ void report_source(report *r, const char *source) {
 void report_knobs(report *r, const char *changed) {
     free(r->knobs);
     r->knobs = changed && *changed ? strdup(changed) : NULL;
-    if (r->knobs)
-        report_para(r,
-                    "Options changed from the slide's: %s. The course's numbers hold only at the "
-                    "defaults, so a check that differs is shown, not counted as a failure.",
-                    r->knobs);
 }
 
 static bool colour(FILE *f) {
@@ -277,6 +272,11 @@ void report_section(report *r, const char *id, const char *title, const char *su
     size_t used = strlen(r->toc);
     snprintf(r->toc + used, sizeof r->toc - used, "<li><a href=\"#%s\">%s</a></li>\n", id, title);
     if (r->echo) printf("\n== %s ==\n", title);
+    if (r->knobs) /* said under the lab's title, before any number */
+        report_para(r,
+                    "Options changed from the slide's: %s. The course's numbers hold only at the "
+                    "defaults, so a check that differs is shown (≠), not counted as a failure.",
+                    r->knobs);
 }
 
 void report_heading(report *r, const char *text) {

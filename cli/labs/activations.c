@@ -8,6 +8,7 @@
 #include <math.h>
 #include <nd_plot.h>
 #include <stdio.h>
+#include <string.h>
 
 typedef struct {
     const char *name, *formula, *derivative;
@@ -29,6 +30,21 @@ static const activation activations[] = {
     {"GELU", "gelu(x) = x·Φ(x)", "Φ(x) + x·φ(x)", nd_gelu, -1, 11},
 };
 #define COUNT ((int)(sizeof activations / sizeof activations[0]))
+
+/* `nd lab activations --fn gelu`: the names, in the order of activations[]. */
+static const char *const KEYS[COUNT] = {"relu", "sigmoid", "tanh", "leaky-relu", "gelu"};
+static const option options[] = {
+    {.name = "fn",
+     .type = OPTION_TEXT,
+     .fallback = "all",
+     .help = "the activation function to draw with its derivative",
+     .choices = "all|relu|sigmoid|tanh|leaky-relu|gelu"},
+    {NULL},
+};
+
+static bool drawn(int i) {
+    return !strcmp(lab_text("fn"), "all") || !strcmp(lab_text("fn"), KEYS[i]);
+}
 
 /* f(x) and f'(x) by autograd: the gradient of Σ f(x_i) is f'(x_i) in place i. */
 static int with_derivative(const activation *a, nd_tensor *x, nd_tensor **y, nd_tensor **dy) {
@@ -105,6 +121,7 @@ static int run(report *r) {
     nd_tensor *x = nd_linspace(-8.0, 8.0, 321, ND_F64);
     nd_plot *all = nd_plot_new("Activation functions", "x", "f(x)");
     for (int i = 0; i < COUNT; i++) {
+        if (!drawn(i)) continue;
         nd_scope_begin();
         nd_tensor *y, *dy;
         int rc = with_derivative(&activations[i], x, &y, &dy);
@@ -126,4 +143,5 @@ ND_LAB(activations_lab, {.order = 8,
                          .title = "激活函数 (activation functions)",
                          .summary = "ReLU, sigmoid, tanh, leaky ReLU, GELU and their derivatives "
                                     "by autograd",
+                         .options = options,
                          .run = run})

@@ -10,8 +10,23 @@
 #include <nd_plot.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const double PI = 3.14159265358979323846;
+
+/* `nd lab affine --rotate 30 --image my.png` */
+static const option options[] = {
+    {.name = "rotate",
+     .type = OPTION_NUMBER,
+     .fallback = "30",
+     .help = "the rotation's angle θ in degrees"},
+    {.name = "shear", .type = OPTION_NUMBER, .fallback = "0.4", .help = "the shear's ex"},
+    {.name = "image",
+     .type = OPTION_TEXT,
+     .fallback = "testcard.png",
+     .help = "the picture to transform (PNG or JPEG; testcard.png: the bundled test card)"},
+    {NULL},
+};
 
 /* M about the point c: T(c)·M·T(−c), so the picture turns around its centre
  * instead of its top-left corner. */
@@ -30,7 +45,12 @@ static int basic_transforms(report *r, nd_tensor *card) {
                    "T(c)·M·T(−c); the matrices printed are the course's M.");
     int64_t h = nd_size(card, 0), w = nd_size(card, 1);
     double cx = (double)(w - 1) / 2, cy = (double)(h - 1) / 2;
-    nd_tensor *rotation = nd_affine_rotate(PI / 6), *scaling = nd_affine_scale(0.6, 0.8);
+    double degrees = lab_number("rotate"), shear = lab_number("shear");
+    nd_tensor *rotation = nd_affine_rotate(degrees * PI / 180),
+              *scaling = nd_affine_scale(0.6, 0.8);
+    char rotated[64], sheared[64];
+    snprintf(rotated, sizeof rotated, "rotation θ = %g°", degrees);
+    snprintf(sheared, sizeof sheared, "shear ex = %g, ey = 0", shear);
     struct {
         const char *name, *caption;
         nd_tensor *m;
@@ -39,8 +59,8 @@ static int basic_transforms(report *r, nd_tensor *card) {
         {"affine_identity", "identity", nd_affine_identity(), false},
         {"affine_translate", "translation tx = 60, ty = 40", nd_affine_translate(60, 40), false},
         {"affine_scale", "scaling sx = 0.6, sy = 0.8", scaling, true},
-        {"affine_rotate", "rotation θ = 30°", rotation, true},
-        {"affine_shear", "shear ex = 0.4, ey = 0", nd_affine_shear(0.4, 0), true},
+        {"affine_rotate", rotated, rotation, true},
+        {"affine_shear", sheared, nd_affine_shear(shear, 0), true},
         {"affine_compose", "rotation·scaling (scaling first)", nd_matmul(rotation, scaling), true},
     };
     const char *names[6], *captions[6];
@@ -148,7 +168,9 @@ static int run(report *r) {
     report_section(r, "affine", "二维仿射变换 (2-D affine transforms)",
                    "几何意义: 矩阵 — the geometric meaning of a matrix: GT = W·input + b moves "
                    "every point of the plane.");
-    nd_tensor *card = nd_image_read(lab_data_path("testcard.png"));
+    const char *image = lab_text("image");
+    nd_tensor *card =
+        nd_image_read(!strcmp(image, "testcard.png") ? lab_data_path("testcard.png") : image);
     if (!card) return -1;
     if (nd_size(card, 2) == 4) card = nd_slice(card, 2, 0, 3, 1); /* drop an alpha channel */
     if (basic_transforms(r, card) || recover(r, card)) return -1;
@@ -160,4 +182,5 @@ ND_LAB(affine_lab, {.order = 7,
                     .title = "二维仿射变换 (2-D affine transforms)",
                     .summary = "the five basic affine transforms on a picture; a transform "
                                "recovered by gradient descent through grid_sample",
+                    .options = options,
                     .run = run})

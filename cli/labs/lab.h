@@ -4,6 +4,7 @@
 #ifndef ND_LAB_H
 #define ND_LAB_H
 
+#include "../options.h"
 #include "../progress.h"
 #include "../report.h"
 
@@ -11,11 +12,12 @@
 #include <nd_plot.h>
 
 typedef struct lab {
-    int order;           /* position in the report (the chapter's order) */
-    const char *name;    /* `nd lab NAME` */
-    const char *title;   /* the slide's heading */
-    const char *summary; /* one line for `nd list` */
-    const char *source;  /* where its expected numbers come from; NULL: the slides */
+    int order;             /* position in the report (the chapter's order) */
+    const char *name;      /* `nd lab NAME` */
+    const char *title;     /* the slide's heading */
+    const char *summary;   /* one line for `nd list` */
+    const char *source;    /* where its expected numbers come from; NULL: the slides */
+    const option *options; /* the knobs its slide talks about, ended by {NULL}; NULL: none */
     /* 0 on success; a failed check is reported with report_fail and still returns 0;
      * -1 when the lab could not run at all. */
     int (*run)(report *r);
@@ -25,6 +27,13 @@ void lab_register(const lab *l);
 int lab_count(void);
 const lab *lab_at(int i); /* in order */
 const lab *lab_find(const char *name);
+
+/* The options of the lab now running (set by `nd lab` around its run): lab_number("eta") is
+ * the value given on the command line or the table's default. */
+void lab_use_options(const option_values *v);
+double lab_number(const char *name);
+int lab_int(const char *name);
+const char *lab_text(const char *name);
 
 /* Registers a lab when the program starts. */
 #define ND_LAB(ident, ...)                                                                         \

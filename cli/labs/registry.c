@@ -87,3 +87,18 @@ const char *lab_values(const nd_tensor *t) {
     free(text);
     return line;
 }
+
+static const option_values *running; /* the options of the lab now running */
+
+void lab_use_options(const option_values *v) {
+    running = v;
+}
+double lab_number(const char *name) {
+    return running ? options_number(running, name) : NAN;
+}
+int lab_int(const char *name) {
+    return running ? options_int(running, name) : 0;
+}
+const char *lab_text(const char *name) {
+    return running ? options_text(running, name) : NULL;
+}

@@ -15,8 +15,52 @@
 
 static const double PI = 3.14159265358979323846;
 
-/* The course's exercise: (-10,-10), (0,0), (5,-5), (10,20). */
-static const double POINTS_X[4] = {-10, 0, 5, 10}, POINTS_Y[4] = {-10, 0, -5, 20};
+/* The points to go through: the course's exercise (-10,-10), (0,0), (5,-5), (10,20) unless
+ * --points says otherwise; sorted by x. */
+static double POINTS_X[64], POINTS_Y[64];
+static int NPOINTS;
+#define COURSE_POINTS "-10,-10 0,0 5,-5 10,20"
+
+static int points_ok(const char *text, char *error, size_t size) {
+    relu_sum f;
+    if (relu_sum_parse(text, &f, error, size)) return -1;
+    int n = f.n;
+    relu_sum_free(&f);
+    if (n > 64) snprintf(error, size, "at most 64 points, not %d", n);
+    return n > 64 ? -1 : 0;
+}
+
+/* `nd lab relu-synthesis --help` */
+static const option options[] = {
+    {.name = "points",
+     .type = OPTION_TEXT,
+     .fallback = COURSE_POINTS,
+     .help = "the points \"x1,y1 x2,y2 ...\" the sum of ReLUs goes through",
+     .check = points_ok},
+    {.name = "hidden",
+     .type = OPTION_INT,
+     .fallback = "32",
+     .help = "hidden ReLUs of the net learned by gradient descent",
+     .min = 1,
+     .max = 4096},
+    {.name = "steps",
+     .type = OPTION_INT,
+     .fallback = "3000",
+     .help = "training steps of the net",
+     .min = 1,
+     .max = 1000000},
+    {NULL},
+};
+
+static int use_points(void) {
+    relu_sum f;
+    char error[256];
+    if (relu_sum_parse(lab_text("points"), &f, error, sizeof error)) return -1;
+    NPOINTS = f.n;
+    for (int i = 0; i < f.n; i++) POINTS_X[i] = f.x[i], POINTS_Y[i] = f.y[i];
+    relu_sum_free(&f);
+    return 0;
+}
 
 /* The sum of ReLUs evaluated with nd ops: bias + Σ weight_i·relu(x − x_i). */
 static nd_tensor *relu_sum_apply(const relu_sum *f, nd_tensor *x) {
@@ -29,30 +73,34 @@ static nd_tensor *relu_sum_apply(const relu_sum *f, nd_tensor *x) {
 static int exact(report *r) {
     report_heading(r, "ReLU 合成的一般形式: Σ relu(W·input + b) (the construction)");
     relu_sum f;
-    if (relu_sum_build(&f, 4, POINTS_X, POINTS_Y)) return -1;
+    if (relu_sum_build(&f, NPOINTS, POINTS_X, POINTS_Y)) return -1;
     char *formula = relu_sum_formula(&f);
     const char *want = "-10 + relu(x + 10) - 2 relu(x) + 6 relu(x - 5)";
     report_pre(r, "f(x) = %s", formula ? formula : "?");
     lab_check(r, formula && !strcmp(formula, want), "ReLU formula", want, "%s",
               formula ? formula : "");
-    free(formula);
 
-    nd_tensor *px = nd_from(ND_F64, ND_SHAPE(4), POINTS_X);
+    nd_tensor *px = nd_from(ND_F64, ND_SHAPE(NPOINTS), POINTS_X);
     nd_tensor *py = relu_sum_apply(&f, px);
-    report_tensor(r, "f(x) at x = -10, 0, 5, 10 (nd_relu)", py);
-    for (int64_t i = 0; i < 4; i++)
+    report_tensor(r, "f(x) at the points' x (nd_relu)", py);
+    for (int64_t i = 0; i < NPOINTS; i++)
         LAB_CHECK_CLOSE(r, "ReLU sum at a point", nd_get(py, &i), POINTS_Y[i], 1e-12);
 
-    nd_tensor *x = nd_linspace(-12, 12, 241, ND_F64);
-    nd_plot *p = nd_plot_new("-10 + relu(x + 10) - 2 relu(x) + 6 relu(x - 5)", "x", "f(x)");
+    bool course = !strcmp(lab_text("points"), COURSE_POINTS);
+    double lo = POINTS_X[0] - 2, hi = POINTS_X[NPOINTS - 1] + 2;
+    nd_tensor *x = nd_linspace(lo, hi, 241, ND_F64);
+    nd_plot *p = nd_plot_new(formula ? formula : "f(x)", "x", "f(x)");
     nd_plot_line(p, x, relu_sum_apply(&f, x), "f(x), the sum");
-    const char *terms[3] = {"relu(x + 10)", "-2 relu(x)", "6 relu(x - 5)"};
-    for (int i = 0; i < 3; i++)
-        nd_plot_dashed(p, x, nd_mul_scalar(nd_relu(nd_sub_scalar(x, f.x[i])), f.weight[i]),
-                       terms[i]);
-    nd_plot_points(p, px, py, "the four points");
-    nd_plot_range(p, -12, 12, -30, 55); /* room for the legend */
+    for (int i = 0; i + 1 < NPOINTS && i < 8; i++) { /* one dashed ReLU per kink */
+        char term[64];
+        snprintf(term, sizeof term, "%g relu(x %c %g)", f.weight[i], f.x[i] > 0 ? '-' : '+',
+                 fabs(f.x[i]));
+        nd_plot_dashed(p, x, nd_mul_scalar(nd_relu(nd_sub_scalar(x, f.x[i])), f.weight[i]), term);
+    }
+    nd_plot_points(p, px, py, "the points");
+    if (course) nd_plot_range(p, -12, 12, -30, 55); /* room for the legend */
     relu_sum_free(&f);
+    free(formula);
     return lab_figure(r, p, "relu_exact", 640, 420,
                       "Each ReLU adds a kink; the constant −10 holds the line left of x = −10.");
 }
@@ -60,7 +108,7 @@ static int exact(report *r) {
 /* A 1-32-1 ReLU net trained by full-batch Adam (lr 0.01), as benchmark W6. */
 static int learned(report *r) {
     report_heading(r, "梯度下降法 (learning the same function by gradient descent)");
-    const int hidden = 32, steps = 3000;
+    const int hidden = lab_int("hidden"), steps = lab_int("steps");
     report_para(r,
                 "Objective argmin_{W,b} J, J = ‖ȳ − y‖², ȳ = w2·relu(W1·x + b1) + b2: a "
                 "1-%d-1 ReLU net on 256 points of linspace(−10, 10), full-batch Adam, "
@@ -68,8 +116,9 @@ static int learned(report *r) {
                 "of order 1 (the MSE is reported on the original scale).",
                 hidden, steps);
     relu_sum f;
-    if (relu_sum_build(&f, 4, POINTS_X, POINTS_Y)) return -1;
-    nd_tensor *x = nd_reshape(nd_linspace(-10, 10, 256, ND_F32), ND_SHAPE(256, 1));
+    if (relu_sum_build(&f, NPOINTS, POINTS_X, POINTS_Y)) return -1;
+    nd_tensor *x =
+        nd_reshape(nd_linspace(POINTS_X[0], POINTS_X[NPOINTS - 1], 256, ND_F32), ND_SHAPE(256, 1));
     nd_tensor *y = relu_sum_apply(&f, x);
     relu_sum_free(&f);
     nd_tensor *xs = nd_div_scalar(x, 10), *ys = nd_div_scalar(y, 10);
@@ -124,8 +173,8 @@ static int learned(report *r) {
     p = nd_plot_new("The learned function", "x", "f(x)");
     nd_plot_line(p, nd_flatten(x), nd_flatten(y), "target");
     nd_plot_dashed(p, nd_flatten(x), nd_flatten(fit), "1-32-1 ReLU net");
-    nd_plot_points(p, nd_from(ND_F64, ND_SHAPE(4), POINTS_X),
-                   nd_from(ND_F64, ND_SHAPE(4), POINTS_Y), "the four points");
+    nd_plot_points(p, nd_from(ND_F64, ND_SHAPE(NPOINTS), POINTS_X),
+                   nd_from(ND_F64, ND_SHAPE(NPOINTS), POINTS_Y), "the points");
     return lab_figure(r, p, "relu_fit", 460, 340,
                       "The net's kinks settle on the function's kinks.");
 }
@@ -198,7 +247,7 @@ static int run(report *r) {
     report_section(r, "relu-synthesis", "ReLU 合成 (ReLU synthesis)",
                    "Piecewise-linear functions as sums of ReLUs, built exactly, learned by "
                    "gradient descent, and the universal approximation of sin.");
-    if (exact(r) || learned(r) || universal(r)) return -1;
+    if (use_points() || exact(r) || learned(r) || universal(r)) return -1;
     return 0;
 }
 
@@ -207,4 +256,5 @@ ND_LAB(relu_synthesis_lab, {.order = 9,
                             .title = "ReLU 合成 (ReLU synthesis)",
                             .summary = "a piecewise-linear function as a sum of ReLUs, learned "
                                        "by a 1-32-1 net; sin by N ReLUs",
+                            .options = options,
                             .run = run})
