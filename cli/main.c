@@ -116,7 +116,9 @@ static int run_labs(const char *out, const char *format, const lab *only,
         options_changed(values, changed, sizeof changed);
         report_knobs(r, changed);
         lab_use_options(values);
+        lab_use_report(r);
         int rc = l->run(r);
+        lab_use_report(NULL);
         lab_use_options(NULL);
         nd_scope_end();
         if (rc != 0) {

@@ -26,7 +26,8 @@ struct report {
     int passed, failed, differed; /* in that section */
     bool in_checks;               /* writing a check's row: it goes to checks, not html */
     char lab_source[256], source[512];
-    char *knobs; /* the options that differ from the slide's, or NULL */
+    char *knobs;     /* the options that differ from the slide's, or NULL */
+    char code[2048]; /* the nd calls behind the next result, one a line (report_code) */
 };
 
 /* The list of files a report wrote into its folder: the next report into the same
@@ -257,8 +258,38 @@ void report_check(report *r, bool pass, const char *what, const char *expected, 
     }
 }
 
+void report_code(report *r, const char *call) {
+    if (!r || !call) return;
+    size_t n = strlen(call);
+    if (strspn(call, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n)
+        return; /* a bare variable: the call that made it was shown already */
+    for (const char *at = r->code; (at = strstr(at, call)) != NULL; at += n)
+        if ((at == r->code || at[-1] == '\n') && (at[n] == '\n' || !at[n]))
+            return; /* the same call again (a loop): shown once */
+    size_t used = strlen(r->code);
+    if (used + n + 2 < sizeof r->code)
+        snprintf(r->code + used, sizeof r->code - used, "%s%s", used ? "\n" : "", call);
+}
+
+/* The calls recorded since the last result, shown just before this one. */
+static void flush_code(report *r) {
+    if (!r->code[0]) return;
+    put(r, "<pre class=\"code\"><code>");
+    escaped(r, r->code);
+    put(r, "</code></pre>\n");
+    if (r->echo) {
+        for (const char *line = r->code; *line;) {
+            size_t n = strcspn(line, "\n");
+            printf("  nd> %.*s\n", (int)n, line);
+            line += n + (line[n] == '\n');
+        }
+    }
+    r->code[0] = '\0';
+}
+
 void report_section(report *r, const char *id, const char *title, const char *subtitle) {
     flush_checks(r);
+    r->code[0] = '\0'; /* calls of a section that showed nothing are not shown in the next */
     put(r, "</section>\n<section id=\"");
     escaped(r, id);
     put(r, "\">\n<h2>");
@@ -280,6 +311,7 @@ void report_section(report *r, const char *id, const char *title, const char *su
 }
 
 void report_heading(report *r, const char *text) {
+    r->code[0] = '\0'; /* calls under the last heading that showed nothing stay there */
     put(r, "<h3>");
     escaped(r, text);
     put(r, "</h3>\n");
@@ -290,6 +322,7 @@ void report_heading(report *r, const char *text) {
 }
 
 void report_para(report *r, const char *fmt, ...) {
+    flush_code(r);
     va_list ap;
     va_start(ap, fmt);
     char *s = vformat(fmt, ap);
@@ -303,6 +336,7 @@ void report_para(report *r, const char *fmt, ...) {
 }
 
 void report_pre(report *r, const char *fmt, ...) {
+    flush_code(r);
     va_list ap;
     va_start(ap, fmt);
     char *s = vformat(fmt, ap);
@@ -348,6 +382,7 @@ const char *report_file_path(report *r, const char *file) {
 }
 
 static void figure(report *r, const char *file, const char *caption) {
+    flush_code(r);
     put(r, "<figure>");
     if (strstr(file, ".pdf")) {
         put(r, "<a href=\"");
@@ -384,6 +419,7 @@ void report_picture(report *r, const char *name, const char *caption) {
 }
 
 void report_gallery(report *r, int n, const char *const *names, const char *const *captions) {
+    flush_code(r);
     put(r, "<div class=\"gallery\">\n");
     for (int i = 0; i < n; i++) report_picture(r, names[i], captions ? captions[i] : NULL);
     put(r, "</div>\n");
@@ -415,6 +451,7 @@ static void echo_table(int ncols, int nrows, const char *const *headers, const c
 
 void report_table(report *r, int ncols, int nrows, const char *const *headers,
                   const char *const *cells) {
+    flush_code(r);
     put(r, "<table>\n<tr>");
     for (int c = 0; c < ncols; c++) {
         put(r, "<th>");
@@ -464,6 +501,8 @@ static const char *style =
     ".fail{color:#b00;font-weight:bold}nav li{display:inline;margin-right:1em}"
     "details.checks{margin:1em 0;font-size:.9em}details.checks summary{color:#2a7;cursor:pointer}"
     "details.checks.fail summary{color:#b00;font-weight:bold}table.checks td{text-align:left}"
+    "pre.code{background:#eef4fb;border-color:#c6dbef;color:#08306b;margin-bottom:0}"
+    "pre.code+pre,pre.code+figure,pre.code+table{margin-top:0}"
     "tr.pass td:first-child{color:#2a7}tr.fail td{color:#b00}tr.differs td{color:#a60}";
 
 int report_close(report *r) {

@@ -38,6 +38,10 @@ void report_picture(report *r, const char *name, const char *caption); /* a PNG 
 void report_gallery(report *r, int n, const char *const *names, const char *const *captions);
 void report_table(report *r, int ncols, int nrows, const char *const *headers,
                   const char *const *cells /* nrows × ncols */);
+/* Records an nd call (its C text) behind the next result: the calls recorded since the last
+ * result are shown just before the next one (a paragraph, a block, a table or a figure), each
+ * once. Labs record them with LAB_CALL, which also evaluates the call. */
+void report_code(report *r, const char *call);
 /* Records one check of a result against the course: what, the value expected (as text), the
  * value got, and whether it passed. Every check is listed, with its source, in a folded table at
  * the end of its section and echoed to the terminal; a failure is also shown in red where it

@@ -48,7 +48,7 @@ static bool drawn(int i) {
 
 /* f(x) and f'(x) by autograd: the gradient of Σ f(x_i) is f'(x_i) in place i. */
 static int with_derivative(const activation *a, nd_tensor *x, nd_tensor **y, nd_tensor **dy) {
-    nd_tensor *leaf = nd_set_requires_grad(nd_clone(x), true);
+    nd_tensor *leaf = LAB_CALL(nd_set_requires_grad(nd_clone(x), true));
     nd_tensor *out = a->apply(leaf);
     *dy = nd_gradient(nd_sum(out, ND_ALL, false), leaf, false);
     *y = nd_detach(out);
@@ -79,7 +79,7 @@ static double max_gap(nd_tensor *a, nd_tensor *b) {
 static int checks(report *r) {
     report_heading(r, "导数的检查 (checking the derivatives)");
     const double points[] = {-3.0, -1.0, -0.5, 0.0, 0.5, 2.0};
-    nd_tensor *x = nd_from(ND_F64, ND_SHAPE(6), points);
+    nd_tensor *x = LAB_CALL(nd_from(ND_F64, ND_SHAPE(6), points));
     nd_tensor *y, *dy;
 
     if (with_derivative(&activations[0], x, &y, &dy)) return -1;
@@ -89,20 +89,20 @@ static int checks(report *r) {
                 "convention), the left one.",
                 nd_get(dy, &zero));
     LAB_CHECK_CLOSE(r, "relu'(0)", nd_get(dy, &zero), 0.0, 0.0);
-    report_tensor(r, "x", x);
-    report_tensor(r, "relu'(x)", dy);
+    LAB_TENSOR(r, "x", x);
+    LAB_TENSOR(r, "relu'(x)", dy);
 
     if (with_derivative(&activations[1], x, &y, &dy)) return -1;
-    nd_tensor *formula = nd_mul(y, nd_rsub_scalar(y, 1.0));
-    report_tensor(r, "sigmoid'(x) (autograd)", dy);
-    report_tensor(r, "sigmoid(x)·(1 − sigmoid(x))", formula);
+    nd_tensor *formula = LAB_CALL(nd_mul(y, nd_rsub_scalar(y, 1.0)));
+    LAB_TENSOR(r, "sigmoid'(x) (autograd)", dy);
+    LAB_TENSOR(r, "sigmoid(x)·(1 − sigmoid(x))", formula);
     LAB_CHECK_CLOSE(r, "sigmoid' − s(1 − s), largest gap", max_gap(dy, formula), 0.0, 1e-12);
     LAB_CHECK_CLOSE(r, "sigmoid'(0)", nd_get(dy, &zero), 0.25, 1e-12);
 
     if (with_derivative(&activations[2], x, &y, &dy)) return -1;
     formula = nd_rsub_scalar(nd_square(y), 1.0);
-    report_tensor(r, "tanh'(x) (autograd)", dy);
-    report_tensor(r, "1 − tanh²(x)", formula);
+    LAB_TENSOR(r, "tanh'(x) (autograd)", dy);
+    LAB_TENSOR(r, "1 − tanh²(x)", formula);
     LAB_CHECK_CLOSE(r, "tanh' − (1 − tanh²), largest gap", max_gap(dy, formula), 0.0, 1e-12);
     LAB_CHECK_CLOSE(r, "tanh'(0)", nd_get(dy, &zero), 1.0, 1e-12);
 
@@ -118,7 +118,7 @@ static int run(report *r) {
     report_para(r, "激活函数的作用: 提供非线性。 Without an activation, layers GT = W·input + b "
                    "compose to one affine map; output = activate(GT) bends the space, so that "
                    "a stack of layers can represent more than a linear function.");
-    nd_tensor *x = nd_linspace(-8.0, 8.0, 321, ND_F64);
+    nd_tensor *x = LAB_CALL(nd_linspace(-8.0, 8.0, 321, ND_F64));
     nd_plot *all = nd_plot_new("Activation functions", "x", "f(x)");
     for (int i = 0; i < COUNT; i++) {
         if (!drawn(i)) continue;

@@ -66,7 +66,7 @@ static int basic_transforms(report *r, nd_tensor *card) {
     const char *names[6], *captions[6];
     for (int i = 0; i < 6; i++) {
         nd_tensor *m = transforms[i].m;
-        report_tensor(r, transforms[i].caption, m);
+        LAB_TENSOR(r, transforms[i].caption, m);
         if (transforms[i].centred) m = about(m, cx, cy);
         nd_tensor *out = nd_warp_affine(card, m, h, w, ND_BILINEAR);
         if (write_picture(r, out, transforms[i].name)) return -1;
@@ -82,14 +82,14 @@ static nd_tensor *small_card(nd_tensor *card) {
     nd_tensor *chw = nd_image_to_float(card); /* (3, 240, 320) */
     int64_t channels = nd_size(chw, 0), side = nd_size(chw, 1) / 4 * 4;
     int64_t left = (nd_size(chw, 2) - side) / 2;
-    nd_tensor *square = nd_slice(nd_slice(chw, 1, 0, side, 1), 2, left, left + side, 1);
-    nd_tensor *blocks = nd_reshape(square, ND_SHAPE(channels, side / 4, 4, side / 4, 4));
+    nd_tensor *square = LAB_CALL(nd_slice(nd_slice(chw, 1, 0, side, 1), 2, left, left + side, 1));
+    nd_tensor *blocks = LAB_CALL(nd_reshape(square, ND_SHAPE(channels, side / 4, 4, side / 4, 4)));
     return nd_unsqueeze(nd_mean(nd_mean(blocks, 4, false), 2, false), 0);
 }
 
 /* One picture of a (1, 3, H, W) batch, 4× bigger (nearest) so its pixels show. */
 static int show(report *r, nd_tensor *batch, const char *name) {
-    nd_tensor *u8 = nd_image_from_float(nd_select(nd_detach(batch), 0, 0));
+    nd_tensor *u8 = LAB_CALL(nd_image_from_float(nd_select(nd_detach(batch), 0, 0)));
     int64_t h = nd_size(u8, 0), w = nd_size(u8, 1);
     return write_picture(r, nd_warp_affine(u8, nd_affine_scale(4, 4), 4 * h, 4 * w, ND_NEAREST),
                          name);
@@ -107,10 +107,11 @@ static int recover(report *r, nd_tensor *card) {
      * pixel samples the input: rotation by 0.25 rad after a shear of 0.2 */
     double c = cos(0.25), s = sin(0.25), e = 0.2;
     const double truth[6] = {c, c * e - s, 0.1, s, s * e + c, -0.05};
-    nd_tensor *theta_true = nd_from(ND_F64, ND_SHAPE(1, 2, 3), truth);
+    nd_tensor *theta_true = LAB_CALL(nd_from(ND_F64, ND_SHAPE(1, 2, 3), truth));
     nd_tensor *target = warp(source, nd_to(theta_true, ND_F32));
     const float identity[6] = {1, 0, 0, 0, 1, 0};
-    nd_tensor *theta = nd_set_requires_grad(nd_from(ND_F32, ND_SHAPE(1, 2, 3), identity), true);
+    nd_tensor *theta =
+        LAB_CALL(nd_set_requires_grad(nd_from(ND_F32, ND_SHAPE(1, 2, 3), identity), true));
     nd_tensor *start = warp(source, theta);
     report_para(r,
                 "Target: the %lld×%lld test card warped by a known theta (a rotation after a "
@@ -140,15 +141,16 @@ static int recover(report *r, nd_tensor *card) {
     nd_optim_free(adam);
     if (rc) return -1;
 
-    report_tensor(r, "theta, true", theta_true);
-    report_tensor(r, "theta, recovered", theta);
+    LAB_TENSOR(r, "theta, true", theta_true);
+    LAB_TENSOR(r, "theta, recovered", theta);
     double gap = nd_item(nd_max(nd_abs(nd_sub(nd_to(theta, ND_F64), theta_true)), ND_ALL, false));
     report_para(r, "Largest difference between recovered and true theta: %.4f; final MSE %.2e.",
                 gap, losses[STEPS - 1]);
     LAB_CHECK_CLOSE(r, "recovered theta (largest difference)", gap, 0.0, 0.02);
 
-    nd_tensor *steps = nd_arange(1, STEPS + 1, 1, ND_F64);
-    nd_tensor *log_loss = nd_div_scalar(nd_log(nd_from(ND_F64, ND_SHAPE(STEPS), losses)), log(10));
+    nd_tensor *steps = LAB_CALL(nd_arange(1, STEPS + 1, 1, ND_F64));
+    nd_tensor *log_loss =
+        LAB_CALL(nd_div_scalar(nd_log(nd_from(ND_F64, ND_SHAPE(STEPS), losses)), log(10)));
     nd_plot *p = nd_plot_new("Recovering theta: the loss", "step", "log10 MSE");
     nd_plot_line(p, steps, log_loss, "log10 MSE(warped source, target)");
     if (lab_figure(r, p, "affine_loss", 520, 360,

@@ -18,11 +18,11 @@ enum { PER_CLASS = 150, HIDDEN = 16, STEPS = 1000 };
 /* scikit-learn's make_moons: an upper arc and a lower arc hooked into it,
  * with Gaussian noise; points (2n, 2) centred near 0, labels (2n,) ND_I64. */
 static void two_moons(int64_t n, double noise, nd_tensor **points, nd_tensor **labels) {
-    nd_tensor *t = nd_mul_scalar(nd_rand(ND_F64, ND_SHAPE(n)), PI);
+    nd_tensor *t = LAB_CALL(nd_mul_scalar(nd_rand(ND_F64, ND_SHAPE(n)), PI));
     nd_tensor *upper[2] = {nd_cos(t), nd_sin(t)};
     nd_tensor *lower[2] = {nd_rsub_scalar(nd_cos(t), 1.0), nd_rsub_scalar(nd_sin(t), 0.5)};
     nd_tensor *arcs[2] = {nd_stack(2, upper, 1), nd_stack(2, lower, 1)};
-    nd_tensor *clean = nd_sub(nd_cat(2, arcs, 0), nd_parse("[0.5, 0.25]"));
+    nd_tensor *clean = LAB_CALL(nd_sub(nd_cat(2, arcs, 0), nd_parse("[0.5, 0.25]")));
     *points = nd_add(clean, nd_mul_scalar(nd_randn(ND_F64, ND_SHAPE(2 * n, 2)), noise));
     nd_tensor *classes[2] = {nd_zeros(ND_I64, ND_SHAPE(n)), nd_ones(ND_I64, ND_SHAPE(n))};
     *labels = nd_cat(2, classes, 0);
@@ -34,8 +34,8 @@ typedef struct {
 
 /* The layers' outputs: h1 = tanh(W1·x + b1), h2 = tanh(W2·h1 + b2), logits = W3·h2 + b3. */
 static nd_tensor *forward(const mlp *m, nd_tensor *x, nd_tensor **h1, nd_tensor **h2) {
-    nd_tensor *a = nd_tanh(nd_linear(x, m->w1, m->b1));
-    nd_tensor *b = nd_tanh(nd_linear(a, m->w2, m->b2));
+    nd_tensor *a = LAB_CALL(nd_tanh(nd_linear(x, m->w1, m->b1)));
+    nd_tensor *b = LAB_CALL(nd_tanh(nd_linear(a, m->w2, m->b2)));
     if (h1) *h1 = a;
     if (h2) *h2 = b;
     return nd_linear(b, m->w3, m->b3);
@@ -81,10 +81,10 @@ static int train(report *r, mlp *m, nd_tensor *x, nd_tensor *labels) {
 /* The rows of h (N, D) on their two principal axes (by SVD), and the share of
  * the variance those two axes hold. */
 static nd_tensor *principal_plane(nd_tensor *h, double *share) {
-    nd_tensor *centred = nd_sub(h, nd_mean(h, 0, true));
+    nd_tensor *centred = LAB_CALL(nd_sub(h, nd_mean(h, 0, true)));
     nd_tensor *u, *s, *vt;
     if (nd_svd(centred, &u, &s, &vt)) return NULL;
-    nd_tensor *variance = nd_square(s);
+    nd_tensor *variance = LAB_CALL(nd_square(s));
     *share = nd_item(nd_sum(nd_slice(variance, 0, 0, 2, 1), ND_ALL, false)) /
              nd_item(nd_sum(variance, ND_ALL, false));
     return nd_matmul(centred, nd_t(nd_slice(vt, 0, 0, 2, 1)));
@@ -116,14 +116,15 @@ static int input_figure(report *r, const mlp *m, nd_tensor *x, nd_tensor *labels
                               ND_SHAPE(ny, nx));
     nd_tensor *gy = nd_expand(nd_reshape(nd_linspace(box[2], box[3], ny, ND_F64), ND_SHAPE(ny, 1)),
                               ND_SHAPE(ny, nx));
-    nd_tensor *grid = nd_reshape(nd_stack(2, (nd_tensor *const[]){gx, gy}, -1), ND_SHAPE(-1, 2));
+    nd_tensor *grid =
+        LAB_CALL(nd_reshape(nd_stack(2, (nd_tensor *const[]){gx, gy}, -1), ND_SHAPE(-1, 2)));
     nd_tensor *logits = forward(m, grid, NULL, NULL);
-    nd_tensor *margin = nd_sub(nd_select(logits, 1, 1), nd_select(logits, 1, 0));
+    nd_tensor *margin = LAB_CALL(nd_sub(nd_select(logits, 1, 1), nd_select(logits, 1, 0)));
     /* one contour level sits halfway between the extremes: clamping them to
      * ±c puts it exactly at 0, the boundary */
     double c =
         fmin(-nd_item(nd_min(margin, ND_ALL, false)), nd_item(nd_max(margin, ND_ALL, false)));
-    nd_tensor *z = nd_reshape(nd_clamp(margin, -c, c), ND_SHAPE(ny, nx));
+    nd_tensor *z = LAB_CALL(nd_reshape(nd_clamp(margin, -c, c), ND_SHAPE(ny, nx)));
     nd_plot *p = scatter("Input: the two moons", "x1", "x2", x, labels);
     nd_plot_contour(p, z, box[0], box[1], box[2], box[3], 1);
     nd_plot_range(p, box[0], box[1], box[2], box[3]);

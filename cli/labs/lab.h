@@ -35,6 +35,16 @@ double lab_number(const char *name);
 int lab_int(const char *name);
 const char *lab_text(const char *name);
 
+/* The report of the lab now running (set by nd around its run). */
+void lab_use_report(report *r);
+report *lab_report(void);
+
+/* LAB_CALL(expr) evaluates an nd call and records its C text (#expr) for the report, which shows
+ * it beside the next result: the snippet is the code that ran, so the two cannot drift apart.
+ * LAB_TENSOR(r, label, expr) shows a tensor with the call that computed it. */
+#define LAB_CALL(...)             (report_code(lab_report(), #__VA_ARGS__), (__VA_ARGS__))
+#define LAB_TENSOR(r, label, ...) report_tensor((r), (label), LAB_CALL(__VA_ARGS__))
+
 /* Registers a lab when the program starts. */
 #define ND_LAB(ident, ...)                                                                         \
     static const lab ident = __VA_ARGS__;                                                          \

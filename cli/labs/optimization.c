@@ -62,7 +62,7 @@ static nd_tensor *cosh_half(nd_tensor *x, void *ctx) {
 /* a·x1² + b·x2² over the last dim, ctx = {a, b}: works on one point (2,) and
  * on a grid of points (ny, nx, 2) alike. */
 static nd_tensor *quadratic(nd_tensor *x, void *ctx) {
-    nd_tensor *coef = nd_from(ND_F64, ND_SHAPE(2), ctx);
+    nd_tensor *coef = LAB_CALL(nd_from(ND_F64, ND_SHAPE(2), ctx));
     return nd_sum(nd_mul(nd_square(x), coef), -1, false);
 }
 
@@ -77,7 +77,7 @@ typedef struct {
 
 /* Runs nd_sgd on f from x0 (dim values): the iterates as (steps + 1, dim). */
 static nd_tensor *descend(nd_fn f, void *ctx, int dim, const double *x0, descent d) {
-    nd_tensor *x = nd_set_requires_grad(nd_from(ND_F64, ND_SHAPE(dim), x0), true);
+    nd_tensor *x = LAB_CALL(nd_set_requires_grad(nd_from(ND_F64, ND_SHAPE(dim), x0), true));
     nd_optim *opt = nd_sgd(1, &x, (nd_sgd_opts){.lr = d.lr, .momentum = d.momentum});
     double *iterates = malloc((size_t)(d.steps + 1) * (size_t)dim * sizeof *iterates);
     if (!opt || !iterates) {

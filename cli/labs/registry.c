@@ -102,3 +102,12 @@ int lab_int(const char *name) {
 const char *lab_text(const char *name) {
     return running ? options_text(running, name) : NULL;
 }
+
+static report *running_report; /* the report of the lab now running */
+
+void lab_use_report(report *r) {
+    running_report = r;
+}
+report *lab_report(void) {
+    return running_report;
+}

@@ -64,7 +64,7 @@ static int use_points(void) {
 
 /* The sum of ReLUs evaluated with nd ops: bias + Σ weight_i·relu(x − x_i). */
 static nd_tensor *relu_sum_apply(const relu_sum *f, nd_tensor *x) {
-    nd_tensor *y = nd_full_like(x, f->bias);
+    nd_tensor *y = LAB_CALL(nd_full_like(x, f->bias));
     for (int i = 0; i + 1 < f->n; i++)
         y = nd_add(y, nd_mul_scalar(nd_relu(nd_sub_scalar(x, f->x[i])), f->weight[i]));
     return y;
@@ -80,15 +80,15 @@ static int exact(report *r) {
     lab_check(r, formula && !strcmp(formula, want), "ReLU formula", want, "%s",
               formula ? formula : "");
 
-    nd_tensor *px = nd_from(ND_F64, ND_SHAPE(NPOINTS), POINTS_X);
+    nd_tensor *px = LAB_CALL(nd_from(ND_F64, ND_SHAPE(NPOINTS), POINTS_X));
     nd_tensor *py = relu_sum_apply(&f, px);
-    report_tensor(r, "f(x) at the points' x (nd_relu)", py);
+    LAB_TENSOR(r, "f(x) at the points' x (nd_relu)", py);
     for (int64_t i = 0; i < NPOINTS; i++)
         LAB_CHECK_CLOSE(r, "ReLU sum at a point", nd_get(py, &i), POINTS_Y[i], 1e-12);
 
     bool course = !strcmp(lab_text("points"), COURSE_POINTS);
     double lo = POINTS_X[0] - 2, hi = POINTS_X[NPOINTS - 1] + 2;
-    nd_tensor *x = nd_linspace(lo, hi, 241, ND_F64);
+    nd_tensor *x = LAB_CALL(nd_linspace(lo, hi, 241, ND_F64));
     nd_plot *p = nd_plot_new(formula ? formula : "f(x)", "x", "f(x)");
     nd_plot_line(p, x, relu_sum_apply(&f, x), "f(x), the sum");
     for (int i = 0; i + 1 < NPOINTS && i < 8; i++) { /* one dashed ReLU per kink */
@@ -121,7 +121,7 @@ static int learned(report *r) {
         nd_reshape(nd_linspace(POINTS_X[0], POINTS_X[NPOINTS - 1], 256, ND_F32), ND_SHAPE(256, 1));
     nd_tensor *y = relu_sum_apply(&f, x);
     relu_sum_free(&f);
-    nd_tensor *xs = nd_div_scalar(x, 10), *ys = nd_div_scalar(y, 10);
+    nd_tensor *xs = LAB_CALL(nd_div_scalar(x, 10)), *ys = LAB_CALL(nd_div_scalar(y, 10));
 
     nd_manual_seed(6);
     nd_tensor *w1 = nd_empty(ND_F32, ND_SHAPE(hidden, 1)), *b1 = nd_empty(ND_F32, ND_SHAPE(hidden));
@@ -155,13 +155,14 @@ static int learned(report *r) {
         return -1;
     }
 
-    nd_tensor *fit = nd_mul_scalar(nd_linear(nd_relu(nd_linear(xs, w1, b1)), w2, b2), 10);
+    nd_tensor *fit = LAB_CALL(nd_mul_scalar(nd_linear(nd_relu(nd_linear(xs, w1, b1)), w2, b2), 10));
     double mse = nd_item(nd_mse_loss(fit, y));
     report_para(r, "MSE after %d steps: %.6f (on the original scale).", steps, mse);
     lab_check(r, mse < 0.01, "MSE of the trained ReLU net", "< 0.01", "%f", mse);
 
-    nd_tensor *step = nd_arange(1, steps + 1, 1, ND_F64);
-    nd_tensor *log_loss = nd_div_scalar(nd_log(nd_from(ND_F32, ND_SHAPE(steps), losses)), log(10));
+    nd_tensor *step = LAB_CALL(nd_arange(1, steps + 1, 1, ND_F64));
+    nd_tensor *log_loss =
+        LAB_CALL(nd_div_scalar(nd_log(nd_from(ND_F32, ND_SHAPE(steps), losses)), log(10)));
     free(losses);
     nd_plot *p = nd_plot_new("Training loss", "step", "log10 MSE");
     nd_plot_line(p, step, log_loss, "log10 of the MSE");
@@ -188,8 +189,8 @@ static int universal(report *r) {
                    "h²/8: doubling N divides the error by 4.");
     enum { RUNS = 6 };
     const int ns[RUNS] = {2, 4, 8, 16, 32, 64};
-    nd_tensor *grid = nd_linspace(-PI, PI, 4001, ND_F64);
-    nd_tensor *exact = nd_sin(grid);
+    nd_tensor *grid = LAB_CALL(nd_linspace(-PI, PI, 4001, ND_F64));
+    nd_tensor *exact = LAB_CALL(nd_sin(grid));
     double errors[RUNS], bounds[RUNS], log_n[RUNS], log_error[RUNS], log_bound[RUNS];
     char cells[RUNS][3][32];
     const char *table[RUNS * 3];

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every lab into a temporary folder, then opens the report in headless
-# Chromium: every image must load, the page must log no error, and every
-# section must list its checks (folded) with an expected and a got value each.
+# Chromium: every image must load, the page must log no error, every section
+# must list its checks (folded) with an expected and a got value each, and show
+# the nd calls (C snippets) behind its results.
 set -u
 build="$1"
 out=$(mktemp -d)
@@ -22,12 +23,14 @@ window.addEventListener('load', () => {
   const imgs = Array.from(doc.images);
   const broken = imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src'));
   const sections = Array.from(doc.querySelectorAll('section[id]'));
-  const unchecked = [], unfolded = [], incomplete = [];
+  const unchecked = [], unfolded = [], incomplete = [], unsnipped = [];
   let checks = 0;
   for (const s of sections) {
     const lists = s.querySelectorAll('details.checks');
     const rows = s.querySelectorAll('details.checks tr.pass, details.checks tr.fail, details.checks tr.differs');
     if (lists.length === 0 || rows.length === 0) unchecked.push(s.id);
+    const snippets = Array.from(s.querySelectorAll('pre.code code')).filter(c => /\bnd_\w+\(/.test(c.textContent));
+    if (snippets.length === 0) unsnipped.push(s.id);
     for (const d of lists) if (d.open) unfolded.push(s.id);
     for (const row of rows) {
       const cell = c => (row.querySelector('td.' + c) || {}).textContent || '';
@@ -40,7 +43,7 @@ window.addEventListener('load', () => {
     'images=' + imgs.length + ' broken=' + broken.length + ' ' + broken.join(',') +
     ' sections=' + sections.length + ' checks=' + checks +
     ' unchecked=[' + unchecked.join(',') + '] unfolded=[' + unfolded.join(',') +
-    '] incomplete=[' + incomplete.join(',') + ']';
+    '] incomplete=[' + incomplete.join(',') + '] unsnipped=[' + unsnipped.join(',') + ']';
 });
 </script></body></html>
 HTML
@@ -60,10 +63,10 @@ case "$result" in
   *" checks=0 "*) echo "report: no checks listed"; exit 1 ;;
 esac
 case "$result" in
-  *"unchecked=[] unfolded=[] incomplete=[]"*) ;;
-  *) echo "report: some sections lack their checks (folded, with expected and got values)"; exit 1 ;;
+  *"unchecked=[] unfolded=[] incomplete=[] unsnipped=[]"*) ;;
+  *) echo "report: some sections lack their checks (folded, with expected and got values) or their nd calls"; exit 1 ;;
 esac
 if grep -E 'CONSOLE|Uncaught|ERR_FILE_NOT_FOUND' "$out/console.log" | grep -v 'check.html' ; then
   echo "report: the page logged errors"; exit 1
 fi
-echo "report: every image loads, every section lists its checks, no console error"
+echo "report: every image loads, every section lists its checks and shows its nd calls, no console error"
