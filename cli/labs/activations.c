@@ -50,7 +50,7 @@ static bool drawn(int i) {
 static int with_derivative(const activation *a, nd_tensor *x, nd_tensor **y, nd_tensor **dy) {
     nd_tensor *leaf = LAB_CALL(nd_set_requires_grad(nd_clone(x), true));
     nd_tensor *out = a->apply(leaf);
-    *dy = nd_gradient(nd_sum(out, ND_ALL, false), leaf, false);
+    *dy = LAB_CALL(nd_gradient(nd_sum(out, ND_ALL, false), leaf, false));
     *y = nd_detach(out);
     return *y && *dy ? 0 : -1;
 }

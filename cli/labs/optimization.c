@@ -62,7 +62,7 @@ static nd_tensor *cosh_half(nd_tensor *x, void *ctx) {
 /* a·x1² + b·x2² over the last dim, ctx = {a, b}: works on one point (2,) and
  * on a grid of points (ny, nx, 2) alike. */
 static nd_tensor *quadratic(nd_tensor *x, void *ctx) {
-    nd_tensor *coef = LAB_CALL(nd_from(ND_F64, ND_SHAPE(2), ctx));
+    nd_tensor *coef = nd_from(ND_F64, ND_SHAPE(2), ctx);
     return nd_sum(nd_mul(nd_square(x), coef), -1, false);
 }
 
@@ -78,7 +78,7 @@ typedef struct {
 /* Runs nd_sgd on f from x0 (dim values): the iterates as (steps + 1, dim). */
 static nd_tensor *descend(nd_fn f, void *ctx, int dim, const double *x0, descent d) {
     nd_tensor *x = LAB_CALL(nd_set_requires_grad(nd_from(ND_F64, ND_SHAPE(dim), x0), true));
-    nd_optim *opt = nd_sgd(1, &x, (nd_sgd_opts){.lr = d.lr, .momentum = d.momentum});
+    nd_optim *opt = LAB_CALL(nd_sgd(1, &x, (nd_sgd_opts){.lr = d.lr, .momentum = d.momentum}));
     double *iterates = malloc((size_t)(d.steps + 1) * (size_t)dim * sizeof *iterates);
     if (!opt || !iterates) {
         nd_optim_free(opt);
@@ -90,11 +90,11 @@ static nd_tensor *descend(nd_fn f, void *ctx, int dim, const double *x0, descent
         nd_scope_begin(); /* the step's temporaries go when it ends */
         if (d.schedule) nd_optim_set_lr(opt, d.schedule(d.lr, t));
         nd_optim_zero_grad(opt);
-        rc = nd_backward(nd_sum(f(x, ctx), ND_ALL, false));
+        rc = LAB_CALL(nd_backward(nd_sum(f(x, ctx), ND_ALL, false)));
         /* a stochastic gradient: the true one plus noise of mean zero */
         if (rc == 0 && d.noise > 0)
             rc = nd_axpy_(nd_grad(x), d.noise, nd_randn(ND_F64, ND_SHAPE(dim)));
-        if (rc == 0) rc = nd_optim_step(opt);
+        if (rc == 0) rc = LAB_CALL(nd_optim_step(opt));
         if (rc == 0) rc = nd_read(x, ND_F64, iterates + t * dim, (size_t)dim * sizeof *iterates);
         nd_scope_end();
     }
@@ -119,8 +119,8 @@ static nd_tensor *newton(nd_fn f, void *ctx, double x0, double eta, int steps) {
     for (int t = 1; t <= steps; t++) {
         nd_scope_begin();
         nd_tensor *x = nd_set_requires_grad(nd_scalar(iterates[t - 1], ND_F64), true);
-        nd_tensor *gradient = nd_gradient(f(x, ctx), x, true);
-        nd_tensor *hessian = nd_gradient(gradient, x, false);
+        nd_tensor *gradient = LAB_CALL(nd_gradient(f(x, ctx), x, true));
+        nd_tensor *hessian = LAB_CALL(nd_gradient(gradient, x, false));
         iterates[t] = iterates[t - 1] - eta * nd_item(gradient) / nd_item(hessian);
         nd_scope_end();
     }

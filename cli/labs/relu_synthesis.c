@@ -64,9 +64,9 @@ static int use_points(void) {
 
 /* The sum of ReLUs evaluated with nd ops: bias + Σ weight_i·relu(x − x_i). */
 static nd_tensor *relu_sum_apply(const relu_sum *f, nd_tensor *x) {
-    nd_tensor *y = LAB_CALL(nd_full_like(x, f->bias));
+    nd_tensor *y = nd_full_like(x, f->bias);
     for (int i = 0; i + 1 < f->n; i++)
-        y = nd_add(y, nd_mul_scalar(nd_relu(nd_sub_scalar(x, f->x[i])), f->weight[i]));
+        y = LAB_CALL(nd_add(y, nd_mul_scalar(nd_relu(nd_sub_scalar(x, f->x[i])), f->weight[i])));
     return y;
 }
 
