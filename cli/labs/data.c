@@ -13,6 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
+/* `nd lab data --csv my.csv`: the exercise's table. */
+static const option options[] = {
+    {.name = "csv",
+     .type = OPTION_TEXT,
+     .fallback = "house_small.csv",
+     .help = "the CSV table of the exercise (house_small.csv: the bundled one)"},
+    {NULL},
+};
+
 static void show_frame(report *r, const char *label, const nd_frame *f) {
     char *text = nd_frame_format(f);
     report_pre(r, "%s:\n%s", label, text ? text : nd_last_error());
@@ -86,8 +95,10 @@ static const char *generate_table(report *r) {
 
 static int exercise(report *r) {
     report_heading(r, "练习 — exercise: drop the column with the most missing values");
-    const char *path = lab_data_path("house_small.csv");
-    if (access(path, R_OK) != 0) path = generate_table(r);
+    const char *csv = lab_text("csv");
+    bool bundled = !strcmp(csv, "house_small.csv");
+    const char *path = bundled ? lab_data_path(csv) : csv;
+    if (bundled && access(path, R_OK) != 0) path = generate_table(r); /* a student's file: as is */
     nd_frame *data = path ? nd_read_csv(path, NULL) : NULL;
     if (!data) return -1;
     report_para(r, "%s: %lld rows, %d columns.", path, (long long)nd_frame_rows(data),
@@ -141,4 +152,5 @@ ND_LAB(data_lab, {.order = 2,
                   .title = "数据预处理",
                   .summary = "CSV with missing values to tensors: fillna, get_dummies (d2l 2.2)",
                   .source = "d2l 2.2",
+                  .options = options,
                   .run = run})

@@ -13,7 +13,37 @@
 
 static const double PI = 3.14159265358979323846;
 
-enum { PER_CLASS = 150, HIDDEN = 16, STEPS = 1000 };
+/* `nd lab geometry --hidden 4 --noise 0.2`: the data and the net of the slide's example. */
+static const option options[] = {
+    {.name = "points",
+     .type = OPTION_INT,
+     .fallback = "150",
+     .help = "points in each moon",
+     .min = 2,
+     .max = 100000},
+    {.name = "noise",
+     .type = OPTION_NUMBER,
+     .fallback = "0.1",
+     .help = "standard deviation of the noise on the moons",
+     .min = 0,
+     .max = 10},
+    {.name = "hidden",
+     .type = OPTION_INT,
+     .fallback = "16",
+     .help = "units in each hidden layer",
+     .min = 1,
+     .max = 4096},
+    {.name = "steps",
+     .type = OPTION_INT,
+     .fallback = "1000",
+     .help = "training steps (Adam)",
+     .min = 1,
+     .max = 1000000},
+    {NULL},
+};
+
+/* Read from the options when the lab starts. */
+static int PER_CLASS, HIDDEN, STEPS;
 
 /* scikit-learn's make_moons: an upper arc and a lower arc hooked into it,
  * with Gaussian noise; points (2n, 2) centred near 0, labels (2n,) ND_I64. */
@@ -138,13 +168,15 @@ static int run(report *r) {
                    "深度学习可以解释为高维空间中非常复杂的几何变换: every layer moves the data "
                    "points; the model is the composition of these moves, and each must be "
                    "differentiable.");
+    PER_CLASS = lab_int("points"), HIDDEN = lab_int("hidden"), STEPS = lab_int("steps");
+    double noise = lab_number("noise");
     nd_manual_seed(10);
     nd_tensor *x, *labels;
-    two_moons(PER_CLASS, 0.1, &x, &labels);
+    two_moons(PER_CLASS, noise, &x, &labels);
     report_para(r,
-                "Two interleaved half-moons, %d points each (noise 0.1, seeded): no straight "
+                "Two interleaved half-moons, %d points each (noise %g, seeded): no straight "
                 "line separates them. Net: 2-%d-%d-2 with tanh, cross-entropy loss.",
-                PER_CLASS, HIDDEN, HIDDEN);
+                PER_CLASS, noise, HIDDEN, HIDDEN);
     mlp m;
     if (train(r, &m, x, labels)) return -1;
     nd_tensor *h1, *h2;
@@ -185,4 +217,5 @@ ND_LAB(geometry_lab, {.order = 10,
                       .name = "geometry",
                       .title = "深度学习 = 几何变换 (deep learning as geometric transformation)",
                       .summary = "an MLP separating two moons, the points drawn after each layer",
+                      .options = options,
                       .run = run})

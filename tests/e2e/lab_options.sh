@@ -45,6 +45,11 @@ want="rotation θ = 45° = tensor([[ 0.7071,  0.7071,  0.0000]," \
   check affine 0 "$nd" lab affine --rotate 45 --image data/testcard.png --out "$work/a"
 want="[figure $work/g/act_4.png]" check activations 0 "$nd" lab activations --fn gelu --out "$work/g"
 [ -e "$work/g/act_0.png" ] && { echo "lab_options: --fn gelu drew ReLU too"; fail=1; }
+want="2-4-4-2 with tanh" check geometry 0 "$nd" lab geometry --hidden 4 --steps 200 --noise 0.2 --points 50 --out "$work/geo"
+want="--hidden N" check help-geometry 0 "$nd" lab geometry --help
+printf 'Area,Alley,Price\n1,,10\n2,Pave,20\n,Grvl,30\n' > "$work/my.csv"
+want="$work/my.csv: 3 rows, 3 columns." check data-csv 0 "$nd" lab data --csv "$work/my.csv" --out "$work/dc"
+want="cannot open $work/none.csv" check data-missing-csv 1 "$nd" lab data --csv "$work/none.csv" --out "$work/dm"
 # the defaults given explicitly are no change: checks apply and nothing is said
 out=$("$nd" lab optimization --eta 0.20 --out "$work/d" 2>&1)
 grep -q "Options changed" <<< "$out" && { echo "lab_options: --eta 0.20 (the default) counted as a change"; fail=1; }
