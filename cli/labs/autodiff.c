@@ -25,13 +25,40 @@ static double max_difference(nd_tensor *a, nd_tensor *b) {
     return nd_item(nd_max(nd_abs(nd_sub(a, b)), ND_ALL, false));
 }
 
+/* `nd lab autodiff --x "[1, 2]" --w "[3, 4]" --y 0`: the slide's z = (<x, w> − y)² at other values.
+ */
+static int vector_ok(const char *text, char *error, size_t size) {
+    nd_scope_begin(); /* the parsed vector goes when the check ends */
+    nd_tensor *v = nd_parse(text);
+    bool ok = v && nd_ndim(v) == 1 && nd_numel(v) >= 1 && nd_numel(v) <= 64;
+    if (!ok) snprintf(error, size, "a vector of 1 to 64 numbers such as \"[1, 2, 3]\" is needed");
+    nd_scope_end();
+    nd_clear_error();
+    return ok ? 0 : -1;
+}
+
+static const option options[] = {
+    {.name = "x",
+     .type = OPTION_TEXT,
+     .fallback = "[1, 2, 3]",
+     .help = "the input x of z",
+     .check = vector_ok},
+    {.name = "w",
+     .type = OPTION_TEXT,
+     .fallback = "[0.5, -1, 2]",
+     .help = "the weights w (as long as x)",
+     .check = vector_ok},
+    {.name = "y", .type = OPTION_NUMBER, .fallback = "1", .help = "the target y"},
+    {NULL},
+};
+
 /* z = (<x, w> − y)²: the slide's example, step by step. */
 static void chain_rule(report *r) {
     report_heading(r,
                    "链式法则 — the chain rule on z = (<x, w> − y)², a = <x, w>, b = a − y, z = b²");
-    nd_tensor *x = nd_set_name(nd_to(nd_parse("[1, 2, 3]"), ND_F64), "x");
-    nd_tensor *w = nd_set_name(nd_to(nd_parse("[0.5, -1, 2]"), ND_F64), "w");
-    nd_tensor *y = nd_set_name(nd_scalar(1, ND_F64), "y");
+    nd_tensor *x = nd_set_name(nd_to(nd_parse(lab_text("x")), ND_F64), "x");
+    nd_tensor *w = nd_set_name(nd_to(nd_parse(lab_text("w")), ND_F64), "w");
+    nd_tensor *y = nd_set_name(nd_scalar(lab_number("y"), ND_F64), "y");
     nd_set_requires_grad(w, true);
     /* 前向: run the graph and keep every intermediate value */
     nd_tensor *a = nd_set_name(LAB_CALL(nd_dot(x, w)), "a");
@@ -55,14 +82,15 @@ static void chain_rule(report *r) {
     LAB_CALL(nd_backward(z));                                             /* backward propagation */
     nd_tensor *reverse = LAB_CALL(nd_grad(w));
     /* forward accumulation: one pass per direction e_i of w, the tangent of z is ∂z/∂w_i */
-    double forward[3];
-    for (int i = 0; i < 3; i++) {
-        nd_tensor *e = nd_zeros(ND_F64, ND_SHAPE(3));
+    int64_t n = nd_numel(w);
+    double forward[64];
+    for (int i = 0; i < n; i++) {
+        nd_tensor *e = nd_zeros(ND_F64, ND_SHAPE(n));
         nd_fill_(nd_select(e, 0, i), 1);
         nd_tensor *wd = nd_make_dual(nd_detach(w), e);
         forward[i] = nd_item(LAB_CALL(nd_tangent(nd_square(nd_sub(nd_dot(x, wd), y)))));
     }
-    nd_tensor *forward_t = nd_from(ND_F64, ND_SHAPE(3), forward);
+    nd_tensor *forward_t = nd_from(ND_F64, ND_SHAPE(n), forward);
     LAB_TENSOR(r, "∂z/∂w by backward propagation", reverse);
     LAB_TENSOR(r, "∂z/∂w by forward accumulation", forward_t);
     LAB_TENSOR(r, "2(<x, w> − y)xᵀ", formula);
@@ -173,4 +201,5 @@ ND_LAB(autodiff_lab, {.order = 5,
                       .title = "自动微分",
                       .summary = "computation graphs, forward accumulation and backward "
                                  "propagation, the MLP's gradients",
+                      .options = options,
                       .run = run})

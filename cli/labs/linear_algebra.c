@@ -16,6 +16,28 @@ static nd_tensor *f64(const char *text) {
     return nd_to(nd_parse(text), ND_F64);
 }
 
+/* --matrix must be a 2×2 matrix of numbers. */
+static int two_by_two(const char *text, char *error, size_t size) {
+    nd_scope_begin(); /* the parsed matrix goes when the check ends */
+    nd_tensor *m = nd_parse(text);
+    bool ok = m && nd_ndim(m) == 2 && nd_size(m, 0) == 2 && nd_size(m, 1) == 2;
+    if (!ok) snprintf(error, size, "a 2×2 matrix such as \"[[2, 1], [2, 3]]\" is needed");
+    nd_scope_end();
+    nd_clear_error();
+    return ok ? 0 : -1;
+}
+
+/* `nd lab linear-algebra --matrix "[[1, 1], [0, 2]]"`: the map of the plane and its eigenvectors.
+ */
+static const option options[] = {
+    {.name = "matrix",
+     .type = OPTION_TEXT,
+     .fallback = "[[2, 1], [2, 3]]",
+     .help = "the 2×2 matrix M that maps the plane",
+     .check = two_by_two},
+    {NULL},
+};
+
 static double cosine(nd_tensor *a, nd_tensor *b) {
     return nd_item(nd_dot(a, b)) / (nd_item(nd_norm(a, 2)) * nd_item(nd_norm(b, 2)));
 }
@@ -75,7 +97,9 @@ static void plane_map(report *r, nd_tensor *M) {
     nd_tensor *image = LAB_CALL(nd_matmul(M, square));
     LAB_TENSOR(r, "M", M);
     LAB_TENSOR(r, "M · (corners of the unit square, as columns)", image);
-    nd_plot *p = nd_plot_new("M = [[2, 1], [2, 3]] maps the unit square", "x₁", "x₂");
+    char title[128];
+    snprintf(title, sizeof title, "M = %s maps the unit square", lab_text("matrix"));
+    nd_plot *p = nd_plot_new(title, "x₁", "x₂");
     nd_plot_dashed(p, nd_select(square, 0, 0), nd_select(square, 0, 1), "unit square");
     nd_plot_line(p, nd_select(image, 0, 0), nd_select(image, 0, 1), "M · square");
     nd_plot_arrow(p, 0, 0, 1, 0, "e₁");
@@ -178,7 +202,7 @@ static int run(report *r) {
                    "几何意义: vectors, products, matrices as maps of the plane, eigenvectors");
     similarity(r);
     products(r);
-    nd_tensor *M = f64("[[2.0, 1], [2, 3]]");
+    nd_tensor *M = f64(lab_text("matrix"));
     plane_map(r, M);
     eigenvectors(r, M);
     norms(r);
@@ -192,4 +216,5 @@ ND_LAB(linear_algebra_lab,
         .title = "线性代数",
         .summary = "dot products, matrix maps of the plane, eigenvectors, norms, "
                    "affine maps",
+        .options = options,
         .run = run})

@@ -50,6 +50,11 @@ want="--hidden N" check help-geometry 0 "$nd" lab geometry --help
 printf 'Area,Alley,Price\n1,,10\n2,Pave,20\n,Grvl,30\n' > "$work/my.csv"
 want="$work/my.csv: 3 rows, 3 columns." check data-csv 0 "$nd" lab data --csv "$work/my.csv" --out "$work/dc"
 want="cannot open $work/none.csv" check data-missing-csv 1 "$nd" lab data --csv "$work/none.csv" --out "$work/dm"
+want="∂z/∂w by forward accumulation = tensor([22., 44.], dtype=torch.float64)" \
+  check autodiff 0 "$nd" lab autodiff --x "[1, 2]" --w "[3, 4]" --y 0 --out "$work/ad"
+want="--x '[1,2': a vector" check autodiff-bad-x 2 "$nd" lab autodiff --x "[1,2"
+want="≠ area of the image (det M): 2" check matrix 0 "$nd" lab linear-algebra --matrix "[[1, 1], [0, 2]]" --out "$work/la"
+want="--matrix '[1, 2]': a 2×2 matrix" check matrix-shape 2 "$nd" lab linear-algebra --matrix "[1, 2]"
 # the defaults given explicitly are no change: checks apply and nothing is said
 out=$("$nd" lab optimization --eta 0.20 --out "$work/d" 2>&1)
 grep -q "Options changed" <<< "$out" && { echo "lab_options: --eta 0.20 (the default) counted as a change"; fail=1; }
