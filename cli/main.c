@@ -85,7 +85,7 @@ static const option report_options[] = {
      .fallback = "png",
      .help = "the figures' file type",
      .choices = "png|svg|pdf"},
-    {NULL},
+    {.name = NULL}, /* the end of the table */
 };
 
 static double seconds(void) {

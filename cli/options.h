@@ -34,7 +34,7 @@ typedef struct {
     bool given[OPTIONS_MAX];
 } option_values;
 
-/* The number of options in a table ended by {NULL}. */
+/* The number of options in a table ended by an entry whose name is NULL. */
 int options_count(const option *table);
 
 /* Parses argv[first..argc) against up to two tables (a command's own options and

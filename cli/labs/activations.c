@@ -39,7 +39,7 @@ static const option options[] = {
      .fallback = "all",
      .help = "the activation function to draw with its derivative",
      .choices = "all|relu|sigmoid|tanh|leaky-relu|gelu"},
-    {NULL},
+    {.name = NULL}, /* the end of the table */
 };
 
 static bool drawn(int i) {

@@ -25,7 +25,7 @@ static const option options[] = {
      .type = OPTION_TEXT,
      .fallback = "testcard.png",
      .help = "the picture to transform (PNG or JPEG; testcard.png: the bundled test card)"},
-    {NULL},
+    {.name = NULL}, /* the end of the table */
 };
 
 /* M about the point c: T(c)·M·T(−c), so the picture turns around its centre

@@ -49,7 +49,7 @@ static const option options[] = {
      .help = "the weights w (as long as x)",
      .check = vector_ok},
     {.name = "y", .type = OPTION_NUMBER, .fallback = "1", .help = "the target y"},
-    {NULL},
+    {.name = NULL}, /* the end of the table */
 };
 
 /* z = (<x, w> − y)²: the slide's example, step by step. */

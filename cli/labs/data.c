@@ -19,7 +19,7 @@ static const option options[] = {
      .type = OPTION_TEXT,
      .fallback = "house_small.csv",
      .help = "the CSV table of the exercise (house_small.csv: the bundled one)"},
-    {NULL},
+    {.name = NULL}, /* the end of the table */
 };
 
 static void show_frame(report *r, const char *label, const nd_frame *f) {

@@ -39,7 +39,7 @@ static const option options[] = {
      .help = "training steps (Adam)",
      .min = 1,
      .max = 1000000},
-    {NULL},
+    {.name = NULL}, /* the end of the table */
 };
 
 /* Read from the options when the lab starts. */

@@ -12,12 +12,13 @@
 #include <nd_plot.h>
 
 typedef struct lab {
-    int order;             /* position in the report (the chapter's order) */
-    const char *name;      /* `nd lab NAME` */
-    const char *title;     /* the slide's heading */
-    const char *summary;   /* one line for `nd list` */
-    const char *source;    /* where its expected numbers come from; NULL: the slides */
-    const option *options; /* the knobs its slide talks about, ended by {NULL}; NULL: none */
+    int order;           /* position in the report (the chapter's order) */
+    const char *name;    /* `nd lab NAME` */
+    const char *title;   /* the slide's heading */
+    const char *summary; /* one line for `nd list` */
+    const char *source;  /* where its expected numbers come from; NULL: the slides */
+    const option
+        *options; /* the knobs its slide talks about, ended by {.name = NULL}; NULL: none */
     /* 0 on success; a failed check is reported with report_fail and still returns 0;
      * -1 when the lab could not run at all. */
     int (*run)(report *r);

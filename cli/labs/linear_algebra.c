@@ -35,7 +35,7 @@ static const option options[] = {
      .fallback = "[[2, 1], [2, 3]]",
      .help = "the 2×2 matrix M that maps the plane",
      .check = two_by_two},
-    {NULL},
+    {.name = NULL}, /* the end of the table */
 };
 
 static double cosine(nd_tensor *a, nd_tensor *b) {

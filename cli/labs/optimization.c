@@ -36,7 +36,7 @@ static const option options[] = {
      .help = "momentum β of the run at η = 0.6 on the valley",
      .min = 0,
      .max = 0.999},
-    {NULL},
+    {.name = NULL}, /* the end of the table */
 };
 
 /* ------------------------------------------------------------ objectives

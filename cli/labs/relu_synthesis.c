@@ -49,7 +49,7 @@ static const option options[] = {
      .help = "training steps of the net",
      .min = 1,
      .max = 1000000},
-    {NULL},
+    {.name = NULL}, /* the end of the table */
 };
 
 static int use_points(void) {
