@@ -3,6 +3,7 @@
  * (or a failed check), 2 a usage error. */
 #include "commands.h"
 #include "labs/lab.h"
+#include "options.h"
 #include "text.h"
 
 #include <stdio.h>
@@ -18,7 +19,7 @@ static const char *usage =
     "commands:\n"
     "  labs [--out DIR] [--format png|svg|pdf]   run every lab, write DIR/index.html (default "
     "out/)\n"
-    "  lab NAME [--out DIR] [--format F]         run one lab\n"
+    "  lab NAME [options] [--out DIR]            run one lab (nd lab NAME --help: its options)\n"
     "  list                                      the labs, one line each\n"
     "  fit \"x1,y1 x2,y2 ...\"                     a sum of ReLUs through the points\n"
     "  autodiff \"EXPR\" name=value ...            an expression's graph, forward and backward\n"
@@ -73,41 +74,19 @@ static int cmd_list(int argc, char **argv) {
     return 0;
 }
 
-typedef struct {
-    const char *out, *format, *name;
-} lab_options;
-
-static int parse_lab_options(int argc, char **argv, bool want_name, lab_options *o) {
-    o->out = "out";
-    o->format = "png";
-    o->name = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--out") && i + 1 < argc)
-            o->out = argv[++i];
-        else if (!strcmp(argv[i], "--format") && i + 1 < argc)
-            o->format = argv[++i];
-        else if (want_name && !o->name && argv[i][0] != '-')
-            o->name = argv[i];
-        else if (argv[i][0] == '-' && (!strcmp(argv[i], "--out") || !strcmp(argv[i], "--format"))) {
-            fprintf(stderr, "nd %s: %s needs a value (see nd %s --help)\n", argv[0], argv[i],
-                    argv[0]);
-            return -1;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "nd %s: unknown option '%s' (nd %s --help lists the options)\n",
-                    argv[0], argv[i], argv[0]);
-            return -1;
-        } else {
-            fprintf(stderr, "nd %s: unexpected argument '%s' (see nd %s --help)\n", argv[0],
-                    argv[i], argv[0]);
-            return -1;
-        }
-    }
-    if (want_name && !o->name) {
-        fprintf(stderr, "nd lab: which lab? (nd list shows them)\n");
-        return -1;
-    }
-    return 0;
-}
+/* The options every lab run takes, beside each lab's own. */
+static const option report_options[] = {
+    {.name = "out",
+     .type = OPTION_TEXT,
+     .fallback = "out",
+     .help = "the folder of the report (nd lab: out/lab-NAME)"},
+    {.name = "format",
+     .type = OPTION_TEXT,
+     .fallback = "png",
+     .help = "the figures' file type",
+     .choices = "png|svg|pdf"},
+    {.name = NULL}, /* the end of the table */
+};
 
 static double seconds(void) {
     struct timespec ts;
@@ -115,8 +94,10 @@ static double seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int run_labs(const lab_options *o, const lab *only) {
-    report *r = report_open(o->out, o->format);
+/* Runs every lab, or only `only` with its options `chosen` (the others at their defaults). */
+static int run_labs(const char *out, const char *format, const lab *only,
+                    const option_values *chosen) {
+    report *r = report_open(out, format);
     if (!r) return 1;
     int broken = 0;
     double start = seconds();
@@ -127,7 +108,18 @@ static int run_labs(const lab_options *o, const lab *only) {
         nd_manual_seed(0); /* each lab's numbers do not depend on the others */
         nd_clear_error();
         nd_scope_begin();
+        report_lab_source(r, l->source);
+        option_values defaults;
+        options_init(&defaults, l->options);
+        const option_values *values = only && chosen ? chosen : &defaults;
+        char changed[1024];
+        options_changed(values, changed, sizeof changed);
+        report_knobs(r, changed);
+        lab_use_options(values);
+        lab_use_report(r);
         int rc = l->run(r);
+        lab_use_report(NULL);
+        lab_use_options(NULL);
         nd_scope_end();
         if (rc != 0) {
             report_fail(r, "lab %s could not run: %s", l->name, text_user_error(nd_last_error()));
@@ -146,32 +138,90 @@ static int run_labs(const lab_options *o, const lab *only) {
 }
 
 static int cmd_labs(int argc, char **argv) {
-    lab_options o;
-    if (parse_lab_options(argc, argv, false, &o)) return 2;
+    option_values o;
+    options_init(&o, report_options);
+    if (options_parse("labs", argc, argv, 1, &o, NULL, NULL, 0, NULL)) return 2;
     if (lab_count() == 0) {
         fprintf(stderr, "nd labs: no labs are built into this program\n");
         return 1;
     }
-    return run_labs(&o, NULL);
+    return run_labs(options_text(&o, "out"), options_text(&o, "format"), NULL, NULL);
+}
+
+/* The lab's name: the first argument that is not an option or an option's value. */
+static const char *lab_name(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        bool value = i > 1 && !strncmp(argv[i - 1], "--", 2) && !strchr(argv[i - 1], '=') &&
+                     strcmp(argv[i - 1], "--help");
+        if (!value && argv[i][0] != '-') return argv[i];
+    }
+    return NULL;
+}
+
+static const lab *find_lab(const char *name) {
+    const lab *l = lab_find(name);
+    if (l) return l;
+    const char *names[64];
+    int n = lab_count() < 64 ? lab_count() : 64;
+    for (int i = 0; i < n; i++) names[i] = lab_at(i)->name;
+    const char *near = text_nearest(name, n, names);
+    if (near)
+        fprintf(stderr, "nd lab: no lab called '%s'; did you mean '%s'? (nd list shows them)\n",
+                name, near);
+    else
+        fprintf(stderr, "nd lab: no lab called '%s' (nd list shows them)\n", name);
+    return NULL;
+}
+
+static const char *lab_usage =
+    "nd lab NAME [options] [--out DIR] [--format png|svg|pdf]\n  Runs one lab (nd list shows the "
+    "names) into DIR/index.html (default out/lab-NAME/,\n  so the full report of nd labs in out/ "
+    "is kept). `nd lab NAME --help` lists the lab's options;\n  their defaults are the slides' "
+    "values, and the lab's checks against the course hold only there.\n";
+
+static void lab_help(const lab *l) {
+    printf("nd lab %s [options] — %s\n  %s\n\n", l->name, l->title, l->summary);
+    if (options_count(l->options)) {
+        printf("options (defaults: the slide's values):\n");
+        options_help(stdout, l->options);
+    } else {
+        printf("This lab has no options of its own: it reproduces the slide as it is.\n");
+    }
+    printf("\nfor every lab:\n");
+    options_help(stdout, report_options);
 }
 
 static int cmd_lab(int argc, char **argv) {
-    lab_options o;
-    if (parse_lab_options(argc, argv, true, &o)) return 2;
-    const lab *l = lab_find(o.name);
-    if (!l) {
-        const char *names[64];
-        int n = lab_count() < 64 ? lab_count() : 64;
-        for (int i = 0; i < n; i++) names[i] = lab_at(i)->name;
-        const char *near = text_nearest(o.name, n, names);
-        if (near)
-            fprintf(stderr, "nd lab: no lab called '%s'; did you mean '%s'? (nd list shows them)\n",
-                    o.name, near);
-        else
-            fprintf(stderr, "nd lab: no lab called '%s' (nd list shows them)\n", o.name);
+    const char *name = lab_name(argc, argv);
+    bool help = wants_help(argc, argv);
+    if (!name) {
+        if (help) {
+            fputs(lab_usage, stdout);
+            return 0;
+        }
+        fprintf(stderr, "nd lab: which lab? (nd list shows them)\n");
         return 2;
     }
-    return run_labs(&o, l);
+    const lab *l = find_lab(name);
+    if (!l) return 2;
+    if (help) {
+        lab_help(l);
+        return 0;
+    }
+    option_values common, own;
+    options_init(&common, report_options);
+    options_init(&own, l->options);
+    char command[64];
+    snprintf(command, sizeof command, "lab %s", l->name);
+    const char *positional[1];
+    if (options_parse(command, argc, argv, 1, &own, &common, positional, 1, NULL)) return 2;
+    char folder[4096]; /* one lab's own folder: out/lab-NAME, beside the full report */
+    const char *out = options_text(&common, "out");
+    if (!common.given[0]) {
+        snprintf(folder, sizeof folder, "%s/lab-%s", out, l->name);
+        out = folder;
+    }
+    return run_labs(out, options_text(&common, "format"), l, &own);
 }
 
 static const struct {
@@ -185,9 +235,7 @@ static const struct {
     {"labs", cmd_labs,
      "nd labs [--out DIR] [--format png|svg|pdf]\n  Runs every lab of the chapter and writes "
      "DIR/index.html (default out/) with figures beside it.\n  Exit status 1 if a check fails.\n"},
-    {"lab", cmd_lab,
-     "nd lab NAME [--out DIR] [--format png|svg|pdf]\n  Runs one lab (nd list shows the names) "
-     "into DIR/index.html.\n"},
+    {"lab", cmd_lab, NULL}, /* its help depends on the lab: cmd_lab writes it */
     {"fit", cmd_fit, NULL},
     {"autodiff", cmd_autodiff, NULL},
 };

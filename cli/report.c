@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct report {
     char *dir, *format;
@@ -17,19 +18,93 @@ struct report {
     bool echo;
     int failures;
     char toc[8192];
+    char **files; /* the names written into dir, for the next run to clear */
+    int nfiles;
+    /* The checks of the section being written, shown folded at its end. */
+    char *checks;
+    size_t checks_len, checks_cap;
+    int passed, failed, differed; /* in that section */
+    bool in_checks;               /* writing a check's row: it goes to checks, not html */
+    char lab_source[256], source[512];
+    char *knobs;     /* the options that differ from the slide's, or NULL */
+    char code[2048]; /* the nd calls behind the next result, one a line (report_code) */
 };
 
-static void raw(report *r, const char *s, size_t n) {
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = (r->cap + n + 1) * 2;
-        char *grown = realloc(r->html, cap);
-        if (!grown) return;
-        r->html = grown;
-        r->cap = cap;
+/* The list of files a report wrote into its folder: the next report into the same
+ * folder removes them first, so no figure of an older run is left behind, and
+ * nothing else in the folder (a student's own files) is touched. */
+static const char *manifest = ".nd-report-files";
+
+static void remember(report *r, const char *name) {
+    for (int i = 0; i < r->nfiles; i++)
+        if (!strcmp(r->files[i], name)) return;
+    char **grown = realloc(r->files, (size_t)(r->nfiles + 1) * sizeof *grown);
+    if (!grown) return;
+    r->files = grown;
+    r->files[r->nfiles] = strdup(name);
+    if (r->files[r->nfiles]) r->nfiles++;
+}
+
+/* Removes the files the last report in dir wrote (plain names only, never a path). */
+static void clear_previous(const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, manifest);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '.' || strchr(line, '/')) continue;
+        char old[4096];
+        snprintf(old, sizeof old, "%s/%s", dir, line);
+        remove(old);
     }
-    memcpy(r->html + r->len, s, n);
-    r->len += n;
-    r->html[r->len] = '\0';
+    fclose(f);
+}
+
+static int write_manifest(report *r) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", r->dir, manifest);
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    fprintf(f, "index.html\n");
+    for (int i = 0; i < r->nfiles; i++) fprintf(f, "%s\n", r->files[i]);
+    return fclose(f);
+}
+
+/* mkdir -p: out/lab-affine needs out/ first. */
+static int make_folders(const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void append(char **text, size_t *len, size_t *cap, const char *s, size_t n) {
+    if (*len + n + 1 > *cap) {
+        size_t grown_cap = (*cap + n + 1) * 2;
+        char *grown = realloc(*text, grown_cap);
+        if (!grown) return;
+        *text = grown;
+        *cap = grown_cap;
+    }
+    memcpy(*text + *len, s, n);
+    *len += n;
+    (*text)[*len] = '\0';
+}
+
+/* Everything goes to the page, except while a check's row is written (r->in_checks). */
+
+static void raw(report *r, const char *s, size_t n) {
+    if (r->in_checks)
+        append(&r->checks, &r->checks_len, &r->checks_cap, s, n);
+    else
+        append(&r->html, &r->len, &r->cap, s, n);
 }
 
 static void put(report *r, const char *s) {
@@ -77,7 +152,7 @@ report *report_open(const char *dir, const char *format) {
         fprintf(stderr, "nd: unknown figure format '%s' (use png, svg or pdf)\n", format);
         return NULL;
     }
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    if (make_folders(dir) != 0) {
         fprintf(stderr, "nd: cannot create the output folder %s: %s\n", dir, strerror(errno));
         return NULL;
     }
@@ -90,6 +165,7 @@ report *report_open(const char *dir, const char *format) {
     }
     fclose(f);
     remove(probe);
+    clear_previous(dir);
     report *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->dir = strdup(dir);
@@ -111,7 +187,109 @@ int report_failures(const report *r) {
     return r->failures;
 }
 
+/* The section's checks, folded: one row each, expected beside got. */
+static void flush_checks(report *r) {
+    if (r->passed + r->failed + r->differed == 0) return;
+    char summary[256];
+    int n = snprintf(summary, sizeof summary, "Checks: %d passed", r->passed);
+    if (r->failed) n += snprintf(summary + n, sizeof summary - (size_t)n, ", %d FAILED", r->failed);
+    if (r->differed)
+        snprintf(summary + n, sizeof summary - (size_t)n,
+                 ", %d differ from the course (options changed)", r->differed);
+    put(r, r->failed ? "<details class=\"checks fail\"><summary>"
+                     : "<details class=\"checks\"><summary>");
+    escaped(r, summary);
+    put(r, "</summary>\n<table class=\"checks\">\n<tr><th></th><th>check</th><th>expected</th>"
+           "<th>got</th><th>source</th></tr>\n");
+    raw(r, r->checks ? r->checks : "", r->checks_len);
+    put(r, "</table>\n</details>\n");
+    r->checks_len = 0;
+    r->passed = r->failed = r->differed = 0;
+}
+
+void report_lab_source(report *r, const char *source) {
+    snprintf(r->lab_source, sizeof r->lab_source, "%s", source ? source : "slide");
+    snprintf(r->source, sizeof r->source, "%s", r->lab_source);
+}
+
+void report_source(report *r, const char *source) {
+    snprintf(r->source, sizeof r->source, "%s", source);
+}
+
+void report_knobs(report *r, const char *changed) {
+    free(r->knobs);
+    r->knobs = changed && *changed ? strdup(changed) : NULL;
+}
+
+static bool colour(FILE *f) {
+    return isatty(fileno(f)) && !getenv("NO_COLOR");
+}
+
+void report_check(report *r, bool pass, const char *what, const char *expected, const char *got) {
+    bool differs = !pass && r->knobs; /* the course's value is for the defaults only */
+    const char *mark = pass ? "✓" : differs ? "≠" : "✗";
+    r->in_checks = true;
+    put(r, pass      ? "<tr class=\"pass\">"
+           : differs ? "<tr class=\"differs\">"
+                     : "<tr class=\"fail\">");
+    put(r, "<td>");
+    put(r, mark);
+    put(r, "</td><td class=\"what\">");
+    escaped(r, what);
+    put(r, "</td><td class=\"expected\">");
+    escaped(r, expected);
+    put(r, "</td><td class=\"got\">");
+    escaped(r, got);
+    put(r, "</td><td class=\"source\">");
+    escaped(r, r->source);
+    put(r, "</td></tr>\n");
+    r->in_checks = false;
+    if (pass) {
+        r->passed++;
+        if (r->echo) printf("  %s %s: %s (expected %s)\n", mark, what, got, expected);
+    } else if (differs) {
+        r->differed++;
+        if (r->echo)
+            printf("  %s %s: %s (the course's %s, at the default options)\n", mark, what, got,
+                   expected);
+    } else {
+        r->failed++;
+        report_fail(r, "%s: got %s, expected %s (%s)", what, got, expected, r->source);
+    }
+}
+
+void report_code(report *r, const char *call) {
+    if (!r || !call) return;
+    size_t n = strlen(call);
+    if (strspn(call, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n)
+        return; /* a bare variable: the call that made it was shown already */
+    for (const char *at = r->code; (at = strstr(at, call)) != NULL; at += n)
+        if ((at == r->code || at[-1] == '\n') && (at[n] == '\n' || !at[n]))
+            return; /* the same call again (a loop): shown once */
+    size_t used = strlen(r->code);
+    if (used + n + 2 < sizeof r->code)
+        snprintf(r->code + used, sizeof r->code - used, "%s%s", used ? "\n" : "", call);
+}
+
+/* The calls recorded since the last result, shown just before this one. */
+static void flush_code(report *r) {
+    if (!r->code[0]) return;
+    put(r, "<pre class=\"code\"><code>");
+    escaped(r, r->code);
+    put(r, "</code></pre>\n");
+    if (r->echo) {
+        for (const char *line = r->code; *line;) {
+            size_t n = strcspn(line, "\n");
+            printf("  nd> %.*s\n", (int)n, line);
+            line += n + (line[n] == '\n');
+        }
+    }
+    r->code[0] = '\0';
+}
+
 void report_section(report *r, const char *id, const char *title, const char *subtitle) {
+    flush_checks(r);
+    r->code[0] = '\0'; /* calls of a section that showed nothing are not shown in the next */
     put(r, "</section>\n<section id=\"");
     escaped(r, id);
     put(r, "\">\n<h2>");
@@ -125,16 +303,26 @@ void report_section(report *r, const char *id, const char *title, const char *su
     size_t used = strlen(r->toc);
     snprintf(r->toc + used, sizeof r->toc - used, "<li><a href=\"#%s\">%s</a></li>\n", id, title);
     if (r->echo) printf("\n== %s ==\n", title);
+    if (r->knobs) /* said under the lab's title, before any number */
+        report_para(r,
+                    "Options changed from the slide's: %s. The course's numbers hold only at the "
+                    "defaults, so a check that differs is shown (≠), not counted as a failure.",
+                    r->knobs);
 }
 
 void report_heading(report *r, const char *text) {
+    r->code[0] = '\0'; /* calls under the last heading that showed nothing stay there */
     put(r, "<h3>");
     escaped(r, text);
     put(r, "</h3>\n");
     if (r->echo) printf("\n-- %s --\n", text);
+    /* the checks that follow compare with the numbers under this heading */
+    snprintf(r->source, sizeof r->source, "%s: %s", r->lab_source[0] ? r->lab_source : "slide",
+             text);
 }
 
 void report_para(report *r, const char *fmt, ...) {
+    flush_code(r);
     va_list ap;
     va_start(ap, fmt);
     char *s = vformat(fmt, ap);
@@ -148,6 +336,7 @@ void report_para(report *r, const char *fmt, ...) {
 }
 
 void report_pre(report *r, const char *fmt, ...) {
+    flush_code(r);
     va_list ap;
     va_start(ap, fmt);
     char *s = vformat(fmt, ap);
@@ -171,16 +360,29 @@ void report_tensor(report *r, const char *label, const nd_tensor *t) {
 }
 
 const char *report_figure_path(report *r, const char *name) {
-    snprintf(r->path, sizeof r->path, "%s/%s.%s", r->dir, name, r->format);
+    char file[512];
+    snprintf(file, sizeof file, "%s.%s", name, r->format);
+    remember(r, file);
+    snprintf(r->path, sizeof r->path, "%s/%s", r->dir, file);
     return r->path;
 }
 
 const char *report_png_path(report *r, const char *name) {
-    snprintf(r->path, sizeof r->path, "%s/%s.png", r->dir, name);
+    char file[512];
+    snprintf(file, sizeof file, "%s.png", name);
+    remember(r, file);
+    snprintf(r->path, sizeof r->path, "%s/%s", r->dir, file);
+    return r->path;
+}
+
+const char *report_file_path(report *r, const char *file) {
+    remember(r, file);
+    snprintf(r->path, sizeof r->path, "%s/%s", r->dir, file);
     return r->path;
 }
 
 static void figure(report *r, const char *file, const char *caption) {
+    flush_code(r);
     put(r, "<figure>");
     if (strstr(file, ".pdf")) {
         put(r, "<a href=\"");
@@ -217,6 +419,7 @@ void report_picture(report *r, const char *name, const char *caption) {
 }
 
 void report_gallery(report *r, int n, const char *const *names, const char *const *captions) {
+    flush_code(r);
     put(r, "<div class=\"gallery\">\n");
     for (int i = 0; i < n; i++) report_picture(r, names[i], captions ? captions[i] : NULL);
     put(r, "</div>\n");
@@ -248,6 +451,7 @@ static void echo_table(int ncols, int nrows, const char *const *headers, const c
 
 void report_table(report *r, int ncols, int nrows, const char *const *headers,
                   const char *const *cells) {
+    flush_code(r);
     put(r, "<table>\n<tr>");
     for (int c = 0; c < ncols; c++) {
         put(r, "<th>");
@@ -278,7 +482,8 @@ void report_fail(report *r, const char *fmt, ...) {
     put(r, "<p class=\"fail\">");
     escaped(r, s);
     put(r, "</p>\n");
-    fprintf(stderr, "nd: check failed: %s\n", s);
+    bool red = colour(stderr);
+    fprintf(stderr, "%snd: check failed: %s%s\n", red ? "\033[1;31m" : "", s, red ? "\033[0m" : "");
     free(s);
 }
 
@@ -293,10 +498,16 @@ static const char *style =
     ".gallery figure img{max-width:320px}"
     "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em "
     ".6em;text-align:right}th{background:#eef}"
-    ".fail{color:#b00;font-weight:bold}nav li{display:inline;margin-right:1em}";
+    ".fail{color:#b00;font-weight:bold}nav li{display:inline;margin-right:1em}"
+    "details.checks{margin:1em 0;font-size:.9em}details.checks summary{color:#2a7;cursor:pointer}"
+    "details.checks.fail summary{color:#b00;font-weight:bold}table.checks td{text-align:left}"
+    "pre.code{background:#eef4fb;border-color:#c6dbef;color:#08306b;margin-bottom:0}"
+    "pre.code+pre,pre.code+figure,pre.code+table{margin-top:0}"
+    "tr.pass td:first-child{color:#2a7}tr.fail td{color:#b00}tr.differs td{color:#a60}";
 
 int report_close(report *r) {
     if (!r) return -1;
+    flush_checks(r);
     char path[4096];
     snprintf(path, sizeof path, "%s/index.html", r->dir);
     FILE *f = fopen(path, "w");
@@ -316,6 +527,14 @@ int report_close(report *r) {
         rc = fclose(f) == 0 ? 0 : -1;
     }
     if (rc != 0) fprintf(stderr, "nd: cannot write %s: %s\n", path, strerror(errno));
+    if (rc == 0 && write_manifest(r) != 0) {
+        fprintf(stderr, "nd: cannot write %s/%s: %s\n", r->dir, manifest, strerror(errno));
+        rc = -1;
+    }
+    for (int i = 0; i < r->nfiles; i++) free(r->files[i]);
+    free(r->files);
+    free(r->checks);
+    free(r->knobs);
     free(r->html);
     free(r->dir);
     free(r->format);

@@ -9,8 +9,9 @@
 
 typedef struct report report;
 
-/* format: "png", "svg" or "pdf": the figures' file type. NULL on error (message in nd_last_error).
- */
+/* format: "png", "svg" or "pdf": the figures' file type. Creates dir (and its parents) and
+ * removes the files the previous report in dir wrote, nothing else. NULL on error (message on
+ * stderr). */
 report *report_open(const char *dir, const char *format);
 /* Writes index.html and frees the report; 0 or -1. */
 int report_close(report *r);
@@ -28,6 +29,8 @@ void report_tensor(report *r, const char *label, const nd_tensor *t);
 const char *report_figure_path(report *r, const char *name);
 /* The same, always PNG (pictures written by nd_image_write). */
 const char *report_png_path(report *r, const char *name);
+/* The path of any other file the report writes (e.g. a generated CSV), named in full. */
+const char *report_file_path(report *r, const char *file);
 /* Shows the figure saved at report_figure_path(name) (or report_png_path when png). */
 void report_figure(report *r, const char *name, const char *caption);
 void report_picture(report *r, const char *name, const char *caption); /* a PNG picture */
@@ -35,7 +38,25 @@ void report_picture(report *r, const char *name, const char *caption); /* a PNG 
 void report_gallery(report *r, int n, const char *const *names, const char *const *captions);
 void report_table(report *r, int ncols, int nrows, const char *const *headers,
                   const char *const *cells /* nrows × ncols */);
-/* Records a failed check: shown in red in the report and counted. */
+/* Records an nd call (its C text) behind the next result: the calls recorded since the last
+ * result are shown just before the next one (a paragraph, a block, a table or a figure), each
+ * once. Labs record them with LAB_CALL, which also evaluates the call. */
+void report_code(report *r, const char *call);
+/* Records one check of a result against the course: what, the value expected (as text), the
+ * value got, and whether it passed. Every check is listed, with its source, in a folded table at
+ * the end of its section and echoed to the terminal; a failure is also shown in red where it
+ * happens, printed in red on stderr and counted (nd labs then exits 1). */
+void report_check(report *r, bool pass, const char *what, const char *expected, const char *got);
+/* Where the expected values come from: the lab's source ("slide", "d2l 2.2") is set before the lab
+ * runs, and each heading adds itself ("slide: 梯度下降"); report_source overrides it until the
+ * next heading. */
+void report_lab_source(report *r, const char *source);
+void report_source(report *r, const char *source);
+/* The lab's options that differ from the slide's ("--eta 0.3"), or NULL: said in the report, and a
+ * check that differs is then shown as differing, not counted as a failure. */
+void report_knobs(report *r, const char *changed);
+/* Records a failure (a check that failed, or a step that could not run): shown in red in the
+ * report and counted. */
 void report_fail(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int report_failures(const report *r);
 const char *report_dir(const report *r);

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <nd_plot.h>
 #include <stdio.h>
+#include <string.h>
 
 typedef struct {
     const char *name, *formula, *derivative;
@@ -30,11 +31,26 @@ static const activation activations[] = {
 };
 #define COUNT ((int)(sizeof activations / sizeof activations[0]))
 
+/* `nd lab activations --fn gelu`: the names, in the order of activations[]. */
+static const char *const KEYS[COUNT] = {"relu", "sigmoid", "tanh", "leaky-relu", "gelu"};
+static const option options[] = {
+    {.name = "fn",
+     .type = OPTION_TEXT,
+     .fallback = "all",
+     .help = "the activation function to draw with its derivative",
+     .choices = "all|relu|sigmoid|tanh|leaky-relu|gelu"},
+    {.name = NULL}, /* the end of the table */
+};
+
+static bool drawn(int i) {
+    return !strcmp(lab_text("fn"), "all") || !strcmp(lab_text("fn"), KEYS[i]);
+}
+
 /* f(x) and f'(x) by autograd: the gradient of Σ f(x_i) is f'(x_i) in place i. */
 static int with_derivative(const activation *a, nd_tensor *x, nd_tensor **y, nd_tensor **dy) {
-    nd_tensor *leaf = nd_set_requires_grad(nd_clone(x), true);
+    nd_tensor *leaf = LAB_CALL(nd_set_requires_grad(nd_clone(x), true));
     nd_tensor *out = a->apply(leaf);
-    *dy = nd_gradient(nd_sum(out, ND_ALL, false), leaf, false);
+    *dy = LAB_CALL(nd_gradient(nd_sum(out, ND_ALL, false), leaf, false));
     *y = nd_detach(out);
     return *y && *dy ? 0 : -1;
 }
@@ -63,7 +79,7 @@ static double max_gap(nd_tensor *a, nd_tensor *b) {
 static int checks(report *r) {
     report_heading(r, "导数的检查 (checking the derivatives)");
     const double points[] = {-3.0, -1.0, -0.5, 0.0, 0.5, 2.0};
-    nd_tensor *x = nd_from(ND_F64, ND_SHAPE(6), points);
+    nd_tensor *x = LAB_CALL(nd_from(ND_F64, ND_SHAPE(6), points));
     nd_tensor *y, *dy;
 
     if (with_derivative(&activations[0], x, &y, &dy)) return -1;
@@ -73,20 +89,20 @@ static int checks(report *r) {
                 "convention), the left one.",
                 nd_get(dy, &zero));
     LAB_CHECK_CLOSE(r, "relu'(0)", nd_get(dy, &zero), 0.0, 0.0);
-    report_tensor(r, "x", x);
-    report_tensor(r, "relu'(x)", dy);
+    LAB_TENSOR(r, "x", x);
+    LAB_TENSOR(r, "relu'(x)", dy);
 
     if (with_derivative(&activations[1], x, &y, &dy)) return -1;
-    nd_tensor *formula = nd_mul(y, nd_rsub_scalar(y, 1.0));
-    report_tensor(r, "sigmoid'(x) (autograd)", dy);
-    report_tensor(r, "sigmoid(x)·(1 − sigmoid(x))", formula);
+    nd_tensor *formula = LAB_CALL(nd_mul(y, nd_rsub_scalar(y, 1.0)));
+    LAB_TENSOR(r, "sigmoid'(x) (autograd)", dy);
+    LAB_TENSOR(r, "sigmoid(x)·(1 − sigmoid(x))", formula);
     LAB_CHECK_CLOSE(r, "sigmoid' − s(1 − s), largest gap", max_gap(dy, formula), 0.0, 1e-12);
     LAB_CHECK_CLOSE(r, "sigmoid'(0)", nd_get(dy, &zero), 0.25, 1e-12);
 
     if (with_derivative(&activations[2], x, &y, &dy)) return -1;
     formula = nd_rsub_scalar(nd_square(y), 1.0);
-    report_tensor(r, "tanh'(x) (autograd)", dy);
-    report_tensor(r, "1 − tanh²(x)", formula);
+    LAB_TENSOR(r, "tanh'(x) (autograd)", dy);
+    LAB_TENSOR(r, "1 − tanh²(x)", formula);
     LAB_CHECK_CLOSE(r, "tanh' − (1 − tanh²), largest gap", max_gap(dy, formula), 0.0, 1e-12);
     LAB_CHECK_CLOSE(r, "tanh'(0)", nd_get(dy, &zero), 1.0, 1e-12);
 
@@ -102,9 +118,10 @@ static int run(report *r) {
     report_para(r, "激活函数的作用: 提供非线性。 Without an activation, layers GT = W·input + b "
                    "compose to one affine map; output = activate(GT) bends the space, so that "
                    "a stack of layers can represent more than a linear function.");
-    nd_tensor *x = nd_linspace(-8.0, 8.0, 321, ND_F64);
+    nd_tensor *x = LAB_CALL(nd_linspace(-8.0, 8.0, 321, ND_F64));
     nd_plot *all = nd_plot_new("Activation functions", "x", "f(x)");
     for (int i = 0; i < COUNT; i++) {
+        if (!drawn(i)) continue;
         nd_scope_begin();
         nd_tensor *y, *dy;
         int rc = with_derivative(&activations[i], x, &y, &dy);
@@ -126,4 +143,5 @@ ND_LAB(activations_lab, {.order = 8,
                          .title = "激活函数 (activation functions)",
                          .summary = "ReLU, sigmoid, tanh, leaky ReLU, GELU and their derivatives "
                                     "by autograd",
+                         .options = options,
                          .run = run})

@@ -10,8 +10,23 @@
 #include <nd_plot.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const double PI = 3.14159265358979323846;
+
+/* `nd lab affine --rotate 30 --image my.png` */
+static const option options[] = {
+    {.name = "rotate",
+     .type = OPTION_NUMBER,
+     .fallback = "30",
+     .help = "the rotation's angle θ in degrees"},
+    {.name = "shear", .type = OPTION_NUMBER, .fallback = "0.4", .help = "the shear's ex"},
+    {.name = "image",
+     .type = OPTION_TEXT,
+     .fallback = "testcard.png",
+     .help = "the picture to transform (PNG or JPEG; testcard.png: the bundled test card)"},
+    {.name = NULL}, /* the end of the table */
+};
 
 /* M about the point c: T(c)·M·T(−c), so the picture turns around its centre
  * instead of its top-left corner. */
@@ -30,7 +45,12 @@ static int basic_transforms(report *r, nd_tensor *card) {
                    "T(c)·M·T(−c); the matrices printed are the course's M.");
     int64_t h = nd_size(card, 0), w = nd_size(card, 1);
     double cx = (double)(w - 1) / 2, cy = (double)(h - 1) / 2;
-    nd_tensor *rotation = nd_affine_rotate(PI / 6), *scaling = nd_affine_scale(0.6, 0.8);
+    double degrees = lab_number("rotate"), shear = lab_number("shear");
+    nd_tensor *rotation = nd_affine_rotate(degrees * PI / 180),
+              *scaling = nd_affine_scale(0.6, 0.8);
+    char rotated[64], sheared[64];
+    snprintf(rotated, sizeof rotated, "rotation θ = %g°", degrees);
+    snprintf(sheared, sizeof sheared, "shear ex = %g, ey = 0", shear);
     struct {
         const char *name, *caption;
         nd_tensor *m;
@@ -39,14 +59,14 @@ static int basic_transforms(report *r, nd_tensor *card) {
         {"affine_identity", "identity", nd_affine_identity(), false},
         {"affine_translate", "translation tx = 60, ty = 40", nd_affine_translate(60, 40), false},
         {"affine_scale", "scaling sx = 0.6, sy = 0.8", scaling, true},
-        {"affine_rotate", "rotation θ = 30°", rotation, true},
-        {"affine_shear", "shear ex = 0.4, ey = 0", nd_affine_shear(0.4, 0), true},
+        {"affine_rotate", rotated, rotation, true},
+        {"affine_shear", sheared, nd_affine_shear(shear, 0), true},
         {"affine_compose", "rotation·scaling (scaling first)", nd_matmul(rotation, scaling), true},
     };
     const char *names[6], *captions[6];
     for (int i = 0; i < 6; i++) {
         nd_tensor *m = transforms[i].m;
-        report_tensor(r, transforms[i].caption, m);
+        LAB_TENSOR(r, transforms[i].caption, m);
         if (transforms[i].centred) m = about(m, cx, cy);
         nd_tensor *out = nd_warp_affine(card, m, h, w, ND_BILINEAR);
         if (write_picture(r, out, transforms[i].name)) return -1;
@@ -62,14 +82,14 @@ static nd_tensor *small_card(nd_tensor *card) {
     nd_tensor *chw = nd_image_to_float(card); /* (3, 240, 320) */
     int64_t channels = nd_size(chw, 0), side = nd_size(chw, 1) / 4 * 4;
     int64_t left = (nd_size(chw, 2) - side) / 2;
-    nd_tensor *square = nd_slice(nd_slice(chw, 1, 0, side, 1), 2, left, left + side, 1);
-    nd_tensor *blocks = nd_reshape(square, ND_SHAPE(channels, side / 4, 4, side / 4, 4));
+    nd_tensor *square = LAB_CALL(nd_slice(nd_slice(chw, 1, 0, side, 1), 2, left, left + side, 1));
+    nd_tensor *blocks = LAB_CALL(nd_reshape(square, ND_SHAPE(channels, side / 4, 4, side / 4, 4)));
     return nd_unsqueeze(nd_mean(nd_mean(blocks, 4, false), 2, false), 0);
 }
 
 /* One picture of a (1, 3, H, W) batch, 4× bigger (nearest) so its pixels show. */
 static int show(report *r, nd_tensor *batch, const char *name) {
-    nd_tensor *u8 = nd_image_from_float(nd_select(nd_detach(batch), 0, 0));
+    nd_tensor *u8 = LAB_CALL(nd_image_from_float(nd_select(nd_detach(batch), 0, 0)));
     int64_t h = nd_size(u8, 0), w = nd_size(u8, 1);
     return write_picture(r, nd_warp_affine(u8, nd_affine_scale(4, 4), 4 * h, 4 * w, ND_NEAREST),
                          name);
@@ -87,10 +107,11 @@ static int recover(report *r, nd_tensor *card) {
      * pixel samples the input: rotation by 0.25 rad after a shear of 0.2 */
     double c = cos(0.25), s = sin(0.25), e = 0.2;
     const double truth[6] = {c, c * e - s, 0.1, s, s * e + c, -0.05};
-    nd_tensor *theta_true = nd_from(ND_F64, ND_SHAPE(1, 2, 3), truth);
+    nd_tensor *theta_true = LAB_CALL(nd_from(ND_F64, ND_SHAPE(1, 2, 3), truth));
     nd_tensor *target = warp(source, nd_to(theta_true, ND_F32));
     const float identity[6] = {1, 0, 0, 0, 1, 0};
-    nd_tensor *theta = nd_set_requires_grad(nd_from(ND_F32, ND_SHAPE(1, 2, 3), identity), true);
+    nd_tensor *theta =
+        LAB_CALL(nd_set_requires_grad(nd_from(ND_F32, ND_SHAPE(1, 2, 3), identity), true));
     nd_tensor *start = warp(source, theta);
     report_para(r,
                 "Target: the %lld×%lld test card warped by a known theta (a rotation after a "
@@ -120,15 +141,16 @@ static int recover(report *r, nd_tensor *card) {
     nd_optim_free(adam);
     if (rc) return -1;
 
-    report_tensor(r, "theta, true", theta_true);
-    report_tensor(r, "theta, recovered", theta);
+    LAB_TENSOR(r, "theta, true", theta_true);
+    LAB_TENSOR(r, "theta, recovered", theta);
     double gap = nd_item(nd_max(nd_abs(nd_sub(nd_to(theta, ND_F64), theta_true)), ND_ALL, false));
     report_para(r, "Largest difference between recovered and true theta: %.4f; final MSE %.2e.",
                 gap, losses[STEPS - 1]);
     LAB_CHECK_CLOSE(r, "recovered theta (largest difference)", gap, 0.0, 0.02);
 
-    nd_tensor *steps = nd_arange(1, STEPS + 1, 1, ND_F64);
-    nd_tensor *log_loss = nd_div_scalar(nd_log(nd_from(ND_F64, ND_SHAPE(STEPS), losses)), log(10));
+    nd_tensor *steps = LAB_CALL(nd_arange(1, STEPS + 1, 1, ND_F64));
+    nd_tensor *log_loss =
+        LAB_CALL(nd_div_scalar(nd_log(nd_from(ND_F64, ND_SHAPE(STEPS), losses)), log(10)));
     nd_plot *p = nd_plot_new("Recovering theta: the loss", "step", "log10 MSE");
     nd_plot_line(p, steps, log_loss, "log10 MSE(warped source, target)");
     if (lab_figure(r, p, "affine_loss", 520, 360,
@@ -148,7 +170,9 @@ static int run(report *r) {
     report_section(r, "affine", "二维仿射变换 (2-D affine transforms)",
                    "几何意义: 矩阵 — the geometric meaning of a matrix: GT = W·input + b moves "
                    "every point of the plane.");
-    nd_tensor *card = nd_image_read(lab_data_path("testcard.png"));
+    const char *image = lab_text("image");
+    nd_tensor *card =
+        nd_image_read(!strcmp(image, "testcard.png") ? lab_data_path("testcard.png") : image);
     if (!card) return -1;
     if (nd_size(card, 2) == 4) card = nd_slice(card, 2, 0, 3, 1); /* drop an alpha channel */
     if (basic_transforms(r, card) || recover(r, card)) return -1;
@@ -160,4 +184,5 @@ ND_LAB(affine_lab, {.order = 7,
                     .title = "二维仿射变换 (2-D affine transforms)",
                     .summary = "the five basic affine transforms on a picture; a transform "
                                "recovered by gradient descent through grid_sample",
+                    .options = options,
                     .run = run})

@@ -18,9 +18,9 @@ static nd_tensor *f(nd_tensor *x) { /* 3x² − 4x */
 
 static void limits(report *r) {
     report_heading(r, "标量导数: 导数是极限 — the derivative as a limit");
-    nd_tensor *h = nd_parse("[0.1, 0.01, 0.001, 0.0001, 0.00001]");
+    nd_tensor *h = LAB_CALL(nd_parse("[0.1, 0.01, 0.001, 0.0001, 0.00001]"));
     h = nd_to(h, ND_F64);
-    nd_tensor *one = nd_scalar(1, ND_F64);
+    nd_tensor *one = LAB_CALL(nd_scalar(1, ND_F64));
     nd_tensor *quotient = nd_div(nd_sub(f(nd_add_scalar(h, 1)), f(one)), h); /* (f(1+h) − f(1))/h */
     const double course[5] = {2.3, 2.03, 2.003, 2.0003, 2.00003};
     char text[512] = "f(x) = 3x² − 4x at x = 1\n";
@@ -34,7 +34,7 @@ static void limits(report *r) {
         LAB_CHECK_CLOSE(r, what, qi, course[i], 1e-8);
     }
     report_pre(r, "%s", text);
-    nd_tensor *x = nd_set_requires_grad(nd_scalar(1, ND_F64), true);
+    nd_tensor *x = LAB_CALL(nd_set_requires_grad(nd_scalar(1, ND_F64), true));
     double slope = nd_item(nd_gradient(f(x), x, false));
     report_para(r,
                 "Autodiff gives f'(1) = %g exactly (f'(x) = 6x − 4): the tangent at x = 1 is "
@@ -42,7 +42,7 @@ static void limits(report *r) {
                 slope);
     LAB_CHECK_CLOSE(r, "f'(1) by autodiff", slope, 2, 1e-12);
 
-    nd_tensor *xs = nd_linspace(-0.5, 2.5, 121, ND_F64);
+    nd_tensor *xs = LAB_CALL(nd_linspace(-0.5, 2.5, 121, ND_F64));
     nd_tensor *tangent = nd_add_scalar(nd_mul_scalar(xs, slope), -3); /* y = f(1) + f'(1)(x − 1) */
     nd_plot *p = nd_plot_new("f(x) = 3x² − 4x and its tangent at x = 1", "x", "f(x)");
     nd_plot_line(p, xs, f(xs), "f(x)");
@@ -119,7 +119,7 @@ static void basic_rules(report *r) {
     const char *cells[NRULES * 3];
     char errors[NRULES][32];
     /* x in [0.5, 3]: where log and x^0.5 are defined */
-    nd_tensor *x = nd_set_requires_grad(nd_linspace(0.5, 3, 26, ND_F64), true);
+    nd_tensor *x = LAB_CALL(nd_set_requires_grad(nd_linspace(0.5, 3, 26, ND_F64), true));
     for (int i = 0; i < NRULES; i++) {
         /* the sum's gradient is each element's derivative: ∂(Σ f(xⱼ))/∂xᵢ = f'(xᵢ) */
         nd_tensor *grad = nd_gradient(nd_sum(rules[i].fn(x), ND_ALL, false), x, false);
@@ -238,9 +238,9 @@ static void shape_table(report *r) {
             dims_text(jac, true, bare, sizeof bare);
             snprintf(found[i][j], sizeof found[i][j], "%s  [course %s]", shape, course[i][j]);
             cells[4 * i + 1 + j] = found[i][j];
-            if (strcmp(bare, course_sizes[i][j]))
-                report_fail(r, "∂%s/∂x%d: nd gives %s, the course %s", rows[i], j, shape,
-                            course[i][j]);
+            char what[64];
+            snprintf(what, sizeof what, "shape of ∂%s/∂x%d", rows[i], j);
+            lab_check(r, !strcmp(bare, course_sizes[i][j]), what, course[i][j], "%s", shape);
         }
     }
     report_table(r, 4, 3, (const char *const[]){"nd_jacobian", "x: (1,)", "x: (n, 1)", "X: (n, k)"},

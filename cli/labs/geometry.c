@@ -13,16 +13,46 @@
 
 static const double PI = 3.14159265358979323846;
 
-enum { PER_CLASS = 150, HIDDEN = 16, STEPS = 1000 };
+/* `nd lab geometry --hidden 4 --noise 0.2`: the data and the net of the slide's example. */
+static const option options[] = {
+    {.name = "points",
+     .type = OPTION_INT,
+     .fallback = "150",
+     .help = "points in each moon",
+     .min = 2,
+     .max = 100000},
+    {.name = "noise",
+     .type = OPTION_NUMBER,
+     .fallback = "0.1",
+     .help = "standard deviation of the noise on the moons",
+     .min = 0,
+     .max = 10},
+    {.name = "hidden",
+     .type = OPTION_INT,
+     .fallback = "16",
+     .help = "units in each hidden layer",
+     .min = 1,
+     .max = 4096},
+    {.name = "steps",
+     .type = OPTION_INT,
+     .fallback = "1000",
+     .help = "training steps (Adam)",
+     .min = 1,
+     .max = 1000000},
+    {.name = NULL}, /* the end of the table */
+};
+
+/* Read from the options when the lab starts. */
+static int PER_CLASS, HIDDEN, STEPS;
 
 /* scikit-learn's make_moons: an upper arc and a lower arc hooked into it,
  * with Gaussian noise; points (2n, 2) centred near 0, labels (2n,) ND_I64. */
 static void two_moons(int64_t n, double noise, nd_tensor **points, nd_tensor **labels) {
-    nd_tensor *t = nd_mul_scalar(nd_rand(ND_F64, ND_SHAPE(n)), PI);
+    nd_tensor *t = LAB_CALL(nd_mul_scalar(nd_rand(ND_F64, ND_SHAPE(n)), PI));
     nd_tensor *upper[2] = {nd_cos(t), nd_sin(t)};
     nd_tensor *lower[2] = {nd_rsub_scalar(nd_cos(t), 1.0), nd_rsub_scalar(nd_sin(t), 0.5)};
     nd_tensor *arcs[2] = {nd_stack(2, upper, 1), nd_stack(2, lower, 1)};
-    nd_tensor *clean = nd_sub(nd_cat(2, arcs, 0), nd_parse("[0.5, 0.25]"));
+    nd_tensor *clean = LAB_CALL(nd_sub(nd_cat(2, arcs, 0), nd_parse("[0.5, 0.25]")));
     *points = nd_add(clean, nd_mul_scalar(nd_randn(ND_F64, ND_SHAPE(2 * n, 2)), noise));
     nd_tensor *classes[2] = {nd_zeros(ND_I64, ND_SHAPE(n)), nd_ones(ND_I64, ND_SHAPE(n))};
     *labels = nd_cat(2, classes, 0);
@@ -34,8 +64,8 @@ typedef struct {
 
 /* The layers' outputs: h1 = tanh(W1·x + b1), h2 = tanh(W2·h1 + b2), logits = W3·h2 + b3. */
 static nd_tensor *forward(const mlp *m, nd_tensor *x, nd_tensor **h1, nd_tensor **h2) {
-    nd_tensor *a = nd_tanh(nd_linear(x, m->w1, m->b1));
-    nd_tensor *b = nd_tanh(nd_linear(a, m->w2, m->b2));
+    nd_tensor *a = LAB_CALL(nd_tanh(nd_linear(x, m->w1, m->b1)));
+    nd_tensor *b = LAB_CALL(nd_tanh(nd_linear(a, m->w2, m->b2)));
     if (h1) *h1 = a;
     if (h2) *h2 = b;
     return nd_linear(b, m->w3, m->b3);
@@ -81,10 +111,10 @@ static int train(report *r, mlp *m, nd_tensor *x, nd_tensor *labels) {
 /* The rows of h (N, D) on their two principal axes (by SVD), and the share of
  * the variance those two axes hold. */
 static nd_tensor *principal_plane(nd_tensor *h, double *share) {
-    nd_tensor *centred = nd_sub(h, nd_mean(h, 0, true));
+    nd_tensor *centred = LAB_CALL(nd_sub(h, nd_mean(h, 0, true)));
     nd_tensor *u, *s, *vt;
     if (nd_svd(centred, &u, &s, &vt)) return NULL;
-    nd_tensor *variance = nd_square(s);
+    nd_tensor *variance = LAB_CALL(nd_square(s));
     *share = nd_item(nd_sum(nd_slice(variance, 0, 0, 2, 1), ND_ALL, false)) /
              nd_item(nd_sum(variance, ND_ALL, false));
     return nd_matmul(centred, nd_t(nd_slice(vt, 0, 0, 2, 1)));
@@ -116,14 +146,15 @@ static int input_figure(report *r, const mlp *m, nd_tensor *x, nd_tensor *labels
                               ND_SHAPE(ny, nx));
     nd_tensor *gy = nd_expand(nd_reshape(nd_linspace(box[2], box[3], ny, ND_F64), ND_SHAPE(ny, 1)),
                               ND_SHAPE(ny, nx));
-    nd_tensor *grid = nd_reshape(nd_stack(2, (nd_tensor *const[]){gx, gy}, -1), ND_SHAPE(-1, 2));
+    nd_tensor *grid =
+        LAB_CALL(nd_reshape(nd_stack(2, (nd_tensor *const[]){gx, gy}, -1), ND_SHAPE(-1, 2)));
     nd_tensor *logits = forward(m, grid, NULL, NULL);
-    nd_tensor *margin = nd_sub(nd_select(logits, 1, 1), nd_select(logits, 1, 0));
+    nd_tensor *margin = LAB_CALL(nd_sub(nd_select(logits, 1, 1), nd_select(logits, 1, 0)));
     /* one contour level sits halfway between the extremes: clamping them to
      * ±c puts it exactly at 0, the boundary */
     double c =
         fmin(-nd_item(nd_min(margin, ND_ALL, false)), nd_item(nd_max(margin, ND_ALL, false)));
-    nd_tensor *z = nd_reshape(nd_clamp(margin, -c, c), ND_SHAPE(ny, nx));
+    nd_tensor *z = LAB_CALL(nd_reshape(nd_clamp(margin, -c, c), ND_SHAPE(ny, nx)));
     nd_plot *p = scatter("Input: the two moons", "x1", "x2", x, labels);
     nd_plot_contour(p, z, box[0], box[1], box[2], box[3], 1);
     nd_plot_range(p, box[0], box[1], box[2], box[3]);
@@ -137,21 +168,22 @@ static int run(report *r) {
                    "深度学习可以解释为高维空间中非常复杂的几何变换: every layer moves the data "
                    "points; the model is the composition of these moves, and each must be "
                    "differentiable.");
+    PER_CLASS = lab_int("points"), HIDDEN = lab_int("hidden"), STEPS = lab_int("steps");
+    double noise = lab_number("noise");
     nd_manual_seed(10);
     nd_tensor *x, *labels;
-    two_moons(PER_CLASS, 0.1, &x, &labels);
+    two_moons(PER_CLASS, noise, &x, &labels);
     report_para(r,
-                "Two interleaved half-moons, %d points each (noise 0.1, seeded): no straight "
+                "Two interleaved half-moons, %d points each (noise %g, seeded): no straight "
                 "line separates them. Net: 2-%d-%d-2 with tanh, cross-entropy loss.",
-                PER_CLASS, HIDDEN, HIDDEN);
+                PER_CLASS, noise, HIDDEN, HIDDEN);
     mlp m;
     if (train(r, &m, x, labels)) return -1;
     nd_tensor *h1, *h2;
     nd_tensor *logits = forward(&m, x, &h1, &h2);
     double acc = accuracy(logits, labels);
     report_para(r, "Training accuracy: %.1f%%.", 100 * acc);
-    if (!(acc >= 0.98))
-        report_fail(r, "geometry: training accuracy %.1f%%, expected >= 98%%", 100 * acc);
+    lab_check(r, acc >= 0.98, "training accuracy", ">= 98%", "%.1f%%", 100 * acc);
 
     report_heading(r, "模型的每一层对数据点做一个几何变换 (each layer moves the points)");
     if (input_figure(r, &m, x, labels)) return -1;
@@ -185,4 +217,5 @@ ND_LAB(geometry_lab, {.order = 10,
                       .name = "geometry",
                       .title = "深度学习 = 几何变换 (deep learning as geometric transformation)",
                       .summary = "an MLP separating two moons, the points drawn after each layer",
+                      .options = options,
                       .run = run})

@@ -4,6 +4,7 @@
 #ifndef ND_LAB_H
 #define ND_LAB_H
 
+#include "../options.h"
 #include "../progress.h"
 #include "../report.h"
 
@@ -15,6 +16,9 @@ typedef struct lab {
     const char *name;    /* `nd lab NAME` */
     const char *title;   /* the slide's heading */
     const char *summary; /* one line for `nd list` */
+    const char *source;  /* where its expected numbers come from; NULL: the slides */
+    const option
+        *options; /* the knobs its slide talks about, ended by {.name = NULL}; NULL: none */
     /* 0 on success; a failed check is reported with report_fail and still returns 0;
      * -1 when the lab could not run at all. */
     int (*run)(report *r);
@@ -25,6 +29,23 @@ int lab_count(void);
 const lab *lab_at(int i); /* in order */
 const lab *lab_find(const char *name);
 
+/* The options of the lab now running (set by `nd lab` around its run): lab_number("eta") is
+ * the value given on the command line or the table's default. */
+void lab_use_options(const option_values *v);
+double lab_number(const char *name);
+int lab_int(const char *name);
+const char *lab_text(const char *name);
+
+/* The report of the lab now running (set by nd around its run). */
+void lab_use_report(report *r);
+report *lab_report(void);
+
+/* LAB_CALL(expr) evaluates an nd call and records its C text (#expr) for the report, which shows
+ * it beside the next result: the snippet is the code that ran, so the two cannot drift apart.
+ * LAB_TENSOR(r, label, expr) shows a tensor with the call that computed it. */
+#define LAB_CALL(...)             (report_code(lab_report(), #__VA_ARGS__), (__VA_ARGS__))
+#define LAB_TENSOR(r, label, ...) report_tensor((r), (label), LAB_CALL(__VA_ARGS__))
+
 /* Registers a lab when the program starts. */
 #define ND_LAB(ident, ...)                                                                         \
     static const lab ident = __VA_ARGS__;                                                          \
@@ -32,13 +53,16 @@ const lab *lab_find(const char *name);
         lab_register(&ident);                                                                      \
     }
 
-/* Checks a value against the course's, recording a failure in the report. */
-#define LAB_CHECK_CLOSE(r, what, got, want, tol)                                                   \
-    do {                                                                                           \
-        double lab_got_ = (got), lab_want_ = (want);                                               \
-        if (!(fabs(lab_got_ - lab_want_) <= (tol)))                                                \
-            report_fail((r), "%s: got %.6f, expected %.6f", (what), lab_got_, lab_want_);          \
-    } while (0)
+/* Checks a value against the course's: |got − want| <= tol, listed in the report either way. */
+#define LAB_CHECK_CLOSE(r, what, got, want, tol) lab_check_close((r), (what), (got), (want), (tol))
+void lab_check_close(report *r, const char *what, double got, double want, double tol);
+/* A check that is not a closeness: pass, what, the expected value in words, and the value got
+ * (printf-style). */
+void lab_check(report *r, bool pass, const char *what, const char *expected, const char *got_fmt,
+               ...) __attribute__((format(printf, 5, 6)));
+
+/* A tensor's values on one line, for a check's "got" (valid until the next call). */
+const char *lab_values(const nd_tensor *t);
 
 /* Saves plot p as the figure `name` (w × h pixels, in the report's format), frees
  * p, and shows it in the report with its caption. 0, or -1 when it could not be

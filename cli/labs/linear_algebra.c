@@ -16,6 +16,28 @@ static nd_tensor *f64(const char *text) {
     return nd_to(nd_parse(text), ND_F64);
 }
 
+/* --matrix must be a 2×2 matrix of numbers. */
+static int two_by_two(const char *text, char *error, size_t size) {
+    nd_scope_begin(); /* the parsed matrix goes when the check ends */
+    nd_tensor *m = nd_parse(text);
+    bool ok = m && nd_ndim(m) == 2 && nd_size(m, 0) == 2 && nd_size(m, 1) == 2;
+    if (!ok) snprintf(error, size, "a 2×2 matrix such as \"[[2, 1], [2, 3]]\" is needed");
+    nd_scope_end();
+    nd_clear_error();
+    return ok ? 0 : -1;
+}
+
+/* `nd lab linear-algebra --matrix "[[1, 1], [0, 2]]"`: the map of the plane and its eigenvectors.
+ */
+static const option options[] = {
+    {.name = "matrix",
+     .type = OPTION_TEXT,
+     .fallback = "[[2, 1], [2, 3]]",
+     .help = "the 2×2 matrix M that maps the plane",
+     .check = two_by_two},
+    {.name = NULL}, /* the end of the table */
+};
+
 static double cosine(nd_tensor *a, nd_tensor *b) {
     return nd_item(nd_dot(a, b)) / (nd_item(nd_norm(a, 2)) * nd_item(nd_norm(b, 2)));
 }
@@ -56,9 +78,10 @@ static void addition(report *r) {
 
 static void similarity(report *r) {
     report_heading(r, "向量内积: 度量相似度 — the dot product measures similarity");
-    nd_tensor *u = nd_parse("[1.0, 2, 3]"), *same = nd_parse("[2.0, 4, 6]");
-    nd_tensor *orth = nd_parse("[-3.0, 0, 1]"), *opposite = nd_parse("[-1.0, -2, -3]");
-    nd_tensor *e1 = nd_parse("[1.0, 0]"), *diag = nd_parse("[1.0, 1]");
+    nd_tensor *u = LAB_CALL(nd_parse("[1.0, 2, 3]")), *same = LAB_CALL(nd_parse("[2.0, 4, 6]"));
+    nd_tensor *orth = LAB_CALL(nd_parse("[-3.0, 0, 1]")),
+              *opposite = LAB_CALL(nd_parse("[-1.0, -2, -3]"));
+    nd_tensor *e1 = LAB_CALL(nd_parse("[1.0, 0]")), *diag = LAB_CALL(nd_parse("[1.0, 1]"));
     double c_same = cosine(u, same), c_orth = cosine(u, orth), c_opp = cosine(u, opposite);
     double angle = acos(cosine(e1, diag)) * 180 / M_PI;
     report_pre(r,
@@ -73,28 +96,30 @@ static void similarity(report *r) {
     LAB_CHECK_CLOSE(r, "cos θ of orthogonal vectors", c_orth, 0, 1e-6);
     LAB_CHECK_CLOSE(r, "cos θ of opposite vectors", c_opp, -1, 1e-6);
     LAB_CHECK_CLOSE(r, "angle between [1, 0] and [1, 1]", angle, 45, 1e-4);
-    nd_tensor *x = nd_arange(0, 3, 1, ND_F32);
-    nd_tensor *xy = nd_dot(x, nd_ones(ND_F32, ND_SHAPE(3)));
-    report_tensor(r, "dot(arange(3), ones(3))", xy); /* d2l 2.3.8 */
+    nd_tensor *x = LAB_CALL(nd_arange(0, 3, 1, ND_F32));
+    nd_tensor *xy = LAB_CALL(nd_dot(x, nd_ones(ND_F32, ND_SHAPE(3))));
+    LAB_TENSOR(r, "dot(arange(3), ones(3))", xy); /* d2l 2.3.8 */
     LAB_CHECK_CLOSE(r, "d2l's dot product", nd_item(xy), 3, 0);
 }
 
 static void products(report *r) {
     report_heading(r, "矩阵乘法 — the Hadamard product ⊙ (Python's *) versus the matrix product");
-    nd_tensor *A = nd_reshape(nd_arange(0, 6, 1, ND_F32), ND_SHAPE(2, 3));
-    report_tensor(r, "A", A);
-    nd_tensor *hadamard = nd_mul(A, A);
-    report_tensor(r, "A ⊙ A (nd_mul, elementwise)", hadamard);
-    nd_tensor *Ax = nd_matmul(A, nd_arange(0, 3, 1, ND_F32));
-    report_tensor(r, "A x, x = arange(3) (nd_matmul)", Ax);
-    nd_tensor *AB = nd_matmul(A, nd_ones(ND_F32, ND_SHAPE(3, 4)));
-    report_tensor(r, "A B, B = ones(3, 4)", AB);
+    nd_tensor *A = LAB_CALL(nd_reshape(nd_arange(0, 6, 1, ND_F32), ND_SHAPE(2, 3)));
+    LAB_TENSOR(r, "A", A);
+    nd_tensor *hadamard = LAB_CALL(nd_mul(A, A));
+    LAB_TENSOR(r, "A ⊙ A (nd_mul, elementwise)", hadamard);
+    nd_tensor *Ax = LAB_CALL(nd_matmul(A, nd_arange(0, 3, 1, ND_F32)));
+    LAB_TENSOR(r, "A x, x = arange(3) (nd_matmul)", Ax);
+    nd_tensor *AB = LAB_CALL(nd_matmul(A, nd_ones(ND_F32, ND_SHAPE(3, 4))));
+    LAB_TENSOR(r, "A B, B = ones(3, 4)", AB);
     LAB_CHECK_CLOSE(r, "(A ⊙ A)[1, 2]", nd_get(hadamard, (int64_t[]){1, 2}), 25, 0);
     LAB_CHECK_CLOSE(r, "(A x)[0]", nd_get(Ax, (int64_t[]){0}), 5, 0);
     LAB_CHECK_CLOSE(r, "(A x)[1]", nd_get(Ax, (int64_t[]){1}), 14, 0);
     LAB_CHECK_CLOSE(r, "(A B)[1, 3]", nd_get(AB, (int64_t[]){1, 3}), 12, 0);
     /* 行列维数需要一致: (2, 3)·(2, 3) does not fit, and nd says why */
-    if (nd_matmul(A, A)) report_fail(r, "A·A with A (2, 3) should fail");
+    nd_tensor *AA = LAB_CALL(nd_matmul(A, A));
+    lab_check(r, !AA, "A·A with A (2, 3)", "an error (shapes do not match)", "%s",
+              AA ? "a result" : "an error");
     report_pre(r, "A A: %s", nd_last_error() ? nd_last_error() : "?");
     nd_clear_error();
 }
@@ -103,10 +128,12 @@ static void products(report *r) {
 static void plane_map(report *r, nd_tensor *M) {
     report_heading(r, "几何意义: 矩阵乘法是空间线性变形 — a matrix maps the plane");
     nd_tensor *square = f64("[[0.0, 1, 1, 0, 0], [0, 0, 1, 1, 0]]"); /* corners as columns */
-    nd_tensor *image = nd_matmul(M, square);
-    report_tensor(r, "M", M);
-    report_tensor(r, "M · (corners of the unit square, as columns)", image);
-    nd_plot *p = nd_plot_new("M = [[2, 1], [2, 3]] maps the unit square", "x₁", "x₂");
+    nd_tensor *image = LAB_CALL(nd_matmul(M, square));
+    LAB_TENSOR(r, "M", M);
+    LAB_TENSOR(r, "M · (corners of the unit square, as columns)", image);
+    char title[128];
+    snprintf(title, sizeof title, "M = %s maps the unit square", lab_text("matrix"));
+    nd_plot *p = nd_plot_new(title, "x₁", "x₂");
     nd_plot_dashed(p, nd_select(square, 0, 0), nd_select(square, 0, 1), "unit square");
     nd_plot_line(p, nd_select(image, 0, 0), nd_select(image, 0, 1), "M · square");
     nd_plot_arrow(p, 0, 0, 1, 0, "e₁");
@@ -126,8 +153,8 @@ static void eigenvectors(report *r, nd_tensor *M) {
     report_heading(r, "矩阵的特征向量: 不被此矩阵改变方向 — eigenvectors keep their direction");
     nd_tensor *values = NULL, *imag = NULL, *vectors = NULL;
     if (nd_eig(M, &values, &imag, &vectors, NULL)) return;
-    report_tensor(r, "eigenvalues", values);
-    report_tensor(r, "eigenvectors (columns)", vectors);
+    LAB_TENSOR(r, "eigenvalues", values);
+    LAB_TENSOR(r, "eigenvectors (columns)", vectors);
     nd_plot *p = nd_plot_new("Av = λv: eigenvectors stay on their line", "x₁", "x₂");
     for (int k = 0; k < 2; k++) {
         double lambda = nd_get(values, (int64_t[]){k});
@@ -177,7 +204,7 @@ static void eigenvectors(report *r, nd_tensor *M) {
 
 static void norms(report *r) {
     report_heading(r, "范数 — norms");
-    nd_tensor *u = nd_parse("[3.0, -4]");
+    nd_tensor *u = LAB_CALL(nd_parse("[3.0, -4]"));
     double l1 = nd_item(nd_norm(u, 1)), l2 = nd_item(nd_norm(u, 2));
     double frobenius = nd_item(nd_norm(nd_ones(ND_F32, ND_SHAPE(4, 9)), 2));
     report_pre(r, "‖[3, -4]‖₁ = %g   ‖[3, -4]‖₂ = %g   ‖ones(4, 9)‖_F = %g", l1, l2, frobenius);
@@ -190,12 +217,12 @@ static void affine(report *r) {
     report_heading(r, "仿射变换 — an affine map in homogeneous coordinates");
     /* rotate first, then translate: the rightmost matrix applies first */
     double theta = M_PI / 6;
-    nd_tensor *M = nd_matmul(nd_affine_translate(2, 1), nd_affine_rotate(theta));
-    report_tensor(r, "M = translate(2, 1) · rotate(π/6)", M);
+    nd_tensor *M = LAB_CALL(nd_matmul(nd_affine_translate(2, 1), nd_affine_rotate(theta)));
+    LAB_TENSOR(r, "M = translate(2, 1) · rotate(π/6)", M);
     /* a house outline, points as columns (x, y, 1) */
     nd_tensor *house = f64("[[0.0, 1, 1, 0.5, 0, 0], [0, 0, 1, 1.5, 1, 0], [1, 1, 1, 1, 1, 1]]");
-    nd_tensor *moved = nd_matmul(M, house);
-    report_tensor(r, "M · points", moved);
+    nd_tensor *moved = LAB_CALL(nd_matmul(M, house));
+    LAB_TENSOR(r, "M · points", moved);
     nd_plot *p = nd_plot_new("[[m00, m01, tx], [m10, m11, ty], [0, 0, 1]] · (x, y, 1)", "x", "y");
     nd_plot_dashed(p, nd_select(house, 0, 0), nd_select(house, 0, 1), "points");
     nd_plot_line(p, nd_select(moved, 0, 0), nd_select(moved, 0, 1), "M · points");
@@ -217,7 +244,7 @@ static int run(report *r) {
     addition(r);
     similarity(r);
     products(r);
-    nd_tensor *M = f64("[[2.0, 1], [2, 3]]");
+    nd_tensor *M = f64(lab_text("matrix"));
     plane_map(r, M);
     eigenvectors(r, M);
     norms(r);
@@ -231,4 +258,5 @@ ND_LAB(linear_algebra_lab,
         .title = "线性代数",
         .summary = "dot products, matrix maps of the plane, eigenvectors, norms, "
                    "affine maps",
+        .options = options,
         .run = run})

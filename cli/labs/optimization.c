@@ -14,6 +14,31 @@
 
 static const double PI = 3.14159265358979323846;
 
+/* `nd lab optimization --help`: the slide's gradient descent on x² and its momentum run. */
+static const option options[] = {
+    {.name = "eta",
+     .type = OPTION_NUMBER,
+     .fallback = "0.2",
+     .help = "learning rate η of gradient descent on x² (the good rate)"},
+    {.name = "steps",
+     .type = OPTION_INT,
+     .fallback = "10",
+     .help = "steps of gradient descent on x²",
+     .min = 1,
+     .max = 100000},
+    {.name = "x0",
+     .type = OPTION_NUMBER,
+     .fallback = "10",
+     .help = "starting point of gradient descent on x²"},
+    {.name = "momentum",
+     .type = OPTION_NUMBER,
+     .fallback = "0.5",
+     .help = "momentum β of the run at η = 0.6 on the valley",
+     .min = 0,
+     .max = 0.999},
+    {.name = NULL}, /* the end of the table */
+};
+
 /* ------------------------------------------------------------ objectives
  * Written with nd ops so that autograd differentiates them; ctx holds their
  * constants. One-variable functions work elementwise. */
@@ -60,8 +85,8 @@ typedef struct {
 
 /* Runs nd_sgd on f from x0 (dim values): the iterates as (steps + 1, dim). */
 static nd_tensor *descend(nd_fn f, void *ctx, int dim, const double *x0, descent d) {
-    nd_tensor *x = nd_set_requires_grad(nd_from(ND_F64, ND_SHAPE(dim), x0), true);
-    nd_optim *opt = nd_sgd(1, &x, (nd_sgd_opts){.lr = d.lr, .momentum = d.momentum});
+    nd_tensor *x = LAB_CALL(nd_set_requires_grad(nd_from(ND_F64, ND_SHAPE(dim), x0), true));
+    nd_optim *opt = LAB_CALL(nd_sgd(1, &x, (nd_sgd_opts){.lr = d.lr, .momentum = d.momentum}));
     double *iterates = malloc((size_t)(d.steps + 1) * (size_t)dim * sizeof *iterates);
     if (!opt || !iterates) {
         nd_optim_free(opt);
@@ -73,11 +98,11 @@ static nd_tensor *descend(nd_fn f, void *ctx, int dim, const double *x0, descent
         nd_scope_begin(); /* the step's temporaries go when it ends */
         if (d.schedule) nd_optim_set_lr(opt, d.schedule(d.lr, t));
         nd_optim_zero_grad(opt);
-        rc = nd_backward(nd_sum(f(x, ctx), ND_ALL, false));
+        rc = LAB_CALL(nd_backward(nd_sum(f(x, ctx), ND_ALL, false)));
         /* a stochastic gradient: the true one plus noise of mean zero */
         if (rc == 0 && d.noise > 0)
             rc = nd_axpy_(nd_grad(x), d.noise, nd_randn(ND_F64, ND_SHAPE(dim)));
-        if (rc == 0) rc = nd_optim_step(opt);
+        if (rc == 0) rc = LAB_CALL(nd_optim_step(opt));
         if (rc == 0) rc = nd_read(x, ND_F64, iterates + t * dim, (size_t)dim * sizeof *iterates);
         nd_scope_end();
     }
@@ -102,8 +127,8 @@ static nd_tensor *newton(nd_fn f, void *ctx, double x0, double eta, int steps) {
     for (int t = 1; t <= steps; t++) {
         nd_scope_begin();
         nd_tensor *x = nd_set_requires_grad(nd_scalar(iterates[t - 1], ND_F64), true);
-        nd_tensor *gradient = nd_gradient(f(x, ctx), x, true);
-        nd_tensor *hessian = nd_gradient(gradient, x, false);
+        nd_tensor *gradient = LAB_CALL(nd_gradient(f(x, ctx), x, true));
+        nd_tensor *hessian = LAB_CALL(nd_gradient(gradient, x, false));
         iterates[t] = iterates[t - 1] - eta * nd_item(gradient) / nd_item(hessian);
         nd_scope_end();
     }
@@ -178,23 +203,29 @@ static int taylor(report *r) {
 
 static int learning_rates(report *r) {
     report_heading(r, "梯度下降 · 学习率 (gradient descent · learning rate)");
-    report_para(r, "x ← x − η·f'(x) on f(x) = x², from x = 10, 10 steps (nd_sgd). 太小: 收敛慢; "
-                   "太大: 发散 — too small converges slowly, too large diverges.");
-    const double rates[3] = {0.2, 0.05, 1.1}, want[3] = {0.060466, 3.486784, 61.917364};
+    const int steps = lab_int("steps");
+    const double x0 = lab_number("x0");
+    report_para(r,
+                "x ← x − η·f'(x) on f(x) = x², from x = %g, %d steps (nd_sgd). 太小: 收敛慢; "
+                "太大: 发散 — too small converges slowly, too large diverges.",
+                x0, steps);
+    const double rates[3] = {lab_number("eta"), 0.05, 1.1},
+                 want[3] = {0.060466, 3.486784, 61.917364};
     const char *what[3] = {"a good rate", "too small: slow", "too large: diverges"};
     nd_tensor *traces[3];
     lines out = {0};
     for (int i = 0; i < 3; i++) {
-        traces[i] = descend_1d(square, NULL, 10.0, rates[i], 10);
+        traces[i] = descend_1d(square, NULL, x0, rates[i], steps);
         if (!traces[i]) return -1;
-        add_line(&out, "eta = %-4g epoch 10, x: %f", rates[i], last(traces[i], 0));
+        add_line(&out, "eta = %-4g epoch %d, x: %f", rates[i], steps, last(traces[i], 0));
         LAB_CHECK_CLOSE(r, "gradient descent on x² (x after 10 steps)", last(traces[i], 0), want[i],
                         1e-6);
     }
     report_pre(r, "%s", out.text);
     for (int i = 0; i < 3; i++) { /* the figures side by side, after the numbers */
         char title[64], name[32], caption[96];
-        snprintf(title, sizeof title, "η = %g: x₁₀ = %.6f", rates[i], last(traces[i], 0));
+        snprintf(title, sizeof title, "η = %g: x after %d steps = %.6f", rates[i], steps,
+                 last(traces[i], 0));
         snprintf(name, sizeof name, "opt_gd_lr%d", i);
         snprintf(caption, sizeof caption, "η = %g, %s.", rates[i], what[i]);
         if (plot_trace_1d(r, name, title, square, NULL, traces[i], caption)) return -1;
@@ -321,7 +352,7 @@ static int momentum(report *r) {
     } runs[4] = {
         {0.4, 0, -0.943467, -0.000073, "η = 0.4: x1 converges slowly."},
         {0.6, 0, -0.387814, -1673.365109, "η = 0.6: x2 oscillates and diverges."},
-        {0.6, 0.5, 0.007188, 0.002553, "Momentum β = 0.5, η = 0.6: converges."},
+        {0.6, lab_number("momentum"), 0.007188, 0.002553, "Momentum β = 0.5, η = 0.6: converges."},
         {0.6, 0.25, -0.126340, -0.186632, "Momentum β = 0.25, η = 0.6: slower."},
     };
     nd_tensor *traces[4];
@@ -423,6 +454,8 @@ static int run(report *r) {
 
 ND_LAB(optimization_lab, {.order = 6,
                           .name = "optimization",
+                          .source = "d2l 11",
+                          .options = options,
                           .title = "优化 (optimization)",
                           .summary = "gradient descent, learning rates, Newton, SGD, momentum "
                                      "(d2l ch. 11)",

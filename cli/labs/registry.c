@@ -1,6 +1,8 @@
 /* The labs, collected as each file registers itself, kept in the chapter's order. */
 #include "lab.h"
 
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,4 +50,64 @@ int lab_figure(report *r, nd_plot *p, const char *name, int w, int h, const char
     nd_plot_free(p);
     if (rc == 0) report_figure(r, name, caption);
     return rc;
+}
+
+void lab_check_close(report *r, const char *what, double got, double want, double tol) {
+    char expected[96], found[64];
+    if (tol > 0)
+        snprintf(expected, sizeof expected, "%.10g ± %.3g", want, tol);
+    else
+        snprintf(expected, sizeof expected, "%.10g", want);
+    snprintf(found, sizeof found, "%.10g", got);
+    report_check(r, fabs(got - want) <= tol, what, expected, found);
+}
+
+void lab_check(report *r, bool pass, const char *what, const char *expected, const char *got_fmt,
+               ...) {
+    char got[512];
+    va_list ap;
+    va_start(ap, got_fmt);
+    vsnprintf(got, sizeof got, got_fmt, ap);
+    va_end(ap);
+    report_check(r, pass, what, expected, got);
+}
+
+const char *lab_values(const nd_tensor *t) {
+    static char line[512];
+    char *text = nd_format(t);
+    size_t n = 0;
+    bool space = false;
+    for (const char *c = text ? text : "?"; *c && n + 1 < sizeof line; c++) {
+        bool blank = *c == ' ' || *c == '\n';
+        if (blank && space) continue; /* the printed form's alignment, folded to one line */
+        line[n++] = *c == '\n' ? ' ' : *c;
+        space = blank;
+    }
+    line[n] = '\0';
+    free(text);
+    return line;
+}
+
+static const option_values *running; /* the options of the lab now running */
+
+void lab_use_options(const option_values *v) {
+    running = v;
+}
+double lab_number(const char *name) {
+    return running ? options_number(running, name) : NAN;
+}
+int lab_int(const char *name) {
+    return running ? options_int(running, name) : 0;
+}
+const char *lab_text(const char *name) {
+    return running ? options_text(running, name) : NULL;
+}
+
+static report *running_report; /* the report of the lab now running */
+
+void lab_use_report(report *r) {
+    running_report = r;
+}
+report *lab_report(void) {
+    return running_report;
 }

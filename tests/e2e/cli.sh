@@ -27,7 +27,7 @@ want="column" check fit-garbage 2 "$nd" fit "1,2 x,y"
 want="nd fit" check fit-help 0 "$nd" fit --help
 want="no lab called 'nope'" check unknown-lab 2 "$nd" lab nope
 want="cannot" check unwritable 1 "$nd" labs --out /proc/nd-cannot-write-here
-want="unknown figure format" check bad-format 1 "$nd" labs --format gif --out "$(mktemp -d)"
+want="--format is one of png|svg|pdf, not 'gif'" check bad-format 2 "$nd" labs --format gif --out "$(mktemp -d)"
 want="cannot open '/nonexistent-nd-data/testcard.png'" check missing-picture 1 env ND_DATA_DIR=/nonexistent-nd-data "$nd" lab affine --out "$(mktemp -d)"
 want="every check passed" check one-lab 0 "$nd" lab relu-synthesis --out "$(mktemp -d)"
 svg=$(mktemp -d)

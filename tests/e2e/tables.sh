@@ -46,8 +46,8 @@ check_table() {
 out=$(mktemp -d)
 calculus=$("$nd" lab calculus --out "$out/calculus" 2> /dev/null) || { echo "tables: nd lab calculus failed"; fail=1; }
 optimization=$("$nd" lab optimization --out "$out/optimization" 2> /dev/null) || { echo "tables: nd lab optimization failed"; fail=1; }
-# the slide's table of derivatives: after its heading, up to the blank line
-check_table derivatives < <(awk '/^-- 基本函数与复合函数/ {on = 1; next} on && /^$/ {exit} on' <<< "$calculus")
+# the slide's table of derivatives: after its heading (skipping the checks' "  ✓ ..." and the calls' "  nd> ..." lines), up to the blank line
+check_table derivatives < <(awk '/^-- 基本函数与复合函数/ {on = 1; next} on && /^  (✓|≠|✗|nd>) / {next} on && /^$/ {exit} on' <<< "$calculus")
 # the shapes of derivatives: its rows start with "nd_jacobian" and "y:" / "Y:"
 check_table shapes < <(grep -E '^(nd_jacobian|[yY]: )' <<< "$calculus")
 # SGD's learning-rate schedules (η in the first column): the first line is the header
