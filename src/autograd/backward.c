@@ -125,6 +125,7 @@ static nd_tensor *saved_output(nd_node *n, bool create_graph) {
     if (!out) return NULL;
     atomic_fetch_add(&n->refcount, 1);
     out->node = n;
+    if (o->tangent) out->tangent = nd_retain(o->tangent); /* forward over reverse */
     out->requires_grad = true;
     return out;
 }

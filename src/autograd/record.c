@@ -215,6 +215,10 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
             n->out_data =
                 nd_retain(nd__alias(out, out->ndim, out->shape, out->strides, out->offset));
             n->out_version = atomic_load(&out->storage->version);
+            /* The VJP computes with this value: on dual inputs it must carry
+             * the output's tangent, or a gradient computed on duals (forward
+             * over reverse, e.g. Hessian-vector products) loses d(out). */
+            if (n->out_data && out->tangent) n->out_data->tangent = nd_retain(out->tangent);
         }
         out->node = n;
         out->requires_grad = true;

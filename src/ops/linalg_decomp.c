@@ -237,10 +237,31 @@ static void eigh_saved_free(void *p) {
     free(s);
 }
 
+/* What a rule computes with: the saved constants, or, when the rule itself
+ * must be differentiable (under create_graph, or on a dual input in forward
+ * over reverse), values and vectors recomputed from A by nd_eigh, so that
+ * they carry their own graph and tangents. F is then built with nd ops, its
+ * zero diagonal without dividing by zero (1/0 would make 0·∞ gradients). */
+typedef struct {
+    nd_tensor *values, *vectors, *gaps;
+} eigh_rule;
+
+static eigh_rule eigh_for_rule(const nd_node *n) {
+    const eigh_saved *s = n->p.ptr;
+    nd_tensor *a = n->in[0];
+    if (!nd_is_grad_enabled() && !a->tangent) return (eigh_rule){s->values, s->vectors, s->gaps};
+    eigh_rule r = {NULL, NULL, NULL};
+    if (nd_eigh(a, &r.values, &r.vectors)) return r;
+    nd_tensor *eye = nd_eye(a->shape[0], a->dtype);
+    nd_tensor *diff = nd_sub(nd_unsqueeze(r.values, 0), nd_unsqueeze(r.values, 1)); /* λ_j − λ_i */
+    r.gaps = nd_mul(nd_rdiv_scalar(nd_add(diff, eye), 1.0), nd_rsub_scalar(eye, 1.0));
+    return r;
+}
+
 static void eigh_values_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
-    const eigh_saved *s = n->p.ptr;
-    gin[0] = nd_matmul(nd_mul(s->vectors, g), nd_t(s->vectors)); /* (V ∘ rows of λ̄) Vᵀ */
+    eigh_rule s = eigh_for_rule(n);
+    gin[0] = nd_matmul(nd_mul(s.vectors, g), nd_t(s.vectors)); /* (V ∘ rows of λ̄) Vᵀ */
 }
 static nd_tensor *eigh_values_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
@@ -249,9 +270,9 @@ static nd_tensor *eigh_values_jvp(const nd_node *n, nd_tensor *out, nd_tensor *c
 }
 static void eigh_vectors_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
-    const eigh_saved *s = n->p.ptr;
-    nd_tensor *inner = nd_mul(s->gaps, nd_matmul(nd_t(s->vectors), g));
-    gin[0] = nd_matmul(nd_matmul(s->vectors, inner), nd_t(s->vectors));
+    eigh_rule s = eigh_for_rule(n);
+    nd_tensor *inner = nd_mul(s.gaps, nd_matmul(nd_t(s.vectors), g));
+    gin[0] = nd_matmul(nd_matmul(s.vectors, inner), nd_t(s.vectors));
 }
 static nd_tensor *eigh_vectors_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
