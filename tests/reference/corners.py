@@ -36,3 +36,33 @@ save("hessian_x", x.numpy())
 for name, f in HESSIAN_CASES.items():
     h = torch.autograd.functional.hessian(lambda t: torch.sin(f(t)).sum(), x)
     save(f"hessian_{name}", h.numpy())
+
+
+# 2. Reductions over sizes that nd splits between threads, with one NaN at a
+# position in the first, a middle or the last share.
+N = 3 * 2**15 + 8  # 98312 = 8 rows of 12289
+NAN_POSITIONS = [0, N // 3, N // 2 + 7, N - 1]
+
+
+def nan_data(pos):
+    v = ((np.arange(N) * 37) % 1001) / 8.0 - 60.0
+    v[pos] = np.nan
+    return torch.tensor(v)
+
+
+rows = []
+for pos in NAN_POSITIONS:
+    t = nan_data(pos)
+    m = t.reshape(8, -1)
+    rows.append([
+        torch.linalg.vector_norm(t, float("inf")).item(),
+        torch.linalg.vector_norm(t, 1).item(),
+        torch.linalg.vector_norm(t, 2).item(),
+        t.max().item(), t.min().item(),
+        float(t.argmax().item()), float(t.argmin().item()),
+        t.sum().item(), t.mean().item(), torch.logsumexp(t, 0).item(),
+    ])
+    save(f"nan_rows_max_{pos}", m.max(1).values.numpy())
+    save(f"nan_rows_argmin_{pos}", m.argmin(1).numpy())
+save("nan_positions", np.array(NAN_POSITIONS, dtype=np.int64))
+save("nan_reductions", np.array(rows))
