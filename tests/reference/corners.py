@@ -66,3 +66,22 @@ for pos in NAN_POSITIONS:
     save(f"nan_rows_argmin_{pos}", m.argmin(1).numpy())
 save("nan_positions", np.array(NAN_POSITIONS, dtype=np.int64))
 save("nan_reductions", np.array(rows))
+
+
+# 3. std and var where the spread is 0 (constant columns 0 and 2).
+import torch.autograd.forward_ad as fwAD  # noqa: E402
+
+x = torch.tensor([[1.0, 2.0, -1.0], [1.0, 3.0, -1.0], [1.0, 4.0, -1.0]], dtype=torch.float64)
+w = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+v = torch.tensor([[1.0, 1.0, 0.5], [2.0, -1.0, 0.5], [1.0, 3.0, 0.5]], dtype=torch.float64)
+save("flat_x", x.numpy())
+save("flat_w", w.numpy())
+save("flat_v", v.numpy())
+for name, f in {"std": torch.std, "var": torch.var}.items():
+    for dim in (0, 1):
+        t = x.clone().requires_grad_(True)
+        (f(t, dim) * w).sum().backward()
+        save(f"flat_{name}{dim}_grad", t.grad.numpy())
+        with fwAD.dual_level():
+            tangent = fwAD.unpack_dual(f(fwAD.make_dual(x, v), dim)).tangent
+        save(f"flat_{name}{dim}_tangent", tangent.numpy())

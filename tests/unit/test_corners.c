@@ -61,3 +61,23 @@ ND_TEST(nan, threaded_reductions_keep_a_nan_from_any_share) {
     }
     nd_set_num_threads(0);
 }
+
+/* ------------------------------------------- std and var at zero spread */
+
+ND_TEST(flat, std_and_var_gradients_where_the_spread_is_zero) {
+    nd_tensor *x = golden("corners_flat_x.npy"), *w = golden("corners_flat_w.npy");
+    nd_tensor *v = golden("corners_flat_v.npy");
+    nd_tensor *(*fs[])(nd_tensor *, int, bool) = {nd_std, nd_var};
+    const char *names[] = {"std", "var"};
+    for (int k = 0; k < 2; k++)
+        for (int dim = 0; dim < 2; dim++) {
+            char name[64];
+            nd_tensor *leaf = nd_set_requires_grad(nd_clone(x), true);
+            nd_tensor *y = nd_sum(nd_mul(fs[k](leaf, dim, false), w), ND_ALL, false);
+            snprintf(name, sizeof name, "corners_flat_%s%d_grad.npy", names[k], dim);
+            assert_close(nd_gradient(y, leaf, false), golden(name), 1e-12, 1e-14);
+            nd_tensor *dual = nd_make_dual(x, v);
+            snprintf(name, sizeof name, "corners_flat_%s%d_tangent.npy", names[k], dim);
+            assert_close(nd_tangent(fs[k](dual, dim, false)), golden(name), 1e-12, 1e-14);
+        }
+}
