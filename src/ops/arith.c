@@ -149,9 +149,46 @@ static int check_writable(const char *op, nd_tensor *t) {
     return 0;
 }
 
+/* An expanded view has elements that share one memory location (stride 0
+ * over a dim of size > 1): a computed write into it would depend on the order
+ * of the writes, so it is refused, as PyTorch does. (A fill writes one value
+ * everywhere and is allowed.) */
+static int check_no_shared_elements(const char *op, nd_tensor *t) {
+    for (int d = 0; d < t->ndim; d++)
+        if (t->shape[d] > 1 && t->strides[d] == 0)
+            return nd__fail_int("%s: unsupported operation: more than one element of the "
+                                "written-to tensor refers to a single memory location. Please "
+                                "clone() the tensor before performing the operation. (shape %s "
+                                "is expanded along dim %d)",
+                                op, nd__tshape(t), d);
+    return 0;
+}
+
+/* PyTorch's names of dtypes in its casting message. */
+static const char *torch_type_name(nd_dtype dtype) {
+    static const char *names[] = {"Bool", "Byte", "Int", "Long", "Float", "Double"};
+    return names[dtype];
+}
+
+/* An in-place op computes in `result` (the promotion of its operands) and
+ * writes into dst: a float result cannot go into an integer tensor, nor a
+ * number into a bool one, without losing what was computed (PyTorch's
+ * can_cast). */
+static int check_result_fits(const char *op, nd_tensor *dst, nd_dtype result) {
+    bool fits = nd__is_float(dst->dtype) ||
+                (!nd__is_float(result) && (dst->dtype != ND_BOOL || result == ND_BOOL));
+    if (fits) return 0;
+    return nd__fail_int("%s: result type %s can't be cast to the desired output type %s (a %s "
+                        "result into a %s tensor of shape %s)",
+                        op, torch_type_name(result), torch_type_name(dst->dtype),
+                        nd_dtype_name(result), nd_dtype_name(dst->dtype), nd__tshape(dst));
+}
+
 int nd_copy_(nd_tensor *dst, nd_tensor *src) {
     ND_CHECK_INT("nd_copy_", dst, src);
-    if (check_writable("nd_copy_", dst) || nd__copy_into("nd_copy_", dst, src)) return -1;
+    if (check_writable("nd_copy_", dst) || check_no_shared_elements("nd_copy_", dst) ||
+        nd__copy_into("nd_copy_", dst, src))
+        return -1;
     nd__bump_version(dst);
     return 0;
 }
@@ -168,13 +205,17 @@ int nd_fill_(nd_tensor *t, double value) {
 
 int nd_add_(nd_tensor *dst, nd_tensor *src) {
     ND_CHECK_INT("nd_add_", dst, src);
-    if (check_writable("nd_add_", dst)) return -1;
+    if (check_writable("nd_add_", dst) || check_no_shared_elements("nd_add_", dst) ||
+        check_result_fits("nd_add_", dst, nd_promote_types(dst->dtype, src->dtype)))
+        return -1;
     return nd__binary_inplace("nd_add_", dst, src, &add_with_or);
 }
 
 int nd_mul_scalar_(nd_tensor *t, double value) {
     ND_CHECK_INT("nd_mul_scalar_", t);
-    if (check_writable("nd_mul_scalar_", t)) return -1;
+    if (check_writable("nd_mul_scalar_", t) || check_no_shared_elements("nd_mul_scalar_", t) ||
+        check_result_fits("nd_mul_scalar_", t, nd__weak_scalar_dtype(t->dtype, value)))
+        return -1;
     nd_scope_begin();
     int rc = nd__binary_inplace("nd_mul_scalar_", t, nd_scalar(value, t->dtype), &mul_with_and);
     nd_scope_end();
@@ -183,7 +224,13 @@ int nd_mul_scalar_(nd_tensor *t, double value) {
 
 int nd_axpy_(nd_tensor *dst, double alpha, nd_tensor *src) {
     ND_CHECK_INT("nd_axpy_", dst, src);
-    if (check_writable("nd_axpy_", dst)) return -1;
+    if (check_writable("nd_axpy_", dst) || check_no_shared_elements("nd_axpy_", dst) ||
+        check_result_fits("nd_axpy_", dst, nd_promote_types(dst->dtype, src->dtype)))
+        return -1;
+    if (!nd__is_float(dst->dtype) && nd__weak_scalar_dtype(dst->dtype, alpha) == ND_F32)
+        return nd__fail_int("nd_axpy_: For integral input tensors, argument alpha must not be a "
+                            "floating point number (got %g for a %s tensor)",
+                            alpha, nd_dtype_name(dst->dtype));
     nd_scope_begin();
     bool previous = nd_set_grad_enabled(false);
     int rc =

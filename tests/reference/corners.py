@@ -85,3 +85,43 @@ for name, f in {"std": torch.std, "var": torch.var}.items():
         with fwAD.dual_level():
             tangent = fwAD.unpack_dual(f(fwAD.make_dual(x, v), dim)).tangent
         save(f"flat_{name}{dim}_tangent", tangent.numpy())
+
+
+# 5, 6. In-place writes PyTorch refuses (its messages) and the close cases it allows.
+def message(f):
+    try:
+        f()
+    except RuntimeError as e:
+        return str(e).split("\n")[0]
+    raise AssertionError("torch accepted it")
+
+
+ints = lambda: torch.tensor([1, 2, 3])
+bools = lambda: torch.tensor([True, False, True])
+expanded = lambda: torch.zeros(3).expand(2, 3)
+REFUSED = {
+    "mul_scalar_int_2.5": lambda: ints().mul_(2.5),
+    "add_int_float": lambda: ints().add_(torch.tensor([0.5, 1.0, 2.0])),
+    "axpy_int_0.5": lambda: ints().add_(ints(), alpha=0.5),
+    "add_bool_int": lambda: bools().add_(ints()),
+    "mul_scalar_bool_2": lambda: bools().mul_(2),
+    "copy_expanded": lambda: expanded().copy_(torch.ones(2, 3)),
+    "add_expanded": lambda: expanded().add_(torch.ones(2, 3)),
+    "mul_scalar_expanded": lambda: expanded().mul_(2),
+    "axpy_expanded": lambda: expanded().add_(torch.ones(2, 3), alpha=0.5),
+    "init_uniform_expanded": lambda: expanded().uniform_(),
+}
+with open(os.path.join(OUT, "corners_inplace_refused.txt"), "w") as f:
+    for name, op in REFUSED.items():
+        f.write(f"{name}\t{message(op)}\n")
+ALLOWED = {
+    "axpy_int_2": ints().add_(ints(), alpha=2),
+    "add_i32_i64": torch.tensor([1, -7], dtype=torch.int32).add_(torch.tensor([5, 3])),
+    "add_u8_0d_i64": torch.tensor([250, 3], dtype=torch.uint8).add_(torch.tensor(10)),
+    "add_bool_bool": bools().add_(torch.tensor([False, False, True])),
+    "fill_int_2.5": ints().fill_(2.5),
+    "copy_int_float": ints().copy_(torch.tensor([1.5, -2.5, 3.9])),
+    "fill_expanded": expanded().fill_(1.5),
+}
+for name, t in ALLOWED.items():
+    save(f"inplace_{name}", t.numpy())

@@ -81,3 +81,75 @@ ND_TEST(flat, std_and_var_gradients_where_the_spread_is_zero) {
             assert_close(nd_tangent(fs[k](dual, dim, false)), golden(name), 1e-12, 1e-14);
         }
 }
+
+/* ------------------------------------------- in-place writes PyTorch refuses */
+
+static nd_tensor *ints(void) {
+    return nd_parse("[1, 2, 3]");
+}
+static nd_tensor *bools(void) {
+    return nd_parse("[true, false, true]");
+}
+static nd_tensor *expanded(void) {
+    return nd_expand(nd_zeros(ND_F32, ND_SHAPE(3)), ND_SHAPE(2, 3));
+}
+
+/* The nd call for each case of corners_inplace_refused.txt. */
+static int refused_case(const char *name) {
+    nd_tensor *ones = nd_ones(ND_F32, ND_SHAPE(2, 3));
+    if (!strcmp(name, "mul_scalar_int_2.5")) return nd_mul_scalar_(ints(), 2.5);
+    if (!strcmp(name, "add_int_float")) return nd_add_(ints(), nd_parse("[0.5, 1.0, 2.0]"));
+    if (!strcmp(name, "axpy_int_0.5")) return nd_axpy_(ints(), 0.5, ints());
+    if (!strcmp(name, "add_bool_int")) return nd_add_(bools(), ints());
+    if (!strcmp(name, "mul_scalar_bool_2")) return nd_mul_scalar_(bools(), 2);
+    if (!strcmp(name, "copy_expanded")) return nd_copy_(expanded(), ones);
+    if (!strcmp(name, "add_expanded")) return nd_add_(expanded(), ones);
+    if (!strcmp(name, "mul_scalar_expanded")) return nd_mul_scalar_(expanded(), 2);
+    if (!strcmp(name, "axpy_expanded")) return nd_axpy_(expanded(), 0.5, ones);
+    if (!strcmp(name, "init_uniform_expanded")) return nd_init_uniform_(expanded(), 0, 1);
+    cr_assert_fail("no nd call for the case '%s'", name);
+    return 0;
+}
+
+ND_TEST(inplace, refused_with_pytorchs_reason) {
+    char *text = read_file(golden_path("corners_inplace_refused.txt"), NULL);
+    int cases = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), cases++) {
+        char *tab = strchr(line, '\t');
+        cr_assert(tab);
+        *tab = '\0';
+        char *reason = tab + 1;
+        size_t len = strlen(reason);
+        if (len && reason[len - 1] == '.') reason[len - 1] = '\0'; /* nd's goes on */
+        nd_clear_error();
+        cr_assert_eq(refused_case(line), -1, "%s was accepted", line);
+        assert_error(reason);
+    }
+    cr_assert_eq(cases, 10);
+    free(text);
+}
+
+ND_TEST(inplace, allowed_where_pytorch_allows) {
+    nd_tensor *t = ints();
+    cr_assert_eq(nd_axpy_(t, 2, ints()), 0, "%s", nd_last_error());
+    assert_close(t, golden("corners_inplace_axpy_int_2.npy"), 0, 0);
+    t = nd_to(nd_parse("[1, -7]"), ND_I32);
+    cr_assert_eq(nd_add_(t, nd_parse("[5, 3]")), 0, "%s", nd_last_error());
+    assert_close(t, golden("corners_inplace_add_i32_i64.npy"), 0, 0);
+    cr_assert_eq(nd_type(t), ND_I32);
+    t = nd_to(nd_parse("[250, 3]"), ND_U8);
+    cr_assert_eq(nd_add_(t, nd_scalar(10, ND_I64)), 0, "%s", nd_last_error());
+    assert_close(t, golden("corners_inplace_add_u8_0d_i64.npy"), 0, 0);
+    t = bools();
+    cr_assert_eq(nd_add_(t, nd_parse("[false, false, true]")), 0, "%s", nd_last_error());
+    assert_close(t, golden("corners_inplace_add_bool_bool.npy"), 0, 0);
+    t = ints();
+    cr_assert_eq(nd_fill_(t, 2.5), 0, "%s", nd_last_error());
+    assert_close(t, golden("corners_inplace_fill_int_2.5.npy"), 0, 0);
+    t = ints();
+    cr_assert_eq(nd_copy_(t, nd_parse("[1.5, -2.5, 3.9]")), 0, "%s", nd_last_error());
+    assert_close(t, golden("corners_inplace_copy_int_float.npy"), 0, 0);
+    t = expanded(); /* one value everywhere: well defined */
+    cr_assert_eq(nd_fill_(t, 1.5), 0, "%s", nd_last_error());
+    assert_close(t, golden("corners_inplace_fill_expanded.npy"), 0, 0);
+}
