@@ -73,12 +73,23 @@ static void mark_needed(node_list *order, int ntargets, nd_tensor *const *target
     }
 }
 
+/* Whether n's VJP reads input i's value (see ND_READS_0_FOR_1 in internal.h). */
+static bool reads_input(const nd_node *n, int i) {
+    unsigned flags = n->op->flags;
+    if (!(flags & ND_SAVES_INPUTS)) return false;
+    if (!(flags & (ND_READS_0_FOR_1 | ND_READS_1_FOR_0))) return true;
+    if (i > 1) return false;
+    if (!(flags & (i == 0 ? ND_READS_0_FOR_1 : ND_READS_1_FOR_0))) return true;
+    nd_tensor *other = n->in[1 - i];
+    return other && other->requires_grad;
+}
+
 static int check_versions(const nd_node *n) {
     if (n->op->flags & ND_SAVES_INPUTS)
         for (int i = 0; i < n->nin; i++) {
             nd_tensor *in = n->in[i];
             unsigned long now = in ? atomic_load(&in->storage->version) : 0;
-            if (in && now != n->in_version[i])
+            if (in && now != n->in_version[i] && reads_input(n, i))
                 return nd__fail_int(
                     "nd_backward: input %d of '%s' (shape %s) was modified in place after the op "
                     "used it (version %lu, saved at %lu); compute gradients before changing it, "

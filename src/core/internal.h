@@ -158,6 +158,13 @@ enum {
     ND_SAVES_INPUTS = 1, /* the VJP reads input values: check their versions */
     ND_SAVES_OUTPUT = 2, /* the VJP reads the output value: keep it and check its version */
     ND_BATCHABLE = 4,    /* VJP and JVP stay right with leading batch dims on g / on tangents */
+    /* With ND_SAVES_INPUTS, for products (x·a, matmul, linear): the VJP reads
+     * input 0 only for input 1's gradient (ND_READS_0_FOR_1), input 1 only for
+     * input 0's (ND_READS_1_FOR_0), and with either flag no input after
+     * those two. Only what is read is version-checked, as PyTorch saves only
+     * what the formula needs: changing the unread one in place stays allowed. */
+    ND_READS_0_FOR_1 = 8,
+    ND_READS_1_FOR_0 = 16,
 };
 
 /* Batched transforms (nd_jacobian's one pass with a batch of seeds). While a

@@ -74,15 +74,17 @@ static nd_tensor *relu_grad(nd_tensor *x, nd_tensor *g) {
     return nd__record(&RELU_GRAD, out, 2, (nd_tensor *[]){x, g}, NULL);
 }
 
+/* out > 0 exactly where x > 0 (a NaN x gives a NaN out): the rules read the
+ * output, as PyTorch's, so that changing x in place afterwards is allowed. */
 static void relu_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
-    (void)out;
-    gin[0] = relu_grad(n->in[0], g);
+    (void)n;
+    gin[0] = relu_grad(out, g);
 }
 static nd_tensor *relu_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
-    (void)out;
-    return tin[0] ? relu_grad(n->in[0], tin[0]) : NULL;
+    (void)n;
+    return tin[0] ? relu_grad(out, tin[0]) : NULL;
 }
-static const nd_op RELU = {"relu", relu_vjp, relu_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op RELU = {"relu", relu_vjp, relu_jvp, ND_SAVES_OUTPUT | ND_BATCHABLE};
 
 nd_tensor *nd_relu(nd_tensor *t) {
     ND_CHECK("nd_relu", t);

@@ -63,7 +63,8 @@ static nd_tensor *mul_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     return nd__tangent_sum(tin[0] ? nd_mul(tin[0], n->in[1]) : NULL,
                            tin[1] ? nd_mul(n->in[0], tin[1]) : NULL);
 }
-static const nd_op MUL = {"mul", mul_vjp, mul_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op MUL = {"mul", mul_vjp, mul_jvp,
+                          ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE};
 
 nd_tensor *nd_mul(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_mul", a, b);
@@ -93,7 +94,9 @@ static nd_tensor *div_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     nd_tensor *tb = tin[1] ? nd_div(nd_mul(tin[1], a), nd_mul(b, b)) : NULL;
     return nd__tangent_sub(ta, tb);
 }
-static const nd_op DIV = {"div", div_vjp, div_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+/* a is read only for b's gradient; b always */
+static const nd_op DIV = {"div", div_vjp, div_jvp,
+                          ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_BATCHABLE};
 
 nd_tensor *nd_div(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_div", a, b);

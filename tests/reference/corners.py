@@ -125,3 +125,38 @@ ALLOWED = {
 }
 for name, t in ALLOWED.items():
     save(f"inplace_{name}", t.numpy())
+
+
+# 15. Backward saves only what it reads: changing the other one in place
+# (under no_grad) afterwards is allowed, and the gradient uses the new values
+# of nothing it did not save.
+x0 = torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], dtype=torch.float64)
+a0 = torch.tensor([[2.0, 3.0, -1.0], [0.5, -2.0, 4.0]], dtype=torch.float64)
+w0 = torch.tensor([[1.0, -0.5, 0.25], [2.0, 1.0, -1.0]], dtype=torch.float64)
+b0 = torch.tensor([0.1, -0.2], dtype=torch.float64)
+save("saved_x", x0.numpy())
+save("saved_a", a0.numpy())
+save("saved_w", w0.numpy())
+save("saved_b", b0.numpy())
+
+
+def grad_after_change(f, change):
+    x = x0.clone().requires_grad_(True)
+    a, w, b = a0.clone(), w0.clone(), b0.clone()
+    y = f(x, a, w, b)
+    with torch.no_grad():
+        change(x, a, w, b)
+    y.backward()
+    return x.grad.numpy()
+
+
+SAVED_CASES = {
+    "mul": (lambda x, a, w, b: (x * a).sum(), lambda x, a, w, b: x.add_(1)),
+    "div": (lambda x, a, w, b: (x / a).sum(), lambda x, a, w, b: x.add_(1)),
+    "matmul": (lambda x, a, w, b: (x @ w.T).sin().sum(), lambda x, a, w, b: x.mul_(2)),
+    "relu": (lambda x, a, w, b: (torch.relu(x) * a).sum(), lambda x, a, w, b: x.mul_(-1)),
+    "linear": (lambda x, a, w, b: torch.nn.functional.linear(x, w, b).sin().sum(),
+               lambda x, a, w, b: b.add_(5)),
+}
+for name, (f, change) in SAVED_CASES.items():
+    save(f"saved_{name}_grad", grad_after_change(f, change))

@@ -153,3 +153,59 @@ ND_TEST(inplace, allowed_where_pytorch_allows) {
     cr_assert_eq(nd_fill_(t, 1.5), 0, "%s", nd_last_error());
     assert_close(t, golden("corners_inplace_fill_expanded.npy"), 0, 0);
 }
+
+/* ------------------------------------------- backward saves only what it reads */
+
+typedef struct {
+    nd_tensor *x, *a, *w, *b;
+} saved_inputs;
+
+static nd_tensor *saved_loss(const char *name, saved_inputs *s) {
+    if (!strcmp(name, "mul")) return nd_sum(nd_mul(s->x, s->a), ND_ALL, false);
+    if (!strcmp(name, "div")) return nd_sum(nd_div(s->x, s->a), ND_ALL, false);
+    if (!strcmp(name, "matmul")) return nd_sum(nd_sin(nd_matmul(s->x, nd_t(s->w))), ND_ALL, false);
+    if (!strcmp(name, "relu")) return nd_sum(nd_mul(nd_relu(s->x), s->a), ND_ALL, false);
+    return nd_sum(nd_sin(nd_linear(s->x, s->w, s->b)), ND_ALL, false);
+}
+
+static int saved_change(const char *name, saved_inputs *s) {
+    if (!strcmp(name, "mul") || !strcmp(name, "div")) return nd_add_(s->x, nd_scalar(1, ND_F64));
+    if (!strcmp(name, "matmul")) return nd_mul_scalar_(s->x, 2);
+    if (!strcmp(name, "relu")) return nd_mul_scalar_(s->x, -1);
+    return nd_add_(s->b, nd_scalar(5, ND_F64));
+}
+
+ND_TEST(saved, changing_what_backward_does_not_read_is_allowed) {
+    const char *names[] = {"mul", "div", "matmul", "relu", "linear"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        saved_inputs s = {nd_set_requires_grad(nd_clone(golden("corners_saved_x.npy")), true),
+                          nd_clone(golden("corners_saved_a.npy")),
+                          nd_clone(golden("corners_saved_w.npy")),
+                          nd_clone(golden("corners_saved_b.npy"))};
+        nd_tensor *y = saved_loss(names[i], &s);
+        bool previous = nd_set_grad_enabled(false);
+        cr_assert_eq(saved_change(names[i], &s), 0, "%s: %s", names[i], nd_last_error());
+        nd_set_grad_enabled(previous);
+        cr_assert_eq(nd_backward(y), 0, "%s: %s", names[i], nd_last_error());
+        char name[64];
+        snprintf(name, sizeof name, "corners_saved_%s_grad.npy", names[i]);
+        assert_close(nd_grad(s.x), golden(name), 1e-12, 1e-14);
+    }
+}
+
+ND_TEST(saved, changing_what_backward_reads_is_refused) {
+    nd_tensor *x = nd_set_requires_grad(nd_clone(golden("corners_saved_x.npy")), true);
+    nd_tensor *a = nd_clone(golden("corners_saved_a.npy"));
+    nd_tensor *y = nd_sum(nd_mul(x, a), ND_ALL, false);
+    cr_assert_eq(nd_add_(a, nd_scalar(1, ND_F64)), 0);
+    cr_assert_eq(nd_backward(y), -1);
+    assert_error("input 1 of 'mul'");
+    nd_tensor *r = nd_relu(x);
+    y = nd_sum(r, ND_ALL, false);
+    cr_assert_eq(nd_fill_(r, 0), -1); /* r requires a gradient */
+    bool previous = nd_set_grad_enabled(false);
+    cr_assert_eq(nd_fill_(r, 0), 0);
+    nd_set_grad_enabled(previous);
+    cr_assert_eq(nd_backward(y), -1);
+    assert_error("the output of 'relu'");
+}
