@@ -137,6 +137,11 @@ double nd__get_flat(const nd_tensor *t, int64_t linear);
 double nd__load(nd_dtype dtype, const void *p);
 void nd__store(nd_dtype dtype, void *p, double v);
 bool nd__is_float(nd_dtype dtype);
+/* The dtype two tensors compute in, as torch.result_type: a 0-d tensor next
+ * to one with dims only counts when it is of a higher kind (bool < integer <
+ * float): f32 with a 0-d f64 stays f32, u8 with a 0-d i64 stays u8 (wrapping),
+ * i32 with a 0-d f64 is f64. Two of the same rank promote as nd_promote_types. */
+nd_dtype nd__result_type(const nd_tensor *a, const nd_tensor *b);
 /* Marks an in-place write (version counter). */
 static inline void nd__bump_version(nd_tensor *t) {
     atomic_fetch_add(&t->storage->version, 1);

@@ -30,6 +30,18 @@ nd_dtype nd_promote_types(nd_dtype a, nd_dtype b) {
     return a > b ? a : b;
 }
 
+/* bool < integers < floats: the kinds of PyTorch's result_type. */
+static int kind(nd_dtype dtype) {
+    return dtype == ND_BOOL ? 0 : nd__is_float(dtype) ? 2 : 1;
+}
+
+nd_dtype nd__result_type(const nd_tensor *a, const nd_tensor *b) {
+    bool a0 = a->ndim == 0, b0 = b->ndim == 0;
+    if (a0 == b0) return nd_promote_types(a->dtype, b->dtype);
+    const nd_tensor *dimensioned = a0 ? b : a, *zero_d = a0 ? a : b;
+    return kind(zero_d->dtype) > kind(dimensioned->dtype) ? zero_d->dtype : dimensioned->dtype;
+}
+
 double nd__load(nd_dtype dtype, const void *p) {
     switch (dtype) {
     case ND_BOOL:

@@ -45,13 +45,13 @@ ND_UNARY_LOOP(relu_f32, float, float, x < 0 ? 0.0f : x)
 ND_UNARY_LOOP(relu_f64, double, double, x < 0 ? 0.0 : x)
 static const nd_unary_loops relu_loops = {{NULL, relu_u8, relu_i32, relu_i64, relu_f32, relu_f64}};
 
-/* The derivative at 0 is 0, as PyTorch. */
-/* relu's gradient, g where x > 0 and 0 elsewhere (NaN in g stays on its side,
- * as PyTorch's threshold_backward), as one op: one pass over memory instead of
- * a comparison then a where — it runs twice per step in every ReLU network.
+/* relu's gradient from its output x: 0 where x <= 0 and g elsewhere, as
+ * PyTorch's threshold_backward, so the derivative is 0 at 0 and 1 at NaN (NaN
+ * in g stays on its side). One op: one pass over memory instead of a
+ * comparison then a where — it runs twice per step in every ReLU network.
  * It is linear in g, so its own rules are itself; in x it is flat (zero). */
-ND_BINARY_LOOP(relu_grad_f32, float, float, x > 0 ? y : 0.0f)
-ND_BINARY_LOOP(relu_grad_f64, double, double, x > 0 ? y : 0.0)
+ND_BINARY_LOOP(relu_grad_f32, float, float, x <= 0 ? 0.0f : y)
+ND_BINARY_LOOP(relu_grad_f64, double, double, x <= 0 ? 0.0 : y)
 static const nd_binary_loops relu_grad_loops = {
     {NULL, NULL, NULL, NULL, relu_grad_f32, relu_grad_f64}};
 

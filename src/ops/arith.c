@@ -19,7 +19,7 @@ static const nd_op ADD = {"add", add_vjp, add_jvp, ND_BATCHABLE};
 
 nd_tensor *nd_add(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_add", a, b);
-    nd_dtype dt = nd_promote_types(a->dtype, b->dtype);
+    nd_dtype dt = nd__result_type(a, b);
     nd_tensor *out = nd__binary_apply("nd_add", a, b, dt, dt, &add_with_or);
     return nd__record(&ADD, out, 2, (nd_tensor *[]){a, b}, NULL);
 }
@@ -41,10 +41,15 @@ static const nd_op SUB = {"sub", sub_vjp, sub_jvp, ND_BATCHABLE};
 
 nd_tensor *nd_sub(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_sub", a, b);
-    nd_dtype dt = nd_promote_types(a->dtype, b->dtype);
-    if (dt == ND_BOOL)
-        return nd__fail("nd_sub: subtracting bool tensors is not supported (use nd_logical_not "
-                        "or convert with nd_to)");
+    /* PyTorch refuses any subtraction with a bool tensor, numbers included */
+    if (a->dtype == ND_BOOL && b->dtype == ND_BOOL)
+        return nd__fail("nd_sub: Subtraction, the `-` operator, with two bool tensors is not "
+                        "supported. Use nd_ne (logical xor) instead");
+    if (a->dtype == ND_BOOL || b->dtype == ND_BOOL)
+        return nd__fail("nd_sub: Subtraction, the `-` operator, with a bool tensor is not "
+                        "supported. If you are trying to invert a mask, use nd_logical_not "
+                        "instead");
+    nd_dtype dt = nd__result_type(a, b);
     nd_tensor *out = nd__binary_apply("nd_sub", a, b, dt, dt, &sub_loops);
     return nd__record(&SUB, out, 2, (nd_tensor *[]){a, b}, NULL);
 }
@@ -68,7 +73,7 @@ static const nd_op MUL = {"mul", mul_vjp, mul_jvp,
 
 nd_tensor *nd_mul(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_mul", a, b);
-    nd_dtype dt = nd_promote_types(a->dtype, b->dtype);
+    nd_dtype dt = nd__result_type(a, b);
     nd_tensor *out = nd__binary_apply("nd_mul", a, b, dt, dt, &mul_with_and);
     return nd__record(&MUL, out, 2, (nd_tensor *[]){a, b}, NULL);
 }
@@ -100,7 +105,7 @@ static const nd_op DIV = {"div", div_vjp, div_jvp,
 
 nd_tensor *nd_div(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_div", a, b);
-    nd_dtype dt = nd__float_dtype(nd_promote_types(a->dtype, b->dtype));
+    nd_dtype dt = nd__float_dtype(nd__result_type(a, b));
     nd_tensor *out = nd__binary_apply("nd_div", a, b, dt, dt, &div_loops);
     return nd__record(&DIV, out, 2, (nd_tensor *[]){a, b}, NULL);
 }
@@ -209,7 +214,7 @@ int nd_fill_(nd_tensor *t, double value) {
 int nd_add_(nd_tensor *dst, nd_tensor *src) {
     ND_CHECK_INT("nd_add_", dst, src);
     if (check_writable("nd_add_", dst) || check_no_shared_elements("nd_add_", dst) ||
-        check_result_fits("nd_add_", dst, nd_promote_types(dst->dtype, src->dtype)))
+        check_result_fits("nd_add_", dst, nd__result_type(dst, src)))
         return -1;
     return nd__binary_inplace("nd_add_", dst, src, &add_with_or);
 }
@@ -228,7 +233,7 @@ int nd_mul_scalar_(nd_tensor *t, double value) {
 int nd_axpy_(nd_tensor *dst, double alpha, nd_tensor *src) {
     ND_CHECK_INT("nd_axpy_", dst, src);
     if (check_writable("nd_axpy_", dst) || check_no_shared_elements("nd_axpy_", dst) ||
-        check_result_fits("nd_axpy_", dst, nd_promote_types(dst->dtype, src->dtype)))
+        check_result_fits("nd_axpy_", dst, nd__result_type(dst, src)))
         return -1;
     if (!nd__is_float(dst->dtype) && nd__weak_scalar_dtype(dst->dtype, alpha) == ND_F32)
         return nd__fail_int("nd_axpy_: For integral input tensors, argument alpha must not be a "

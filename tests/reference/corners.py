@@ -160,3 +160,73 @@ SAVED_CASES = {
 }
 for name, (f, change) in SAVED_CASES.items():
     save(f"saved_{name}_grad", grad_after_change(f, change))
+
+
+# 9. A 0-d tensor takes part in promotion only when it is of a higher kind.
+t = torch.tensor
+DTYPE_CODES = {torch.bool: 0, torch.uint8: 1, torch.int32: 2, torch.int64: 3,
+               torch.float32: 4, torch.float64: 5}
+mask = t([True, False, True])
+PROMOTION_CASES = {
+    "add_f32_0d_f64": lambda: t([1.5, 2.0, -1.0]) + t(2.25, dtype=torch.float64),
+    "add_i32_0d_i64": lambda: t([1, 2, 3], dtype=torch.int32) + t(2**31 + 5),
+    "add_u8_0d_i64": lambda: t([250, 3, 7], dtype=torch.uint8) + t(10),
+    "add_i32_0d_f64": lambda: t([1, 2, 3], dtype=torch.int32) + t(0.5, dtype=torch.float64),
+    "add_bool_0d_i64": lambda: t([True, False, True]) + t(3),
+    "mul_0d_i32_0d_i64": lambda: t(3, dtype=torch.int32) * t(4),
+    "div_i32_0d_i64": lambda: t([1, 2, 3], dtype=torch.int32) / t(4),
+    "where_i32_0d_i64": lambda: torch.where(mask, t([1, 2, 3], dtype=torch.int32), t(5)),
+    "where_f32_0d_f64": lambda: torch.where(mask, t([1.5, 2.5, 3.5]), t(5.5, dtype=torch.float64)),
+    "maximum_u8_0d_i64": lambda: torch.maximum(t([1, 2, 250], dtype=torch.uint8), t(300)),
+    "minimum_f32_0d_f64": lambda: torch.minimum(t([1.5, 2.5, 3.5]), t(2.0, dtype=torch.float64)),
+    "pow_f32_0d_f64": lambda: torch.pow(t([1.5, 2.0, 3.0]), t(2.0, dtype=torch.float64)),
+    "eq_u8_0d_i64": lambda: t([255, 0, 1], dtype=torch.uint8) == t(-1),
+}
+for name, f in PROMOTION_CASES.items():
+    r = f()
+    save(f"promote_{name}", r.numpy())
+    save(f"promote_{name}_dtype", np.array(DTYPE_CODES[r.dtype], dtype=np.int64))
+
+# 10. A whole number beyond int64 is a float: int64 · 1e20 is float32.
+save("scalar_1e20", (t([1, -2, 3]) * 1e20).numpy())
+
+# 12. Conventions at NaN and -0.
+nan = float("nan")
+x = t([nan, -0.0, 0.0, 1.0, -2.0], dtype=torch.float64)
+save("nan_x", x.numpy())
+save("nan_sign", torch.sign(x).numpy())
+for name, f in {"relu": torch.relu, "abs": torch.abs, "sign": torch.sign,
+                "leaky_relu": lambda u: torch.nn.functional.leaky_relu(u, 0.1),
+                "clamp": lambda u: torch.clamp(u, -1, 0.5)}.items():
+    leaf = x.clone().requires_grad_(True)
+    f(leaf).sum().backward()
+    save(f"nan_{name}_grad", leaf.grad.numpy())
+    with fwAD.dual_level():
+        tangent = fwAD.unpack_dual(f(fwAD.make_dual(x, torch.ones_like(x)))).tangent
+    save(f"nan_{name}_tangent", tangent.numpy())
+a0 = t([nan, 1.0, 2.0, nan, 3.0], dtype=torch.float64)
+b0 = t([1.0, nan, 2.0, nan, 1.0], dtype=torch.float64)
+save("nan_a", a0.numpy())
+save("nan_b", b0.numpy())
+for name, f in {"maximum": torch.maximum, "minimum": torch.minimum}.items():
+    a, b = a0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+    f(a, b).sum().backward()
+    save(f"nan_{name}_grad_a", a.grad.numpy())
+    save(f"nan_{name}_grad_b", b.grad.numpy())
+
+# 13. Integer linspace: bounds converted to the dtype, steps in double, truncated.
+LINSPACE_CASES = {
+    "i64_fraction": (0.5, 10.7, 5, torch.int64),
+    "i64_negative": (-3.7, 4.2, 7, torch.int64),
+    "i32_down": (10.9, 0.2, 4, torch.int32),
+    "i64_halves": (-2.5, 2.5, 6, torch.int64),
+    "u8": (0.9, 254.5, 7, torch.uint8),
+}
+for name, (a, b, n, dtype) in LINSPACE_CASES.items():
+    save(f"linspace_{name}", torch.linspace(a, b, n, dtype=dtype).numpy())
+
+# 14. Subtraction refuses bool tensors, numbers included.
+with open(os.path.join(OUT, "corners_sub_bool.txt"), "w") as f:
+    f.write(message(lambda: t([True]) - 1) + "\n")
+    f.write(message(lambda: 1 - t([True])) + "\n")
+    f.write(message(lambda: t([True]) - t([True])) + "\n")

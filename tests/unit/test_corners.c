@@ -209,3 +209,161 @@ ND_TEST(saved, changing_what_backward_reads_is_refused) {
     cr_assert_eq(nd_backward(y), -1);
     assert_error("the output of 'relu'");
 }
+
+/* ------------------------------------------- 0-d tensors in promotion */
+
+static nd_tensor *promotion_case(const char *name) {
+    nd_tensor *mask = bools();
+    nd_tensor *i32 = nd_to(ints(), ND_I32), *f32 = nd_to(nd_parse("[1.5, 2.5, 3.5]"), ND_F32);
+    if (!strcmp(name, "add_f32_0d_f64"))
+        return nd_add(nd_to(nd_parse("[1.5, 2.0, -1.0]"), ND_F32), nd_scalar(2.25, ND_F64));
+    if (!strcmp(name, "add_i32_0d_i64")) return nd_add(i32, nd_scalar(2147483648.0 + 5, ND_I64));
+    if (!strcmp(name, "add_u8_0d_i64"))
+        return nd_add(nd_to(nd_parse("[250, 3, 7]"), ND_U8), nd_scalar(10, ND_I64));
+    if (!strcmp(name, "add_i32_0d_f64")) return nd_add(i32, nd_scalar(0.5, ND_F64));
+    if (!strcmp(name, "add_bool_0d_i64")) return nd_add(mask, nd_scalar(3, ND_I64));
+    if (!strcmp(name, "mul_0d_i32_0d_i64"))
+        return nd_mul(nd_scalar(3, ND_I32), nd_scalar(4, ND_I64));
+    if (!strcmp(name, "div_i32_0d_i64")) return nd_div(i32, nd_scalar(4, ND_I64));
+    if (!strcmp(name, "where_i32_0d_i64")) return nd_where(mask, i32, nd_scalar(5, ND_I64));
+    if (!strcmp(name, "where_f32_0d_f64"))
+        return nd_where(mask, nd_to(nd_parse("[1.5, 2.5, 3.5]"), ND_F32), nd_scalar(5.5, ND_F64));
+    if (!strcmp(name, "maximum_u8_0d_i64"))
+        return nd_maximum(nd_to(nd_parse("[1, 2, 250]"), ND_U8), nd_scalar(300, ND_I64));
+    if (!strcmp(name, "minimum_f32_0d_f64")) return nd_minimum(f32, nd_scalar(2.0, ND_F64));
+    if (!strcmp(name, "pow_f32_0d_f64"))
+        return nd_pow(nd_to(nd_parse("[1.5, 2.0, 3.0]"), ND_F32), nd_scalar(2.0, ND_F64));
+    if (!strcmp(name, "eq_u8_0d_i64"))
+        return nd_eq(nd_to(nd_parse("[255, 0, 1]"), ND_U8), nd_scalar(-1, ND_I64));
+    cr_assert_fail("no nd call for '%s'", name);
+    return NULL;
+}
+
+ND_TEST(promotion, a_0d_tensor_counts_only_when_of_a_higher_kind) {
+    const char *names[] = {"add_f32_0d_f64",    "add_i32_0d_i64",     "add_u8_0d_i64",
+                           "add_i32_0d_f64",    "add_bool_0d_i64",    "mul_0d_i32_0d_i64",
+                           "div_i32_0d_i64",    "where_i32_0d_i64",   "where_f32_0d_f64",
+                           "maximum_u8_0d_i64", "minimum_f32_0d_f64", "pow_f32_0d_f64",
+                           "eq_u8_0d_i64"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[96];
+        nd_tensor *got = promotion_case(names[i]);
+        cr_assert(got, "%s: %s", names[i], nd_last_error());
+        snprintf(path, sizeof path, "corners_promote_%s_dtype.npy", names[i]);
+        cr_assert_eq((int)nd_type(got), (int)nd_item(golden(path)), "%s: dtype %s", names[i],
+                     nd_dtype_name(nd_type(got)));
+        snprintf(path, sizeof path, "corners_promote_%s.npy", names[i]);
+        assert_close(got, golden(path), 0, 0);
+    }
+    /* the gradient still reaches the 0-d tensor, in its own dtype */
+    nd_tensor *x = nd_set_requires_grad(nd_to(nd_parse("[1.5, 2.0]"), ND_F32), true);
+    nd_tensor *s = nd_set_requires_grad(nd_scalar(2.0, ND_F64), true);
+    cr_assert_eq(nd_backward(nd_sum(nd_mul(x, s), ND_ALL, false)), 0, "%s", nd_last_error());
+    cr_assert_eq(nd_type(nd_grad(s)), ND_F64);
+    assert_values(nd_grad(s), 0, 3.5);
+}
+
+ND_TEST(promotion, a_whole_number_beyond_int64_is_a_float) {
+    nd_tensor *got = nd_mul_scalar(ints(), 1e20);
+    cr_assert_eq(nd_type(got), ND_F32);
+    nd_tensor *want = golden("corners_scalar_1e20.npy");
+    assert_close(nd_mul_scalar(nd_parse("[1, -2, 3]"), 1e20), want, 1e-7, 0);
+    cr_assert_eq(nd_type(nd_mul_scalar(ints(), 4e18)), ND_I64); /* still an int64 */
+}
+
+/* ------------------------------------------- conventions at NaN and -0 */
+
+static nd_tensor *leaky01(nd_tensor *x) {
+    return nd_leaky_relu(x, 0.1);
+}
+static nd_tensor *clamp_case(nd_tensor *x) {
+    return nd_clamp(x, -1, 0.5);
+}
+
+ND_TEST(nan, conventions_at_nan_and_negative_zero) {
+    nd_tensor *x = golden("corners_nan_x.npy");
+    nd_tensor *sign = nd_sign(x);
+    assert_close(sign, golden("corners_nan_sign.npy"), 0, 0);
+    double s1;
+    cr_assert_eq(nd_read(nd_select(sign, 0, 1), ND_F64, &s1, sizeof s1), 0);
+    cr_assert(!signbit(s1), "sign(-0.0) is +0.0 in PyTorch");
+    const struct {
+        const char *name;
+        nd_tensor *(*f)(nd_tensor *);
+    } ops[] = {{"relu", nd_relu},
+               {"abs", nd_abs},
+               {"sign", nd_sign},
+               {"leaky_relu", leaky01},
+               {"clamp", clamp_case}};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        char name[64];
+        nd_tensor *leaf = nd_set_requires_grad(nd_clone(x), true);
+        snprintf(name, sizeof name, "corners_nan_%s_grad.npy", ops[i].name);
+        assert_close(nd_gradient(nd_sum(ops[i].f(leaf), ND_ALL, false), leaf, false), golden(name),
+                     0, 0);
+        snprintf(name, sizeof name, "corners_nan_%s_tangent.npy", ops[i].name);
+        assert_close(nd_tangent(ops[i].f(nd_make_dual(x, nd_ones_like(x)))), golden(name), 0, 0);
+    }
+    nd_tensor *(*fs[])(nd_tensor *, nd_tensor *) = {nd_maximum, nd_minimum};
+    const char *names[] = {"maximum", "minimum"};
+    for (int k = 0; k < 2; k++) {
+        nd_tensor *a = nd_set_requires_grad(nd_clone(golden("corners_nan_a.npy")), true);
+        nd_tensor *b = nd_set_requires_grad(nd_clone(golden("corners_nan_b.npy")), true);
+        nd_tensor *grads[2];
+        cr_assert_eq(nd_gradients(nd_sum(fs[k](a, b), ND_ALL, false), 2, (nd_tensor *[]){a, b},
+                                  grads, false),
+                     0);
+        char name[64];
+        snprintf(name, sizeof name, "corners_nan_%s_grad_a.npy", names[k]);
+        assert_close(grads[0], golden(name), 0, 0);
+        snprintf(name, sizeof name, "corners_nan_%s_grad_b.npy", names[k]);
+        assert_close(grads[1], golden(name), 0, 0);
+        /* forward mode: the tangent of max(a, b) along (1, 1) is the sum of the shares */
+        nd_tensor *ta = nd_tangent(fs[k](nd_make_dual(nd_detach(a), nd_ones_like(a)),
+                                         nd_make_dual(nd_detach(b), nd_ones_like(b))));
+        assert_close(ta, nd_add(grads[0], grads[1]), 0, 0);
+    }
+}
+
+/* ------------------------------------------- integer linspace */
+
+ND_TEST(ranges, integer_linspace_truncates_as_pytorch) {
+    const struct {
+        const char *name;
+        double a, b;
+        int64_t n;
+        nd_dtype dtype;
+    } cases[] = {{"i64_fraction", 0.5, 10.7, 5, ND_I64},
+                 {"i64_negative", -3.7, 4.2, 7, ND_I64},
+                 {"i32_down", 10.9, 0.2, 4, ND_I32},
+                 {"i64_halves", -2.5, 2.5, 6, ND_I64},
+                 {"u8", 0.9, 254.5, 7, ND_U8}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "corners_linspace_%s.npy", cases[i].name);
+        nd_tensor *got = nd_linspace(cases[i].a, cases[i].b, cases[i].n, cases[i].dtype);
+        cr_assert_eq(nd_type(got), cases[i].dtype);
+        assert_close(got, golden(name), 0, 0);
+    }
+}
+
+/* ------------------------------------------- subtraction with bool */
+
+ND_TEST(promotion, subtraction_refuses_bool_tensors) {
+    char *text = read_file(golden_path("corners_sub_bool.txt"), NULL);
+    char *with_number = strtok(text, "\n");
+    strtok(NULL, "\n");
+    char *two_bools = strtok(NULL, "\n");
+    /* PyTorch's reason up to its advice (nd names its own functions) */
+    *strstr(with_number, " If you") = '\0';
+    *strstr(two_bools, " Use") = '\0';
+    cr_assert_null(nd_sub_scalar(bools(), 1));
+    assert_error(with_number);
+    cr_assert_null(nd_rsub_scalar(bools(), 1));
+    assert_error(with_number);
+    cr_assert_null(nd_sub(ints(), bools()));
+    assert_error(with_number);
+    cr_assert_null(nd_sub(bools(), bools()));
+    assert_error(two_bools);
+    free(text);
+}
