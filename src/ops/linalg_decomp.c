@@ -122,6 +122,9 @@ nd_tensor *nd_inv(nd_tensor *a) {
     nd_tensor *x = lapack_copy("nd_inv", a, true);
     if (!x) return NULL;
     lapack_int n = (lapack_int)x->shape[0];
+    /* the inverse of a 0×0 matrix is 0×0, as PyTorch; LAPACK would reject
+     * the leading dimension 0 (and print to stderr) */
+    if (n == 0) return nd__record(&INV, x, 1, &a, NULL);
     lapack_int *ipiv = pivots("nd_inv", n);
     if (!ipiv) return NULL;
     lapack_int info = lu_factor(x, ipiv);

@@ -230,3 +230,12 @@ with open(os.path.join(OUT, "corners_sub_bool.txt"), "w") as f:
     f.write(message(lambda: t([True]) - 1) + "\n")
     f.write(message(lambda: 1 - t([True])) + "\n")
     f.write(message(lambda: t([True]) - t([True])) + "\n")
+
+
+# 11. Decompositions of empty matrices (nd must not let LAPACK print either).
+empty = torch.zeros(0, 0, dtype=torch.float64)
+save("empty_inv", torch.linalg.inv(empty).numpy())
+save("empty_det", torch.linalg.det(empty).numpy())
+save("empty_solve", torch.linalg.solve(empty, torch.zeros(0, 3, dtype=torch.float64)).numpy())
+save("empty_solve_no_columns",
+     torch.linalg.solve(torch.eye(2, dtype=torch.float64), torch.zeros(2, 0, dtype=torch.float64)).numpy())

@@ -367,3 +367,64 @@ ND_TEST(promotion, subtraction_refuses_bool_tensors) {
     assert_error(two_bools);
     free(text);
 }
+
+/* ------------------------------------------- LAPACK and BLAS never print */
+
+#include <unistd.h>
+
+/* Runs every decomposition and product on the corner shapes with fds 1 and 2
+ * sent to a file (OpenBLAS's xerbla prints to stdout, LAPACKE's to stderr);
+ * returns how many bytes were written there. */
+static long output_bytes_during_corner_cases(void) {
+    fflush(stdout);
+    fflush(stderr);
+    int saved_out = dup(1), saved_err = dup(2);
+    FILE *capture = tmpfile();
+    cr_assert(saved_out >= 0 && saved_err >= 0 && capture);
+    dup2(fileno(capture), 1);
+    dup2(fileno(capture), 2);
+    const int64_t sizes[][2] = {{0, 0}, {1, 1}, {0, 3}, {3, 0}, {2, 2}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        nd_tensor *m = nd_zeros(ND_F64, 2, sizes[i]);
+        nd_tensor *values, *vectors, *u, *s, *vt, *re, *im, *vre, *vim;
+        nd_inv(m), nd_det(m), nd_eigh(m, &values, &vectors), nd_svd(m, &u, &s, &vt);
+        nd_eig(m, &re, &im, &vre, &vim);
+        nd_solve(m, nd_zeros(ND_F64, ND_SHAPE(sizes[i][0])));
+        nd_solve(m, nd_zeros(ND_F64, ND_SHAPE(sizes[i][0], 0)));
+        nd_solve(m, nd_zeros(ND_F64, ND_SHAPE(sizes[i][0], 2)));
+        nd_tensor *f32 = nd_to(m, ND_F32);
+        nd_inv(f32), nd_det(f32), nd_eigh(f32, &values, &vectors), nd_svd(f32, &u, &s, &vt);
+        nd_matmul(m, nd_t(m)), nd_matmul(nd_t(m), m), nd_mm(f32, nd_t(f32));
+        nd_mv(m, nd_zeros(ND_F64, ND_SHAPE(sizes[i][1])));
+        nd_linear(m, m, NULL), nd_linear(f32, nd_zeros(ND_F32, ND_SHAPE(0, sizes[i][1])), NULL);
+        nd_outer(nd_zeros(ND_F64, ND_SHAPE(sizes[i][0])), nd_zeros(ND_F64, ND_SHAPE(0)));
+    }
+    nd_inv(nd_zeros(ND_F64, ND_SHAPE(3, 3))); /* singular */
+    nd_inv(nd_full(ND_F64, ND_SHAPE(2, 2), NAN));
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved_out, 1);
+    dup2(saved_err, 2);
+    close(saved_out);
+    close(saved_err);
+    fseek(capture, 0, SEEK_END); /* written through the descriptors, not the FILE */
+    long bytes = ftell(capture);
+    fclose(capture);
+    return bytes;
+}
+
+ND_TEST(lapack, never_prints_and_empty_matrices_work) {
+    nd_clear_error();
+    cr_assert_eq(output_bytes_during_corner_cases(), 0, "a library printed");
+    nd_tensor *empty = nd_zeros(ND_F64, ND_SHAPE(0, 0));
+    assert_close(nd_inv(empty), golden("corners_empty_inv.npy"), 0, 0);
+    assert_close(nd_det(empty), golden("corners_empty_det.npy"), 0, 0);
+    assert_close(nd_solve(empty, nd_zeros(ND_F64, ND_SHAPE(0, 3))),
+                 golden("corners_empty_solve.npy"), 0, 0);
+    assert_close(nd_solve(nd_eye(2, ND_F64), nd_zeros(ND_F64, ND_SHAPE(2, 0))),
+                 golden("corners_empty_solve_no_columns.npy"), 0, 0);
+    /* and the empty inverse is differentiable like any other */
+    nd_tensor *leaf = nd_set_requires_grad(nd_zeros(ND_F64, ND_SHAPE(0, 0)), true);
+    nd_tensor *g = nd_gradient(nd_sum(nd_inv(leaf), ND_ALL, false), leaf, false);
+    assert_shape(g, 2, (const int64_t[]){0, 0});
+}
