@@ -226,7 +226,7 @@ nd_tensor *nd_solve(nd_tensor *a, nd_tensor *b) {
 /* The rules of A = V diag(λ) Vᵀ (distinct eigenvalues), with the values and
  * vectors kept as constants (detached copies: keeping the outputs themselves
  * would make a reference cycle through the node). F_ij = 1/(λ_j − λ_i), 0 on
- * the diagonal:  λ̄ → Ā = V diag(λ̄) Vᵀ;  V̄ → Ā = V (F ∘ VᵀV̄) Vᵀ;
+ * the diagonal:  λ̄ → Ā = V diag(λ̄) Vᵀ;  V̄ → Ā = sym(V (F ∘ VᵀV̄) Vᵀ);
  * dλ = diag(Vᵀ dA V);  dV = V (F ∘ Vᵀ dA V). */
 typedef struct {
     nd_tensor *values, *vectors, *gaps; /* gaps = F */
@@ -275,7 +275,10 @@ static void eigh_vectors_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_
     (void)out;
     eigh_rule s = eigh_for_rule(n);
     nd_tensor *inner = nd_mul(s.gaps, nd_matmul(nd_t(s.vectors), g));
-    gin[0] = nd_matmul(nd_matmul(s.vectors, inner), nd_t(s.vectors));
+    nd_tensor *full = nd_matmul(nd_matmul(s.vectors, inner), nd_t(s.vectors));
+    /* A is symmetric, so only its symmetric part has a gradient: PyTorch
+     * returns (Ā + Āᵀ)/2 (the JVP takes dA as given, as PyTorch's) */
+    gin[0] = nd_mul_scalar(nd_add(full, nd_t(full)), 0.5);
 }
 static nd_tensor *eigh_vectors_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;

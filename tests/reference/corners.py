@@ -239,3 +239,25 @@ save("empty_det", torch.linalg.det(empty).numpy())
 save("empty_solve", torch.linalg.solve(empty, torch.zeros(0, 3, dtype=torch.float64)).numpy())
 save("empty_solve_no_columns",
      torch.linalg.solve(torch.eye(2, dtype=torch.float64), torch.zeros(2, 0, dtype=torch.float64)).numpy())
+
+
+# 8. eigh: the eigenvector gradient is symmetric (PyTorch returns the
+# symmetric part); the JVP takes the tangent as given.
+a = torch.tensor([[2.0, 0.5, -0.3], [0.5, 1.0, 0.2], [-0.3, 0.2, -1.5]], dtype=torch.float64)
+wv = torch.tensor([[1.0, -2.0, 0.5], [0.3, 0.7, -1.1], [2.0, 0.1, 0.4]], dtype=torch.float64)
+ww = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+tangent = torch.tensor([[0.1, 0.2, -0.3], [0.4, -0.5, 0.6], [0.7, 0.8, -0.9]], dtype=torch.float64)
+save("eigh_a", a.numpy())
+save("eigh_wv", wv.numpy())
+save("eigh_ww", ww.numpy())
+save("eigh_tangent", tangent.numpy())
+leaf = a.clone().requires_grad_(True)
+values, vectors = torch.linalg.eigh(leaf)
+# squares: independent of each eigenvector's sign
+((vectors * vectors * wv).sum() + (values * ww).sum()).backward()
+save("eigh_grad", leaf.grad.numpy())
+with fwAD.dual_level():
+    values, vectors = torch.linalg.eigh(fwAD.make_dual(a, tangent))
+    save("eigh_values_tangent", fwAD.unpack_dual(values).tangent.numpy())
+    v, tv = fwAD.unpack_dual(vectors)
+    save("eigh_squares_tangent", (2 * v * tv).numpy())

@@ -428,3 +428,24 @@ ND_TEST(lapack, never_prints_and_empty_matrices_work) {
     nd_tensor *g = nd_gradient(nd_sum(nd_inv(leaf), ND_ALL, false), leaf, false);
     assert_shape(g, 2, (const int64_t[]){0, 0});
 }
+
+/* ------------------------------------------- eigh's gradient is symmetric */
+
+ND_TEST(eigh, gradient_is_the_symmetric_part_as_pytorch) {
+    nd_tensor *a = golden("corners_eigh_a.npy"), *wv = golden("corners_eigh_wv.npy");
+    nd_tensor *ww = golden("corners_eigh_ww.npy");
+    nd_tensor *leaf = nd_set_requires_grad(nd_clone(a), true);
+    nd_tensor *values, *vectors;
+    cr_assert_eq(nd_eigh(leaf, &values, &vectors), 0, "%s", nd_last_error());
+    nd_tensor *loss = nd_add(nd_sum(nd_mul(nd_mul(vectors, vectors), wv), ND_ALL, false),
+                             nd_sum(nd_mul(values, ww), ND_ALL, false));
+    nd_tensor *g = nd_gradient(loss, leaf, false);
+    assert_close(g, golden("corners_eigh_grad.npy"), 1e-10, 1e-12);
+    assert_close(g, nd_t(g), 0, 0);
+    /* forward mode takes a non-symmetric tangent as given, as PyTorch */
+    nd_tensor *dual = nd_make_dual(a, golden("corners_eigh_tangent.npy"));
+    cr_assert_eq(nd_eigh(dual, &values, &vectors), 0, "%s", nd_last_error());
+    assert_close(nd_tangent(values), golden("corners_eigh_values_tangent.npy"), 1e-10, 1e-12);
+    assert_close(nd_tangent(nd_mul(vectors, vectors)), golden("corners_eigh_squares_tangent.npy"),
+                 1e-10, 1e-12);
+}
