@@ -23,6 +23,17 @@ static bool list_push(node_list *l, nd_node *n) {
     return true;
 }
 
+/* Input i of n as the graph saw it when n was recorded: the tensor when it
+ * takes part (made by an op then, or a leaf that requires a gradient), with
+ * the node that made it then in *node (NULL for a leaf); NULL otherwise. A
+ * tensor written in place since has a newer node, which n must not follow. */
+static nd_tensor *graph_input(const nd_node *n, int i, nd_node **node) {
+    nd_tensor *in = n->in[i];
+    *node = n->in_node[i];
+    if (!in || *node) return in;
+    return in->requires_grad && !in->node ? in : NULL;
+}
+
 /* Post-order of the nodes reachable from root (inputs before the nodes that use
  * them), without recursion: graphs of 10^5 ops are ordinary in loops. */
 static bool topological_order(nd_node *root, node_list *order) {
@@ -34,8 +45,7 @@ static bool topological_order(nd_node *root, node_list *order) {
     while (ok && stack.count) {
         nd_node *n = stack.items[stack.count - 1];
         if (n->pending < n->nin) {
-            nd_tensor *in = n->in[n->pending++];
-            nd_node *child = in ? in->node : NULL;
+            nd_node *child = n->in_node[n->pending++];
             if (child && child->visit != epoch) {
                 child->visit = epoch;
                 child->pending = 0;
@@ -63,11 +73,12 @@ static void mark_needed(node_list *order, int ntargets, nd_tensor *const *target
         nd_node *n = order->items[k];
         n->needed = false;
         for (int i = 0; i < n->nin && !n->needed; i++) {
-            nd_tensor *in = n->in[i];
-            if (!in || !in->requires_grad) continue;
-            if (ntargets ? find_target(in, ntargets, targets) >= 0 : !in->node)
+            nd_node *node;
+            nd_tensor *in = graph_input(n, i, &node);
+            if (!in) continue;
+            if (ntargets ? find_target(in, ntargets, targets) >= 0 : !node)
                 n->needed = true;
-            else if (in->node && in->node->needed)
+            else if (node && node->needed)
                 n->needed = true;
         }
     }
@@ -153,9 +164,10 @@ static int run_node(nd_node *n, bool create_graph, int ntargets, nd_tensor *cons
     /* a rule that raised an error failed, whatever it left in gin */
     int rc = nd__error_count() == errors ? 0 : -1;
     for (int i = 0; i < n->nin && rc == 0; i++) {
-        nd_tensor *in = n->in[i];
-        if (!gin[i] || !in || !in->requires_grad) continue;
-        if (in->node && !in->node->needed && (!ntargets || find_target(in, ntargets, targets) < 0))
+        nd_node *node;
+        nd_tensor *in = graph_input(n, i, &node);
+        if (!gin[i] || !in) continue;
+        if (node && !node->needed && (!ntargets || find_target(in, ntargets, targets) < 0))
             continue;
         nd_tensor *gi = nd__sum_to(gin[i], in->ndim, in->shape); /* g itself when it fits */
         if (gi && gi->dtype != in->dtype) gi = nd_to(gi, in->dtype);
@@ -166,9 +178,9 @@ static int run_node(nd_node *n, bool create_graph, int ntargets, nd_tensor *cons
         int t = ntargets ? find_target(in, ntargets, targets) : -1;
         if (t >= 0) rc = accumulate(&target_grads[t], gi);
         /* past a target only when another target lies further back */
-        if (rc == 0 && in->node && (t < 0 || in->node->needed))
-            rc = accumulate(&in->node->grad_acc, gi);
-        else if (rc == 0 && !in->node && !ntargets)
+        if (rc == 0 && node && (t < 0 || node->needed))
+            rc = accumulate(&node->grad_acc, gi);
+        else if (rc == 0 && !node && !ntargets)
             rc = accumulate_leaf(in, gi, create_graph);
     }
     if (gin != gin_small) free(gin);

@@ -143,12 +143,15 @@ static nd_node *node_new(const nd_op *op, int nin, nd_tensor *const *in, const n
     n->nin = nin;
     if (nin <= 3) {
         n->in = n->in_small;
+        n->in_node = n->in_node_small;
         n->in_version = n->ver_small;
     } else {
         n->in = malloc((size_t)nin * sizeof *n->in);
+        n->in_node = malloc((size_t)nin * sizeof *n->in_node);
         n->in_version = malloc((size_t)nin * sizeof *n->in_version);
-        if (!n->in || !n->in_version) {
+        if (!n->in || !n->in_node || !n->in_version) {
             free(n->in);
+            free(n->in_node);
             free(n->in_version);
             nd__pool_free(n, sizeof *n);
             return NULL;
@@ -156,6 +159,7 @@ static nd_node *node_new(const nd_op *op, int nin, nd_tensor *const *in, const n
     }
     for (int i = 0; i < nin; i++) {
         n->in[i] = nd_retain(in[i]);
+        n->in_node[i] = in[i] ? in[i]->node : NULL;
         n->in_version[i] = in[i] ? atomic_load(&in[i]->storage->version) : 0;
     }
     return n;
@@ -182,6 +186,9 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
         if (params && params->free_ptr) params->free_ptr(params->ptr);
         return NULL;
     }
+    for (int i = 0; i < nin; i++) /* a view used after its base was written */
+        if (in[i] && in[i]->base && atomic_load(&in[i]->storage->version) != in[i]->base_version)
+            nd__refresh_view(in[i]);
     bool grad = wants_grad(nin, in) && nd__is_float(out->dtype);
     bool forward = has_tangent(nin, in) && nd__is_float(out->dtype);
     if (!grad && !forward) {

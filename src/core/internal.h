@@ -69,10 +69,12 @@ struct nd_tensor {
     nd_storage *storage;
     atomic_long refcount;
     bool requires_grad;
-    bool contiguous;    /* C-contiguous (kept up to date by nd__finish_layout) */
-    nd_node *node;      /* the op that made it (owned reference), NULL for a leaf */
-    nd_tensor *grad;    /* a leaf's accumulated gradient (owned reference) */
-    nd_tensor *tangent; /* forward-mode tangent (owned reference) */
+    bool contiguous;            /* C-contiguous (kept up to date by nd__finish_layout) */
+    nd_node *node;              /* the op that made it (owned reference), NULL for a leaf */
+    nd_tensor *grad;            /* a leaf's accumulated gradient (owned reference) */
+    nd_tensor *tangent;         /* forward-mode tangent (owned reference) */
+    nd_tensor *base;            /* for a view made by a view op: the tensor it views (owned) */
+    unsigned long base_version; /* the storage's version when the view's history was made */
     char *name;
 };
 
@@ -118,6 +120,11 @@ nd_tensor *nd__zeros(nd_dtype dtype, int ndim, const int64_t *shape);
 /* A new tensor header over base's storage (no autograd record, no tangent). */
 nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape, const int64_t *strides,
                      int64_t offset);
+/* nd__alias for the view ops (slice, select, reshape, ...): the result also
+ * remembers the tensor it views (its base), so that an in-place write into
+ * the view can be recorded on the base, as PyTorch's CopySlices. */
+nd_tensor *nd__view(nd_tensor *of, int ndim, const int64_t *shape, const int64_t *strides,
+                    int64_t offset);
 /* Recomputes numel and the contiguous flag after shape/strides change. */
 void nd__finish_layout(nd_tensor *t);
 /* Checks ndim (0 to ND_MAX_DIMS) and that shape is given when ndim > 0. */
@@ -217,10 +224,21 @@ struct nd_node {
     bool needed;
     int nin;
     nd_tensor **in;
+    /* The node each input had when this op used it (NULL for a leaf): an
+     * in-place write later gives the tensor a new node, and the gradient of
+     * this op must still flow to the old one. Borrowed: the input keeps its
+     * old node alive, through the in-place node's inputs. */
+    nd_node **in_node;
     unsigned long *in_version;
     nd_tensor *in_small[3];
+    nd_node *in_node_small[3];
     unsigned long ver_small[3];
 };
+
+/* A view whose base was written in place since its history was made (see
+ * ops/inplace.c): its history becomes "the region of the base" again, as
+ * PyTorch regenerates a view's grad_fn. nd__record calls it for its inputs. */
+void nd__refresh_view(nd_tensor *view);
 
 /* Records how `out` was made from in[0..nin): creates the graph node when grad
  * mode is on and an input requires a gradient, and computes out's tangent when

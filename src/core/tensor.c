@@ -315,6 +315,7 @@ static void node_drop(nd_node *n) {
     if (n->p.free_ptr) n->p.free_ptr(n->p.ptr);
     if (n->in != n->in_small) {
         free(n->in);
+        free(n->in_node);
         free(n->in_version);
     }
     nd__pool_free(n, sizeof *n);
@@ -324,6 +325,7 @@ static void free_tensor(nd_tensor *t) {
     node_drop(t->node);
     drop(t->grad);
     drop(t->tangent);
+    drop(t->base);
     storage_release(t->storage);
     free(t->name);
     nd__pool_free(t, sizeof *t);
@@ -382,6 +384,8 @@ static nd_tensor *header_new(nd_dtype dtype, int ndim, const int64_t *shape) {
     t->node = NULL;
     t->grad = NULL;
     t->tangent = NULL;
+    t->base = NULL;
+    t->base_version = 0;
     t->name = NULL;
     return t;
 }
@@ -420,6 +424,15 @@ nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape, cons
     atomic_fetch_add(&base->storage->refcount, 1);
     nd__finish_layout(t);
     nd__scope_add(t);
+    return t;
+}
+
+nd_tensor *nd__view(nd_tensor *of, int ndim, const int64_t *shape, const int64_t *strides,
+                    int64_t offset) {
+    nd_tensor *t = nd__alias(of, ndim, shape, strides, offset);
+    if (!t) return NULL;
+    t->base = nd_retain(of->base ? of->base : of);
+    t->base_version = atomic_load(&of->storage->version);
     return t;
 }
 

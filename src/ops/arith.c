@@ -145,17 +145,10 @@ nd_tensor *nd_rdiv_scalar(nd_tensor *t, double s) {
 
 /* ------------------------------------------------------------ in place */
 
-/* In-place writes are not recorded: changing a tensor that a graph depends on
- * is caught later by the version counters, and writing into a tensor that
- * requires a gradient is refused while gradients are recorded. */
-static int check_writable(const char *op, nd_tensor *t) {
-    if (t->requires_grad && nd_is_grad_enabled())
-        return nd__fail_int("%s: cannot write in place into a tensor that requires a gradient "
-                            "(shape %s); do it with nd_set_grad_enabled(false), or use the "
-                            "out-of-place op",
-                            op, nd__tshape(t));
-    return 0;
-}
+/* In-place writes: a leaf that requires a gradient is refused while
+ * gradients are recorded (nd__check_inplace_target); otherwise the write is
+ * recorded when it takes part in a graph (inplace.c), and changing a tensor
+ * that a backward rule reads is caught later by the version counters. */
 
 /* An expanded view has elements that share one memory location (stride 0
  * over a dim of size > 1): a computed write into it would depend on the order
@@ -194,45 +187,48 @@ static int check_result_fits(const char *op, nd_tensor *dst, nd_dtype result) {
 
 int nd_copy_(nd_tensor *dst, nd_tensor *src) {
     ND_CHECK_INT("nd_copy_", dst, src);
-    if (check_writable("nd_copy_", dst) || check_no_shared_elements("nd_copy_", dst) ||
+    if (nd__check_inplace_target("nd_copy_", dst) || check_no_shared_elements("nd_copy_", dst) ||
         nd__copy_into("nd_copy_", dst, src))
         return -1;
     nd__bump_version(dst);
-    return 0;
+    return nd__record_inplace("nd_copy_", dst, src, ND_INPLACE_COPY, 1.0);
 }
 
 int nd_fill_(nd_tensor *t, double value) {
     ND_CHECK_INT("nd_fill_", t);
-    if (check_writable("nd_fill_", t)) return -1;
+    if (nd__check_inplace_target("nd_fill_", t)) return -1;
     nd_scope_begin();
     int rc = nd__copy_into("nd_fill_", t, nd_scalar(value, ND_F64));
     nd_scope_end();
-    if (rc == 0) nd__bump_version(t);
-    return rc;
+    if (rc) return rc;
+    nd__bump_version(t);
+    return nd__record_inplace("nd_fill_", t, NULL, ND_INPLACE_FILL, 0.0);
 }
 
 int nd_add_(nd_tensor *dst, nd_tensor *src) {
     ND_CHECK_INT("nd_add_", dst, src);
-    if (check_writable("nd_add_", dst) || check_no_shared_elements("nd_add_", dst) ||
+    if (nd__check_inplace_target("nd_add_", dst) || check_no_shared_elements("nd_add_", dst) ||
         check_result_fits("nd_add_", dst, nd__result_type(dst, src)))
         return -1;
-    return nd__binary_inplace("nd_add_", dst, src, &add_with_or);
+    if (nd__binary_inplace("nd_add_", dst, src, &add_with_or)) return -1;
+    return nd__record_inplace("nd_add_", dst, src, ND_INPLACE_ADD, 1.0);
 }
 
 int nd_mul_scalar_(nd_tensor *t, double value) {
     ND_CHECK_INT("nd_mul_scalar_", t);
-    if (check_writable("nd_mul_scalar_", t) || check_no_shared_elements("nd_mul_scalar_", t) ||
+    if (nd__check_inplace_target("nd_mul_scalar_", t) ||
+        check_no_shared_elements("nd_mul_scalar_", t) ||
         check_result_fits("nd_mul_scalar_", t, nd__weak_scalar_dtype(t->dtype, value)))
         return -1;
     nd_scope_begin();
     int rc = nd__binary_inplace("nd_mul_scalar_", t, nd_scalar(value, t->dtype), &mul_with_and);
     nd_scope_end();
-    return rc;
+    return rc ? rc : nd__record_inplace("nd_mul_scalar_", t, NULL, ND_INPLACE_SCALE, value);
 }
 
 int nd_axpy_(nd_tensor *dst, double alpha, nd_tensor *src) {
     ND_CHECK_INT("nd_axpy_", dst, src);
-    if (check_writable("nd_axpy_", dst) || check_no_shared_elements("nd_axpy_", dst) ||
+    if (nd__check_inplace_target("nd_axpy_", dst) || check_no_shared_elements("nd_axpy_", dst) ||
         check_result_fits("nd_axpy_", dst, nd__result_type(dst, src)))
         return -1;
     if (!nd__is_float(dst->dtype) && nd__weak_scalar_dtype(dst->dtype, alpha) == ND_F32)
@@ -245,5 +241,5 @@ int nd_axpy_(nd_tensor *dst, double alpha, nd_tensor *src) {
         nd__binary_inplace("nd_axpy_", dst, nd_mul_scalar(nd_detach(src), alpha), &add_with_or);
     nd_set_grad_enabled(previous);
     nd_scope_end();
-    return rc;
+    return rc ? rc : nd__record_inplace("nd_axpy_", dst, src, ND_INPLACE_ADD, alpha);
 }

@@ -261,3 +261,68 @@ with fwAD.dual_level():
     save("eigh_values_tangent", fwAD.unpack_dual(values).tangent.numpy())
     v, tv = fwAD.unpack_dual(vectors)
     save("eigh_squares_tangent", (2 * v * tv).numpy())
+
+
+# 4. In-place writes from tensors that require a gradient are recorded
+# (CopySlices), into whole tensors and into views, in both modes.
+xs = torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], dtype=torch.float64)
+ys = torch.tensor([[2.0, 3.0, -1.0], [0.5, -2.0, 4.0]], dtype=torch.float64)
+W4 = torch.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0], [0.25, -3.0, 1.0], [4.0, 1.0, -2.0]],
+                  dtype=torch.float64)
+save("write_x", xs.numpy())
+save("write_y", ys.numpy())
+save("write_w", W4.numpy())
+
+
+def write_case(name):
+    x = xs.clone().requires_grad_(True)
+    y = ys.clone().requires_grad_(True)
+    if name == "copy_into_slice":
+        buf = torch.zeros(4, 3, dtype=torch.float64)
+        buf[1:3].copy_(x * 2)
+        loss = (torch.sin(buf) * W4).sum()
+    elif name == "add_into_nonleaf":
+        h = torch.cat([x * 2, y], 0)
+        h.add_(torch.cat([y, x * x], 0))
+        loss = (torch.sin(h) * W4).sum()
+    elif name == "axpy_into_select":
+        h = torch.cat([x, y], 0) * 1.5
+        h[2].add_(x[0] * y[1], alpha=0.5)
+        loss = (torch.sin(h) * W4).sum()
+    elif name == "scale_a_view":
+        h = torch.cat([x, y], 0) * 1.0
+        h[:, 1].mul_(3.0)
+        loss = (torch.sin(h) * W4).sum()
+    elif name == "fill_a_view":
+        h = torch.cat([x, y], 0) * 2.0
+        h[1:3, 0:2].fill_(0.5)
+        loss = (torch.sin(h) * W4).sum()
+    elif name == "earlier_use_keeps_old_history":
+        h = torch.cat([x, y], 0) * 2.0
+        before = h.sum() * 3.0  # does not save h
+        h.add_(torch.cat([y, x], 0))
+        loss = before + (torch.sin(h) * W4).sum()
+    if name == "view_made_before_the_write":
+        h = torch.cat([x, y], 0) * 2.0
+        column = h[:, 1]
+        h[1:3].copy_(y * 3.0)
+        loss = (torch.sin(h) * W4).sum() + (column * column).sum()
+    loss.backward()
+    return x.grad.numpy(), y.grad.numpy() if y.grad is not None else np.zeros((2, 3))
+
+
+WRITE_CASES = ["copy_into_slice", "add_into_nonleaf", "axpy_into_select", "scale_a_view",
+               "fill_a_view", "earlier_use_keeps_old_history", "view_made_before_the_write"]
+for name in WRITE_CASES:
+    gx, gy = write_case(name)
+    save(f"write_{name}_gx", gx)
+    save(f"write_{name}_gy", gy)
+# forward mode: the tangent of the buffer after copying 2x into a slice
+vx = torch.tensor([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]], dtype=torch.float64)
+save("write_vx", vx.numpy())
+with fwAD.dual_level():
+    x = fwAD.make_dual(xs, vx)
+    buf = torch.zeros(4, 3, dtype=torch.float64)
+    buf[1:3].copy_(x * 2)
+    buf[0].add_(x[1], alpha=0.5)
+    save("write_tangent", fwAD.unpack_dual(buf).tangent.numpy())

@@ -202,10 +202,7 @@ ND_TEST(saved, changing_what_backward_reads_is_refused) {
     assert_error("input 1 of 'mul'");
     nd_tensor *r = nd_relu(x);
     y = nd_sum(r, ND_ALL, false);
-    cr_assert_eq(nd_fill_(r, 0), -1); /* r requires a gradient */
-    bool previous = nd_set_grad_enabled(false);
-    cr_assert_eq(nd_fill_(r, 0), 0);
-    nd_set_grad_enabled(previous);
+    cr_assert_eq(nd_fill_(r, 0), 0, "%s", nd_last_error()); /* allowed, and recorded */
     cr_assert_eq(nd_backward(y), -1);
     assert_error("the output of 'relu'");
 }
@@ -448,4 +445,84 @@ ND_TEST(eigh, gradient_is_the_symmetric_part_as_pytorch) {
     assert_close(nd_tangent(values), golden("corners_eigh_values_tangent.npy"), 1e-10, 1e-12);
     assert_close(nd_tangent(nd_mul(vectors, vectors)), golden("corners_eigh_squares_tangent.npy"),
                  1e-10, 1e-12);
+}
+
+/* ------------------------------------------- in-place writes are recorded */
+
+static nd_tensor *write_loss(const char *name, nd_tensor *x, nd_tensor *y) {
+    nd_tensor *w = golden("corners_write_w.npy"), *h = NULL, *before = NULL;
+    nd_tensor *both = nd_cat(2, (nd_tensor *[]){x, y}, 0);
+    int rc = -1;
+    if (!strcmp(name, "copy_into_slice")) {
+        h = nd_zeros(ND_F64, ND_SHAPE(4, 3));
+        rc = nd_copy_(nd_slice(h, 0, 1, 3, 1), nd_mul_scalar(x, 2));
+    } else if (!strcmp(name, "add_into_nonleaf")) {
+        h = nd_cat(2, (nd_tensor *[]){nd_mul_scalar(x, 2), y}, 0);
+        rc = nd_add_(h, nd_cat(2, (nd_tensor *[]){y, nd_mul(x, x)}, 0));
+    } else if (!strcmp(name, "axpy_into_select")) {
+        h = nd_mul_scalar(both, 1.5);
+        rc = nd_axpy_(nd_select(h, 0, 2), 0.5, nd_mul(nd_select(x, 0, 0), nd_select(y, 0, 1)));
+    } else if (!strcmp(name, "scale_a_view")) {
+        h = nd_mul_scalar(both, 1.0);
+        rc = nd_mul_scalar_(nd_select(h, 1, 1), 3.0);
+    } else if (!strcmp(name, "fill_a_view")) {
+        h = nd_mul_scalar(both, 2.0);
+        rc = nd_fill_(nd_slice(nd_slice(h, 0, 1, 3, 1), 1, 0, 2, 1), 0.5);
+    } else if (!strcmp(name, "view_made_before_the_write")) {
+        h = nd_mul_scalar(both, 2.0);
+        nd_tensor *column = nd_select(h, 1, 1);
+        rc = nd_copy_(nd_slice(h, 0, 1, 3, 1), nd_mul_scalar(y, 3.0));
+        before = nd_sum(nd_mul(column, column), ND_ALL, false); /* the column after the write */
+    } else {
+        h = nd_mul_scalar(both, 2.0);
+        before = nd_mul_scalar(nd_sum(h, ND_ALL, false), 3.0); /* does not save h */
+        rc = nd_add_(h, nd_cat(2, (nd_tensor *[]){y, x}, 0));
+    }
+    cr_assert_eq(rc, 0, "%s: %s", name, nd_last_error());
+    nd_tensor *loss = nd_sum(nd_mul(nd_sin(h), w), ND_ALL, false);
+    return before ? nd_add(before, loss) : loss;
+}
+
+ND_TEST(inplace, writes_from_tensors_that_require_a_gradient_are_recorded) {
+    const char *names[] = {"copy_into_slice",
+                           "add_into_nonleaf",
+                           "axpy_into_select",
+                           "scale_a_view",
+                           "fill_a_view",
+                           "earlier_use_keeps_old_history",
+                           "view_made_before_the_write"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        nd_tensor *x = nd_set_requires_grad(nd_clone(golden("corners_write_x.npy")), true);
+        nd_tensor *y = nd_set_requires_grad(nd_clone(golden("corners_write_y.npy")), true);
+        nd_tensor *grads[2];
+        cr_assert_eq(
+            nd_gradients(write_loss(names[i], x, y), 2, (nd_tensor *[]){x, y}, grads, false), 0,
+            "%s: %s", names[i], nd_last_error());
+        char name[96];
+        snprintf(name, sizeof name, "corners_write_%s_gx.npy", names[i]);
+        assert_close(grads[0], golden(name), 1e-12, 1e-14);
+        snprintf(name, sizeof name, "corners_write_%s_gy.npy", names[i]);
+        assert_close(grads[1], golden(name), 1e-12, 1e-14);
+    }
+}
+
+ND_TEST(inplace, writes_carry_tangents) {
+    nd_tensor *x = nd_make_dual(golden("corners_write_x.npy"), golden("corners_write_vx.npy"));
+    nd_tensor *buf = nd_zeros(ND_F64, ND_SHAPE(4, 3));
+    cr_assert_eq(nd_copy_(nd_slice(buf, 0, 1, 3, 1), nd_mul_scalar(x, 2)), 0, "%s",
+                 nd_last_error());
+    cr_assert_eq(nd_axpy_(nd_select(buf, 0, 0), 0.5, nd_select(x, 0, 1)), 0, "%s", nd_last_error());
+    assert_close(nd_tangent(buf), golden("corners_write_tangent.npy"), 1e-12, 1e-14);
+}
+
+ND_TEST(inplace, a_leaf_that_requires_a_gradient_is_not_written) {
+    nd_tensor *x = nd_set_requires_grad(nd_zeros(ND_F64, ND_SHAPE(2, 3)), true);
+    cr_assert_eq(nd_fill_(x, 1), -1);
+    assert_error("a leaf tensor that requires a gradient");
+    cr_assert_eq(nd_copy_(nd_select(x, 0, 1), nd_ones(ND_F64, ND_SHAPE(3))), -1);
+    assert_error("or a view of one");
+    bool previous = nd_set_grad_enabled(false); /* e.g. an optimizer step */
+    cr_assert_eq(nd_fill_(x, 1), 0);
+    nd_set_grad_enabled(previous);
+    cr_assert(nd_is_leaf(x));
 }

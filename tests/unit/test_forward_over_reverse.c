@@ -211,6 +211,17 @@ static nd_tensor *c_affine_grid(nd_tensor *x) {
     return nd_mul(grid, nd_exp(grid));
 }
 
+static nd_tensor *c_inplace(nd_tensor *x) { /* writes into views, recorded */
+    nd_tensor *h = nd_mul_scalar(x, 1.0);
+    nd_copy_(nd_slice(h, 0, 0, 2, 1), nd_exp(nd_slice(x, 0, 1, 3, 1)));
+    nd_tensor *column = nd_select(h, 1, 0); /* used after the write: its region's rules */
+    nd_axpy_(column, 0.5, nd_sin(nd_select(x, 1, 1)));
+    nd_add_(nd_select(h, 0, 1), nd_square(nd_select(x, 0, 2)));
+    nd_mul_scalar_(nd_select(h, 0, 2), 3.0);
+    nd_fill_(nd_select(nd_select(h, 0, 2), 0, 0), 1.0);
+    return nd_cat(2, (nd_tensor *[]){nd_flatten(nd_mul(h, x)), nd_square(column)}, 0);
+}
+
 #define SQUARE3                                                                                    \
     2, {                                                                                           \
         3, 3                                                                                       \
@@ -279,6 +290,7 @@ static const fwd_case cases[] = {
     {"cross_entropy", c_cross_entropy, RECT34, -2, 2, 0},
     {"grid_sample", c_grid_sample, RECT34, -2, 2, 0},
     {"affine_grid", c_affine_grid, RECT34, -1, 1, 0},
+    {"inplace", c_inplace, RECT34, -2, 2, 0},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
