@@ -326,3 +326,34 @@ with fwAD.dual_level():
     buf[1:3].copy_(x * 2)
     buf[0].add_(x[1], alpha=0.5)
     save("write_tangent", fwAD.unpack_dual(buf).tangent.numpy())
+
+
+# 7. svd's gradients and tangents (thin), through functions that do not
+# depend on the singular vectors' signs.
+SVD_CASES = {
+    "tall": torch.tensor([[2.0, 0.5], [-0.3, 1.0], [0.7, -1.2]], dtype=torch.float64),
+    "wide": torch.tensor([[2.0, 0.5, -0.3], [1.0, 0.7, -1.2]], dtype=torch.float64),
+    "square": torch.tensor([[2.0, 0.5, -0.3], [1.0, 0.7, -1.2], [0.4, -0.9, 1.5]],
+                           dtype=torch.float64),
+}
+for name, a in SVD_CASES.items():
+    m, n = a.shape
+    k = min(m, n)
+    gen = torch.Generator().manual_seed(len(name))
+    wu = torch.randn(m, k, generator=gen, dtype=torch.float64)
+    ws = torch.randn(k, generator=gen, dtype=torch.float64)
+    wv = torch.randn(k, n, generator=gen, dtype=torch.float64)
+    tangent = torch.randn(m, n, generator=gen, dtype=torch.float64)
+    for part, arr in {"a": a, "wu": wu, "ws": ws, "wv": wv, "tangent": tangent}.items():
+        save(f"svd_{name}_{part}", arr.numpy())
+    leaf = a.clone().requires_grad_(True)
+    u, s, vt = torch.linalg.svd(leaf, full_matrices=False)
+    ((u * u * wu).sum() + (s * ws).sum() + (vt * vt * wv).sum()).backward()
+    save(f"svd_{name}_grad", leaf.grad.numpy())
+    with fwAD.dual_level():
+        u, s, vt = torch.linalg.svd(fwAD.make_dual(a, tangent), full_matrices=False)
+        save(f"svd_{name}_s_tangent", fwAD.unpack_dual(s).tangent.numpy())
+        uu, tu = fwAD.unpack_dual(u)
+        vv, tv = fwAD.unpack_dual(vt)
+        save(f"svd_{name}_u2_tangent", (2 * uu * tu).numpy())
+        save(f"svd_{name}_vt2_tangent", (2 * vv * tv).numpy())

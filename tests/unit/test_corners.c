@@ -526,3 +526,43 @@ ND_TEST(inplace, a_leaf_that_requires_a_gradient_is_not_written) {
     nd_set_grad_enabled(previous);
     cr_assert(nd_is_leaf(x));
 }
+
+/* ------------------------------------------- svd and eig gradients */
+
+ND_TEST(svd, gradients_and_tangents_match_pytorch) {
+    const char *names[] = {"tall", "wide", "square"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[96];
+#define SVD_GOLDEN(part)                                                                           \
+    (snprintf(path, sizeof path, "corners_svd_%s_%s.npy", names[i], part), golden(path))
+        nd_tensor *a = SVD_GOLDEN("a"), *wu = SVD_GOLDEN("wu"), *ws = SVD_GOLDEN("ws");
+        nd_tensor *wv = SVD_GOLDEN("wv"), *tangent = SVD_GOLDEN("tangent");
+        nd_tensor *leaf = nd_set_requires_grad(nd_clone(a), true), *u, *s, *vt;
+        cr_assert_eq(nd_svd(leaf, &u, &s, &vt), 0, "%s", nd_last_error());
+        nd_tensor *loss = nd_add(nd_add(nd_sum(nd_mul(nd_mul(u, u), wu), ND_ALL, false),
+                                        nd_sum(nd_mul(s, ws), ND_ALL, false)),
+                                 nd_sum(nd_mul(nd_mul(vt, vt), wv), ND_ALL, false));
+        nd_tensor *g = nd_gradient(loss, leaf, false);
+        cr_assert(g, "%s: %s", names[i], nd_last_error());
+        assert_close(g, SVD_GOLDEN("grad"), 1e-9, 1e-11);
+        cr_assert_eq(nd_svd(nd_make_dual(a, tangent), &u, &s, &vt), 0, "%s", nd_last_error());
+        assert_close(nd_tangent(s), SVD_GOLDEN("s_tangent"), 1e-9, 1e-11);
+        assert_close(nd_tangent(nd_mul(u, u)), SVD_GOLDEN("u2_tangent"), 1e-9, 1e-11);
+        assert_close(nd_tangent(nd_mul(vt, vt)), SVD_GOLDEN("vt2_tangent"), 1e-9, 1e-11);
+#undef SVD_GOLDEN
+    }
+}
+
+ND_TEST(svd, undefined_gradients_are_errors_not_nan) {
+    nd_tensor *leaf = nd_set_requires_grad(nd_eye(2, ND_F64), true), *u, *s, *vt;
+    cr_assert_eq(nd_svd(leaf, &u, &s, &vt), 0);
+    cr_assert_null(nd_gradient(nd_sum(u, ND_ALL, false), leaf, false));
+    assert_error("repeated singular values");
+    /* the singular values alone are fine */
+    assert_close(nd_gradient(nd_sum(s, ND_ALL, false), leaf, false), nd_eye(2, ND_F64), 0, 1e-15);
+    nd_tensor *values_re, *values_im;
+    nd_tensor *f = nd_set_requires_grad(nd_to(nd_parse("[[1.0, 2.0], [0.0, 3.0]]"), ND_F64), true);
+    cr_assert_eq(nd_eig(f, &values_re, &values_im, NULL, NULL), 0);
+    cr_assert_null(nd_gradient(nd_sum(values_re, ND_ALL, false), f, false));
+    assert_error("gradients through eig are not supported");
+}
