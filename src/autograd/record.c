@@ -186,11 +186,20 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
         if (params && params->free_ptr) params->free_ptr(params->ptr);
         return NULL;
     }
-    for (int i = 0; i < nin; i++) /* a view used after its base was written */
-        if (in[i] && in[i]->base && atomic_load(&in[i]->storage->version) != in[i]->base_version)
-            nd__refresh_view(in[i]);
-    bool grad = wants_grad(nin, in) && nd__is_float(out->dtype);
-    bool forward = has_tangent(nin, in) && nd__is_float(out->dtype);
+    /* one pass over the inputs (this runs for every op): whether any requires
+     * a gradient or has a tangent, after refreshing a view whose base was
+     * written in place since its history was made */
+    bool any_grad = false, any_tangent = false;
+    for (int i = 0; i < nin; i++) {
+        nd_tensor *t = in[i];
+        if (!t) continue;
+        if (t->base && atomic_load(&t->storage->version) != t->base_version) nd__refresh_view(t);
+        any_grad |= t->requires_grad;
+        any_tangent |= t->tangent != NULL;
+    }
+    bool is_float = nd__is_float(out->dtype);
+    bool grad = any_grad && !grad_disabled && is_float;
+    bool forward = any_tangent && !forward_disabled && is_float;
     if (!grad && !forward) {
         if (params && params->free_ptr) params->free_ptr(params->ptr);
         return out;

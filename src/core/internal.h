@@ -148,7 +148,13 @@ bool nd__is_float(nd_dtype dtype);
  * to one with dims only counts when it is of a higher kind (bool < integer <
  * float): f32 with a 0-d f64 stays f32, u8 with a 0-d i64 stays u8 (wrapping),
  * i32 with a 0-d f64 is f64. Two of the same rank promote as nd_promote_types. */
-nd_dtype nd__result_type(const nd_tensor *a, const nd_tensor *b);
+nd_dtype nd__result_type_mixed(const nd_tensor *a, const nd_tensor *b);
+static inline nd_dtype nd__result_type(const nd_tensor *a, const nd_tensor *b) {
+    /* the common case inline: same dtype, or both 0-d, or both with dims */
+    if (a->dtype == b->dtype || (a->ndim == 0) == (b->ndim == 0))
+        return a->dtype > b->dtype ? a->dtype : b->dtype; /* nd_promote_types */
+    return nd__result_type_mixed(a, b);
+}
 /* Marks an in-place write (version counter). */
 static inline void nd__bump_version(nd_tensor *t) {
     atomic_fetch_add(&t->storage->version, 1);

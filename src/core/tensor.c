@@ -35,7 +35,7 @@ static int kind(nd_dtype dtype) {
     return dtype == ND_BOOL ? 0 : nd__is_float(dtype) ? 2 : 1;
 }
 
-nd_dtype nd__result_type(const nd_tensor *a, const nd_tensor *b) {
+nd_dtype nd__result_type_mixed(const nd_tensor *a, const nd_tensor *b) {
     bool a0 = a->ndim == 0, b0 = b->ndim == 0;
     if (a0 == b0) return nd_promote_types(a->dtype, b->dtype);
     const nd_tensor *dimensioned = a0 ? b : a, *zero_d = a0 ? a : b;
