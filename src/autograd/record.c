@@ -180,6 +180,20 @@ static nd_tensor *fit_tangent(nd_tensor *tangent, const nd_tensor *out) {
     return tangent;
 }
 
+/* The output as a JVP rule sees it when gradients are recorded too: a
+ * separate header already connected to the node, so that a tangent computed
+ * from it (e.g. det's, det·tr(A⁻¹dA)) differentiates through the output in
+ * reverse over forward, while out->tangent → tangent's graph → out would be
+ * a reference cycle, never freed. */
+static nd_tensor *output_for_jvp(nd_node *n, nd_tensor *out) {
+    nd_tensor *connected = nd__alias(out, out->ndim, out->shape, out->strides, out->offset);
+    if (!connected) return out;
+    atomic_fetch_add(&n->refcount, 1);
+    connected->node = n;
+    connected->requires_grad = true;
+    return connected;
+}
+
 nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const *in,
                       const nd_params *params) {
     if (!out) {
@@ -219,7 +233,7 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
         nd_tensor *tangent = NULL;
         if (gather_tangents(op, out, nin, in, tin)) {
             bool previous = nd__set_forward_enabled(false);
-            tangent = fit_tangent(op->jvp(n, out, tin), out);
+            tangent = fit_tangent(op->jvp(n, grad ? output_for_jvp(n, out) : out, tin), out);
             nd__set_forward_enabled(previous);
         }
         if (tin != tin_small) free(tin);
@@ -234,7 +248,9 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
             /* The VJP computes with this value: on dual inputs it must carry
              * the output's tangent, or a gradient computed on duals (forward
              * over reverse, e.g. Hessian-vector products) loses d(out). */
-            if (n->out_data && out->tangent) n->out_data->tangent = nd_retain(out->tangent);
+            /* Detached: the tangent's own graph may lead back to this node. */
+            if (n->out_data && out->tangent)
+                n->out_data->tangent = nd_retain(nd_detach(out->tangent));
         }
         out->node = n;
         out->requires_grad = true;
