@@ -23,6 +23,17 @@ static bool list_push(node_list *l, nd_node *n) {
     return true;
 }
 
+/* Input i of n as the graph saw it when n was recorded: the tensor when it
+ * takes part (made by an op then, or a leaf that requires a gradient), with
+ * the node that made it then in *node (NULL for a leaf); NULL otherwise. A
+ * tensor written in place since has a newer node, which n must not follow. */
+static nd_tensor *graph_input(const nd_node *n, int i, nd_node **node) {
+    nd_tensor *in = n->in[i];
+    *node = n->in_node[i];
+    if (!in || *node) return in;
+    return in->requires_grad && !in->node ? in : NULL;
+}
+
 /* Post-order of the nodes reachable from root (inputs before the nodes that use
  * them), without recursion: graphs of 10^5 ops are ordinary in loops. */
 static bool topological_order(nd_node *root, node_list *order) {
@@ -34,8 +45,7 @@ static bool topological_order(nd_node *root, node_list *order) {
     while (ok && stack.count) {
         nd_node *n = stack.items[stack.count - 1];
         if (n->pending < n->nin) {
-            nd_tensor *in = n->in[n->pending++];
-            nd_node *child = in ? in->node : NULL;
+            nd_node *child = n->in_node[n->pending++];
             if (child && child->visit != epoch) {
                 child->visit = epoch;
                 child->pending = 0;
@@ -63,14 +73,26 @@ static void mark_needed(node_list *order, int ntargets, nd_tensor *const *target
         nd_node *n = order->items[k];
         n->needed = false;
         for (int i = 0; i < n->nin && !n->needed; i++) {
-            nd_tensor *in = n->in[i];
-            if (!in || !in->requires_grad) continue;
-            if (ntargets ? find_target(in, ntargets, targets) >= 0 : !in->node)
+            nd_node *node;
+            nd_tensor *in = graph_input(n, i, &node);
+            if (!in) continue;
+            if (ntargets ? find_target(in, ntargets, targets) >= 0 : !node)
                 n->needed = true;
-            else if (in->node && in->node->needed)
+            else if (node && node->needed)
                 n->needed = true;
         }
     }
+}
+
+/* Whether n's VJP reads input i's value (see ND_READS_0_FOR_1 in internal.h). */
+static bool reads_input(const nd_node *n, int i) {
+    unsigned flags = n->op->flags;
+    if (!(flags & ND_SAVES_INPUTS)) return false;
+    if (!(flags & (ND_READS_0_FOR_1 | ND_READS_1_FOR_0))) return true;
+    if (i > 1) return false;
+    if (!(flags & (i == 0 ? ND_READS_0_FOR_1 : ND_READS_1_FOR_0))) return true;
+    nd_tensor *other = n->in[1 - i];
+    return other && other->requires_grad;
 }
 
 static int check_versions(const nd_node *n) {
@@ -78,7 +100,7 @@ static int check_versions(const nd_node *n) {
         for (int i = 0; i < n->nin; i++) {
             nd_tensor *in = n->in[i];
             unsigned long now = in ? atomic_load(&in->storage->version) : 0;
-            if (in && now != n->in_version[i])
+            if (in && now != n->in_version[i] && reads_input(n, i))
                 return nd__fail_int(
                     "nd_backward: input %d of '%s' (shape %s) was modified in place after the op "
                     "used it (version %lu, saved at %lu); compute gradients before changing it, "
@@ -125,6 +147,7 @@ static nd_tensor *saved_output(nd_node *n, bool create_graph) {
     if (!out) return NULL;
     atomic_fetch_add(&n->refcount, 1);
     out->node = n;
+    if (o->tangent) out->tangent = nd_retain(o->tangent); /* forward over reverse */
     out->requires_grad = true;
     return out;
 }
@@ -141,9 +164,10 @@ static int run_node(nd_node *n, bool create_graph, int ntargets, nd_tensor *cons
     /* a rule that raised an error failed, whatever it left in gin */
     int rc = nd__error_count() == errors ? 0 : -1;
     for (int i = 0; i < n->nin && rc == 0; i++) {
-        nd_tensor *in = n->in[i];
-        if (!gin[i] || !in || !in->requires_grad) continue;
-        if (in->node && !in->node->needed && (!ntargets || find_target(in, ntargets, targets) < 0))
+        nd_node *node;
+        nd_tensor *in = graph_input(n, i, &node);
+        if (!gin[i] || !in) continue;
+        if (node && !node->needed && (!ntargets || find_target(in, ntargets, targets) < 0))
             continue;
         nd_tensor *gi = nd__sum_to(gin[i], in->ndim, in->shape); /* g itself when it fits */
         if (gi && gi->dtype != in->dtype) gi = nd_to(gi, in->dtype);
@@ -154,9 +178,9 @@ static int run_node(nd_node *n, bool create_graph, int ntargets, nd_tensor *cons
         int t = ntargets ? find_target(in, ntargets, targets) : -1;
         if (t >= 0) rc = accumulate(&target_grads[t], gi);
         /* past a target only when another target lies further back */
-        if (rc == 0 && in->node && (t < 0 || in->node->needed))
-            rc = accumulate(&in->node->grad_acc, gi);
-        else if (rc == 0 && !in->node && !ntargets)
+        if (rc == 0 && node && (t < 0 || node->needed))
+            rc = accumulate(&node->grad_acc, gi);
+        else if (rc == 0 && !node && !ntargets)
             rc = accumulate_leaf(in, gi, create_graph);
     }
     if (gin != gin_small) free(gin);

@@ -143,12 +143,15 @@ static nd_node *node_new(const nd_op *op, int nin, nd_tensor *const *in, const n
     n->nin = nin;
     if (nin <= 3) {
         n->in = n->in_small;
+        n->in_node = n->in_node_small;
         n->in_version = n->ver_small;
     } else {
         n->in = malloc((size_t)nin * sizeof *n->in);
+        n->in_node = malloc((size_t)nin * sizeof *n->in_node);
         n->in_version = malloc((size_t)nin * sizeof *n->in_version);
-        if (!n->in || !n->in_version) {
+        if (!n->in || !n->in_node || !n->in_version) {
             free(n->in);
+            free(n->in_node);
             free(n->in_version);
             nd__pool_free(n, sizeof *n);
             return NULL;
@@ -156,6 +159,7 @@ static nd_node *node_new(const nd_op *op, int nin, nd_tensor *const *in, const n
     }
     for (int i = 0; i < nin; i++) {
         n->in[i] = nd_retain(in[i]);
+        n->in_node[i] = in[i] ? in[i]->node : NULL;
         n->in_version[i] = in[i] ? atomic_load(&in[i]->storage->version) : 0;
     }
     return n;
@@ -176,14 +180,40 @@ static nd_tensor *fit_tangent(nd_tensor *tangent, const nd_tensor *out) {
     return tangent;
 }
 
+/* The output as a JVP rule sees it when gradients are recorded too: a
+ * separate header already connected to the node, so that a tangent computed
+ * from it (e.g. det's, det·tr(A⁻¹dA)) differentiates through the output in
+ * reverse over forward, while out->tangent → tangent's graph → out would be
+ * a reference cycle, never freed. */
+static nd_tensor *output_for_jvp(nd_node *n, nd_tensor *out) {
+    nd_tensor *connected = nd__alias(out, out->ndim, out->shape, out->strides, out->offset);
+    if (!connected) return out;
+    atomic_fetch_add(&n->refcount, 1);
+    connected->node = n;
+    connected->requires_grad = true;
+    return connected;
+}
+
 nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const *in,
                       const nd_params *params) {
     if (!out) {
         if (params && params->free_ptr) params->free_ptr(params->ptr);
         return NULL;
     }
-    bool grad = wants_grad(nin, in) && nd__is_float(out->dtype);
-    bool forward = has_tangent(nin, in) && nd__is_float(out->dtype);
+    /* one pass over the inputs (this runs for every op): whether any requires
+     * a gradient or has a tangent, after refreshing a view whose base was
+     * written in place since its history was made */
+    bool any_grad = false, any_tangent = false;
+    for (int i = 0; i < nin; i++) {
+        nd_tensor *t = in[i];
+        if (!t) continue;
+        if (t->base && atomic_load(&t->storage->version) != t->base_version) nd__refresh_view(t);
+        any_grad |= t->requires_grad;
+        any_tangent |= t->tangent != NULL;
+    }
+    bool is_float = nd__is_float(out->dtype);
+    bool grad = any_grad && !grad_disabled && is_float;
+    bool forward = any_tangent && !forward_disabled && is_float;
     if (!grad && !forward) {
         if (params && params->free_ptr) params->free_ptr(params->ptr);
         return out;
@@ -204,7 +234,7 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
         unsigned long errors = nd__error_count();
         if (gather_tangents(op, out, nin, in, tin)) {
             bool previous = nd__set_forward_enabled(false);
-            tangent = fit_tangent(op->jvp(n, out, tin), out);
+            tangent = fit_tangent(op->jvp(n, grad ? output_for_jvp(n, out) : out, tin), out);
             nd__set_forward_enabled(previous);
         }
         if (tin != tin_small) free(tin);
@@ -225,6 +255,12 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
             }
             n->out_data = nd_retain(saved);
             n->out_version = atomic_load(&out->storage->version);
+            /* The VJP computes with this value: on dual inputs it must carry
+             * the output's tangent, or a gradient computed on duals (forward
+             * over reverse, e.g. Hessian-vector products) loses d(out). */
+            /* Detached: the tangent's own graph may lead back to this node. */
+            if (n->out_data && out->tangent)
+                n->out_data->tangent = nd_retain(nd_detach(out->tangent));
         }
         out->node = n;
         out->requires_grad = true;

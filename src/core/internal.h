@@ -69,10 +69,12 @@ struct nd_tensor {
     nd_storage *storage;
     atomic_long refcount;
     bool requires_grad;
-    bool contiguous;    /* C-contiguous (kept up to date by nd__finish_layout) */
-    nd_node *node;      /* the op that made it (owned reference), NULL for a leaf */
-    nd_tensor *grad;    /* a leaf's accumulated gradient (owned reference) */
-    nd_tensor *tangent; /* forward-mode tangent (owned reference) */
+    bool contiguous;            /* C-contiguous (kept up to date by nd__finish_layout) */
+    nd_node *node;              /* the op that made it (owned reference), NULL for a leaf */
+    nd_tensor *grad;            /* a leaf's accumulated gradient (owned reference) */
+    nd_tensor *tangent;         /* forward-mode tangent (owned reference) */
+    nd_tensor *base;            /* for a view made by a view op: the tensor it views (owned) */
+    unsigned long base_version; /* the storage's version when the view's history was made */
     char *name;
     nd_tensor *next_free; /* links the tensors waiting to be freed (tensor.c) */
     /* ND_TENSOR_LIVE while the tensor exists; overwritten when it is freed, so a
@@ -135,6 +137,11 @@ nd_tensor *nd__zeros(nd_dtype dtype, int ndim, const int64_t *shape);
 /* A new tensor header over base's storage (no autograd record, no tangent). */
 nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape, const int64_t *strides,
                      int64_t offset);
+/* nd__alias for the view ops (slice, select, reshape, ...): the result also
+ * remembers the tensor it views (its base), so that an in-place write into
+ * the view can be recorded on the base, as PyTorch's CopySlices. */
+nd_tensor *nd__view(nd_tensor *of, int ndim, const int64_t *shape, const int64_t *strides,
+                    int64_t offset);
 /* Recomputes numel and the contiguous flag after shape/strides change. */
 void nd__finish_layout(nd_tensor *t);
 /* Checks ndim (0 to ND_MAX_DIMS) and that shape is given when ndim > 0. */
@@ -154,6 +161,17 @@ double nd__get_flat(const nd_tensor *t, int64_t linear);
 double nd__load(nd_dtype dtype, const void *p);
 void nd__store(nd_dtype dtype, void *p, double v);
 bool nd__is_float(nd_dtype dtype);
+/* The dtype two tensors compute in, as torch.result_type: a 0-d tensor next
+ * to one with dims only counts when it is of a higher kind (bool < integer <
+ * float): f32 with a 0-d f64 stays f32, u8 with a 0-d i64 stays u8 (wrapping),
+ * i32 with a 0-d f64 is f64. Two of the same rank promote as nd_promote_types. */
+nd_dtype nd__result_type_mixed(const nd_tensor *a, const nd_tensor *b);
+static inline nd_dtype nd__result_type(const nd_tensor *a, const nd_tensor *b) {
+    /* the common case inline: same dtype, or both 0-d, or both with dims */
+    if (a->dtype == b->dtype || (a->ndim == 0) == (b->ndim == 0))
+        return a->dtype > b->dtype ? a->dtype : b->dtype; /* nd_promote_types */
+    return nd__result_type_mixed(a, b);
+}
 /* Marks an in-place write (version counter). */
 static inline void nd__bump_version(nd_tensor *t) {
     atomic_fetch_add(&t->storage->version, 1);
@@ -175,6 +193,13 @@ enum {
     ND_SAVES_INPUTS = 1, /* the VJP reads input values: check their versions */
     ND_SAVES_OUTPUT = 2, /* the VJP reads the output value: keep it and check its version */
     ND_BATCHABLE = 4,    /* VJP and JVP stay right with leading batch dims on g / on tangents */
+    /* With ND_SAVES_INPUTS, for products (x·a, matmul, linear): the VJP reads
+     * input 0 only for input 1's gradient (ND_READS_0_FOR_1), input 1 only for
+     * input 0's (ND_READS_1_FOR_0), and with either flag no input after
+     * those two. Only what is read is version-checked, as PyTorch saves only
+     * what the formula needs: changing the unread one in place stays allowed. */
+    ND_READS_0_FOR_1 = 8,
+    ND_READS_1_FOR_0 = 16,
 };
 
 /* Batched transforms (nd_jacobian's one pass with a batch of seeds). While a
@@ -222,10 +247,21 @@ struct nd_node {
     bool needed;
     int nin;
     nd_tensor **in;
+    /* The node each input had when this op used it (NULL for a leaf): an
+     * in-place write later gives the tensor a new node, and the gradient of
+     * this op must still flow to the old one. Borrowed: the input keeps its
+     * old node alive, through the in-place node's inputs. */
+    nd_node **in_node;
     unsigned long *in_version;
     nd_tensor *in_small[3];
+    nd_node *in_node_small[3];
     unsigned long ver_small[3];
 };
+
+/* A view whose base was written in place since its history was made (see
+ * ops/inplace.c): its history becomes "the region of the base" again, as
+ * PyTorch regenerates a view's grad_fn. nd__record calls it for its inputs. */
+void nd__refresh_view(nd_tensor *view);
 
 /* Records how `out` was made from in[0..nin): creates the graph node when grad
  * mode is on and an input requires a gradient, and computes out's tangent when

@@ -70,6 +70,14 @@ nd_tensor *nd_linspace(double start, double stop, int64_t n, nd_dtype dtype) {
         for (int64_t i = 0; i < n; i++)
             out[i] = i < halfway ? a + step * (float)i : b - step * (float)(n - i - 1);
     } else {
+        if (!nd__is_float(dtype)) {
+            /* torch converts the bounds to the integer dtype first, then steps
+             * in double and truncates each value: (0.5, 10.7, 5) gives 0, 2, 5, 7, 10 */
+            nd__store(dtype, p, start);
+            start = nd__load(dtype, p);
+            nd__store(dtype, p, stop);
+            stop = nd__load(dtype, p);
+        }
         double step = (stop - start) / (double)(n - 1);
         for (int64_t i = 0; i < n; i++) {
             double v = i < halfway ? start + step * (double)i : stop - step * (double)(n - i - 1);

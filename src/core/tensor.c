@@ -31,6 +31,18 @@ nd_dtype nd_promote_types(nd_dtype a, nd_dtype b) {
     return a > b ? a : b;
 }
 
+/* bool < integers < floats: the kinds of PyTorch's result_type. */
+static int kind(nd_dtype dtype) {
+    return dtype == ND_BOOL ? 0 : nd__is_float(dtype) ? 2 : 1;
+}
+
+nd_dtype nd__result_type_mixed(const nd_tensor *a, const nd_tensor *b) {
+    bool a0 = a->ndim == 0, b0 = b->ndim == 0;
+    if (a0 == b0) return nd_promote_types(a->dtype, b->dtype);
+    const nd_tensor *dimensioned = a0 ? b : a, *zero_d = a0 ? a : b;
+    return kind(zero_d->dtype) > kind(dimensioned->dtype) ? zero_d->dtype : dimensioned->dtype;
+}
+
 double nd__load(nd_dtype dtype, const void *p) {
     switch (dtype) {
     case ND_BOOL:
@@ -365,6 +377,7 @@ static void node_drop(nd_node *n) {
     if (n->p.free_ptr) n->p.free_ptr(n->p.ptr);
     if (n->in != n->in_small) {
         free(n->in);
+        free(n->in_node);
         free(n->in_version);
     }
     nd__pool_free(n, sizeof *n);
@@ -429,6 +442,7 @@ static void free_tensor(nd_tensor *t) {
     node_drop(t->node);
     drop(t->grad);
     drop(t->tangent);
+    drop(t->base);
     storage_release(t->storage);
     free(t->name);
     t->live = ND_TENSOR_DEAD;
@@ -492,6 +506,8 @@ static nd_tensor *header_new(nd_dtype dtype, int ndim, const int64_t *shape) {
     t->node = NULL;
     t->grad = NULL;
     t->tangent = NULL;
+    t->base = NULL;
+    t->base_version = 0;
     t->name = NULL;
     t->live = ND_TENSOR_LIVE;
     return t;
@@ -537,6 +553,15 @@ nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape, cons
         nd_release(t);
         return nd__fail("nd_view: out of memory");
     }
+    return t;
+}
+
+nd_tensor *nd__view(nd_tensor *of, int ndim, const int64_t *shape, const int64_t *strides,
+                    int64_t offset) {
+    nd_tensor *t = nd__alias(of, ndim, shape, strides, offset);
+    if (!t) return NULL;
+    t->base = nd_retain(of->base ? of->base : of);
+    t->base_version = atomic_load(&of->storage->version);
     return t;
 }
 

@@ -45,13 +45,13 @@ ND_UNARY_LOOP(relu_f32, float, float, x < 0 ? 0.0f : x)
 ND_UNARY_LOOP(relu_f64, double, double, x < 0 ? 0.0 : x)
 static const nd_unary_loops relu_loops = {{NULL, relu_u8, relu_i32, relu_i64, relu_f32, relu_f64}};
 
-/* The derivative at 0 is 0, as PyTorch. */
-/* relu's gradient, g where x > 0 and 0 elsewhere (NaN in g stays on its side,
- * as PyTorch's threshold_backward), as one op: one pass over memory instead of
- * a comparison then a where — it runs twice per step in every ReLU network.
+/* relu's gradient from its output x: 0 where x <= 0 and g elsewhere, as
+ * PyTorch's threshold_backward, so the derivative is 0 at 0 and 1 at NaN (NaN
+ * in g stays on its side). One op: one pass over memory instead of a
+ * comparison then a where — it runs twice per step in every ReLU network.
  * It is linear in g, so its own rules are itself; in x it is flat (zero). */
-ND_BINARY_LOOP(relu_grad_f32, float, float, x > 0 ? y : 0.0f)
-ND_BINARY_LOOP(relu_grad_f64, double, double, x > 0 ? y : 0.0)
+ND_BINARY_LOOP(relu_grad_f32, float, float, x <= 0 ? 0.0f : y)
+ND_BINARY_LOOP(relu_grad_f64, double, double, x <= 0 ? 0.0 : y)
 static const nd_binary_loops relu_grad_loops = {
     {NULL, NULL, NULL, NULL, relu_grad_f32, relu_grad_f64}};
 
@@ -74,15 +74,17 @@ static nd_tensor *relu_grad(nd_tensor *x, nd_tensor *g) {
     return nd__record(&RELU_GRAD, out, 2, (nd_tensor *[]){x, g}, NULL);
 }
 
+/* out > 0 exactly where x > 0 (a NaN x gives a NaN out): the rules read the
+ * output, as PyTorch's, so that changing x in place afterwards is allowed. */
 static void relu_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
-    (void)out;
-    gin[0] = relu_grad(n->in[0], g);
+    (void)n;
+    gin[0] = relu_grad(out, g);
 }
 static nd_tensor *relu_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
-    (void)out;
-    return tin[0] ? relu_grad(n->in[0], tin[0]) : NULL;
+    (void)n;
+    return tin[0] ? relu_grad(out, tin[0]) : NULL;
 }
-static const nd_op RELU = {"relu", relu_vjp, relu_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op RELU = {"relu", relu_vjp, relu_jvp, ND_SAVES_OUTPUT | ND_BATCHABLE};
 
 nd_tensor *nd_relu(nd_tensor *t) {
     ND_CHECK("nd_relu", t);

@@ -58,7 +58,7 @@ static const nd_op POW = {"pow", pow_vjp, pow_jvp,
 
 nd_tensor *nd_pow(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_pow", a, b);
-    nd_dtype dt = nd_promote_types(a->dtype, b->dtype);
+    nd_dtype dt = nd__result_type(a, b);
     nd_tensor *out = nd__binary_apply("nd_pow", a, b, dt, dt, &pow_loops);
     return nd__record(&POW, out, 2, (nd_tensor *[]){a, b}, NULL);
 }
@@ -130,35 +130,36 @@ ND_BINARY_LOOP(min_f32, float, float, (x < y || isnan(x)) ? x : y)
 ND_BINARY_LOOP(min_f64, double, double, (x < y || isnan(x)) ? x : y)
 static const nd_binary_loops min_loops = {{min_b8, min_u8, min_i32, min_i64, min_f32, min_f64}};
 
-/* The share of g that goes to one side: all of it where that side wins, half
- * on ties (PyTorch splits a tie evenly), none where it loses. */
-static nd_tensor *share(nd_tensor *g, nd_tensor *wins, nd_tensor *ties) {
+/* The share of g that goes to one side: half on ties (PyTorch splits a tie
+ * evenly), none where that side loses, all of it elsewhere — so where either
+ * side is NaN (no tie, no loser) both get all of it, as PyTorch. */
+static nd_tensor *share(nd_tensor *g, nd_tensor *loses, nd_tensor *ties) {
     if (!g) return NULL;
-    nd_tensor *tie_share = nd_where(ties, nd_mul_scalar(g, 0.5), zero_like_scalar(g));
-    return nd_where(wins, g, tie_share);
+    nd_tensor *kept = nd_where(loses, zero_like_scalar(g), g);
+    return nd_where(ties, nd_mul_scalar(g, 0.5), kept);
 }
 
-/* For maximum, a wins where a > b; for minimum where a < b. */
-static nd_tensor *a_wins(const nd_node *n) {
+/* For maximum, a loses where a < b; for minimum where a > b. */
+static nd_tensor *a_loses(const nd_node *n) {
     bool is_max = n->p.i[0];
-    return is_max ? nd_gt(n->in[0], n->in[1]) : nd_lt(n->in[0], n->in[1]);
+    return is_max ? nd_lt(n->in[0], n->in[1]) : nd_gt(n->in[0], n->in[1]);
 }
-static nd_tensor *b_wins(const nd_node *n) {
+static nd_tensor *b_loses(const nd_node *n) {
     bool is_max = n->p.i[0];
-    return is_max ? nd_gt(n->in[1], n->in[0]) : nd_lt(n->in[1], n->in[0]);
+    return is_max ? nd_lt(n->in[1], n->in[0]) : nd_gt(n->in[1], n->in[0]);
 }
 
 static void extremum_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
     nd_tensor *ties = nd_eq(n->in[0], n->in[1]);
-    if (n->in[0]->requires_grad) gin[0] = share(g, a_wins(n), ties);
-    if (n->in[1]->requires_grad) gin[1] = share(g, b_wins(n), ties);
+    if (n->in[0]->requires_grad) gin[0] = share(g, a_loses(n), ties);
+    if (n->in[1]->requires_grad) gin[1] = share(g, b_loses(n), ties);
 }
 static nd_tensor *extremum_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
     nd_tensor *ties = nd_eq(n->in[0], n->in[1]);
-    return nd__tangent_sum(tin[0] ? share(tin[0], a_wins(n), ties) : NULL,
-                           tin[1] ? share(tin[1], b_wins(n), ties) : NULL);
+    return nd__tangent_sum(tin[0] ? share(tin[0], a_loses(n), ties) : NULL,
+                           tin[1] ? share(tin[1], b_loses(n), ties) : NULL);
 }
 static const nd_op MAXIMUM = {"maximum", extremum_vjp, extremum_jvp,
                               ND_SAVES_INPUTS | ND_BATCHABLE};
@@ -167,7 +168,7 @@ static const nd_op MINIMUM = {"minimum", extremum_vjp, extremum_jvp,
 
 nd_tensor *nd_maximum(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_maximum", a, b);
-    nd_dtype dt = nd_promote_types(a->dtype, b->dtype);
+    nd_dtype dt = nd__result_type(a, b);
     nd_tensor *out = nd__binary_apply("nd_maximum", a, b, dt, dt, &max_loops);
     nd_params p = {.i = {1}};
     return nd__record(&MAXIMUM, out, 2, (nd_tensor *[]){a, b}, &p);
@@ -175,7 +176,7 @@ nd_tensor *nd_maximum(nd_tensor *a, nd_tensor *b) {
 
 nd_tensor *nd_minimum(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_minimum", a, b);
-    nd_dtype dt = nd_promote_types(a->dtype, b->dtype);
+    nd_dtype dt = nd__result_type(a, b);
     nd_tensor *out = nd__binary_apply("nd_minimum", a, b, dt, dt, &min_loops);
     nd_params p = {.i = {0}};
     return nd__record(&MINIMUM, out, 2, (nd_tensor *[]){a, b}, &p);

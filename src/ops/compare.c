@@ -30,7 +30,7 @@ COMPARE_LOOPS(ge_loops, x >= y)
 static nd_tensor *compare(const char *op, nd_tensor *a, nd_tensor *b,
                           const nd_binary_loops *loops) {
     ND_CHECK(op, a, b);
-    return nd__binary_apply(op, a, b, nd_promote_types(a->dtype, b->dtype), ND_BOOL, loops);
+    return nd__binary_apply(op, a, b, nd__result_type(a, b), ND_BOOL, loops);
 }
 
 nd_tensor *nd_eq(nd_tensor *a, nd_tensor *b) {
@@ -175,7 +175,7 @@ nd_tensor *nd_where(nd_tensor *cond, nd_tensor *a, nd_tensor *b) {
         !nd__broadcast_shape("nd_where", cond->ndim, cond->shape, ndim_ab, shape_ab, &it.ndim,
                              it.shape))
         return NULL;
-    nd_dtype dt = nd_promote_types(a->dtype, b->dtype);
+    nd_dtype dt = nd__result_type(a, b);
     /* A numeric condition means "!= 0", as NumPy. */
     nd_tensor *mask = cond->dtype == ND_BOOL ? cond : nd_ne(cond, nd_scalar(0.0, cond->dtype));
     nd_tensor *av = a->dtype == dt ? a : nd_to(a, dt);

@@ -111,7 +111,9 @@ static void run(const job *j, int64_t numel) {
 
 nd_dtype nd__weak_scalar_dtype(nd_dtype t, double s) {
     if (nd__is_float(t)) return t;
-    bool integral = isfinite(s) && s == nearbyint(s);
+    /* A whole number beyond int64 (1e20) counts as a float: PyTorch takes no
+     * Python int that large, so it can only have been a Python float. */
+    bool integral = isfinite(s) && s == nearbyint(s) && s >= -0x1p63 && s < 0x1p63;
     if (!integral) return ND_F32;
     return t == ND_BOOL ? ND_I64 : t;
 }

@@ -38,6 +38,16 @@ int nd__binary_inplace(const char *op, nd_tensor *dst, nd_tensor *src,
 /* Copies src (broadcast, converted) into dst, which may be strided. */
 int nd__copy_into(const char *op, nd_tensor *dst, nd_tensor *src);
 
+/* In-place writes (inplace.c). nd__check_inplace_target refuses a leaf that
+ * requires a gradient (or a view of one) while gradients are recorded;
+ * nd__record_inplace, called after the kernel wrote dst, records the write
+ * (dst = copy of src, += alpha·src, *= alpha, or a fill) when src or the
+ * tensor written into takes part in a graph or carries a tangent. */
+typedef enum { ND_INPLACE_COPY, ND_INPLACE_ADD, ND_INPLACE_SCALE, ND_INPLACE_FILL } nd_inplace_kind;
+int nd__check_inplace_target(const char *op, nd_tensor *dst);
+int nd__record_inplace(const char *op, nd_tensor *dst, nd_tensor *src, nd_inplace_kind kind,
+                       double alpha);
+
 /* The dtype of an op between a tensor and a Python-style ("weak") number:
  * a float tensor keeps its dtype; an integer tensor stays integer for an
  * integral number and becomes float32 otherwise; bool becomes int64 (or float32). */

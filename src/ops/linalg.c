@@ -358,11 +358,13 @@ static bool batchable_shapes(const nd_tensor *a, const nd_tensor *b) {
     return !(a->ndim == 1 && b->ndim > 2) && !(a->ndim > 2 && b->ndim == 1);
 }
 
-static const nd_op MATMUL = {"matmul", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
-static const nd_op MATMUL_1D_BATCHED = {"matmul", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS};
-static const nd_op DOT = {"dot", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
-static const nd_op MV = {"mv", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
-static const nd_op MM = {"mm", matmul_vjp, matmul_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+/* a product reads each factor only for the other's gradient */
+#define PRODUCT_SAVES (ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0)
+static const nd_op MATMUL = {"matmul", matmul_vjp, matmul_jvp, PRODUCT_SAVES | ND_BATCHABLE};
+static const nd_op MATMUL_1D_BATCHED = {"matmul", matmul_vjp, matmul_jvp, PRODUCT_SAVES};
+static const nd_op DOT = {"dot", matmul_vjp, matmul_jvp, PRODUCT_SAVES | ND_BATCHABLE};
+static const nd_op MV = {"mv", matmul_vjp, matmul_jvp, PRODUCT_SAVES | ND_BATCHABLE};
+static const nd_op MM = {"mm", matmul_vjp, matmul_jvp, PRODUCT_SAVES | ND_BATCHABLE};
 
 nd_tensor *nd_matmul(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_matmul", a, b);
@@ -415,7 +417,7 @@ static nd_tensor *outer_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
     return nd__tangent_sum(tin[0] ? nd_outer(tin[0], n->in[1]) : NULL,
                            tin[1] ? nd_outer(n->in[0], tin[1]) : NULL);
 }
-static const nd_op OUTER = {"outer", outer_vjp, outer_jvp, ND_SAVES_INPUTS};
+static const nd_op OUTER = {"outer", outer_vjp, outer_jvp, PRODUCT_SAVES};
 
 nd_tensor *nd_outer(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_outer", a, b);

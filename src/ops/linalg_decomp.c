@@ -1,8 +1,7 @@
 /* Decompositions on LAPACKE: inv, det, solve, eigh, eig, svd. Matrices are
  * handed to LAPACK as contiguous row-major copies (LAPACK_ROW_MAJOR; LAPACK
  * overwrites its input, so the copy is needed anyway). Each differentiable op
- * keeps its kernel, VJP and JVP side by side; eig and svd give plain values
- * (no gradient rules: their derivatives are ill-defined at repeated values). */
+ * keeps its kernel, VJP and JVP side by side. */
 #include "elementwise.h"
 
 #include <lapacke.h>
@@ -122,6 +121,9 @@ nd_tensor *nd_inv(nd_tensor *a) {
     nd_tensor *x = lapack_copy("nd_inv", a, true);
     if (!x) return NULL;
     lapack_int n = (lapack_int)x->shape[0];
+    /* the inverse of a 0×0 matrix is 0×0, as PyTorch; LAPACK would reject
+     * the leading dimension 0 (and print to stderr) */
+    if (n == 0) return nd__record(&INV, x, 1, &a, NULL);
     lapack_int *ipiv = pivots("nd_inv", n);
     if (!ipiv) return NULL;
     lapack_int info = lu_factor(x, ipiv);
@@ -223,7 +225,7 @@ nd_tensor *nd_solve(nd_tensor *a, nd_tensor *b) {
 /* The rules of A = V diag(λ) Vᵀ (distinct eigenvalues), with the values and
  * vectors kept as constants (detached copies: keeping the outputs themselves
  * would make a reference cycle through the node). F_ij = 1/(λ_j − λ_i), 0 on
- * the diagonal:  λ̄ → Ā = V diag(λ̄) Vᵀ;  V̄ → Ā = V (F ∘ VᵀV̄) Vᵀ;
+ * the diagonal:  λ̄ → Ā = V diag(λ̄) Vᵀ;  V̄ → Ā = sym(V (F ∘ VᵀV̄) Vᵀ);
  * dλ = diag(Vᵀ dA V);  dV = V (F ∘ Vᵀ dA V). */
 typedef struct {
     nd_tensor *values, *vectors, *gaps; /* gaps = F */
@@ -237,10 +239,31 @@ static void eigh_saved_free(void *p) {
     free(s);
 }
 
+/* What a rule computes with: the saved constants, or, when the rule itself
+ * must be differentiable (under create_graph, or on a dual input in forward
+ * over reverse), values and vectors recomputed from A by nd_eigh, so that
+ * they carry their own graph and tangents. F is then built with nd ops, its
+ * zero diagonal without dividing by zero (1/0 would make 0·∞ gradients). */
+typedef struct {
+    nd_tensor *values, *vectors, *gaps;
+} eigh_rule;
+
+static eigh_rule eigh_for_rule(const nd_node *n) {
+    const eigh_saved *s = n->p.ptr;
+    nd_tensor *a = n->in[0];
+    if (!nd_is_grad_enabled() && !a->tangent) return (eigh_rule){s->values, s->vectors, s->gaps};
+    eigh_rule r = {NULL, NULL, NULL};
+    if (nd_eigh(a, &r.values, &r.vectors)) return r;
+    nd_tensor *eye = nd_eye(a->shape[0], a->dtype);
+    nd_tensor *diff = nd_sub(nd_unsqueeze(r.values, 0), nd_unsqueeze(r.values, 1)); /* λ_j − λ_i */
+    r.gaps = nd_mul(nd_rdiv_scalar(nd_add(diff, eye), 1.0), nd_rsub_scalar(eye, 1.0));
+    return r;
+}
+
 static void eigh_values_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
-    const eigh_saved *s = n->p.ptr;
-    gin[0] = nd_matmul(nd_mul(s->vectors, g), nd_t(s->vectors)); /* (V ∘ rows of λ̄) Vᵀ */
+    eigh_rule s = eigh_for_rule(n);
+    gin[0] = nd_matmul(nd_mul(s.vectors, g), nd_t(s.vectors)); /* (V ∘ rows of λ̄) Vᵀ */
 }
 static nd_tensor *eigh_values_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
@@ -249,9 +272,12 @@ static nd_tensor *eigh_values_jvp(const nd_node *n, nd_tensor *out, nd_tensor *c
 }
 static void eigh_vectors_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
-    const eigh_saved *s = n->p.ptr;
-    nd_tensor *inner = nd_mul(s->gaps, nd_matmul(nd_t(s->vectors), g));
-    gin[0] = nd_matmul(nd_matmul(s->vectors, inner), nd_t(s->vectors));
+    eigh_rule s = eigh_for_rule(n);
+    nd_tensor *inner = nd_mul(s.gaps, nd_matmul(nd_t(s.vectors), g));
+    nd_tensor *full = nd_matmul(nd_matmul(s.vectors, inner), nd_t(s.vectors));
+    /* A is symmetric, so only its symmetric part has a gradient: PyTorch
+     * returns (Ā + Āᵀ)/2 (the JVP takes dA as given, as PyTorch's) */
+    gin[0] = nd_mul_scalar(nd_add(full, nd_t(full)), 0.5);
 }
 static nd_tensor *eigh_vectors_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
@@ -435,9 +461,25 @@ int nd_eigh(nd_tensor *a, nd_tensor **values, nd_tensor **vectors) {
 
 /* ---------------------------------------------------------------- eig */
 
+/* eig has no gradient rules (yet): a loss through it is refused with an
+ * error rather than given a silent zero. For a symmetric matrix, nd_eigh has them. */
+static void eig_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)n, (void)out, (void)g, (void)gin;
+    nd__set_error("nd_eig: gradients through eig are not supported; for a symmetric matrix use "
+                  "nd_eigh, which has them");
+}
+static nd_tensor *eig_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)n, (void)out, (void)tin;
+    nd__set_error("nd_eig: gradients through eig are not supported; for a symmetric matrix use "
+                  "nd_eigh, which has them");
+    return NULL;
+}
+static const nd_op EIG = {"eig", eig_vjp, eig_jvp, 0};
+
 int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor **vectors_re,
            nd_tensor **vectors_im) {
     ND_CHECK_INT("nd_eig", a);
+    unsigned long errors = nd__error_count();
     nd_tensor *m = lapack_copy("nd_eig", a, true);
     if (!m) return -1;
     lapack_int n = (lapack_int)m->shape[0];
@@ -478,15 +520,176 @@ int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor
             }
             if (pair) j++;
         }
-        if (vectors_re) *vectors_re = re;
-        if (vectors_im) *vectors_im = im;
+        if (vectors_re) *vectors_re = nd__record(&EIG, re, 1, &a, NULL);
+        if (vectors_im) *vectors_im = nd__record(&EIG, im, 1, &a, NULL);
     }
-    if (values_re) *values_re = wr;
-    if (values_im) *values_im = wi;
-    return 0;
+    if (values_re) *values_re = nd__record(&EIG, wr, 1, &a, NULL);
+    if (values_im) *values_im = nd__record(&EIG, wi, 1, &a, NULL);
+    return nd__error_count() == errors ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------- svd */
+
+/* The rules of A = U diag(S) Vᵀ (thin: k = min(m, n)), PyTorch's (its
+ * svd_backward and svd_jvp), one node per output as for eigh. With
+ * E_jk = S_k² − S_j² (1 on the diagonal) and skew(X) = X − Xᵀ:
+ *   S̄ → Ā = U diag(S̄) Vᵀ
+ *   Ū → Ā = U ((skew(UᵀŪ) ∘ S_k) / E) Vᵀ  [+ (I − UUᵀ) Ū S⁻¹ Vᵀ when m > k]
+ *   V̄ᵀ→ Ā = U ((S_j ∘ skew(Vᵀ V̄)) / E) Vᵀ  [+ U S⁻¹ V̄ᵀ (I − VVᵀ) when n > k]
+ * and, with dP = Uᵀ dA V and F = 1/E off the diagonal (0 on it):
+ *   dS = diag(dP),  dU = U (F ∘ (dP S + S dPᵀ)) + (I − UUᵀ) dA V S⁻¹,
+ *   dV = V (F ∘ (S dP + dPᵀ S)) + (I − VVᵀ) dAᵀ U S⁻¹.
+ * U and V are defined only up to rotations within repeated singular values
+ * (and the extra columns need S > 0): there the rules for U and V refuse
+ * with an error, where PyTorch would give NaN or ∞. S's rule is always
+ * defined. */
+typedef struct {
+    nd_tensor *u, *s, *vt;
+} svd_saved;
+
+static void svd_saved_free(void *p) {
+    svd_saved *sv = p;
+    nd_release(sv->u);
+    nd_release(sv->s);
+    nd_release(sv->vt);
+    free(sv);
+}
+
+/* The factors a rule computes with: the saved constants, or recomputed from
+ * A (so that they carry graph and tangents) when the rule must itself be
+ * differentiable, as for eigh. */
+static svd_saved svd_for_rule(const nd_node *n) {
+    const svd_saved *sv = n->p.ptr;
+    nd_tensor *a = n->in[0];
+    if (!nd_is_grad_enabled() && !a->tangent) return *sv;
+    svd_saved r = {NULL, NULL, NULL};
+    if (nd_svd(a, &r.u, &r.s, &r.vt)) r.u = r.s = r.vt = NULL;
+    return r;
+}
+
+/* E (1 on the diagonal), or NULL and an error when two singular values are
+ * equal, or when one is 0 and `need_positive` (the extra columns divide by S). */
+static nd_tensor *svd_gaps(const char *which, nd_tensor *s, bool need_positive) {
+    if (!s) return NULL;
+    int64_t k = s->shape[0];
+    for (int64_t i = 0; i < k; i++) {
+        double si = nd__get_flat(s, i);
+        if (need_positive && si == 0)
+            return nd__fail("nd_svd: the gradient through %s is not defined where a singular value "
+                            "is 0 (the matrix is rank-deficient); PyTorch gives inf or NaN there",
+                            which);
+        for (int64_t j = i + 1; j < k; j++)
+            if (si == nd__get_flat(s, j))
+                return nd__fail("nd_svd: the gradient through %s is not defined for repeated "
+                                "singular values (%g appears twice): the singular vectors are "
+                                "not unique; PyTorch gives NaN there",
+                                which, si);
+    }
+    nd_tensor *s2 = nd_mul(s, s);
+    nd_tensor *e = nd_sub(nd_unsqueeze(s2, 0), nd_unsqueeze(s2, 1)); /* S_k² − S_j² */
+    return nd_add(e, nd_eye(k, s->dtype));
+}
+
+static nd_tensor *skew(nd_tensor *x) {
+    return nd_sub(x, mT(x));
+}
+
+static void svd_s_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    svd_saved f = svd_for_rule(n);
+    gin[0] = nd_matmul(nd_mul(f.u, g), f.vt); /* U diag(S̄) Vᵀ */
+}
+static void svd_u_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    svd_saved f = svd_for_rule(n);
+    bool tall = f.u && f.u->shape[0] > f.u->shape[1];
+    nd_tensor *e = svd_gaps("U", f.s, tall);
+    if (!e) return;
+    nd_tensor *inner = nd_div(nd_mul(skew(nd_matmul(mT(f.u), g)), f.s), e);
+    nd_tensor *ga = nd_matmul(f.u, inner);
+    if (tall) { /* + (I − UUᵀ) Ū S⁻¹ */
+        nd_tensor *gs = nd_div(g, f.s);
+        ga = nd_add(ga, nd_sub(gs, nd_matmul(f.u, nd_matmul(mT(f.u), gs))));
+    }
+    gin[0] = nd_matmul(ga, f.vt);
+}
+static void svd_vt_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    svd_saved f = svd_for_rule(n);
+    bool wide = f.vt && f.vt->shape[1] > f.vt->shape[0];
+    nd_tensor *e = svd_gaps("V", f.s, wide);
+    if (!e) return;
+    nd_tensor *s_col = nd_unsqueeze(f.s, 1);
+    nd_tensor *inner = nd_div(nd_mul(s_col, skew(nd_matmul(f.vt, mT(g)))), e);
+    nd_tensor *ga = nd_matmul(inner, f.vt);
+    if (wide) { /* + S⁻¹ V̄ᵀ (I − VVᵀ) */
+        nd_tensor *sg = nd_div(g, s_col);
+        ga = nd_add(ga, nd_sub(sg, nd_matmul(nd_matmul(sg, mT(f.vt)), f.vt)));
+    }
+    gin[0] = nd_matmul(f.u, ga);
+}
+
+/* dP = Uᵀ dA V, from the saved factors (a JVP is first order). */
+static nd_tensor *svd_dp(const svd_saved *f, nd_tensor *da) {
+    return nd_matmul(nd_matmul(mT(f->u), da), mT(f->vt));
+}
+static nd_tensor *svd_s_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    const svd_saved *f = n->p.ptr;
+    nd_tensor *dp = svd_dp(f, tin[0]);
+    return nd_sum(nd_mul(dp, nd_eye(f->s->shape[0], f->s->dtype)), -1, false); /* diag */
+}
+/* F = 1/E off the diagonal, 0 on it. */
+static nd_tensor *svd_f(nd_tensor *e) {
+    nd_tensor *eye = nd_eye(e->shape[0], e->dtype);
+    return nd_mul(nd_rdiv_scalar(e, 1.0), nd_rsub_scalar(eye, 1.0));
+}
+static nd_tensor *svd_u_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    const svd_saved *f = n->p.ptr;
+    bool tall = f->u->shape[0] > f->u->shape[1];
+    nd_tensor *e = svd_gaps("U", f->s, tall);
+    if (!e) return NULL;
+    nd_tensor *dp = svd_dp(f, tin[0]);
+    nd_tensor *sym = nd_add(nd_mul(dp, f->s), nd_mul(nd_unsqueeze(f->s, 1), mT(dp)));
+    nd_tensor *du = nd_matmul(f->u, nd_mul(svd_f(e), sym));
+    if (tall) { /* + (I − UUᵀ) dA V S⁻¹ */
+        nd_tensor *x = nd_div(nd_matmul(tin[0], mT(f->vt)), f->s);
+        du = nd_add(du, nd_sub(x, nd_matmul(f->u, nd_matmul(mT(f->u), x))));
+    }
+    return du;
+}
+static nd_tensor *svd_vt_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    const svd_saved *f = n->p.ptr;
+    bool wide = f->vt->shape[1] > f->vt->shape[0];
+    nd_tensor *e = svd_gaps("V", f->s, wide);
+    if (!e) return NULL;
+    nd_tensor *dp = svd_dp(f, tin[0]);
+    nd_tensor *sym = nd_add(nd_mul(nd_unsqueeze(f->s, 1), dp), nd_mul(mT(dp), f->s));
+    nd_tensor *dv = nd_matmul(mT(f->vt), nd_mul(svd_f(e), sym));
+    if (wide) { /* + (I − VVᵀ) dAᵀ U S⁻¹ */
+        nd_tensor *x = nd_div(nd_matmul(mT(tin[0]), f->u), f->s);
+        dv = nd_add(dv, nd_sub(x, nd_matmul(mT(f->vt), nd_matmul(f->vt, x))));
+    }
+    return mT(dv);
+}
+static const nd_op SVD_U = {"svd_u", svd_u_vjp, svd_u_jvp, 0};
+static const nd_op SVD_S = {"svd_s", svd_s_vjp, svd_s_jvp, 0};
+static const nd_op SVD_VT = {"svd_vt", svd_vt_vjp, svd_vt_jvp, 0};
+
+/* Records one output of svd with its own copy of the factors. */
+static nd_tensor *svd_record(const nd_op *op, nd_tensor *out, nd_tensor *a, nd_tensor *u,
+                             nd_tensor *s, nd_tensor *vt) {
+    if (!nd__needs_record(1, &a)) return out;
+    svd_saved *sv = malloc(sizeof *sv);
+    if (!sv) return nd__fail("nd_svd: out of memory");
+    sv->u = nd_retain(nd_detach(u));
+    sv->s = nd_retain(nd_detach(s));
+    sv->vt = nd_retain(nd_detach(vt));
+    nd_params p = {.ptr = sv, .free_ptr = svd_saved_free};
+    return nd__record(op, out, 1, &a, &p);
+}
 
 int nd_svd(nd_tensor *a, nd_tensor **u, nd_tensor **s, nd_tensor **vt) {
     ND_CHECK_INT("nd_svd", a);
@@ -505,7 +708,8 @@ int nd_svd(nd_tensor *a, nd_tensor **u, nd_tensor **s, nd_tensor **vt) {
         if (vt) *vt = vv;
         return 0;
     }
-    char jobz = u || vt ? 'S' : 'N';
+    /* the vectors are computed when asked for or when a rule will need them */
+    char jobz = u || vt || nd__needs_record(1, &a) ? 'S' : 'N';
     lapack_int info = dt == ND_F32
                           ? LAPACKE_sgesdd(LAPACK_ROW_MAJOR, jobz, rows, cols, nd__ptr(m), cols,
                                            nd__ptr(ss), nd__ptr(uu), k, nd__ptr(vv), cols)
@@ -513,8 +717,12 @@ int nd_svd(nd_tensor *a, nd_tensor **u, nd_tensor **s, nd_tensor **vt) {
                                            nd__ptr(ss), nd__ptr(uu), k, nd__ptr(vv), cols);
     if (info > 0) return nd__fail_int("nd_svd: the algorithm failed to converge (info %d)", info);
     if (info < 0) return nd__fail_int("nd_svd: LAPACK rejected argument %d", (int)-info);
-    if (u) *u = uu;
-    if (s) *s = ss;
-    if (vt) *vt = vv;
+    nd_tensor *ru = u ? svd_record(&SVD_U, uu, a, uu, ss, vv) : uu;
+    nd_tensor *rs = s ? svd_record(&SVD_S, ss, a, uu, ss, vv) : ss;
+    nd_tensor *rvt = vt ? svd_record(&SVD_VT, vv, a, uu, ss, vv) : vv;
+    if (!ru || !rs || !rvt) return -1;
+    if (u) *u = ru;
+    if (s) *s = rs;
+    if (vt) *vt = rvt;
     return 0;
 }

@@ -119,7 +119,9 @@ static nd_tensor *linear_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const 
     return n->nin > 2 ? nd__tangent_sum(t, tin[2]) : t;
 }
 
-static const nd_op LINEAR = {"linear", linear_vjp, linear_jvp, ND_SAVES_INPUTS};
+/* x is read for w's gradient, w for x's; the bias never */
+static const nd_op LINEAR = {"linear", linear_vjp, linear_jvp,
+                             ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0};
 
 /* The fused kernel takes floats and sizes BLAS can index. */
 static bool linear_fusable(const nd_tensor *x, const nd_tensor *w) {

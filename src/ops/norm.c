@@ -64,9 +64,9 @@ static double norm_accumulate(nd_tensor *x, double p) {
     }
     double total = 0;
     for (int t = 0; t < threads; t++) {
-        if (isinf(p))
-            total = part[t] > total || part[t] != part[t] || total != total ? part[t] : total;
-        else
+        if (isinf(p)) { /* a NaN from any part wins, and nothing replaces it */
+            if (total == total && !(part[t] <= total)) total = part[t];
+        } else
             total += part[t];
     }
     if (total != total && isinf(p)) return NAN;

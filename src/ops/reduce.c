@@ -339,7 +339,28 @@ nd_tensor *nd_var(nd_tensor *t, int dim, bool keepdim) {
     return unbiased_variance("nd_var", t, dim, keepdim);
 }
 
+/* std = √var, with PyTorch's derivative where the spread is 0 (a constant
+ * column is common in real data): 0 there, not 1/(2·0) · 0 = NaN. The
+ * division is by 1 at those places, so that no ∞ appears in second
+ * derivatives either. */
+static nd_tensor *std_derivative(const nd_node *n, nd_tensor *out) {
+    (void)n;
+    nd_tensor *flat = nd_eq(out, nd_scalar(0, out->dtype));
+    nd_tensor *safe = nd_where(flat, nd_scalar(1, out->dtype), out);
+    return nd_where(flat, nd_scalar(0, out->dtype), nd_rdiv_scalar(safe, 0.5));
+}
+static void std_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    gin[0] = nd_mul(g, std_derivative(n, out));
+}
+static nd_tensor *std_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    return tin[0] ? nd_mul(tin[0], std_derivative(n, out)) : NULL;
+}
+static const nd_op STD = {"std", std_vjp, std_jvp, ND_SAVES_OUTPUT | ND_BATCHABLE};
+
 nd_tensor *nd_std(nd_tensor *t, int dim, bool keepdim) {
     ND_CHECK("nd_std", t);
-    return nd_sqrt(unbiased_variance("nd_std", t, dim, keepdim));
+    nd_tensor *var = unbiased_variance("nd_std", t, dim, keepdim);
+    if (!var) return NULL;
+    /* sqrt's kernel on a detached var (nothing recorded); the rules are STD's */
+    return nd__record(&STD, nd_sqrt(nd_detach(var)), 1, &var, NULL);
 }

@@ -60,7 +60,7 @@ static nd_tensor *slice_view(nd_tensor *t, range r) {
     memcpy(strides, t->strides, sizeof(int64_t) * (size_t)t->ndim);
     shape[r.dim] = r.length;
     strides[r.dim] = t->strides[r.dim] * r.step;
-    return nd__alias(t, t->ndim, shape, strides, t->offset + r.start * t->strides[r.dim]);
+    return nd__view(t, t->ndim, shape, strides, t->offset + r.start * t->strides[r.dim]);
 }
 
 static nd_params range_params(range r) {
@@ -165,7 +165,7 @@ nd_tensor *nd_select(nd_tensor *t, int dim, int64_t index) {
         shape[j] = t->shape[i];
         strides[j++] = t->strides[i];
     }
-    nd_tensor *out = nd__alias(t, t->ndim - 1, shape, strides, t->offset + at * t->strides[d]);
+    nd_tensor *out = nd__view(t, t->ndim - 1, shape, strides, t->offset + at * t->strides[d]);
     if (!out || !nd__needs_record(1, &t)) return out;
     nd_params p = range_params((range){.dim = d, .start = at, .length = 1, .step = 1});
     return nd__record(&SELECT, out, 1, &t, &p);

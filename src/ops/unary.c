@@ -67,13 +67,14 @@ nd_tensor *nd_abs(nd_tensor *t) {
 
 /* ---------------------------------------------------------------- sign */
 
-/* NaN keeps its sign NaN (x > 0 and x < 0 are both false: 0 - 0 would hide it). */
+/* (x > 0) - (x < 0), as PyTorch (1.13) computes it: sign(NaN) is 0 (both
+ * comparisons are false) and sign(-0.0) is +0.0; so abs's gradient at NaN is 0. */
 ND_UNARY_LOOP(sign_b8, bool, bool, x)
 ND_UNARY_LOOP(sign_u8, uint8_t, uint8_t, x > 0)
 ND_UNARY_LOOP(sign_i32, int32_t, int32_t, (x > 0) - (x < 0))
 ND_UNARY_LOOP(sign_i64, int64_t, int64_t, (x > 0) - (x < 0))
-ND_UNARY_LOOP(sign_f32, float, float, x > 0 ? 1.0f : (x < 0 ? -1.0f : x))
-ND_UNARY_LOOP(sign_f64, double, double, x > 0 ? 1.0 : (x < 0 ? -1.0 : x))
+ND_UNARY_LOOP(sign_f32, float, float, (float)((x > 0) - (x < 0)))
+ND_UNARY_LOOP(sign_f64, double, double, (double)((x > 0) - (x < 0)))
 static const nd_unary_loops sign_loops = {
     {sign_b8, sign_u8, sign_i32, sign_i64, sign_f32, sign_f64}};
 

@@ -111,7 +111,7 @@ static nd_tensor *regroup(const char *op, const nd_op *rule, nd_tensor *t, int n
     int64_t strides[ND_MAX_DIMS];
     nd_tensor *out;
     if (view_strides(t, ndim, shape, strides)) {
-        out = nd__alias(t, ndim, shape, strides, t->offset);
+        out = nd__view(t, ndim, shape, strides, t->offset);
     } else if (!may_copy) {
         return nd__fail("%s: a tensor of shape %s with strides %s cannot be viewed as shape %s "
                         "without a copy (use nd_reshape, or nd_contiguous first)",
@@ -161,7 +161,7 @@ nd_tensor *nd_squeeze(nd_tensor *t, int dim) {
         shape[ndim] = t->shape[i];
         strides[ndim++] = t->strides[i];
     }
-    nd_tensor *out = nd__alias(t, ndim, shape, strides, t->offset);
+    nd_tensor *out = nd__view(t, ndim, shape, strides, t->offset);
     return nd__record(&SQUEEZE, out, 1, &t, NULL);
 }
 
@@ -184,7 +184,7 @@ nd_tensor *nd_unsqueeze(nd_tensor *t, int dim) {
             strides[i] = t->strides[j++];
         }
     }
-    nd_tensor *out = nd__alias(t, t->ndim + 1, shape, strides, t->offset);
+    nd_tensor *out = nd__view(t, t->ndim + 1, shape, strides, t->offset);
     return nd__record(&UNSQUEEZE, out, 1, &t, NULL);
 }
 
@@ -214,7 +214,7 @@ static nd_tensor *permuted(const nd_op *rule, nd_tensor *t, const int *perm) {
         shape[i] = t->shape[perm[i]];
         strides[i] = t->strides[perm[i]];
     }
-    nd_tensor *out = nd__alias(t, t->ndim, shape, strides, t->offset);
+    nd_tensor *out = nd__view(t, t->ndim, shape, strides, t->offset);
     if (!out || !nd__needs_record(1, &t)) return out;
     nd_params p = {.ndim = t->ndim};
     for (int i = 0; i < t->ndim; i++) p.i[i] = perm[i];
@@ -305,7 +305,7 @@ static nd_tensor *expanded(const char *op, nd_tensor *t, int ndim, const int64_t
         strides[i] = j < 0 || t->shape[j] != want ? 0 : t->strides[j];
     }
     if (!nd__check_shape(op, ndim, sizes)) return NULL;
-    nd_tensor *out = nd__alias(t, ndim, sizes, strides, t->offset);
+    nd_tensor *out = nd__view(t, ndim, sizes, strides, t->offset);
     return nd__record(&EXPAND, out, 1, &t, NULL);
 }
 

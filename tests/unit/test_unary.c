@@ -289,10 +289,12 @@ ND_TEST(unary, activations_finite_at_huge_inputs) {
 
 ND_TEST(unary, nan_propagates) {
     nd_tensor *x = nd_from(ND_F64, ND_SHAPE(1), (double[]){NAN});
-    const unary_fn fns[] = {nd_neg,  nd_abs,  nd_sign,     nd_exp,     nd_sqrt,    nd_tanh,
-                            nd_relu, nd_gelu, nd_softplus, nd_sigmoid, clamp_both, leaky_01};
+    const unary_fn fns[] = {nd_neg,  nd_abs,      nd_exp,     nd_sqrt,    nd_tanh, nd_relu,
+                            nd_gelu, nd_softplus, nd_sigmoid, clamp_both, leaky_01};
     for (size_t k = 0; k < sizeof fns / sizeof fns[0]; k++)
         cr_assert(isnan(nd_item(fns[k](x))), "op %zu drops NaN", k);
+    /* except sign, which is 0 at NaN in PyTorch (test_corners.c checks it) */
+    cr_assert_eq(nd_item(nd_sign(x)), 0.0);
 }
 
 /* --------------------------------------------------------- derivatives */

@@ -1,0 +1,223 @@
+/* Recording in-place writes, as PyTorch does (its CopySlices): after
+ * nd_copy_(dst, src) with a src that requires a gradient, dst is part of the
+ * graph. When dst is a view (a slice of a buffer, say), the write is
+ * recorded on the tensor it views, its base: the base becomes
+ *     new = old with the region of dst replaced by (or added to) src,
+ * an op of two inputs, the old base and src, and dst becomes the region of
+ * the new base again. The old base is a header that takes over the base's
+ * history before the write: ops recorded earlier keep their gradients
+ * flowing there (each node remembers the node its inputs had, see nd_node).
+ *
+ * The rules never read a value, only where the region lies:
+ *     copy:  ōld = ḡ outside the region (0 inside),   s̄rc = ḡ[region]
+ *     add:   ōld = ḡ,                                  s̄rc = α·ḡ[region]
+ *     scale: ōld = ḡ scaled by s inside the region
+ *     fill:  ōld = ḡ outside the region
+ * ḡ[region] and its transpose (scattering into zeros) are two ops of their
+ * own, each the other's VJP, so second derivatives work too.
+ *
+ * Views of the base made before the write keep their earlier history (their
+ * values do change): PyTorch would regenerate it. */
+#include "elementwise.h"
+
+#include <stdlib.h>
+
+/* Where a region lies in its base (contiguous, of shape base_shape). */
+typedef struct {
+    int ndim;
+    int64_t shape[ND_MAX_DIMS], strides[ND_MAX_DIMS], offset;
+    int base_ndim;
+    int64_t base_shape[ND_MAX_DIMS];
+    nd_dtype dtype;
+    nd_inplace_kind kind;
+    double alpha; /* add: src's factor; scale: the factor */
+} region;
+
+static region *region_copy(const region *r) {
+    region *copy = malloc(sizeof *copy);
+    if (copy) *copy = *r;
+    return copy;
+}
+
+static nd_params region_params(const region *r) {
+    region *copy = region_copy(r);
+    return (nd_params){.ptr = copy, .free_ptr = free};
+}
+
+static nd_tensor *region_of(nd_tensor *t, const region *r);
+static nd_tensor *region_scatter(nd_tensor *v, const region *r);
+
+/* ------------------------------------------------ t[region] and its transpose */
+
+static void region_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    gin[0] = region_scatter(g, n->p.ptr);
+}
+static nd_tensor *region_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    return tin[0] ? region_of(tin[0], n->p.ptr) : NULL;
+}
+static const nd_op REGION = {"inplace_region", region_vjp, region_jvp, 0};
+
+/* The region's elements of t, a tensor of the base's shape (as a view when t
+ * is contiguous, the base itself being one). */
+static nd_tensor *region_of(nd_tensor *t, const region *r) {
+    if (!t) return NULL;
+    if (!t->contiguous) t = nd_contiguous(t);
+    if (!t) return NULL;
+    nd_tensor *out = nd__view(t, r->ndim, r->shape, r->strides, t->offset + r->offset);
+    if (!out || !nd__needs_record(1, &t)) return out;
+    nd_params p = region_params(r);
+    if (!p.ptr) return nd__fail("in-place write: out of memory");
+    return nd__record(&REGION, out, 1, &t, &p);
+}
+
+static void scatter_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    gin[0] = region_of(g, n->p.ptr); /* the engine sums it to v's shape */
+}
+static nd_tensor *scatter_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    return tin[0] ? region_scatter(tin[0], n->p.ptr) : NULL;
+}
+static const nd_op SCATTER = {"inplace_region_backward", scatter_vjp, scatter_jvp, 0};
+
+/* Zeros of the base's shape with v (broadcast) in the region. */
+static nd_tensor *region_scatter(nd_tensor *v, const region *r) {
+    if (!v) return NULL;
+    nd_tensor *out = nd__zeros(v->dtype, r->base_ndim, r->base_shape);
+    if (!out) return NULL;
+    nd_tensor *window = nd__alias(out, r->ndim, r->shape, r->strides, r->offset);
+    if (!window || nd__copy_into("in-place write", window, v)) return NULL;
+    nd_params p = region_params(r);
+    if (!p.ptr) return nd__fail("in-place write: out of memory");
+    return nd__record(&SCATTER, out, 1, &v, &p);
+}
+
+/* Ones of the base's shape with `inside` in the region: what the old value's
+ * gradient is multiplied by. */
+static nd_tensor *region_mask(const region *r, double inside) {
+    nd_tensor *mask = nd_full(r->dtype, r->base_ndim, r->base_shape, 1.0);
+    nd_tensor *window = mask ? nd__alias(mask, r->ndim, r->shape, r->strides, r->offset) : NULL;
+    nd_tensor *value = nd_scalar(inside, r->dtype);
+    if (!window || !value || nd__copy_into("in-place write", window, value)) return NULL;
+    return mask;
+}
+
+/* ------------------------------------------------ the write */
+
+static void write_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    const region *r = n->p.ptr;
+    if (r->kind == ND_INPLACE_ADD)
+        gin[0] = g;
+    else
+        gin[0] = nd_mul(g, region_mask(r, r->kind == ND_INPLACE_SCALE ? r->alpha : 0.0));
+    if (n->nin < 2 || !n->in[1]->requires_grad) return;
+    nd_tensor *part = region_of(g, r);
+    gin[1] = r->kind == ND_INPLACE_ADD && r->alpha != 1 ? nd_mul_scalar(part, r->alpha) : part;
+}
+/* The new tangent from the old one and src's (NULL: zero). */
+static nd_tensor *write_tangent(const region *r, nd_tensor *t_old, nd_tensor *t_src) {
+    nd_tensor *kept = t_old;
+    if (kept && r->kind != ND_INPLACE_ADD)
+        kept = nd_mul(kept, region_mask(r, r->kind == ND_INPLACE_SCALE ? r->alpha : 0.0));
+    nd_tensor *written = t_src;
+    if (written && r->kind == ND_INPLACE_ADD && r->alpha != 1)
+        written = nd_mul_scalar(written, r->alpha);
+    return nd__tangent_sum(kept, written ? region_scatter(written, r) : NULL);
+}
+static nd_tensor *write_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    return write_tangent(n->p.ptr, tin[0], n->nin > 1 ? tin[1] : NULL);
+}
+static const nd_op WRITE = {"inplace_write", write_vjp, write_jvp, 0};
+
+int nd__check_inplace_target(const char *op, nd_tensor *dst) {
+    nd_tensor *base = dst->base ? dst->base : dst;
+    if (nd_is_grad_enabled() && base->requires_grad && !base->node)
+        return nd__fail_int("%s: a leaf tensor that requires a gradient (shape %s)%s cannot be "
+                            "written in place: its gradient would be lost; do it with "
+                            "nd_set_grad_enabled(false), or use the out-of-place op",
+                            op, nd__tshape(base), base == dst ? "" : ", or a view of one,");
+    return 0;
+}
+
+int nd__record_inplace(const char *op, nd_tensor *dst, nd_tensor *src, nd_inplace_kind kind,
+                       double alpha) {
+    nd_tensor *base = dst->base ? dst->base : dst;
+    nd_tensor *ins[2] = {base, src};
+    int nin = src ? 2 : 1;
+    if (!nd__is_float(base->dtype) || !nd__needs_record(nin, ins)) return 0;
+    bool grad = nd_is_grad_enabled() && (base->requires_grad || (src && src->requires_grad));
+    if (!base->contiguous)
+        return nd__fail_int("%s: recording a write into a view of a non-contiguous tensor (shape "
+                            "%s) is not supported; write into a contiguous copy",
+                            op, nd__tshape(base));
+    region r = {.ndim = dst->ndim,
+                .offset = dst->offset - base->offset,
+                .base_ndim = base->ndim,
+                .dtype = base->dtype,
+                .kind = kind,
+                .alpha = alpha};
+    memcpy(r.shape, dst->shape, sizeof(int64_t) * (size_t)dst->ndim);
+    memcpy(r.strides, dst->strides, sizeof(int64_t) * (size_t)dst->ndim);
+    memcpy(r.base_shape, base->shape, sizeof(int64_t) * (size_t)base->ndim);
+    /* the old value's header takes over the base's tangent, and its history
+     * when this write is recorded in the graph (else the graph stays as is) */
+    nd_tensor *old = nd__alias(base, base->ndim, base->shape, base->strides, base->offset);
+    nd_params p = region_params(&r);
+    if (!old || !p.ptr) {
+        free(p.ptr);
+        return nd__fail_int("%s: out of memory recording the write", op);
+    }
+    old->tangent = base->tangent, base->tangent = NULL;
+    if (grad) {
+        old->node = base->node, base->node = NULL;
+        old->requires_grad = base->requires_grad, base->requires_grad = false;
+    }
+    ins[0] = old;
+    if (!nd__record(&WRITE, base, nin, ins, &p)) return -1;
+    if (dst == base) return 0;
+    /* the view shows the new base's region */
+    if (dst->tangent) nd_release(dst->tangent);
+    dst->tangent = NULL;
+    if (grad) {
+        if (dst->node) nd__node_release(dst->node);
+        dst->node = NULL, dst->requires_grad = false;
+    }
+    nd_params q = region_params(&r);
+    if (!q.ptr) return nd__fail_int("%s: out of memory recording the write", op);
+    if (!nd__record(&REGION, dst, 1, &base, &q)) return -1;
+    dst->base_version = atomic_load(&base->storage->version);
+    return 0;
+}
+
+void nd__refresh_view(nd_tensor *view) {
+    nd_tensor *base = view->base;
+    bool grad = nd_is_grad_enabled() && base->requires_grad;
+    if (!grad && !base->tangent) return; /* nothing to follow: refresh when it matters */
+    view->base_version = atomic_load(&base->storage->version);
+    /* a region must be a plain view: an expanded one would need its
+     * gradient summed, and a non-contiguous base has no simple layout */
+    for (int d = 0; d < view->ndim; d++)
+        if (view->shape[d] > 1 && view->strides[d] == 0) return;
+    if (!base->contiguous || !nd__is_float(base->dtype)) return;
+    region r = {.ndim = view->ndim,
+                .offset = view->offset - base->offset,
+                .base_ndim = base->ndim,
+                .dtype = base->dtype,
+                .kind = ND_INPLACE_COPY};
+    memcpy(r.shape, view->shape, sizeof(int64_t) * (size_t)view->ndim);
+    memcpy(r.strides, view->strides, sizeof(int64_t) * (size_t)view->ndim);
+    memcpy(r.base_shape, base->shape, sizeof(int64_t) * (size_t)base->ndim);
+    nd_params p = region_params(&r);
+    if (!p.ptr) return;
+    if (view->tangent) nd_release(view->tangent);
+    view->tangent = NULL;
+    if (grad) {
+        if (view->node) nd__node_release(view->node);
+        view->node = NULL, view->requires_grad = false;
+    }
+    nd__record(&REGION, view, 1, &base, &p);
+}
