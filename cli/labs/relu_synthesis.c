@@ -266,8 +266,6 @@ static int universal(report *r) {
     nd_tensor *grid = nd_linspace(-PI, PI, 4001, ND_F64);
     nd_tensor *exact = nd_sin(grid);
     double errors[RUNS], bounds[RUNS], log_n[RUNS], log_error[RUNS], log_bound[RUNS];
-    char cells[RUNS][3][32];
-    const char *table[RUNS * 3];
     nd_plot *shapes = nd_plot_new("sin(x) by N ReLUs", "x", "y");
     nd_plot_line(shapes, grid, exact, "sin(x)");
     for (int k = 0; k < RUNS; k++) {
@@ -284,10 +282,6 @@ static int universal(report *r) {
         errors[k] = max_abs_diff(approx, exact);
         bounds[k] = pow(2 * PI / n, 2) / 8;
         log_n[k] = log10(n), log_error[k] = log10(errors[k]), log_bound[k] = log10(bounds[k]);
-        snprintf(cells[k][0], 32, "%d", n);
-        snprintf(cells[k][1], 32, "%.6f", errors[k]);
-        snprintf(cells[k][2], 32, "%.6f", bounds[k]);
-        for (int c = 0; c < 3; c++) table[k * 3 + c] = cells[k][c];
         if (errors[k] > bounds[k] + 1e-12)
             report_fail(r, "sin by %d ReLUs: max error %g above the bound h²/8 = %g", n, errors[k],
                         bounds[k]);
@@ -300,8 +294,10 @@ static int universal(report *r) {
         }
     }
     nd_plot_range(shapes, -3.3, 3.3, -1.2, 1.9);
-    const char *headers[3] = {"N (ReLUs)", "max |error|", "bound h²/8"};
-    report_table(r, 3, RUNS, headers, table);
+    report_table_begin(r, 3, (const char *const[]){"N (ReLUs)", "max |error|", "bound h²/8"});
+    for (int k = 0; k < RUNS; k++)
+        report_table_row(r, "%d\t%.6f\t%.6f", ns[k], errors[k], bounds[k]);
+    report_table_end(r);
     LAB_CHECK_CLOSE(r, "error ratio from N = 32 to 64 (about 4)", errors[4] / errors[5], 4.0, 0.1);
     if (lab_figure(r, shapes, "relu_sin", 460, 340, "The approximations for N = 2, 4, 8."))
         return -1;
