@@ -100,6 +100,10 @@ static nd_tensor *warp(nd_tensor *source, nd_tensor *theta) {
 
 static int recover(report *r, nd_tensor *card) {
     report_heading(r, "梯度下降求仿射变换 (recovering an unknown transform by gradient descent)");
+    report_para(r,
+                "The transform to recover is always the same one: a rotation by 0.25 rad after a "
+                "shear of 0.2 and a shift of (0.1, −0.05); --rotate, --shear and the other "
+                "knobs change the basic transforms above, not this one.");
     nd_tensor *source = small_card(card);
     /* theta maps output coordinates (normalised to [−1, 1]) to where the output
      * pixel samples the input: rotation by 0.25 rad after a shear of 0.2 */

@@ -175,11 +175,11 @@ static int gradient_descent(report *r) {
     report_para(r,
                 "Objective: find the W and b that minimize J (arg min over W, b), "
                 "J = ‖ȳ − y‖², ȳ = w2·relu(W1·x + b1) + b2: a 1-%d-1 ReLU net on 256 points "
-                "of linspace(−10, 10). 梯度下降更新 W₁ = W₀ − ∇J·s: full-batch gradient "
+                "of linspace(%g, %g). 梯度下降更新 W₁ = W₀ − ∇J·s: full-batch gradient "
                 "descent (nd_sgd, no momentum), step size s = %g, %d steps. Inputs and targets "
                 "are divided by 10 so that they are of order 1 (the MSE is reported on the "
                 "original scale).",
-                hidden, step_size, steps);
+                hidden, POINTS_X[0], POINTS_X[NPOINTS - 1], step_size, steps);
     nd_tensor *x, *y, *params[4];
     if (training_data(&x, &y) || relu_net_init(hidden, params)) return -1;
     nd_tensor *xs = LAB_CALL(nd_div_scalar(x, 10)), *ys = LAB_CALL(nd_div_scalar(y, 10));

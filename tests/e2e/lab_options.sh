@@ -72,6 +72,14 @@ want="a + b (both stretched to (2, 3, 4))" check tensors-broadcast 0 "$nd" lab t
 want="do not broadcast at dim -1 (3 vs 4)" check tensors-no-broadcast 0 "$nd" lab tensors --a "2,3" --b 4 --out "$work/t"
 want="--a '2,x': a shape of 1 to 4 sizes" check tensors-bad-shape 2 "$nd" lab tensors --a "2,x"
 
+# texts follow the knobs
+want="gradient descent on x² (x after 20 steps)" check steps-label 0 "$nd" lab optimization --steps 20 --out "$work/o"
+want= check momentum-caption 0 "$nd" lab optimization --momentum 0.3 --out "$work/om"
+grep -qF "Momentum β = 0.3, η = 0.6:" "$work/om/index.html" || { echo "lab_options: the momentum caption does not follow --momentum"; fail=1; }
+want="of linspace(-5, 5)" check relu-range 0 "$nd" lab relu-synthesis --points "-5,0 0,5 5,0" --steps 300 --out "$work/r"
+want="--rotate, --shear and the other knobs change the basic transforms above, not this one" \
+  check affine-recover-said 0 "$nd" lab affine --rotate 45 --out "$work/a"
+
 # the defaults given explicitly are no change: checks apply and nothing is said
 out=$("$nd" lab optimization --eta 0.20 --out "$work/d" 2>&1)
 grep -q "Options changed" <<< "$out" && { echo "lab_options: --eta 0.20 (the default) counted as a change"; fail=1; }
