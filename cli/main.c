@@ -161,10 +161,10 @@ static const char *lab_name(int argc, char **argv) {
 static const lab *find_lab(const char *name) {
     const lab *l = lab_find(name);
     if (l) return l;
-    const char *names[64];
-    int n = lab_count() < 64 ? lab_count() : 64;
-    for (int i = 0; i < n; i++) names[i] = lab_at(i)->name;
-    const char *near = text_nearest(name, n, names);
+    const char **names = malloc(sizeof *names * (size_t)lab_count());
+    for (int i = 0; names && i < lab_count(); i++) names[i] = lab_at(i)->name;
+    const char *near = names ? text_nearest(name, lab_count(), names) : NULL;
+    free(names);
     if (near)
         fprintf(stderr, "nd lab: no lab called '%s'; did you mean '%s'? (nd list shows them)\n",
                 name, near);

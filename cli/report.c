@@ -28,6 +28,11 @@ struct report {
     char lab_source[256], source[512];
     char *knobs;     /* the options that differ from the slide's, or NULL */
     char code[2048]; /* the nd calls behind the next result, one a line (report_code) */
+    /* The table being built row by row (report_table_begin .. report_table_end): its header
+     * and rows, each one string with the cells separated by tabs. */
+    char *table_header;
+    char **table_rows;
+    int table_cols, table_nrows;
 };
 
 /* The list of files a report wrote into its folder: the next report into the same
@@ -472,6 +477,67 @@ void report_table(report *r, int ncols, int nrows, const char *const *headers,
     if (r->echo) echo_table(ncols, nrows, headers, cells);
 }
 
+/* The cells of `text`, separated by tabs, as exactly ncols strings into cells (missing ones
+ * empty): the tabs become ends of strings and the cells point into `text`. */
+static void split_cells(char *text, int ncols, const char **cells) {
+    for (int c = 0; c < ncols; c++) {
+        cells[c] = text;
+        char *tab = strchr(text, '\t');
+        if (tab && c + 1 < ncols)
+            *tab = '\0', text = tab + 1;
+        else if (!tab)
+            text += strlen(text);
+    }
+}
+
+static void table_clear(report *r) {
+    for (int i = 0; i < r->table_nrows; i++) free(r->table_rows[i]);
+    free(r->table_rows), free(r->table_header);
+    r->table_rows = NULL, r->table_header = NULL, r->table_nrows = r->table_cols = 0;
+}
+
+void report_table_begin(report *r, int ncols, const char *const *headers) {
+    table_clear(r);
+    size_t len = 0;
+    for (int c = 0; c < ncols; c++) len += strlen(headers[c]) + 1;
+    if (!(r->table_header = malloc(len + 1))) return;
+    r->table_header[0] = '\0';
+    for (int c = 0; c < ncols; c++) {
+        if (c) strcat(r->table_header, "\t");
+        strcat(r->table_header, headers[c]);
+    }
+    r->table_cols = ncols;
+}
+
+void report_table_row(report *r, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *row = vformat(fmt, ap);
+    va_end(ap);
+    char **grown = row && r->table_header
+                       ? realloc(r->table_rows, (size_t)(r->table_nrows + 1) * sizeof *grown)
+                       : NULL;
+    if (!grown) {
+        free(row);
+        return;
+    }
+    r->table_rows = grown;
+    r->table_rows[r->table_nrows++] = row;
+}
+
+void report_table_end(report *r) {
+    int ncols = r->table_cols, nrows = r->table_nrows;
+    const char **headers = malloc(sizeof *headers * (size_t)(ncols + 1));
+    const char **cells = malloc(sizeof *cells * (size_t)(ncols * nrows + 1));
+    if (r->table_header && headers && cells) {
+        split_cells(r->table_header, ncols, headers);
+        for (int i = 0; i < nrows; i++) split_cells(r->table_rows[i], ncols, cells + i * ncols);
+        report_table(r, ncols, nrows, headers, cells);
+    }
+    free(headers), free(cells);
+    table_clear(r);
+}
+
 void report_fail(report *r, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -535,6 +601,7 @@ int report_close(report *r) {
     free(r->files);
     free(r->checks);
     free(r->knobs);
+    table_clear(r);
     free(r->html);
     free(r->dir);
     free(r->format);

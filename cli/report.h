@@ -38,6 +38,12 @@ void report_picture(report *r, const char *name, const char *caption); /* a PNG 
 void report_gallery(report *r, int n, const char *const *names, const char *const *captions);
 void report_table(report *r, int ncols, int nrows, const char *const *headers,
                   const char *const *cells /* nrows × ncols */);
+/* A table built after its numbers are computed, one row at a time: report_table_begin, then
+ * report_table_row once per row, its cells separated by tabs in the formatted text
+ * ("%s\t%.1e"), then report_table_end shows it as report_table does. */
+void report_table_begin(report *r, int ncols, const char *const *headers);
+void report_table_row(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void report_table_end(report *r);
 /* Records an nd call (its C text) behind the next result: the calls recorded since the last
  * result are shown just before the next one (a paragraph, a block, a table or a figure), each
  * once. Labs record them with LAB_CALL, which also evaluates the call. */

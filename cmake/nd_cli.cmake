@@ -1,4 +1,4 @@
-# The nd program: cli/*.c, and every lab in cli/labs/ (each registers itself).
+# The nd program: cli/*.c, and every lab in cli/labs/ (listed in cli/labs/registry.c).
 file(GLOB ND_CLI_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/cli/*.c ${CMAKE_SOURCE_DIR}/cli/labs/*.c)
 add_executable(nd_cli ${ND_CLI_SOURCES})
 set_target_properties(nd_cli PROPERTIES OUTPUT_NAME nd)

@@ -11,8 +11,6 @@
 #include <nd_plot.h>
 #include <stdio.h>
 
-static const double PI = 3.14159265358979323846;
-
 /* `nd lab geometry --hidden 4 --noise 0.2`: the data and the net of the slide's example. */
 static const option options[] = {
     {.name = "points",
@@ -213,9 +211,10 @@ static int run(report *r) {
                 "Output: a straight line now separates the classes — the last layer is linear.");
 }
 
-ND_LAB(geometry_lab, {.order = 10,
-                      .name = "geometry",
-                      .title = "深度学习 = 几何变换 (deep learning as geometric transformation)",
-                      .summary = "an MLP separating two moons, the points drawn after each layer",
-                      .options = options,
-                      .run = run})
+/* Listed in registry.c, in the chapter's order. */
+const lab geometry_lab = {
+    .name = "geometry",
+    .title = "深度学习 = 几何变换 (deep learning as geometric transformation)",
+    .summary = "an MLP separating two moons, the points drawn after each layer",
+    .options = options,
+    .run = run};

@@ -1,6 +1,7 @@
 /* A lab: one experiment of the chapter, in one file of cli/labs/. Each file
- * registers itself with ND_LAB and uses only nd's public API, so it doubles as
- * example code. A lab writes its numbers, figures and checks to the report. */
+ * defines one `const lab`, listed in the chapter's order in registry.c, and uses
+ * only nd's public API, so it doubles as example code. A lab computes its
+ * numbers first, then writes them, its figures and its checks to the report. */
 #ifndef ND_LAB_H
 #define ND_LAB_H
 
@@ -12,7 +13,6 @@
 #include <nd_plot.h>
 
 typedef struct lab {
-    int order;           /* position in the report (the chapter's order) */
     const char *name;    /* `nd lab NAME` */
     const char *title;   /* the slide's heading */
     const char *summary; /* one line for `nd list` */
@@ -24,9 +24,9 @@ typedef struct lab {
     int (*run)(report *r);
 } lab;
 
-void lab_register(const lab *l);
+/* The labs, in the chapter's order (the table in registry.c). */
 int lab_count(void);
-const lab *lab_at(int i); /* in order */
+const lab *lab_at(int i); /* NULL outside 0 .. lab_count() − 1 */
 const lab *lab_find(const char *name);
 
 /* The options of the lab now running (set by `nd lab` around its run): lab_number("eta") is
@@ -46,13 +46,6 @@ report *lab_report(void);
 #define LAB_CALL(...)             (report_code(lab_report(), #__VA_ARGS__), (__VA_ARGS__))
 #define LAB_TENSOR(r, label, ...) report_tensor((r), (label), LAB_CALL(__VA_ARGS__))
 
-/* Registers a lab when the program starts. */
-#define ND_LAB(ident, ...)                                                                         \
-    static const lab ident = __VA_ARGS__;                                                          \
-    __attribute__((constructor)) static void register_##ident(void) {                              \
-        lab_register(&ident);                                                                      \
-    }
-
 /* Checks a value against the course's: |got − want| <= tol, listed in the report either way. */
 #define LAB_CHECK_CLOSE(r, what, got, want, tol) lab_check_close((r), (what), (got), (want), (tol))
 void lab_check_close(report *r, const char *what, double got, double want, double tol);
@@ -60,6 +53,12 @@ void lab_check_close(report *r, const char *what, double got, double want, doubl
  * (printf-style). */
 void lab_check(report *r, bool pass, const char *what, const char *expected, const char *got_fmt,
                ...) __attribute__((format(printf, 5, 6)));
+
+/* π, in C11 (M_PI is POSIX, not C). */
+#define PI 3.14159265358979323846
+
+/* max |a − b| over all elements (a and b broadcast): how far a result is from its formula. */
+double max_abs_diff(nd_tensor *a, nd_tensor *b);
 
 /* A tensor's values on one line, for a check's "got" (valid until the next call). */
 const char *lab_values(const nd_tensor *t);

@@ -6,8 +6,6 @@
 #include <nd_plot.h>
 #include <stdio.h>
 
-static const double PI = 3.14159265358979323846;
-
 /* Saves a plot as the report's figure `name` and shows it (w × h pixels). */
 /* A single point as two one-element tensors, for nd_plot_points. */
 static int mark(nd_plot *p, double x, double y, const char *label) {

@@ -1,113 +1,36 @@
-/* The labs, collected as each file registers itself, kept in the chapter's order. */
+/* The labs in the chapter's order: one table, written out, so adding a lab is
+ * one line here and one file in cli/labs/ (plain C11: no start-up hooks). */
 #include "lab.h"
 
-#include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#define MAX_LABS 32
-static const lab *registered[MAX_LABS];
-static int count;
+/* Each defined in its own file, cli/labs/NAME.c. */
+extern const lab tensors_lab, data_lab, linear_algebra_lab, calculus_lab, autodiff_lab,
+    optimization_lab, affine_lab, activations_lab, relu_synthesis_lab, geometry_lab;
 
-void lab_register(const lab *l) {
-    if (count == MAX_LABS) return;
-    int i = count++;
-    while (i > 0 && registered[i - 1]->order > l->order) {
-        registered[i] = registered[i - 1];
-        i--;
-    }
-    registered[i] = l;
-}
+static const lab *const labs[] = {
+    &tensors_lab,        /* 1. N维数组 */
+    &data_lab,           /* 2. 数据预处理 */
+    &linear_algebra_lab, /* 3. 线性代数 */
+    &calculus_lab,       /* 4. 多元微分 */
+    &autodiff_lab,       /* 5. 自动微分 */
+    &optimization_lab,   /* 6. 优化 */
+    &affine_lab,         /* 7. 二维仿射变换 */
+    &activations_lab,    /* 8. 激活函数 */
+    &relu_synthesis_lab, /* 9. ReLU 合成 */
+    &geometry_lab,       /* 10. 深度学习 = 几何变换 */
+};
+enum { LAB_COUNT = sizeof labs / sizeof labs[0] };
 
 int lab_count(void) {
-    return count;
+    return LAB_COUNT;
 }
 const lab *lab_at(int i) {
-    return i >= 0 && i < count ? registered[i] : NULL;
+    return i >= 0 && i < LAB_COUNT ? labs[i] : NULL;
 }
 
 const lab *lab_find(const char *name) {
-    for (int i = 0; i < count; i++)
-        if (!strcmp(registered[i]->name, name)) return registered[i];
+    for (int i = 0; i < LAB_COUNT; i++)
+        if (!strcmp(labs[i]->name, name)) return labs[i];
     return NULL;
-}
-
-const char *lab_data_path(const char *file) {
-    static char path[4096];
-    const char *dir = getenv("ND_DATA_DIR");
-    if (!dir || !*dir) dir = ND_DATA_DIR; /* set by the build: the source tree's data/ */
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (access(path, R_OK) != 0 && access(ND_INSTALLED_DATA_DIR, R_OK) == 0)
-        snprintf(path, sizeof path, "%s/%s", ND_INSTALLED_DATA_DIR, file);
-    return path;
-}
-
-int lab_figure(report *r, nd_plot *p, const char *name, int w, int h, const char *caption) {
-    int rc = nd_plot_save(p, report_figure_path(r, name), w, h);
-    nd_plot_free(p);
-    if (rc == 0) report_figure(r, name, caption);
-    return rc;
-}
-
-void lab_check_close(report *r, const char *what, double got, double want, double tol) {
-    char expected[96], found[64];
-    if (tol > 0)
-        snprintf(expected, sizeof expected, "%.10g ± %.3g", want, tol);
-    else
-        snprintf(expected, sizeof expected, "%.10g", want);
-    snprintf(found, sizeof found, "%.10g", got);
-    report_check(r, fabs(got - want) <= tol, what, expected, found);
-}
-
-void lab_check(report *r, bool pass, const char *what, const char *expected, const char *got_fmt,
-               ...) {
-    char got[512];
-    va_list ap;
-    va_start(ap, got_fmt);
-    vsnprintf(got, sizeof got, got_fmt, ap);
-    va_end(ap);
-    report_check(r, pass, what, expected, got);
-}
-
-const char *lab_values(const nd_tensor *t) {
-    static char line[512];
-    char *text = nd_format(t);
-    size_t n = 0;
-    bool space = false;
-    for (const char *c = text ? text : "?"; *c && n + 1 < sizeof line; c++) {
-        bool blank = *c == ' ' || *c == '\n';
-        if (blank && space) continue; /* the printed form's alignment, folded to one line */
-        line[n++] = *c == '\n' ? ' ' : *c;
-        space = blank;
-    }
-    line[n] = '\0';
-    free(text);
-    return line;
-}
-
-static const option_values *running; /* the options of the lab now running */
-
-void lab_use_options(const option_values *v) {
-    running = v;
-}
-double lab_number(const char *name) {
-    return running ? options_number(running, name) : NAN;
-}
-int lab_int(const char *name) {
-    return running ? options_int(running, name) : 0;
-}
-const char *lab_text(const char *name) {
-    return running ? options_text(running, name) : NULL;
-}
-
-static report *running_report; /* the report of the lab now running */
-
-void lab_use_report(report *r) {
-    running_report = r;
-}
-report *lab_report(void) {
-    return running_report;
 }

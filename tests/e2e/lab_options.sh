@@ -55,6 +55,31 @@ want="∂z/∂w by forward accumulation = tensor([22., 44.], dtype=torch.float64
 want="--x '[1,2': a vector" check autodiff-bad-x 2 "$nd" lab autodiff --x "[1,2"
 want="≠ area of the image (det M): 2" check matrix 0 "$nd" lab linear-algebra --matrix "[[1, 1], [0, 2]]" --out "$work/la"
 want="--matrix '[1, 2]': a 2×2 matrix" check matrix-shape 2 "$nd" lab linear-algebra --matrix "[1, 2]"
+# calculus: the limit at another point and with other steps, the shapes for other sizes
+want="--h TEXT" check help-calculus-h 0 "$nd" lab calculus --help
+want="(default 0.1 0.01 0.001 0.0001 0.00001)" check help-calculus-h-default 0 "$nd" lab calculus --help
+want="h = 0.5      (f(2 + h) − f(2)) / h = 9.50000" \
+  check calculus-x 0 "$nd" lab calculus --x 2 --h "0.5,0.05" --out "$work/c"
+want="the tangent at x = 2 is y = 8x − 12." check calculus-tangent 0 "$nd" lab calculus --x 2 --out "$work/c"
+want="Y: (m, l)    (2, 1, 1)  [course (m, l)]" check calculus-sizes 0 "$nd" lab calculus --m 2 --l 1 --n 5 --k 2 --out "$work/c"
+want="--h '0 1': 1 to 8 positive numbers" check calculus-bad-h 2 "$nd" lab calculus --h "0 1"
+want="--m is from 1 to 8, not '9'" check calculus-m-range 2 "$nd" lab calculus --m 9
+# tensors: the batch's and the broadcast's shapes
+want="--batch N" check help-tensors 0 "$nd" lab tensors --help
+want="(default 3,1)" check help-tensors-a 0 "$nd" lab tensors --help
+want="5-d video batch  (N, T, C, H, W)  5     (2, 5, 3," check tensors-frames 0 "$nd" lab tensors --frames 5 --out "$work/t"
+want="a + b (both stretched to (2, 3, 4))" check tensors-broadcast 0 "$nd" lab tensors --a "2,3,1" --b 4 --out "$work/t"
+want="do not broadcast at dim -1 (3 vs 4)" check tensors-no-broadcast 0 "$nd" lab tensors --a "2,3" --b 4 --out "$work/t"
+want="--a '2,x': a shape of 1 to 4 sizes" check tensors-bad-shape 2 "$nd" lab tensors --a "2,x"
+
+# texts follow the knobs
+want="gradient descent on x² (x after 20 steps)" check steps-label 0 "$nd" lab optimization --steps 20 --out "$work/o"
+want= check momentum-caption 0 "$nd" lab optimization --momentum 0.3 --out "$work/om"
+grep -qF "Momentum β = 0.3, η = 0.6:" "$work/om/index.html" || { echo "lab_options: the momentum caption does not follow --momentum"; fail=1; }
+want="of linspace(-5, 5)" check relu-range 0 "$nd" lab relu-synthesis --points "-5,0 0,5 5,0" --steps 300 --out "$work/r"
+want="--rotate, --shear and the other knobs change the basic transforms above, not this one" \
+  check affine-recover-said 0 "$nd" lab affine --rotate 45 --out "$work/a"
+
 # the defaults given explicitly are no change: checks apply and nothing is said
 out=$("$nd" lab optimization --eta 0.20 --out "$work/d" 2>&1)
 grep -q "Options changed" <<< "$out" && { echo "lab_options: --eta 0.20 (the default) counted as a change"; fail=1; }
