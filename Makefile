@@ -8,7 +8,7 @@ NOBLAS   ?= build-noblas
 JOBS     ?= $(shell nproc)
 OUT      ?= out
 
-.PHONY: all deps build run test test-unit test-asan test-tsan test-noblas test-e2e install bench bench-quick fuzz format clean
+.PHONY: all deps build run test test-unit test-asan test-tsan test-noblas test-wasm test-e2e install bench bench-quick fuzz format clean
 
 all: build
 
@@ -27,6 +27,7 @@ test: build
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory test-noblas
+	@$(MAKE) --no-print-directory test-wasm
 	@scripts/fuzz.sh smoke
 	@scripts/test-e2e.sh $(BUILD)
 
@@ -50,6 +51,11 @@ test-noblas: deps
 	@cmake --build $(NOBLAS) -j $(JOBS)
 	@cd $(NOBLAS) && ctest --output-on-failure -j 2
 
+# nd compiled to WebAssembly (scripts/build-wasm.sh), its numbers checked in Node.
+test-wasm: deps
+	@scripts/build-wasm.sh build-wasm
+	@ND_WASM_DIR=$(CURDIR)/build-wasm node --test web/test/
+
 install: build
 	@cmake --install $(BUILD) --prefix $(or $(PREFIX),/usr/local)
 
@@ -68,4 +74,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(TSAN) $(NOBLAS) build-fuzz $(OUT)
+	rm -rf $(BUILD) $(ASAN) $(TSAN) $(NOBLAS) build-wasm build-fuzz $(OUT)

@@ -30,6 +30,7 @@ void nd_set_num_threads(int n) {
 #ifndef ND_NO_BLAS
     openblas_set_num_threads(threads);
 #endif
+    (void)threads; /* unused in a build with neither OpenMP nor BLAS (the browser's) */
 }
 
 int nd_num_threads(void) {
