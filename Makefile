@@ -4,10 +4,11 @@
 BUILD    ?= build
 ASAN     ?= build-asan
 TSAN     ?= build-tsan
+NOBLAS   ?= build-noblas
 JOBS     ?= $(shell nproc)
 OUT      ?= out
 
-.PHONY: all deps build run test test-unit test-asan test-tsan test-e2e install bench bench-quick fuzz format clean
+.PHONY: all deps build run test test-unit test-asan test-tsan test-noblas test-wasm test-e2e install bench bench-quick fuzz format clean
 
 all: build
 
@@ -25,6 +26,8 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j 2
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-tsan
+	@$(MAKE) --no-print-directory test-noblas
+	@$(MAKE) --no-print-directory test-wasm
 	@scripts/fuzz.sh smoke
 	@scripts/test-e2e.sh $(BUILD)
 
@@ -39,6 +42,19 @@ test-tsan: deps
 	@cmake -S . -B $(TSAN) -DCMAKE_BUILD_TYPE=Debug -DND_TSAN=ON -DND_NATIVE=OFF -DND_BUILD_CLI=OFF > /dev/null
 	@cmake --build $(TSAN) -j $(JOBS) --target tsan_tests
 	@cd $(TSAN) && ctest --output-on-failure -j 2
+
+# nd without BLAS, as the browser build has it: its own matrix kernel
+# (src/ops/gemm_kernel.c) under the tests of products, layers, optimizers and
+# Jacobians, against the same goldens (the list is in cmake/nd_tests.cmake).
+test-noblas: deps
+	@cmake -S . -B $(NOBLAS) -DCMAKE_BUILD_TYPE=Release -DND_BLAS=OFF -DND_BUILD_CLI=OFF > /dev/null
+	@cmake --build $(NOBLAS) -j $(JOBS)
+	@cd $(NOBLAS) && ctest --output-on-failure -j 2
+
+# nd compiled to WebAssembly (scripts/build-wasm.sh), its numbers checked in Node.
+test-wasm: deps
+	@scripts/build-wasm.sh build-wasm
+	@ND_WASM_DIR=$(CURDIR)/build-wasm node --test web/test/
 
 install: build
 	@cmake --install $(BUILD) --prefix $(or $(PREFIX),/usr/local)
@@ -58,4 +74,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(TSAN) build-fuzz $(OUT)
+	rm -rf $(BUILD) $(ASAN) $(TSAN) $(NOBLAS) build-wasm build-fuzz $(OUT)

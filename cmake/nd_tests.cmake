@@ -22,6 +22,17 @@ if(ND_TSAN)
   set(ND_TEST_CRITERION_LIBS "")
   set(ND_TEST_ENV "OMP_NUM_THREADS=1;OPENBLAS_NUM_THREADS=1")
 endif()
+# The build without BLAS (build-noblas in make test): the tests whose numbers go
+# through matrix products, held to the same goldens as the BLAS build;
+# test_linalg without its decompositions (there is no LAPACK to run them).
+set(ND_TEST_ARGS_test_linalg "")
+if(NOT ND_BLAS)
+  set(ND_NOBLAS_TESTS test_gemm_kernel test_linalg test_nn test_optim test_jacobian
+    test_jacobian_batched test_train)
+  list(JOIN ND_NOBLAS_TESTS "|" ND_NOBLAS_TESTS_REGEX)
+  list(FILTER ND_TEST_SOURCES INCLUDE REGEX "/(${ND_NOBLAS_TESTS_REGEX})\\.c$")
+  set(ND_TEST_ARGS_test_linalg --filter "!(decomp)/*")
+endif()
 set(ND_TEST_LIBS nd_static)
 foreach(part nd_frame_static nd_image_static nd_plot_static)
   if(TARGET ${part})
@@ -34,7 +45,7 @@ foreach(src ${ND_TEST_SOURCES})
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests/unit ${ND_TEST_CRITERION_INCLUDE})
   target_link_libraries(${name} PRIVATE ${ND_TEST_LIBS} ${ND_TEST_CRITERION_LIBS})
   target_compile_definitions(${name} PRIVATE ND_GOLDEN_DIR="${CMAKE_SOURCE_DIR}/tests/golden" ND_DATA_DIR="${CMAKE_SOURCE_DIR}/data" ND_TEST_DATA_DIR="${CMAKE_SOURCE_DIR}/tests/data")
-  add_test(NAME ${name} COMMAND ${name} --jobs 1)
+  add_test(NAME ${name} COMMAND ${name} --jobs 1 ${ND_TEST_ARGS_${name}})
   set_tests_properties(${name} PROPERTIES TIMEOUT 600 ENVIRONMENT "${ND_TEST_ENV}")
 endforeach()
 

@@ -14,6 +14,7 @@ packages=(
   libgraphviz-dev graphviz
   libcriterion-dev
   chromium fonts-dejavu-core
+  emscripten node-acorn nodejs
 )
 case "${1:-}" in
   bench|golden)

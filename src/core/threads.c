@@ -4,7 +4,9 @@
  * may set it, hence an atomic. */
 #include "internal.h"
 
+#ifndef ND_NO_BLAS
 #include <cblas.h>
+#endif
 #include <stdatomic.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -25,7 +27,10 @@ void nd_set_num_threads(int n) {
 #ifdef _OPENMP
     omp_set_num_threads(threads);
 #endif
+#ifndef ND_NO_BLAS
     openblas_set_num_threads(threads);
+#endif
+    (void)threads; /* unused in a build with neither OpenMP nor BLAS (the browser's) */
 }
 
 int nd_num_threads(void) {
@@ -44,6 +49,11 @@ const char *nd_version(void) {
     return ND_VERSION_STRING;
 }
 
+#ifdef ND_NO_BLAS
+const char *nd_blas_info(void) {
+    return "none: nd's own matrix kernel (src/ops/gemm_kernel.c), no LAPACK";
+}
+#else
 const char *nd_blas_info(void) {
     static _Thread_local char info[256]; /* one per thread: two may ask at once */
     const char *config = openblas_get_config();
@@ -51,3 +61,4 @@ const char *nd_blas_info(void) {
              openblas_get_num_threads());
     return info;
 }
+#endif

@@ -7,10 +7,15 @@
  * the added dim is simply absent from the result's shape. Views go to BLAS
  * without a copy whenever BLAS can read them: a row-major matrix is NoTrans
  * with its row stride as leading dimension, a transposed one (unit row
- * stride) is Trans with its column stride. Anything else is copied once. */
+ * stride) is Trans with its column stride. Anything else is copied once.
+ * A build without BLAS (ND_BLAS=OFF) runs every product on nd's own kernel,
+ * gemm_kernel.c, which reads the same layouts. */
 #include "elementwise.h"
+#include "gemm_kernel.h"
 
+#ifndef ND_NO_BLAS
 #include <cblas.h>
+#endif
 #include <limits.h>
 #include <stdlib.h>
 
@@ -18,18 +23,18 @@
 
 /* How BLAS reads one matrix (rows × cols, strides rs and cs in elements). */
 typedef struct {
-    CBLAS_TRANSPOSE trans;
+    bool trans; /* stored transposed: element (r, c) at c·ld + r */
     int64_t ld;
 } blas_layout;
 
 static bool layout_of(int64_t rows, int64_t cols, int64_t rs, int64_t cs, blas_layout *l) {
     /* Strides of size-1 dims are never followed, so they may be anything. */
     if ((cs == 1 || cols <= 1) && (rows <= 1 || rs >= (cols > 1 ? cols : 1))) {
-        *l = (blas_layout){CblasNoTrans, rows <= 1 ? (cols > 1 ? cols : 1) : rs};
+        *l = (blas_layout){false, rows <= 1 ? (cols > 1 ? cols : 1) : rs};
         return true;
     }
     if ((rs == 1 || rows <= 1) && (cols <= 1 || cs >= (rows > 1 ? rows : 1))) {
-        *l = (blas_layout){CblasTrans, cols <= 1 ? (rows > 1 ? rows : 1) : cs};
+        *l = (blas_layout){true, cols <= 1 ? (rows > 1 ? rows : 1) : cs};
         return true;
     }
     return false;
@@ -86,42 +91,56 @@ typedef struct {
 } gemm_shape;
 
 /* One product C (n × m, contiguous) = A · B for float types, choosing the
- * cheapest BLAS call: dot for 1×1, gemv when one side is a vector, else gemm. */
+ * cheapest BLAS call: dot for 1×1, gemv when one side is a vector, else gemm.
+ * Without BLAS, nd's kernel takes every shape (its small-product loop is what
+ * dot and gemv would do). */
+#ifdef ND_NO_BLAS
+static void blas_product(const gemm_shape *s, const void *A, const void *B, void *C) {
+    if (s->dtype == ND_F32)
+        nd__gemm_f32(s->la.trans, s->lb.trans, s->n, s->m, s->k, A, s->la.ld, B, s->lb.ld, 0.0f, C,
+                     s->m);
+    else
+        nd__gemm_f64(s->la.trans, s->lb.trans, s->n, s->m, s->k, A, s->la.ld, B, s->lb.ld, 0.0, C,
+                     s->m);
+}
+#else
+static CBLAS_TRANSPOSE cblas_trans(bool trans) {
+    return trans ? CblasTrans : CblasNoTrans;
+}
+
 static void blas_product(const gemm_shape *s, const void *A, const void *B, void *C) {
     int n = (int)s->n, k = (int)s->k, m = (int)s->m;
     int lda = (int)s->la.ld, ldb = (int)s->lb.ld;
     bool f32 = s->dtype == ND_F32;
+    CBLAS_TRANSPOSE ta = cblas_trans(s->la.trans), tb = cblas_trans(s->lb.trans);
     /* A row of A (n = 1) advances by 1 (NoTrans) or by lda (Trans); a column of B likewise. */
-    int a_row_step = s->la.trans == CblasNoTrans ? 1 : lda;
-    int b_col_step = s->lb.trans == CblasNoTrans ? ldb : 1;
+    int a_row_step = !s->la.trans ? 1 : lda;
+    int b_col_step = !s->lb.trans ? ldb : 1;
     if (n == 1 && m == 1) {
         if (f32)
             *(float *)C = cblas_sdot(k, A, a_row_step, B, b_col_step);
         else
             *(double *)C = cblas_ddot(k, A, a_row_step, B, b_col_step);
     } else if (m == 1) { /* C = op(A) · b */
-        int rows = s->la.trans == CblasNoTrans ? n : k, cols = s->la.trans == CblasNoTrans ? k : n;
+        int rows = !s->la.trans ? n : k, cols = !s->la.trans ? k : n;
         if (f32)
-            cblas_sgemv(CblasRowMajor, s->la.trans, rows, cols, 1.0f, A, lda, B, b_col_step, 0.0f,
-                        C, 1);
+            cblas_sgemv(CblasRowMajor, ta, rows, cols, 1.0f, A, lda, B, b_col_step, 0.0f, C, 1);
         else
-            cblas_dgemv(CblasRowMajor, s->la.trans, rows, cols, 1.0, A, lda, B, b_col_step, 0.0, C,
-                        1);
+            cblas_dgemv(CblasRowMajor, ta, rows, cols, 1.0, A, lda, B, b_col_step, 0.0, C, 1);
     } else if (n == 1) { /* c = aᵀ · op(B), i.e. op(B)ᵀ · a */
-        CBLAS_TRANSPOSE t = s->lb.trans == CblasNoTrans ? CblasTrans : CblasNoTrans;
-        int rows = s->lb.trans == CblasNoTrans ? k : m, cols = s->lb.trans == CblasNoTrans ? m : k;
+        CBLAS_TRANSPOSE t = cblas_trans(!s->lb.trans);
+        int rows = !s->lb.trans ? k : m, cols = !s->lb.trans ? m : k;
         if (f32)
             cblas_sgemv(CblasRowMajor, t, rows, cols, 1.0f, B, ldb, A, a_row_step, 0.0f, C, 1);
         else
             cblas_dgemv(CblasRowMajor, t, rows, cols, 1.0, B, ldb, A, a_row_step, 0.0, C, 1);
     } else if (f32) {
-        cblas_sgemm(CblasRowMajor, s->la.trans, s->lb.trans, n, m, k, 1.0f, A, lda, B, ldb, 0.0f, C,
-                    m);
+        cblas_sgemm(CblasRowMajor, ta, tb, n, m, k, 1.0f, A, lda, B, ldb, 0.0f, C, m);
     } else {
-        cblas_dgemm(CblasRowMajor, s->la.trans, s->lb.trans, n, m, k, 1.0, A, lda, B, ldb, 0.0, C,
-                    m);
+        cblas_dgemm(CblasRowMajor, ta, tb, n, m, k, 1.0, A, lda, B, ldb, 0.0, C, m);
     }
 }
+#endif
 
 /* Integer products (PyTorch allows them on the CPU): a plain loop over
  * contiguous int64 copies, wrapping on overflow as PyTorch does. */
@@ -182,7 +201,7 @@ static int product_into(const char *op, nd_tensor *a, nd_tensor *b, int nbatch,
     }
     char *C = nd__ptr(out);
     /* b shared by the whole batch and a's batches stacked as rows: one tall gemm. */
-    if (count > 1 && b->ndim == 2 && s.la.trans == CblasNoTrans && n > 1 && rows_collapse(a) &&
+    if (count > 1 && b->ndim == 2 && !s.la.trans && n > 1 && rows_collapse(a) &&
         count * n <= INT_MAX) {
         s.n = count * n;
         blas_product(&s, nd__ptr(a), nd__ptr(b), C);

@@ -9,8 +9,11 @@
  * work), except when nothing records the backward pass (the usual first-order
  * case): then one fused loop computes the gradient. */
 #include "elementwise.h"
+#include "gemm_kernel.h"
 
+#ifndef ND_NO_BLAS
 #include <cblas.h>
+#endif
 #include <limits.h>
 #include <math.h>
 
@@ -45,6 +48,12 @@ static void gemm(nd_dtype dtype, bool trans_a, bool trans_b, int64_t m, int64_t 
         if (beta == 0) memset(C, 0, (size_t)(m * n) * nd_dtype_size(dtype));
         return;
     }
+#ifdef ND_NO_BLAS /* nd's own kernel (gemm_kernel.c) */
+    if (dtype == ND_F32)
+        nd__gemm_f32(trans_a, trans_b, m, n, k, A, lda, B, ldb, (float)beta, C, n);
+    else
+        nd__gemm_f64(trans_a, trans_b, m, n, k, A, lda, B, ldb, beta, C, n);
+#else
     CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
     CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
     if (dtype == ND_F32)
@@ -53,6 +62,7 @@ static void gemm(nd_dtype dtype, bool trans_a, bool trans_b, int64_t m, int64_t 
     else
         cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0, A, (int)lda, B, (int)ldb,
                     beta, C, (int)n);
+#endif
 }
 
 /* The rows of x as a matrix (rows × in): the product of its leading dims. */
