@@ -377,7 +377,14 @@ nd_batches *nd_batches_new(nd_tensor *x, nd_tensor *y, int64_t batch_size, bool 
 /* The next batch (in the current scope); false at the end of an epoch, after
  * which the next call starts a new epoch (reshuffled). */
 bool nd_batches_next(nd_batches *b, nd_tensor **xb, nd_tensor **yb);
-int64_t nd_batches_count(const nd_batches *b); /* batches per epoch */
+int64_t nd_batches_count(const nd_batches *b); /* batches per epoch (of this rank when sharded) */
+/* Distributed mode, as torch's DistributedSampler: rank `rank` of `nranks`
+ * (processes that made their iterators with the same seed) takes its own share
+ * of every epoch's order: the order padded by repeating its start to a
+ * multiple of nranks (or, with drop_tail, cut to one), then every nranks-th
+ * row from position rank. Shares are disjoint (but for the padding) and
+ * together cover the epoch. Call before the first batch. */
+int nd_batches_set_shard(nd_batches *b, int rank, int nranks, bool drop_tail);
 void nd_batches_free(nd_batches *b);
 
 /* ------------------------------------------------------------ optimizers */

@@ -13,6 +13,7 @@ packages=(
   libplplot-dev plplot-driver-cairo
   libgraphviz-dev graphviz
   libcriterion-dev
+  libopenmpi-dev openmpi-bin
   chromium fonts-dejavu-core
   emscripten node-acorn nodejs
 )

@@ -5,6 +5,18 @@
 #include <stdlib.h>
 
 static _Thread_local uint64_t visit_epoch;
+static _Thread_local nd__leaf_grad_hook leaf_hook;
+static _Thread_local void *leaf_hook_ctx;
+
+void nd__set_leaf_grad_hook(nd__leaf_grad_hook hook, void *ctx) {
+    leaf_hook = hook;
+    leaf_hook_ctx = hook ? ctx : NULL;
+}
+
+void nd__get_leaf_grad_hook(nd__leaf_grad_hook *hook, void **ctx) {
+    *hook = leaf_hook;
+    *ctx = leaf_hook_ctx;
+}
 
 typedef struct {
     nd_node **items;
@@ -189,6 +201,58 @@ static int run_node(nd_node *n, bool create_graph, int ntargets, nd_tensor *cons
     return rc;
 }
 
+/* For the leaf hook: each leaf with the step of the pass after which its
+ * gradient is final, the last node (in backward order) that takes it. The
+ * pass runs order[k] for k going down, so that is the smallest k. */
+typedef struct {
+    nd_tensor *leaf;
+    size_t last_step;
+} leaf_use;
+
+static int by_leaf_then_step(const void *a, const void *b) {
+    const leaf_use *x = a, *y = b;
+    if (x->leaf != y->leaf) return (uintptr_t)x->leaf < (uintptr_t)y->leaf ? -1 : 1;
+    return (x->last_step > y->last_step) - (x->last_step < y->last_step);
+}
+
+static int by_step_descending(const void *a, const void *b) {
+    const leaf_use *x = a, *y = b;
+    return (x->last_step < y->last_step) - (x->last_step > y->last_step);
+}
+
+/* The leaves of the nodes that run, in the order their gradients become final. */
+static bool final_leaf_order(const node_list *order, const nd_node *root, leaf_use **out,
+                             size_t *count) {
+    size_t n = 0, cap = 0;
+    leaf_use *uses = NULL;
+    for (size_t k = 0; k < order->count; k++) {
+        const nd_node *node = order->items[k];
+        if (!node->needed && node != root) continue;
+        for (int i = 0; i < node->nin; i++) {
+            nd_tensor *in = node->in[i];
+            if (!in || !in->requires_grad || in->node) continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                leaf_use *grown = realloc(uses, cap * sizeof *uses);
+                if (!grown) {
+                    free(uses);
+                    return false;
+                }
+                uses = grown;
+            }
+            uses[n++] = (leaf_use){in, k};
+        }
+    }
+    if (n) qsort(uses, n, sizeof *uses, by_leaf_then_step);
+    size_t distinct = 0;
+    for (size_t i = 0; i < n; i++) /* the first of each leaf has its smallest step */
+        if (i == 0 || uses[i].leaf != uses[i - 1].leaf) uses[distinct++] = uses[i];
+    if (distinct) qsort(uses, distinct, sizeof *uses, by_step_descending);
+    *out = uses;
+    *count = distinct;
+    return true;
+}
+
 /* A batched pass (see internal.h) is only right when every op it runs has a
  * rule that takes the batch dims, and only kind when the batch of every
  * intermediate fits in memory: checked on the whole graph before starting. */
@@ -216,7 +280,12 @@ static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool crea
     if (!seed) return nd__null_input_int(op); /* keeps the reason it could not be made */
     int t = ntargets ? find_target(y, ntargets, targets) : -1;
     if (t >= 0) return accumulate(&target_grads[t], seed);
-    if (!y->node) return ntargets ? 0 : accumulate_leaf(y, seed, create_graph);
+    if (!y->node) {
+        if (ntargets) return 0;
+        int rc = accumulate_leaf(y, seed, create_graph);
+        if (rc == 0 && leaf_hook) leaf_hook(y, leaf_hook_ctx);
+        return rc;
+    }
 
     node_list order = {0};
     if (!topological_order(y->node, &order)) {
@@ -228,6 +297,12 @@ static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool crea
         free(order.items);
         return 1; /* not an error: the caller runs one pass per seed instead */
     }
+    size_t nleaves = 0, next_leaf = 0;
+    leaf_use *leaves = NULL;
+    if (leaf_hook && !ntargets && !final_leaf_order(&order, y->node, &leaves, &nleaves)) {
+        free(order.items);
+        return nd__fail_int("%s: out of memory ordering the leaves", op);
+    }
     bool previous = nd_set_grad_enabled(create_graph);
     int rc = accumulate(&y->node->grad_acc, seed);
     for (size_t k = order.count; k-- > 0 && rc == 0;) {
@@ -238,7 +313,10 @@ static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool crea
             nd_release(n->grad_acc);
             n->grad_acc = NULL;
         }
+        for (; rc == 0 && next_leaf < nleaves && leaves[next_leaf].last_step == k; next_leaf++)
+            if (leaves[next_leaf].leaf->grad) leaf_hook(leaves[next_leaf].leaf, leaf_hook_ctx);
     }
+    free(leaves);
     for (size_t k = 0; k < order.count; k++) /* after an error, drop what is left */
         if (order.items[k]->grad_acc) {
             nd_release(order.items[k]->grad_acc);

@@ -282,6 +282,15 @@ nd_tensor *nd__tangent_sub(nd_tensor *a, nd_tensor *b);
 int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, nd_tensor *const *xs,
                          nd_tensor **grads, bool create_graph);
 
+/* Called during nd_backward once for each leaf that gets a gradient, as soon
+ * as its .grad is final for the pass (every op that uses it has run): lets a
+ * layer above (data-parallel training, src/dist) start sending a gradient
+ * while the rest of the pass runs. One hook per thread; NULL clears it. The
+ * engine only calls it: autograd knows nothing of what it is for. */
+typedef void (*nd__leaf_grad_hook)(nd_tensor *leaf, void *ctx);
+void nd__set_leaf_grad_hook(nd__leaf_grad_hook hook, void *ctx);
+void nd__get_leaf_grad_hook(nd__leaf_grad_hook *hook, void **ctx);
+
 /* The node-free-tensor release used by the engine and the scope. */
 void nd__node_release(nd_node *n);
 

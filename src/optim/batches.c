@@ -15,6 +15,12 @@
  *         nd_scope_end();
  *     }
  *     nd_batches_free(it);
+ *
+ * Sharded (nd_batches_set_shard), each of nranks processes takes its own rows
+ * of every epoch's order, as torch's DistributedSampler: the order (the same
+ * on every rank, from the same seed) is padded to a multiple of nranks by
+ * repeating its start, or cut to one (drop_tail); rank r then takes positions
+ * r, r + nranks, r + 2·nranks, ...: disjoint shares of equal size.
  */
 #include "../core/internal.h"
 #include "../core/random.h"
@@ -27,8 +33,12 @@ struct nd_batches {
     bool shuffle, drop_last;
     nd__rng rng;
     int64_t *order; /* this epoch's row order */
-    int64_t next;   /* the first row of the next batch, in `order` */
+    int64_t next;   /* the first row of the next batch, in `order` or `shard` */
     bool epoch_started;
+    int rank, nranks; /* sharded when nranks > 1 */
+    bool drop_tail;
+    int64_t *shard;     /* this rank's rows of this epoch's order */
+    int64_t shard_rows; /* how many */
 };
 
 nd_batches *nd_batches_new(nd_tensor *x, nd_tensor *y, int64_t batch_size, bool shuffle,
@@ -64,14 +74,46 @@ nd_batches *nd_batches_new(nd_tensor *x, nd_tensor *y, int64_t batch_size, bool 
     b->shuffle = shuffle;
     b->drop_last = drop_last;
     b->order = order;
+    b->nranks = 1;
     nd__rng_seed(&b->rng, seed);
     for (int64_t i = 0; i < rows; i++) order[i] = i;
     return b;
 }
 
+/* Rows per rank per epoch, as DistributedSampler's num_samples. */
+static int64_t rows_per_rank(const nd_batches *b) {
+    if (b->nranks == 1) return b->rows;
+    if (b->drop_tail) return b->rows / b->nranks;
+    return (b->rows + b->nranks - 1) / b->nranks;
+}
+
+int nd_batches_set_shard(nd_batches *b, int rank, int nranks, bool drop_tail) {
+    if (!b) return nd__fail_int("nd_batches_set_shard: NULL iterator");
+    if (nranks < 1 || rank < 0 || rank >= nranks)
+        return nd__fail_int("nd_batches_set_shard: rank %d of %d: the rank must be in [0, %d)",
+                            rank, nranks, nranks);
+    if (b->epoch_started)
+        return nd__fail_int("nd_batches_set_shard: the epoch has started; shard the iterator "
+                            "before its first batch");
+    int64_t *shard = NULL;
+    if (nranks > 1) {
+        /* the share, as for any other rows count: rows_per_rank with these settings */
+        int64_t share = drop_tail ? b->rows / nranks : (b->rows + nranks - 1) / nranks;
+        shard = malloc((size_t)(share > 0 ? share : 1) * sizeof *shard);
+        if (!shard) return nd__fail_int("nd_batches_set_shard: out of memory");
+    }
+    free(b->shard);
+    b->shard = shard;
+    b->rank = rank;
+    b->nranks = nranks;
+    b->drop_tail = drop_tail;
+    return 0;
+}
+
 int64_t nd_batches_count(const nd_batches *b) {
     if (!b) return nd__fail_int("nd_batches_count: NULL iterator");
-    return b->drop_last ? b->rows / b->batch_size : (b->rows + b->batch_size - 1) / b->batch_size;
+    int64_t rows = rows_per_rank(b);
+    return b->drop_last ? rows / b->batch_size : (rows + b->batch_size - 1) / b->batch_size;
 }
 
 /* Fisher–Yates over the previous order: every permutation equally likely. */
@@ -83,6 +125,11 @@ static void start_epoch(nd_batches *b) {
             b->order[i] = b->order[j];
             b->order[j] = tmp;
         }
+    /* this rank's positions of the order, padded cyclically (rows > 0 when any is taken) */
+    b->shard_rows = rows_per_rank(b);
+    if (b->nranks > 1)
+        for (int64_t i = 0; i < b->shard_rows; i++)
+            b->shard[i] = b->order[(b->rank + i * b->nranks) % b->rows];
     b->next = 0;
     b->epoch_started = true;
 }
@@ -95,13 +142,14 @@ bool nd_batches_next(nd_batches *b, nd_tensor **xb, nd_tensor **yb) {
         return false;
     }
     if (!b->epoch_started) start_epoch(b);
-    int64_t left = b->rows - b->next;
+    const int64_t *order = b->nranks > 1 ? b->shard : b->order;
+    int64_t left = b->shard_rows - b->next;
     int64_t count = left < b->batch_size ? left : b->batch_size;
     if (count == 0 || (b->drop_last && count < b->batch_size)) {
         b->epoch_started = false; /* the next call begins a new (reshuffled) epoch */
         return false;
     }
-    nd_tensor *idx = nd_from(ND_I64, 1, (const int64_t[]){count}, b->order + b->next);
+    nd_tensor *idx = nd_from(ND_I64, 1, (const int64_t[]){count}, order + b->next);
     nd_tensor *x = nd_index_select(b->x, 0, idx);
     nd_tensor *y = b->y ? nd_index_select(b->y, 0, idx) : NULL;
     if (!x || (b->y && !y)) return false;
@@ -116,5 +164,6 @@ void nd_batches_free(nd_batches *b) {
     nd_release(b->x);
     nd_release(b->y);
     free(b->order);
+    free(b->shard);
     free(b);
 }

@@ -1,0 +1,25 @@
+# The multi-process tests of libnd_dist (tests/dist): one plain C program, run
+# without mpirun (one process), under mpirun with 2 processes and with 3 (where
+# nothing splits evenly). Open MPI refuses to start as root unless told, as CI
+# runs; and it is kept to shared memory and loopback, no other network.
+# Not in the ThreadSanitizer build (which builds only its own list of tests).
+if(TARGET nd_dist_static AND NOT ND_TSAN)
+  file(GLOB ND_DIST_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/dist/*.c)
+  add_executable(test_dist ${ND_DIST_TEST_SOURCES})
+  target_include_directories(test_dist PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
+  target_link_libraries(test_dist PRIVATE nd_dist_static)
+  set(ND_DIST_TEST_ENV "OMP_NUM_THREADS=1;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+  if(ND_SANITIZE)
+    # Open MPI keeps allocations until exit: LeakSanitizer ignores those made
+    # inside Open MPI's libraries (tests/dist/lsan.supp; full stacks, so that it
+    # can tell), and still reports nd's own.
+    list(APPEND ND_DIST_TEST_ENV
+      "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/dist/lsan.supp:fast_unwind_on_malloc=0")
+  endif()
+  set(ND_MPIRUN ${MPIEXEC_EXECUTABLE} --oversubscribe --mca btl self,vader --mca oob_tcp_if_include lo)
+  add_test(NAME test_dist_1 COMMAND test_dist)
+  add_test(NAME test_dist_np2 COMMAND ${ND_MPIRUN} -np 2 $<TARGET_FILE:test_dist>)
+  add_test(NAME test_dist_np3 COMMAND ${ND_MPIRUN} -np 3 $<TARGET_FILE:test_dist>)
+  set_tests_properties(test_dist_1 test_dist_np2 test_dist_np3 PROPERTIES
+    TIMEOUT 120 ENVIRONMENT "${ND_DIST_TEST_ENV}")
+endif()

@@ -1,0 +1,202 @@
+/* Starting and ending MPI, who this process is, and the checks every
+ * collective shares: MPI errors as nd errors, and checked mode's exchange of
+ * shapes (so that a mismatch is an error on every rank, not a hang). */
+#include "dist_internal.h"
+#include "../ops/elementwise.h" /* nd__copy_into */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+MPI_Comm nd_dist__comm = MPI_COMM_NULL;
+bool nd_dist__checked = true;
+static bool started_mpi; /* nd_dist_init called MPI_Init, so finalize ends it */
+static int my_rank = 0, world_size = 1, local_rank = 0;
+
+int nd_dist_init(int *argc, char ***argv) {
+    if (nd_dist__comm != MPI_COMM_NULL) return 0;
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (!initialized) {
+        /* nd's kernels run OpenMP threads, but only the calling thread talks to MPI. */
+        int provided = 0;
+        int rc = MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+        if (rc != MPI_SUCCESS) return nd_dist__mpi_fail("nd_dist_init", rc);
+        started_mpi = true;
+    }
+    MPI_Comm comm;
+    int rc = MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+    if (rc != MPI_SUCCESS) return nd_dist__mpi_fail("nd_dist_init", rc);
+    /* Errors come back as return codes, which nd turns into its own errors. */
+    MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(comm, &my_rank);
+    MPI_Comm_size(comm, &world_size);
+    /* The processes that share memory with this one: those on this machine. */
+    MPI_Comm node;
+    rc = MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, my_rank, MPI_INFO_NULL, &node);
+    if (rc != MPI_SUCCESS) {
+        MPI_Comm_free(&comm);
+        return nd_dist__mpi_fail("nd_dist_init", rc);
+    }
+    MPI_Comm_rank(node, &local_rank);
+    MPI_Comm_free(&node);
+    nd_dist__comm = comm;
+    return 0;
+}
+
+void nd_dist_finalize(void) {
+    if (nd_dist__comm != MPI_COMM_NULL) MPI_Comm_free(&nd_dist__comm);
+    nd_dist__comm = MPI_COMM_NULL;
+    my_rank = 0, world_size = 1, local_rank = 0;
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (started_mpi && !finalized) MPI_Finalize();
+    started_mpi = false;
+}
+
+int nd_dist_rank(void) {
+    return my_rank;
+}
+
+int nd_dist_size(void) {
+    return world_size;
+}
+
+int nd_dist_local_rank(void) {
+    return local_rank;
+}
+
+bool nd_dist_set_checked(bool on) {
+    bool previous = nd_dist__checked;
+    nd_dist__checked = on;
+    return previous;
+}
+
+int nd_dist__need_init(const char *op) {
+    if (nd_dist__comm != MPI_COMM_NULL) return 0;
+    return nd__fail_int("%s: call nd_dist_init first", op);
+}
+
+int nd_dist__mpi_fail(const char *op, int code) {
+    char words[MPI_MAX_ERROR_STRING] = "";
+    int len = 0;
+    if (MPI_Error_string(code, words, &len) != MPI_SUCCESS)
+        snprintf(words, sizeof words, "code %d", code);
+    return nd__fail_int("%s (rank %d of %d): MPI failed: %s", op, my_rank, world_size, words);
+}
+
+MPI_Datatype nd_dist__type(nd_dtype dtype) {
+    switch (dtype) {
+    case ND_BOOL:
+        return MPI_C_BOOL;
+    case ND_U8:
+        return MPI_UINT8_T;
+    case ND_I32:
+        return MPI_INT32_T;
+    case ND_I64:
+        return MPI_INT64_T;
+    case ND_F32:
+        return MPI_FLOAT;
+    case ND_F64:
+        return MPI_DOUBLE;
+    }
+    return MPI_DATATYPE_NULL;
+}
+
+MPI_Op nd_dist__op(nd_red_op op, nd_dtype dtype) {
+    if (dtype == ND_BOOL)
+        return op == ND_RED_MIN ? MPI_LAND : MPI_LOR; /* as bool + bool in torch */
+    switch (op) {
+    case ND_RED_MAX:
+        return MPI_MAX;
+    case ND_RED_MIN:
+        return MPI_MIN;
+    default:
+        return MPI_SUM;
+    }
+}
+
+int nd_dist__check_op(const char *op_name_, nd_red_op op, nd_dtype dtype) {
+    if ((unsigned)op > ND_RED_MIN)
+        return nd__fail_int("%s: unknown reduction %d (ND_RED_SUM, _MEAN, _MAX or _MIN)", op_name_,
+                            (int)op);
+    if (op == ND_RED_MEAN && !nd__is_float(dtype))
+        return nd__fail_int("%s: the mean of %s tensors is not defined (it needs float32 or "
+                            "float64); use ND_RED_SUM and divide",
+                            op_name_, nd_dtype_name(dtype));
+    return 0;
+}
+
+void nd_dist__divide(nd_dtype dtype, void *data, int64_t n, int ranks) {
+    if (dtype == ND_F32)
+        for (int64_t i = 0; i < n; i++) ((float *)data)[i] /= (float)ranks;
+    else if (dtype == ND_F64)
+        for (int64_t i = 0; i < n; i++) ((double *)data)[i] /= (double)ranks;
+}
+
+/* What one rank says of its tensor: dtype (-1: no tensor), ndim, extra, shape. */
+enum { DESC_DTYPE, DESC_NDIM, DESC_EXTRA, DESC_SHAPE, DESC_LEN = DESC_SHAPE + ND_MAX_DIMS };
+
+static void describe(const int64_t *d, char *out, size_t size) {
+    if (d[DESC_DTYPE] < 0) {
+        snprintf(out, size, "no tensor (an earlier error on that rank)");
+        return;
+    }
+    snprintf(out, size, "%s of shape %s", nd_dtype_name((nd_dtype)d[DESC_DTYPE]),
+             nd__shape_str((int)d[DESC_NDIM], d + DESC_SHAPE));
+}
+
+int nd_dist__agree(const char *op, const nd_tensor *t, int64_t extra, const char *extra_name) {
+    if (nd_dist__need_init(op)) return -1;
+    bool bad = !t || t->live != ND_TENSOR_LIVE;
+    if (!nd_dist__checked) return bad ? nd__bad_tensor(op, t), -1 : 0;
+    int64_t mine[DESC_LEN] = {0};
+    mine[DESC_DTYPE] = bad ? -1 : (int64_t)t->dtype;
+    mine[DESC_EXTRA] = extra;
+    if (!bad) {
+        mine[DESC_NDIM] = t->ndim;
+        memcpy(mine + DESC_SHAPE, t->shape, sizeof(int64_t) * (size_t)t->ndim);
+    }
+    int64_t *all = malloc(sizeof(int64_t) * DESC_LEN * (size_t)world_size);
+    if (!all) return nd__fail_int("%s (rank %d of %d): out of memory", op, my_rank, world_size);
+    int rc = MPI_Allgather(mine, DESC_LEN, MPI_INT64_T, all, DESC_LEN, MPI_INT64_T, nd_dist__comm);
+    if (rc != MPI_SUCCESS) {
+        free(all);
+        return nd_dist__mpi_fail(op, rc);
+    }
+    /* Every rank compares every rank with rank 0, so all of them report the same. */
+    int differs = -1;
+    for (int r = 0; r < world_size && differs < 0; r++)
+        if (memcmp(all, all + (size_t)r * DESC_LEN, sizeof mine) || all[(size_t)r * DESC_LEN] < 0)
+            differs = r;
+    if (differs < 0) {
+        free(all);
+        return 0;
+    }
+    const int64_t *first = all, *other = all + (size_t)differs * DESC_LEN;
+    char a[160], b[160];
+    describe(first, a, sizeof a);
+    describe(other, b, sizeof b);
+    if (differs == 0)
+        nd__set_error("%s: rank 0 has %s", op, a);
+    else if (strcmp(a, b))
+        nd__set_error("%s: the tensors differ between ranks: rank 0 has %s, rank %d has %s", op, a,
+                      differs, b);
+    else
+        nd__set_error("%s: the ranks disagree on the %s: rank 0 passes %lld, rank %d passes %lld",
+                      op, extra_name, (long long)first[DESC_EXTRA], differs,
+                      (long long)other[DESC_EXTRA]);
+    free(all);
+    return -1;
+}
+
+nd_tensor *nd_dist__contiguous(nd_tensor *t) {
+    if (t->contiguous) return t;
+    /* detached, so that the copy records nothing for autograd */
+    return nd_contiguous(nd_detach(t));
+}
+
+int nd_dist__put_back(const char *op, nd_tensor *t, nd_tensor *buf) {
+    if (buf != t && nd__copy_into(op, t, buf)) return -1;
+    nd__bump_version(t);
+    return 0;
+}
