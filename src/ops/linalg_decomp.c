@@ -461,20 +461,156 @@ int nd_eigh(nd_tensor *a, nd_tensor **values, nd_tensor **vectors) {
 
 /* ---------------------------------------------------------------- eig */
 
-/* eig has no gradient rules (yet): a loss through it is refused with an
- * error rather than given a silent zero. For a symmetric matrix, nd_eigh has them. */
-static void eig_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
-    (void)n, (void)out, (void)g, (void)gin;
-    nd__set_error("nd_eig: gradients through eig are not supported; for a symmetric matrix use "
-                  "nd_eigh, which has them");
+/* The rules of A V = V diag(L), PyTorch's (its linalg_eig_backward and
+ * linalg_eig_jvp), for a matrix whose eigenvalues are real and distinct:
+ * then V is real with columns of unit norm. With E_ij = L_j − L_i and
+ * F = 1/E off the diagonal (0 on it):
+ *   L̄ → Ā = V⁻ᵀ diag(L̄) Vᵀ
+ *   V̄ → Ā = V⁻ᵀ (F ∘ (VᵀV̄ − VᵀV diag(VᵀV̄))) Vᵀ
+ * and, with dP = V⁻¹ dA V and X = F ∘ dP:
+ *   dL = diag(dP),  dV = V (X − diag(VᵀV X))
+ * (the last term keeps each column at unit norm). Near such a matrix the
+ * imaginary parts stay 0, so their gradients and tangents are 0 — except
+ * that, as PyTorch, a loss that depends on the eigenvectors' phase (the
+ * diagonal of Vᵀ times the gradient of vectors_im) is refused. Complex
+ * eigenvalues are not supported by these rules, and repeated ones make the
+ * eigenvectors undefined: both are errors, never a silent zero. */
+typedef struct {
+    nd_tensor *values, *vectors; /* detached, as for eigh */
+    bool has_complex;            /* some eigenvalue has an imaginary part */
+} eig_saved;
+
+static void eig_saved_free(void *p) {
+    eig_saved *s = p;
+    nd_release(s->values);
+    nd_release(s->vectors);
+    free(s);
 }
-static nd_tensor *eig_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
-    (void)n, (void)out, (void)tin;
-    nd__set_error("nd_eig: gradients through eig are not supported; for a symmetric matrix use "
-                  "nd_eigh, which has them");
-    return NULL;
+
+/* false and an error unless the rule of `which` is defined at this matrix. */
+static bool eig_rule_defined(const eig_saved *s, const char *which, bool needs_distinct) {
+    if (s->has_complex) {
+        nd__set_error("nd_eig: the gradient through %s is supported for real eigenvalues only, "
+                      "and this matrix has complex ones (for a symmetric matrix, nd_eigh has "
+                      "gradients)",
+                      which);
+        return false;
+    }
+    int64_t n = s->values->shape[0];
+    for (int64_t i = 0; needs_distinct && i < n; i++) {
+        double li = nd__get_flat(s->values, i);
+        for (int64_t j = i + 1; j < n; j++)
+            if (li == nd__get_flat(s->values, j)) {
+                nd__set_error("nd_eig: the gradient through %s is not defined for repeated "
+                              "eigenvalues (%g appears twice): the eigenvectors are not unique; "
+                              "PyTorch gives NaN or inf there",
+                              which, li);
+                return false;
+            }
+    }
+    return true;
 }
-static const nd_op EIG = {"eig", eig_vjp, eig_jvp, 0};
+
+/* L and V as a rule computes with them: the saved constants, or recomputed
+ * from A (carrying graph and tangents) when the rule must be differentiable,
+ * as for eigh. */
+static eig_saved eig_for_rule(const nd_node *n) {
+    const eig_saved *s = n->p.ptr;
+    nd_tensor *a = n->in[0];
+    if (!nd_is_grad_enabled() && !a->tangent) return *s;
+    eig_saved r = {NULL, NULL, s->has_complex};
+    if (nd_eig(a, &r.values, NULL, &r.vectors, NULL)) r.values = r.vectors = NULL;
+    return r;
+}
+
+/* F: 1/(L_j − L_i) off the diagonal, 0 on it (built without dividing by 0). */
+static nd_tensor *eig_f(nd_tensor *values) {
+    if (!values) return NULL;
+    nd_tensor *eye = nd_eye(values->shape[0], values->dtype);
+    nd_tensor *e = nd_add(nd_sub(nd_unsqueeze(values, 0), nd_unsqueeze(values, 1)), eye);
+    return nd_mul(nd_rdiv_scalar(e, 1.0), nd_rsub_scalar(eye, 1.0));
+}
+
+/* The diagonal of a square matrix as a vector. */
+static nd_tensor *diagonal(nd_tensor *m) {
+    return m ? nd_sum(nd_mul(m, nd_eye(m->shape[0], m->dtype)), -1, false) : NULL;
+}
+
+static void eig_values_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    if (!eig_rule_defined(n->p.ptr, "the eigenvalues", false)) return;
+    eig_saved s = eig_for_rule(n);
+    if (!s.vectors) return;
+    nd_tensor *vt = mT(s.vectors);
+    gin[0] = nd_solve(vt, nd_mul(nd_unsqueeze(g, 1), vt)); /* V⁻ᵀ diag(L̄) Vᵀ */
+}
+static void eig_vectors_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    if (!eig_rule_defined(n->p.ptr, "the eigenvectors", true)) return;
+    eig_saved s = eig_for_rule(n);
+    if (!s.vectors) return;
+    nd_tensor *vt = mT(s.vectors);
+    nd_tensor *vtg = nd_matmul(vt, g);
+    nd_tensor *projected = nd_sub(vtg, nd_mul(nd_matmul(vt, s.vectors), diagonal(vtg)));
+    gin[0] = nd_solve(vt, nd_matmul(nd_mul(eig_f(s.values), projected), vt));
+}
+static void eig_imag_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out; /* NULL: the rule does not read it */
+    const eig_saved *s = n->p.ptr;
+    bool vectors = g->ndim == 2;
+    if (!eig_rule_defined(s, vectors ? "vectors_im" : "values_im", vectors)) return;
+    if (vectors) { /* PyTorch's check of the phase, with its tolerance */
+        nd_tensor *phase = diagonal(nd_matmul(mT(s->vectors), g));
+        if (!phase) return;
+        for (int64_t i = 0; i < phase->numel; i++)
+            if (!(fabs(nd__get_flat(phase, i)) <= 1e-2)) {
+                nd__set_error("nd_eig: the loss depends on the eigenvectors' phase (through "
+                              "vectors_im), which is not defined; PyTorch refuses it too");
+                return;
+            }
+    }
+    gin[0] = nd_zeros_like(n->in[0]);
+}
+
+/* dP = V⁻¹ dA V, from the saved factors (a JVP is first order). */
+static nd_tensor *eig_dp(const eig_saved *s, nd_tensor *da) {
+    return nd_solve(s->vectors, nd_matmul(da, s->vectors));
+}
+static nd_tensor *eig_values_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    const eig_saved *s = n->p.ptr;
+    return eig_rule_defined(s, "the eigenvalues", false) ? diagonal(eig_dp(s, tin[0])) : NULL;
+}
+static nd_tensor *eig_vectors_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    const eig_saved *s = n->p.ptr;
+    if (!eig_rule_defined(s, "the eigenvectors", true)) return NULL;
+    nd_tensor *vx = nd_matmul(s->vectors, nd_mul(eig_f(s->values), eig_dp(s, tin[0])));
+    nd_tensor *norm = diagonal(nd_matmul(mT(s->vectors), vx)); /* diag(VᵀV X) */
+    return nd_sub(vx, nd_mul(s->vectors, norm));
+}
+static nd_tensor *eig_imag_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)tin;
+    bool vectors = out->ndim == 2;
+    if (!eig_rule_defined(n->p.ptr, vectors ? "vectors_im" : "values_im", vectors)) return NULL;
+    return nd_zeros_like(out);
+}
+static const nd_op EIG_VALUES = {"eig_values", eig_values_vjp, eig_values_jvp, 0};
+static const nd_op EIG_VECTORS = {"eig_vectors", eig_vectors_vjp, eig_vectors_jvp, 0};
+static const nd_op EIG_IMAG = {"eig_imag", eig_imag_vjp, eig_imag_jvp, 0};
+
+/* Records one output of eig with its own copy of L and V. */
+static nd_tensor *eig_record(const nd_op *op, nd_tensor *out, nd_tensor *a, nd_tensor *values,
+                             nd_tensor *vectors, bool has_complex) {
+    if (!nd__needs_record(1, &a)) return out;
+    eig_saved *s = malloc(sizeof *s);
+    if (!s) return nd__fail("nd_eig: out of memory");
+    s->values = nd_retain(nd_detach(values));
+    s->vectors = nd_retain(nd_detach(vectors));
+    s->has_complex = has_complex;
+    nd_params p = {.ptr = s, .free_ptr = eig_saved_free};
+    return nd__record(op, out, 1, &a, &p);
+}
 
 int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor **vectors_re,
            nd_tensor **vectors_im) {
@@ -484,7 +620,8 @@ int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor
     if (!m) return -1;
     lapack_int n = (lapack_int)m->shape[0];
     nd_dtype dt = a->dtype;
-    bool want_vectors = vectors_re || vectors_im;
+    /* the vectors are computed when asked for or when a rule will need them */
+    bool want_vectors = vectors_re || vectors_im || nd__needs_record(1, &a);
     nd_tensor *wr = nd__empty(dt, 1, (int64_t[]){n}), *wi = nd__empty(dt, 1, (int64_t[]){n});
     nd_tensor *vr = nd__empty(dt, 2, (int64_t[]){n, n});
     if (!wr || !wi || !vr) return -1;
@@ -498,11 +635,12 @@ int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor
     if (info > 0)
         return nd__fail_int("nd_eig: the QR algorithm failed to converge (info %d)", info);
     if (info < 0) return nd__fail_int("nd_eig: LAPACK rejected argument %d", (int)-info);
+    nd_tensor *re = NULL, *im = NULL;
     if (want_vectors) {
         /* LAPACK packs a complex pair (λ_j, λ_j+1 = conj λ_j) into columns j and
          * j+1 as real and imaginary parts; unpack into two real matrices. */
-        nd_tensor *re = nd__empty(dt, 2, (int64_t[]){n, n}),
-                  *im = nd__zeros(dt, 2, (int64_t[]){n, n});
+        re = nd__empty(dt, 2, (int64_t[]){n, n});
+        im = nd__zeros(dt, 2, (int64_t[]){n, n});
         if (!re || !im) return -1;
         size_t es = nd_dtype_size(dt);
         char *pre = nd__ptr(re), *pim = nd__ptr(im);
@@ -520,11 +658,13 @@ int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor
             }
             if (pair) j++;
         }
-        if (vectors_re) *vectors_re = nd__record(&EIG, re, 1, &a, NULL);
-        if (vectors_im) *vectors_im = nd__record(&EIG, im, 1, &a, NULL);
     }
-    if (values_re) *values_re = nd__record(&EIG, wr, 1, &a, NULL);
-    if (values_im) *values_im = nd__record(&EIG, wi, 1, &a, NULL);
+    bool has_complex = false;
+    for (lapack_int j = 0; j < n; j++) has_complex |= nd__get_flat(wi, j) != 0.0;
+    if (values_re) *values_re = eig_record(&EIG_VALUES, wr, a, wr, re, has_complex);
+    if (values_im) *values_im = eig_record(&EIG_IMAG, wi, a, wr, re, has_complex);
+    if (vectors_re) *vectors_re = eig_record(&EIG_VECTORS, re, a, wr, re, has_complex);
+    if (vectors_im) *vectors_im = eig_record(&EIG_IMAG, im, a, wr, re, has_complex);
     return nd__error_count() == errors ? 0 : -1;
 }
 
