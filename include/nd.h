@@ -297,7 +297,8 @@ nd_tensor *nd_det(nd_tensor *a);
 nd_tensor *nd_solve(nd_tensor *a, nd_tensor *b);
 /* Symmetric eigendecomposition, values ascending, vectors as columns. */
 int nd_eigh(nd_tensor *a, nd_tensor **values, nd_tensor **vectors);
-/* General eigendecomposition, values in LAPACK's order; outputs optional. */
+/* General eigendecomposition, values in LAPACK's order; outputs optional.
+ * Differentiable (PyTorch's rules) where the eigenvalues are real and distinct. */
 int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor **vectors_re,
            nd_tensor **vectors_im);
 /* Reduced SVD: u (m, k), s (k,), vt (k, n), k = min(m, n). */
