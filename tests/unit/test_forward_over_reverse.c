@@ -351,6 +351,13 @@ static nd_tensor *gradient_of_loss(nd_tensor *x, void *ctx) {
     return nd_gradient(loss(x, ctx), x, true);
 }
 
+/* The same without create_graph: the gradient keeps its tangent (PyTorch's
+ * autograd.grad on duals), so forward over reverse needs no graph. */
+static nd_tensor *gradient_of_loss_no_graph(nd_tensor *x, void *ctx) {
+    if (!nd_requires_grad(x)) x = nd_set_requires_grad(x, true);
+    return nd_gradient(loss(x, ctx), x, false);
+}
+
 ND_TEST(forward_over_reverse, equals_the_hessian_for_every_case) {
     for (size_t i = 0; i < NCASES; i++) {
         const fwd_case *c = &cases[i];
@@ -362,6 +369,10 @@ ND_TEST(forward_over_reverse, equals_the_hessian_for_every_case) {
         cr_assert(jf, "%s: forward over reverse: %s", c->name, nd_last_error());
         /* a Hessian of all zeros would make the comparison empty */
         cr_assert_gt(nd_item(nd_norm(hessian, 1)), 1e-6, "%s: the Hessian is zero", c->name);
+        assert_close(jf, hessian, 1e-9, 1e-10);
+        jf = nd_jacobian(gradient_of_loss_no_graph, (void *)c, x, ND_FORWARD, ND_LAYOUT_TENSOR);
+        cr_assert(jf, "%s: forward over reverse without create_graph: %s", c->name,
+                  nd_last_error());
         assert_close(jf, hessian, 1e-9, 1e-10);
         /* and both are right: central differences of the gradient */
         if (c->fd_tol < 0) {
@@ -540,6 +551,18 @@ ND_TEST(forward_over_reverse, ops_that_save_their_output_match_pytorch) {
                   nd_last_error());
         nd_tensor *hv = nd_sum_dims(nd_mul(golden(c.name), v), 2, (const int[]){2, 3}, false);
         assert_close(nd_tangent(g), hv, 1e-10, 1e-12);
+        /* without create_graph too: PyTorch's autograd.grad on duals returns a
+         * gradient that keeps its tangent (only the graph is dropped) */
+        g = nd_gradient(loss(dual, &c), dual, false);
+        cr_assert(g && nd_tangent(g), "%s: no tangent without create_graph: %s", c.name,
+                  nd_last_error());
+        cr_assert_not(nd_requires_grad(g));
+        assert_close(nd_tangent(g), hv, 1e-10, 1e-12);
+        /* while a leaf's accumulated gradient has none, as PyTorch's x.grad */
+        cr_assert_eq(nd_backward(loss(dual, &c)), 0, "%s", nd_last_error());
+        cr_assert(nd_grad(dual));
+        cr_assert_null(nd_tangent(nd_grad(dual)));
+        assert_close(nd_grad(dual), g, 1e-12, 1e-14);
     }
 }
 
