@@ -385,3 +385,23 @@ with fwAD.dual_level():
     vv, tv = fwAD.unpack_dual(vectors)
     assert (tv.imag == 0).all()
     save("eig_vectors2_tangent", (2 * vv * tv).real.numpy())
+
+
+# 4. Writes into a tensor laid out as a transpose (shape (4, 3), strides
+# (1, 4)): CopySlices lays the gradient out with the base's strides before
+# taking the view's region.
+def strided_writes(x):
+    base = torch.empty_strided((4, 3), (1, 4), dtype=torch.float64)
+    base.copy_(torch.cat([x, x * x]) * 2)  # the whole base
+    base[1:3].mul_(3.0)  # rows: strided in memory
+    base[:, 0].add_(torch.sin(x[0]).repeat(2)[:4], alpha=0.5)  # a column: one block
+    base[3].copy_(torch.exp(x[1]))
+    return base
+
+
+leaf = xs.clone().requires_grad_(True)
+(strided_writes(leaf) * W4).sum().backward()
+save("write_strided_gx", leaf.grad.numpy())
+with fwAD.dual_level():
+    save("write_strided_tangent",
+         fwAD.unpack_dual(strided_writes(fwAD.make_dual(xs, vx))).tangent.numpy())

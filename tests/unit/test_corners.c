@@ -515,6 +515,33 @@ ND_TEST(inplace, writes_carry_tangents) {
     assert_close(nd_tangent(buf), golden("corners_write_tangent.npy"), 1e-12, 1e-14);
 }
 
+/* Writes into a tensor laid out as a transpose (a root of shape (4, 3) with
+ * strides (1, 4)), as in corners.py: both modes. */
+static nd_tensor *strided_writes(nd_tensor *x) {
+    nd_tensor *base = nd_detach(nd_t(nd_zeros(ND_F64, ND_SHAPE(3, 4))));
+    cr_assert(!nd_is_contiguous(base) && nd_strides(base)[0] == 1);
+    nd_tensor *sin0 = nd_sin(nd_select(x, 0, 0));
+    int rc = nd_copy_(base, nd_mul_scalar(nd_cat(2, (nd_tensor *[]){x, nd_mul(x, x)}, 0), 2));
+    rc |= nd_mul_scalar_(nd_slice(base, 0, 1, 3, 1), 3.0);
+    rc |= nd_axpy_(nd_select(base, 1, 0), 0.5,
+                   nd_slice(nd_cat(2, (nd_tensor *[]){sin0, sin0}, 0), 0, 0, 4, 1));
+    rc |= nd_copy_(nd_select(base, 0, 3), nd_exp(nd_select(x, 0, 1)));
+    cr_assert_eq(rc, 0, "%s", nd_last_error());
+    return base;
+}
+
+ND_TEST(inplace, writes_into_a_non_contiguous_base_both_modes) {
+    nd_tensor *x = nd_set_requires_grad(nd_clone(golden("corners_write_x.npy")), true);
+    nd_tensor *loss =
+        nd_sum(nd_mul(strided_writes(x), golden("corners_write_w.npy")), ND_ALL, false);
+    nd_tensor *g = nd_gradient(loss, x, false);
+    cr_assert(g, "%s", nd_last_error());
+    assert_close(g, golden("corners_write_strided_gx.npy"), 1e-12, 1e-14);
+    nd_tensor *dual = nd_make_dual(golden("corners_write_x.npy"), golden("corners_write_vx.npy"));
+    assert_close(nd_tangent(strided_writes(dual)), golden("corners_write_strided_tangent.npy"),
+                 1e-12, 1e-14);
+}
+
 ND_TEST(inplace, a_leaf_that_requires_a_gradient_is_not_written) {
     nd_tensor *x = nd_set_requires_grad(nd_zeros(ND_F64, ND_SHAPE(2, 3)), true);
     cr_assert_eq(nd_fill_(x, 1), -1);
