@@ -1,7 +1,11 @@
-/* Decompositions on LAPACKE: inv, det, solve, eigh, eig, svd. Matrices are
- * handed to LAPACK as contiguous row-major copies (LAPACK_ROW_MAJOR; LAPACK
- * overwrites its input, so the copy is needed anyway). Each differentiable op
- * keeps its kernel, VJP and JVP side by side. */
+/* Decompositions on LAPACK: inv, det, solve, eigh, eig, svd. Matrices are
+ * handed to LAPACK as column-major copies (LAPACK overwrites its input, so
+ * the copy is needed anyway) through LAPACKE's _work functions, with
+ * workspace nd allocates after asking LAPACK its size: LAPACKE's other
+ * functions allocate themselves and print to stderr when they cannot, and
+ * nd's out of memory is an error value, never a message on the user's
+ * terminal. Each differentiable op keeps its kernel, VJP and JVP side by
+ * side. */
 #include "elementwise.h"
 
 #include <lapacke.h>
@@ -84,11 +88,42 @@ static nd_tensor *lapack_copy(const char *op, nd_tensor *a, bool square) {
     return finite ? copy : not_finite(op, a);
 }
 
-/* LU factorisation in place; ipiv receives n pivots. Returns LAPACK's info. */
+/* The contiguous m×n matrix t as a contiguous tensor of shape (n, m): the
+ * same matrix in LAPACK's column-major order (leading dimension m), or a
+ * column-major result of LAPACK's turned back into nd's order. */
+static nd_tensor *transposed_copy(const char *op, nd_tensor *t) {
+    int64_t m = t->shape[0], n = t->shape[1];
+    nd_tensor *out = nd__empty(t->dtype, 2, (int64_t[]){n, m});
+    nd_tensor *view = out ? nd__alias(t, 2, (int64_t[]){n, m},
+                                      (int64_t[]){t->strides[1], t->strides[0]}, t->offset)
+                          : NULL;
+    if (!view || nd__copy_into(op, out, view)) return NULL;
+    return out;
+}
+
+/* A leading dimension LAPACK accepts: at least 1, even for an empty matrix. */
+static lapack_int ld(int64_t rows) {
+    return rows > 0 ? (lapack_int)rows : 1;
+}
+
+/* LAPACK's workspace for a query's answer (a float: rounded up, since a
+ * large size read back from f32 may have been rounded down), or NULL and
+ * nd's out-of-memory error naming op. *lwork receives the count. */
+static void *workspace(const char *op, nd_dtype dtype, double query, lapack_int *lwork) {
+    double count = ceil(query * (dtype == ND_F32 ? 1.0 + 1e-6 : 1.0));
+    *lwork = count >= 1 && count < INT32_MAX ? (lapack_int)count : 1;
+    void *work = malloc((size_t)*lwork * nd_dtype_size(dtype));
+    if (!work) nd__set_error("%s: out of memory", op);
+    return work;
+}
+
+/* LU factorisation in place of the column-major n×n matrix m (ld n); ipiv
+ * receives n pivots. Returns LAPACK's info. */
 static lapack_int lu_factor(nd_tensor *m, lapack_int *ipiv) {
     lapack_int n = (lapack_int)m->shape[0];
-    if (m->dtype == ND_F32) return LAPACKE_sgetrf(LAPACK_ROW_MAJOR, n, n, nd__ptr(m), n, ipiv);
-    return LAPACKE_dgetrf(LAPACK_ROW_MAJOR, n, n, nd__ptr(m), n, ipiv);
+    if (m->dtype == ND_F32)
+        return LAPACKE_sgetrf_work(LAPACK_COL_MAJOR, n, n, nd__ptr(m), ld(n), ipiv);
+    return LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, n, n, nd__ptr(m), ld(n), ipiv);
 }
 
 static lapack_int *pivots(const char *op, int64_t n) {
@@ -124,13 +159,31 @@ nd_tensor *nd_inv(nd_tensor *a) {
     /* the inverse of a 0×0 matrix is 0×0, as PyTorch; LAPACK would reject
      * the leading dimension 0 (and print to stderr) */
     if (n == 0) return nd__record(&INV, x, 1, &a, NULL);
-    lapack_int *ipiv = pivots("nd_inv", n);
+    x = transposed_copy("nd_inv", x);
+    lapack_int *ipiv = x ? pivots("nd_inv", n) : NULL;
     if (!ipiv) return NULL;
-    lapack_int info = lu_factor(x, ipiv);
+    lapack_int info = lu_factor(x, ipiv), lwork = -1;
+    void *work = NULL;
+    if (info == 0) { /* the size of getri's workspace, then getri */
+        double query = 0;
+        float query_f = 0;
+        info = x->dtype == ND_F32
+                   ? LAPACKE_sgetri_work(LAPACK_COL_MAJOR, n, nd__ptr(x), n, ipiv, &query_f, -1)
+                   : LAPACKE_dgetri_work(LAPACK_COL_MAJOR, n, nd__ptr(x), n, ipiv, &query, -1);
+        work = info ? NULL
+                    : workspace("nd_inv", x->dtype, x->dtype == ND_F32 ? query_f : query, &lwork);
+        if (!info && !work) {
+            free(ipiv);
+            return NULL;
+        }
+    }
     if (info == 0)
-        info = x->dtype == ND_F32 ? LAPACKE_sgetri(LAPACK_ROW_MAJOR, n, nd__ptr(x), n, ipiv)
-                                  : LAPACKE_dgetri(LAPACK_ROW_MAJOR, n, nd__ptr(x), n, ipiv);
+        info = x->dtype == ND_F32
+                   ? LAPACKE_sgetri_work(LAPACK_COL_MAJOR, n, nd__ptr(x), n, ipiv, work, lwork)
+                   : LAPACKE_dgetri_work(LAPACK_COL_MAJOR, n, nd__ptr(x), n, ipiv, work, lwork);
+    free(work);
     free(ipiv);
+    if (info == 0 && !(x = transposed_copy("nd_inv", x))) return NULL;
     if (info > 0)
         return nd__fail("nd_inv: the matrix of shape %s is singular (pivot %d is exactly zero)",
                         nd__tshape(a), (int)info);
@@ -154,6 +207,7 @@ static const nd_op DET = {"det", det_vjp, det_jvp, ND_SAVES_INPUTS | ND_SAVES_OU
 nd_tensor *nd_det(nd_tensor *a) {
     ND_CHECK("nd_det", a);
     nd_tensor *lu = lapack_copy("nd_det", a, true);
+    if (lu) lu = transposed_copy("nd_det", lu); /* det Aᵀ = det A, but as LAPACK would */
     if (!lu) return NULL;
     int64_t n = lu->shape[0];
     lapack_int *ipiv = pivots("nd_det", n);
@@ -202,17 +256,21 @@ nd_tensor *nd_solve(nd_tensor *a, nd_tensor *b) {
         return nd__fail("nd_solve: the right-hand side must be (%lld,) or (%lld, m) for a matrix "
                         "of shape %s, got shape %s",
                         (long long)n, (long long)n, nd__tshape(a), nd__tshape(b));
+    /* column-major copies: Aᵀ and (a matrix) Bᵀ in nd's order */
+    lu = transposed_copy("nd_solve", lu);
     nd_tensor *x = nd__empty(b->dtype, b->ndim, b->shape);
-    if (!x || nd__copy_into("nd_solve", x, b)) return NULL;
+    if (!lu || !x || nd__copy_into("nd_solve", x, b)) return NULL;
+    if (b->ndim == 2 && !(x = transposed_copy("nd_solve", x))) return NULL;
     lapack_int nrhs = b->ndim == 1 ? 1 : (lapack_int)b->shape[1];
     lapack_int *ipiv = pivots("nd_solve", n);
     if (!ipiv) return NULL;
     lapack_int info = a->dtype == ND_F32
-                          ? LAPACKE_sgesv(LAPACK_ROW_MAJOR, (lapack_int)n, nrhs, nd__ptr(lu),
-                                          (lapack_int)n, ipiv, nd__ptr(x), nrhs > 0 ? nrhs : 1)
-                          : LAPACKE_dgesv(LAPACK_ROW_MAJOR, (lapack_int)n, nrhs, nd__ptr(lu),
-                                          (lapack_int)n, ipiv, nd__ptr(x), nrhs > 0 ? nrhs : 1);
+                          ? LAPACKE_sgesv_work(LAPACK_COL_MAJOR, (lapack_int)n, nrhs, nd__ptr(lu),
+                                               ld(n), ipiv, nd__ptr(x), ld(n))
+                          : LAPACKE_dgesv_work(LAPACK_COL_MAJOR, (lapack_int)n, nrhs, nd__ptr(lu),
+                                               ld(n), ipiv, nd__ptr(x), ld(n));
     free(ipiv);
+    if (info == 0 && b->ndim == 2 && !(x = transposed_copy("nd_solve", x))) return NULL;
     if (info > 0)
         return nd__fail("nd_solve: the matrix of shape %s is singular (pivot %d is exactly zero)",
                         nd__tshape(a), (int)info);
@@ -626,12 +684,29 @@ int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor
     nd_tensor *vr = nd__empty(dt, 2, (int64_t[]){n, n});
     if (!wr || !wi || !vr) return -1;
     char jobvr = want_vectors ? 'V' : 'N';
-    lapack_int ld = n > 0 ? n : 1;
-    lapack_int info = dt == ND_F32
-                          ? LAPACKE_sgeev(LAPACK_ROW_MAJOR, 'N', jobvr, n, nd__ptr(m), ld,
-                                          nd__ptr(wr), nd__ptr(wi), NULL, ld, nd__ptr(vr), ld)
-                          : LAPACKE_dgeev(LAPACK_ROW_MAJOR, 'N', jobvr, n, nd__ptr(m), ld,
-                                          nd__ptr(wr), nd__ptr(wi), NULL, ld, nd__ptr(vr), ld);
+    if (!(m = transposed_copy("nd_eig", m))) return -1;
+    /* the size of geev's workspace, then geev (the vectors come back
+     * column-major: turned into nd's order below) */
+    double query = 0;
+    float query_f = 0;
+    lapack_int info =
+        dt == ND_F32
+            ? LAPACKE_sgeev_work(LAPACK_COL_MAJOR, 'N', jobvr, n, nd__ptr(m), ld(n), nd__ptr(wr),
+                                 nd__ptr(wi), NULL, 1, nd__ptr(vr), ld(n), &query_f, -1)
+            : LAPACKE_dgeev_work(LAPACK_COL_MAJOR, 'N', jobvr, n, nd__ptr(m), ld(n), nd__ptr(wr),
+                                 nd__ptr(wi), NULL, 1, nd__ptr(vr), ld(n), &query, -1);
+    lapack_int lwork = 0;
+    void *work = info ? NULL : workspace("nd_eig", dt, dt == ND_F32 ? query_f : query, &lwork);
+    if (!info && !work) return -1;
+    if (!info)
+        info = dt == ND_F32 ? LAPACKE_sgeev_work(LAPACK_COL_MAJOR, 'N', jobvr, n, nd__ptr(m), ld(n),
+                                                 nd__ptr(wr), nd__ptr(wi), NULL, 1, nd__ptr(vr),
+                                                 ld(n), work, lwork)
+                            : LAPACKE_dgeev_work(LAPACK_COL_MAJOR, 'N', jobvr, n, nd__ptr(m), ld(n),
+                                                 nd__ptr(wr), nd__ptr(wi), NULL, 1, nd__ptr(vr),
+                                                 ld(n), work, lwork);
+    free(work);
+    if (info == 0 && want_vectors && !(vr = transposed_copy("nd_eig", vr))) return -1;
     if (info > 0)
         return nd__fail_int("nd_eig: the QR algorithm failed to converge (info %d)", info);
     if (info < 0) return nd__fail_int("nd_eig: LAPACK rejected argument %d", (int)-info);
@@ -831,6 +906,52 @@ static nd_tensor *svd_record(const nd_op *op, nd_tensor *out, nd_tensor *a, nd_t
     return nd__record(op, out, 1, &a, &p);
 }
 
+/* gesdd on the rows×cols matrix m (nd's order) into s and, with jobz 'S',
+ * *u (rows, k) and *vt (k, cols): on column-major copies, with workspace nd
+ * allocates. Returns LAPACK's info, or LAPACK_WORK_MEMORY_ERROR with nd's
+ * error set. */
+static lapack_int svd_lapack(char jobz, nd_tensor *m, nd_tensor *s, nd_tensor **u, nd_tensor **vt) {
+    nd_dtype dt = m->dtype;
+    lapack_int rows = (lapack_int)m->shape[0], cols = (lapack_int)m->shape[1];
+    lapack_int k = rows < cols ? rows : cols;
+    nd_tensor *mc = transposed_copy("nd_svd", m);
+    nd_tensor *uc = nd__empty(dt, 2, (int64_t[]){k, rows});  /* U, column-major */
+    nd_tensor *vtc = nd__empty(dt, 2, (int64_t[]){cols, k}); /* Vᵀ, column-major */
+    lapack_int *iwork = malloc(8 * (size_t)k * sizeof *iwork);
+    if (!mc || !uc || !vtc || !iwork) {
+        free(iwork);
+        if (mc && uc && vtc) nd__set_error("nd_svd: out of memory");
+        return LAPACK_WORK_MEMORY_ERROR;
+    }
+    double query = 0;
+    float query_f = 0;
+    lapack_int info =
+        dt == ND_F32
+            ? LAPACKE_sgesdd_work(LAPACK_COL_MAJOR, jobz, rows, cols, nd__ptr(mc), rows, nd__ptr(s),
+                                  nd__ptr(uc), rows, nd__ptr(vtc), k, &query_f, -1, iwork)
+            : LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, rows, cols, nd__ptr(mc), rows, nd__ptr(s),
+                                  nd__ptr(uc), rows, nd__ptr(vtc), k, &query, -1, iwork);
+    lapack_int lwork = 0;
+    void *work = info ? NULL : workspace("nd_svd", dt, dt == ND_F32 ? query_f : query, &lwork);
+    if (!info && !work) {
+        free(iwork);
+        return LAPACK_WORK_MEMORY_ERROR;
+    }
+    if (!info)
+        info = dt == ND_F32 ? LAPACKE_sgesdd_work(LAPACK_COL_MAJOR, jobz, rows, cols, nd__ptr(mc),
+                                                  rows, nd__ptr(s), nd__ptr(uc), rows, nd__ptr(vtc),
+                                                  k, work, lwork, iwork)
+                            : LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, rows, cols, nd__ptr(mc),
+                                                  rows, nd__ptr(s), nd__ptr(uc), rows, nd__ptr(vtc),
+                                                  k, work, lwork, iwork);
+    free(work);
+    free(iwork);
+    if (info || jobz == 'N') return info;
+    *u = transposed_copy("nd_svd", uc);
+    *vt = transposed_copy("nd_svd", vtc);
+    return *u && *vt ? 0 : LAPACK_WORK_MEMORY_ERROR;
+}
+
 int nd_svd(nd_tensor *a, nd_tensor **u, nd_tensor **s, nd_tensor **vt) {
     ND_CHECK_INT("nd_svd", a);
     nd_tensor *m = lapack_copy("nd_svd", a, false);
@@ -850,11 +971,8 @@ int nd_svd(nd_tensor *a, nd_tensor **u, nd_tensor **s, nd_tensor **vt) {
     }
     /* the vectors are computed when asked for or when a rule will need them */
     char jobz = u || vt || nd__needs_record(1, &a) ? 'S' : 'N';
-    lapack_int info = dt == ND_F32
-                          ? LAPACKE_sgesdd(LAPACK_ROW_MAJOR, jobz, rows, cols, nd__ptr(m), cols,
-                                           nd__ptr(ss), nd__ptr(uu), k, nd__ptr(vv), cols)
-                          : LAPACKE_dgesdd(LAPACK_ROW_MAJOR, jobz, rows, cols, nd__ptr(m), cols,
-                                           nd__ptr(ss), nd__ptr(uu), k, nd__ptr(vv), cols);
+    lapack_int info = svd_lapack(jobz, m, ss, &uu, &vv);
+    if (info == LAPACK_WORK_MEMORY_ERROR) return -1; /* the error is set */
     if (info > 0) return nd__fail_int("nd_svd: the algorithm failed to converge (info %d)", info);
     if (info < 0) return nd__fail_int("nd_svd: LAPACK rejected argument %d", (int)-info);
     nd_tensor *ru = u ? svd_record(&SVD_U, uu, a, uu, ss, vv) : uu;
