@@ -297,7 +297,8 @@ nd_tensor *nd_det(nd_tensor *a);
 nd_tensor *nd_solve(nd_tensor *a, nd_tensor *b);
 /* Symmetric eigendecomposition, values ascending, vectors as columns. */
 int nd_eigh(nd_tensor *a, nd_tensor **values, nd_tensor **vectors);
-/* General eigendecomposition, values in LAPACK's order; outputs optional. */
+/* General eigendecomposition, values in LAPACK's order; outputs optional.
+ * Differentiable (PyTorch's rules) where the eigenvalues are real and distinct. */
 int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor **vectors_re,
            nd_tensor **vectors_im);
 /* Reduced SVD: u (m, k), s (k,), vt (k, n), k = min(m, n). */
@@ -323,7 +324,8 @@ nd_tensor *nd_detach(nd_tensor *t);
 bool nd_set_grad_enabled(bool on);
 bool nd_is_grad_enabled(void);
 /* dy/dx of a one-element y; x may be a leaf or an intermediate that y depends on.
- * With create_graph the result is itself differentiable. */
+ * With create_graph the result is itself differentiable; without, it still
+ * keeps its tangent when x is dual (a Hessian-vector product, as PyTorch). */
 nd_tensor *nd_gradient(nd_tensor *y, nd_tensor *x, bool create_graph);
 /* Several inputs at once: grads[i] receives dy/dxs[i] (zeros where y does not depend on it). */
 int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads, bool create_graph);

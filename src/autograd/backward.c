@@ -145,7 +145,9 @@ static int accumulate_leaf(nd_tensor *leaf, nd_tensor *g, bool create_graph) {
         leaf->grad = nd_retain(copy);
         return 0;
     }
-    if (!create_graph) return nd_add_(leaf->grad, g);
+    /* (a gradient computed on duals keeps no tangent in the leaf, as PyTorch's
+     * x.grad: the in-place sum would otherwise carry it over) */
+    if (!create_graph) return nd_add_(leaf->grad, g->tangent ? nd_detach(g) : g);
     return accumulate(&leaf->grad, g);
 }
 
@@ -351,6 +353,17 @@ int nd_backward(nd_tensor *y) {
     return rc;
 }
 
+/* Without create_graph a gradient is handed back without its graph, but on
+ * dual inputs it keeps its tangent (computed with the graph off, so it has
+ * none): PyTorch's autograd.grad does the same, which is what makes a
+ * Hessian-vector product one forward-over-reverse call without create_graph.
+ * nd_detach itself drops the tangent, as PyTorch's detach. */
+static nd_tensor *detach_keeping_tangent(nd_tensor *g) {
+    nd_tensor *d = nd_detach(g);
+    if (d && g->tangent) d->tangent = nd_retain(g->tangent);
+    return d;
+}
+
 int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, nd_tensor *const *xs,
                          nd_tensor **grads, bool create_graph) {
     if (nd__bad_tensor(op, y) || nd__bad_tensor(op, seed)) return -1;
@@ -384,7 +397,7 @@ int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, n
             memcpy(shape + nb, xs[i]->shape, sizeof(int64_t) * (size_t)xs[i]->ndim);
             g = nd_zeros(xs[i]->dtype, nb + xs[i]->ndim, shape);
         }
-        if (g && !create_graph) g = nd_detach(g);
+        if (g && !create_graph) g = detach_keeping_tangent(g);
         grads[i] = nd_keep(g); /* NULL when g is, or when out of memory */
         if (!grads[i]) rc = -1;
     }

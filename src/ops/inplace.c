@@ -16,18 +16,24 @@
  * ḡ[region] and its transpose (scattering into zeros) are two ops of their
  * own, each the other's VJP, so second derivatives work too.
  *
+ * A base need not be contiguous (e.g. a detached transpose): as PyTorch's
+ * CopySlices, a gradient is then laid out as the base is (its strides)
+ * before the region is taken out of it by the view's strides and offset.
+ *
  * Views of the base made before the write keep their earlier history (their
  * values do change): PyTorch would regenerate it. */
 #include "elementwise.h"
 
+#include <math.h>
 #include <stdlib.h>
 
-/* Where a region lies in its base (contiguous, of shape base_shape). */
+/* Where a region lies in its base (of shape base_shape, laid out with
+ * base_strides from offset 0). */
 typedef struct {
     int ndim;
     int64_t shape[ND_MAX_DIMS], strides[ND_MAX_DIMS], offset;
     int base_ndim;
-    int64_t base_shape[ND_MAX_DIMS];
+    int64_t base_shape[ND_MAX_DIMS], base_strides[ND_MAX_DIMS];
     nd_dtype dtype;
     nd_inplace_kind kind;
     double alpha; /* add: src's factor; scale: the factor */
@@ -59,13 +65,34 @@ static nd_tensor *region_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const 
 }
 static const nd_op REGION = {"inplace_region", region_vjp, region_jvp, 0};
 
-/* The region's elements of t, a tensor of the base's shape (as a view when t
- * is contiguous, the base itself being one). */
+/* A tensor of the base's shape laid out as the base is (its strides, from
+ * offset 0 of its own storage), filled with `value` (NaN: left unfilled). */
+static nd_tensor *in_base_layout(nd_dtype dtype, const region *r, double value) {
+    int64_t span = 1; /* elements from the first to the last, gaps included */
+    for (int d = 0; d < r->base_ndim; d++) span += (r->base_shape[d] - 1) * r->base_strides[d];
+    for (int d = 0; d < r->base_ndim; d++)
+        if (r->base_shape[d] == 0) span = 0;
+    nd_tensor *flat = isnan(value) ? nd__empty(dtype, 1, &span) : nd_full(dtype, 1, &span, value);
+    return flat ? nd__alias(flat, r->base_ndim, r->base_shape, r->base_strides, 0) : NULL;
+}
+
+/* Whether t, of the base's shape, is laid out as the base is. */
+static bool in_layout_of_base(const nd_tensor *t, const region *r) {
+    for (int d = 0; d < t->ndim; d++)
+        if (t->shape[d] > 1 && t->strides[d] != r->base_strides[d]) return false;
+    return true;
+}
+
+/* The region's elements of t, a tensor of the base's shape: a view of t when
+ * it is laid out as the base is, else of a copy laid out so. */
 static nd_tensor *region_of(nd_tensor *t, const region *r) {
     if (!t) return NULL;
-    if (!t->contiguous) t = nd_contiguous(t);
-    if (!t) return NULL;
-    nd_tensor *out = nd__view(t, r->ndim, r->shape, r->strides, t->offset + r->offset);
+    nd_tensor *laid = t;
+    if (!in_layout_of_base(t, r)) {
+        laid = in_base_layout(t->dtype, r, NAN);
+        if (!laid || nd__copy_into("in-place write", laid, t)) return NULL;
+    }
+    nd_tensor *out = nd__view(laid, r->ndim, r->shape, r->strides, laid->offset + r->offset);
     if (!out || !nd__needs_record(1, &t)) return out;
     nd_params p = region_params(r);
     if (!p.ptr) return nd__fail("in-place write: out of memory");
@@ -85,7 +112,7 @@ static const nd_op SCATTER = {"inplace_region_backward", scatter_vjp, scatter_jv
 /* Zeros of the base's shape with v (broadcast) in the region. */
 static nd_tensor *region_scatter(nd_tensor *v, const region *r) {
     if (!v) return NULL;
-    nd_tensor *out = nd__zeros(v->dtype, r->base_ndim, r->base_shape);
+    nd_tensor *out = in_base_layout(v->dtype, r, 0.0);
     if (!out) return NULL;
     nd_tensor *window = nd__alias(out, r->ndim, r->shape, r->strides, r->offset);
     if (!window || nd__copy_into("in-place write", window, v)) return NULL;
@@ -97,7 +124,7 @@ static nd_tensor *region_scatter(nd_tensor *v, const region *r) {
 /* Ones of the base's shape with `inside` in the region: what the old value's
  * gradient is multiplied by. */
 static nd_tensor *region_mask(const region *r, double inside) {
-    nd_tensor *mask = nd_full(r->dtype, r->base_ndim, r->base_shape, 1.0);
+    nd_tensor *mask = in_base_layout(r->dtype, r, 1.0);
     nd_tensor *window = mask ? nd__alias(mask, r->ndim, r->shape, r->strides, r->offset) : NULL;
     nd_tensor *value = nd_scalar(inside, r->dtype);
     if (!window || !value || nd__copy_into("in-place write", window, value)) return NULL;
@@ -150,10 +177,12 @@ int nd__record_inplace(const char *op, nd_tensor *dst, nd_tensor *src, nd_inplac
     int nin = src ? 2 : 1;
     if (!nd__is_float(base->dtype) || !nd__needs_record(nin, ins)) return 0;
     bool grad = nd_is_grad_enabled() && (base->requires_grad || (src && src->requires_grad));
-    if (!base->contiguous)
-        return nd__fail_int("%s: recording a write into a view of a non-contiguous tensor (shape "
-                            "%s) is not supported; write into a contiguous copy",
-                            op, nd__tshape(base));
+    for (int d = 0; d < base->ndim; d++)
+        if (base->shape[d] > 1 && base->strides[d] == 0)
+            return nd__fail_int("%s: the tensor written (shape %s) is a view of an expanded "
+                                "tensor whose elements share memory; write into a copy "
+                                "(nd_contiguous)",
+                                op, nd__tshape(base));
     region r = {.ndim = dst->ndim,
                 .offset = dst->offset - base->offset,
                 .base_ndim = base->ndim,
@@ -163,6 +192,7 @@ int nd__record_inplace(const char *op, nd_tensor *dst, nd_tensor *src, nd_inplac
     memcpy(r.shape, dst->shape, sizeof(int64_t) * (size_t)dst->ndim);
     memcpy(r.strides, dst->strides, sizeof(int64_t) * (size_t)dst->ndim);
     memcpy(r.base_shape, base->shape, sizeof(int64_t) * (size_t)base->ndim);
+    memcpy(r.base_strides, base->strides, sizeof(int64_t) * (size_t)base->ndim);
     /* the old value's header takes over the base's tangent, and its history
      * when this write is recorded in the graph (else the graph stays as is) */
     nd_tensor *old = nd__alias(base, base->ndim, base->shape, base->strides, base->offset);
@@ -199,10 +229,12 @@ void nd__refresh_view(nd_tensor *view) {
     if (!grad && !base->tangent) return; /* nothing to follow: refresh when it matters */
     view->base_version = atomic_load(&base->storage->version);
     /* a region must be a plain view: an expanded one would need its
-     * gradient summed, and a non-contiguous base has no simple layout */
+     * gradient summed (so must a base whose elements share memory) */
     for (int d = 0; d < view->ndim; d++)
         if (view->shape[d] > 1 && view->strides[d] == 0) return;
-    if (!base->contiguous || !nd__is_float(base->dtype)) return;
+    for (int d = 0; d < base->ndim; d++)
+        if (base->shape[d] > 1 && base->strides[d] == 0) return;
+    if (!nd__is_float(base->dtype)) return;
     region r = {.ndim = view->ndim,
                 .offset = view->offset - base->offset,
                 .base_ndim = base->ndim,
@@ -211,6 +243,7 @@ void nd__refresh_view(nd_tensor *view) {
     memcpy(r.shape, view->shape, sizeof(int64_t) * (size_t)view->ndim);
     memcpy(r.strides, view->strides, sizeof(int64_t) * (size_t)view->ndim);
     memcpy(r.base_shape, base->shape, sizeof(int64_t) * (size_t)base->ndim);
+    memcpy(r.base_strides, base->strides, sizeof(int64_t) * (size_t)base->ndim);
     nd_params p = region_params(&r);
     if (!p.ptr) return;
     if (view->tangent) nd_release(view->tangent);

@@ -1,7 +1,11 @@
-/* Decompositions on LAPACKE: inv, det, solve, eigh, eig, svd. Matrices are
- * handed to LAPACK as contiguous row-major copies (LAPACK_ROW_MAJOR; LAPACK
- * overwrites its input, so the copy is needed anyway). Each differentiable op
- * keeps its kernel, VJP and JVP side by side. */
+/* Decompositions on LAPACK: inv, det, solve, eigh, eig, svd. Matrices are
+ * handed to LAPACK as column-major copies (LAPACK overwrites its input, so
+ * the copy is needed anyway) through LAPACKE's _work functions, with
+ * workspace nd allocates after asking LAPACK its size: LAPACKE's other
+ * functions allocate themselves and print to stderr when they cannot, and
+ * nd's out of memory is an error value, never a message on the user's
+ * terminal. Each differentiable op keeps its kernel, VJP and JVP side by
+ * side. */
 #include "elementwise.h"
 
 #include <lapacke.h>
@@ -84,11 +88,42 @@ static nd_tensor *lapack_copy(const char *op, nd_tensor *a, bool square) {
     return finite ? copy : not_finite(op, a);
 }
 
-/* LU factorisation in place; ipiv receives n pivots. Returns LAPACK's info. */
+/* The contiguous m×n matrix t as a contiguous tensor of shape (n, m): the
+ * same matrix in LAPACK's column-major order (leading dimension m), or a
+ * column-major result of LAPACK's turned back into nd's order. */
+static nd_tensor *transposed_copy(const char *op, nd_tensor *t) {
+    int64_t m = t->shape[0], n = t->shape[1];
+    nd_tensor *out = nd__empty(t->dtype, 2, (int64_t[]){n, m});
+    nd_tensor *view = out ? nd__alias(t, 2, (int64_t[]){n, m},
+                                      (int64_t[]){t->strides[1], t->strides[0]}, t->offset)
+                          : NULL;
+    if (!view || nd__copy_into(op, out, view)) return NULL;
+    return out;
+}
+
+/* A leading dimension LAPACK accepts: at least 1, even for an empty matrix. */
+static lapack_int ld(int64_t rows) {
+    return rows > 0 ? (lapack_int)rows : 1;
+}
+
+/* LAPACK's workspace for a query's answer (a float: rounded up, since a
+ * large size read back from f32 may have been rounded down), or NULL and
+ * nd's out-of-memory error naming op. *lwork receives the count. */
+static void *workspace(const char *op, nd_dtype dtype, double query, lapack_int *lwork) {
+    double count = ceil(query * (dtype == ND_F32 ? 1.0 + 1e-6 : 1.0));
+    *lwork = count >= 1 && count < INT32_MAX ? (lapack_int)count : 1;
+    void *work = malloc((size_t)*lwork * nd_dtype_size(dtype));
+    if (!work) nd__set_error("%s: out of memory", op);
+    return work;
+}
+
+/* LU factorisation in place of the column-major n×n matrix m (ld n); ipiv
+ * receives n pivots. Returns LAPACK's info. */
 static lapack_int lu_factor(nd_tensor *m, lapack_int *ipiv) {
     lapack_int n = (lapack_int)m->shape[0];
-    if (m->dtype == ND_F32) return LAPACKE_sgetrf(LAPACK_ROW_MAJOR, n, n, nd__ptr(m), n, ipiv);
-    return LAPACKE_dgetrf(LAPACK_ROW_MAJOR, n, n, nd__ptr(m), n, ipiv);
+    if (m->dtype == ND_F32)
+        return LAPACKE_sgetrf_work(LAPACK_COL_MAJOR, n, n, nd__ptr(m), ld(n), ipiv);
+    return LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, n, n, nd__ptr(m), ld(n), ipiv);
 }
 
 static lapack_int *pivots(const char *op, int64_t n) {
@@ -124,13 +159,31 @@ nd_tensor *nd_inv(nd_tensor *a) {
     /* the inverse of a 0×0 matrix is 0×0, as PyTorch; LAPACK would reject
      * the leading dimension 0 (and print to stderr) */
     if (n == 0) return nd__record(&INV, x, 1, &a, NULL);
-    lapack_int *ipiv = pivots("nd_inv", n);
+    x = transposed_copy("nd_inv", x);
+    lapack_int *ipiv = x ? pivots("nd_inv", n) : NULL;
     if (!ipiv) return NULL;
-    lapack_int info = lu_factor(x, ipiv);
+    lapack_int info = lu_factor(x, ipiv), lwork = -1;
+    void *work = NULL;
+    if (info == 0) { /* the size of getri's workspace, then getri */
+        double query = 0;
+        float query_f = 0;
+        info = x->dtype == ND_F32
+                   ? LAPACKE_sgetri_work(LAPACK_COL_MAJOR, n, nd__ptr(x), n, ipiv, &query_f, -1)
+                   : LAPACKE_dgetri_work(LAPACK_COL_MAJOR, n, nd__ptr(x), n, ipiv, &query, -1);
+        work = info ? NULL
+                    : workspace("nd_inv", x->dtype, x->dtype == ND_F32 ? query_f : query, &lwork);
+        if (!info && !work) {
+            free(ipiv);
+            return NULL;
+        }
+    }
     if (info == 0)
-        info = x->dtype == ND_F32 ? LAPACKE_sgetri(LAPACK_ROW_MAJOR, n, nd__ptr(x), n, ipiv)
-                                  : LAPACKE_dgetri(LAPACK_ROW_MAJOR, n, nd__ptr(x), n, ipiv);
+        info = x->dtype == ND_F32
+                   ? LAPACKE_sgetri_work(LAPACK_COL_MAJOR, n, nd__ptr(x), n, ipiv, work, lwork)
+                   : LAPACKE_dgetri_work(LAPACK_COL_MAJOR, n, nd__ptr(x), n, ipiv, work, lwork);
+    free(work);
     free(ipiv);
+    if (info == 0 && !(x = transposed_copy("nd_inv", x))) return NULL;
     if (info > 0)
         return nd__fail("nd_inv: the matrix of shape %s is singular (pivot %d is exactly zero)",
                         nd__tshape(a), (int)info);
@@ -154,6 +207,7 @@ static const nd_op DET = {"det", det_vjp, det_jvp, ND_SAVES_INPUTS | ND_SAVES_OU
 nd_tensor *nd_det(nd_tensor *a) {
     ND_CHECK("nd_det", a);
     nd_tensor *lu = lapack_copy("nd_det", a, true);
+    if (lu) lu = transposed_copy("nd_det", lu); /* det Aᵀ = det A, but as LAPACK would */
     if (!lu) return NULL;
     int64_t n = lu->shape[0];
     lapack_int *ipiv = pivots("nd_det", n);
@@ -202,17 +256,21 @@ nd_tensor *nd_solve(nd_tensor *a, nd_tensor *b) {
         return nd__fail("nd_solve: the right-hand side must be (%lld,) or (%lld, m) for a matrix "
                         "of shape %s, got shape %s",
                         (long long)n, (long long)n, nd__tshape(a), nd__tshape(b));
+    /* column-major copies: Aᵀ and (a matrix) Bᵀ in nd's order */
+    lu = transposed_copy("nd_solve", lu);
     nd_tensor *x = nd__empty(b->dtype, b->ndim, b->shape);
-    if (!x || nd__copy_into("nd_solve", x, b)) return NULL;
+    if (!lu || !x || nd__copy_into("nd_solve", x, b)) return NULL;
+    if (b->ndim == 2 && !(x = transposed_copy("nd_solve", x))) return NULL;
     lapack_int nrhs = b->ndim == 1 ? 1 : (lapack_int)b->shape[1];
     lapack_int *ipiv = pivots("nd_solve", n);
     if (!ipiv) return NULL;
     lapack_int info = a->dtype == ND_F32
-                          ? LAPACKE_sgesv(LAPACK_ROW_MAJOR, (lapack_int)n, nrhs, nd__ptr(lu),
-                                          (lapack_int)n, ipiv, nd__ptr(x), nrhs > 0 ? nrhs : 1)
-                          : LAPACKE_dgesv(LAPACK_ROW_MAJOR, (lapack_int)n, nrhs, nd__ptr(lu),
-                                          (lapack_int)n, ipiv, nd__ptr(x), nrhs > 0 ? nrhs : 1);
+                          ? LAPACKE_sgesv_work(LAPACK_COL_MAJOR, (lapack_int)n, nrhs, nd__ptr(lu),
+                                               ld(n), ipiv, nd__ptr(x), ld(n))
+                          : LAPACKE_dgesv_work(LAPACK_COL_MAJOR, (lapack_int)n, nrhs, nd__ptr(lu),
+                                               ld(n), ipiv, nd__ptr(x), ld(n));
     free(ipiv);
+    if (info == 0 && b->ndim == 2 && !(x = transposed_copy("nd_solve", x))) return NULL;
     if (info > 0)
         return nd__fail("nd_solve: the matrix of shape %s is singular (pivot %d is exactly zero)",
                         nd__tshape(a), (int)info);
@@ -461,20 +519,156 @@ int nd_eigh(nd_tensor *a, nd_tensor **values, nd_tensor **vectors) {
 
 /* ---------------------------------------------------------------- eig */
 
-/* eig has no gradient rules (yet): a loss through it is refused with an
- * error rather than given a silent zero. For a symmetric matrix, nd_eigh has them. */
-static void eig_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
-    (void)n, (void)out, (void)g, (void)gin;
-    nd__set_error("nd_eig: gradients through eig are not supported; for a symmetric matrix use "
-                  "nd_eigh, which has them");
+/* The rules of A V = V diag(L), PyTorch's (its linalg_eig_backward and
+ * linalg_eig_jvp), for a matrix whose eigenvalues are real and distinct:
+ * then V is real with columns of unit norm. With E_ij = L_j − L_i and
+ * F = 1/E off the diagonal (0 on it):
+ *   L̄ → Ā = V⁻ᵀ diag(L̄) Vᵀ
+ *   V̄ → Ā = V⁻ᵀ (F ∘ (VᵀV̄ − VᵀV diag(VᵀV̄))) Vᵀ
+ * and, with dP = V⁻¹ dA V and X = F ∘ dP:
+ *   dL = diag(dP),  dV = V (X − diag(VᵀV X))
+ * (the last term keeps each column at unit norm). Near such a matrix the
+ * imaginary parts stay 0, so their gradients and tangents are 0 — except
+ * that, as PyTorch, a loss that depends on the eigenvectors' phase (the
+ * diagonal of Vᵀ times the gradient of vectors_im) is refused. Complex
+ * eigenvalues are not supported by these rules, and repeated ones make the
+ * eigenvectors undefined: both are errors, never a silent zero. */
+typedef struct {
+    nd_tensor *values, *vectors; /* detached, as for eigh */
+    bool has_complex;            /* some eigenvalue has an imaginary part */
+} eig_saved;
+
+static void eig_saved_free(void *p) {
+    eig_saved *s = p;
+    nd_release(s->values);
+    nd_release(s->vectors);
+    free(s);
 }
-static nd_tensor *eig_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
-    (void)n, (void)out, (void)tin;
-    nd__set_error("nd_eig: gradients through eig are not supported; for a symmetric matrix use "
-                  "nd_eigh, which has them");
-    return NULL;
+
+/* false and an error unless the rule of `which` is defined at this matrix. */
+static bool eig_rule_defined(const eig_saved *s, const char *which, bool needs_distinct) {
+    if (s->has_complex) {
+        nd__set_error("nd_eig: the gradient through %s is supported for real eigenvalues only, "
+                      "and this matrix has complex ones (for a symmetric matrix, nd_eigh has "
+                      "gradients)",
+                      which);
+        return false;
+    }
+    int64_t n = s->values->shape[0];
+    for (int64_t i = 0; needs_distinct && i < n; i++) {
+        double li = nd__get_flat(s->values, i);
+        for (int64_t j = i + 1; j < n; j++)
+            if (li == nd__get_flat(s->values, j)) {
+                nd__set_error("nd_eig: the gradient through %s is not defined for repeated "
+                              "eigenvalues (%g appears twice): the eigenvectors are not unique; "
+                              "PyTorch gives NaN or inf there",
+                              which, li);
+                return false;
+            }
+    }
+    return true;
 }
-static const nd_op EIG = {"eig", eig_vjp, eig_jvp, 0};
+
+/* L and V as a rule computes with them: the saved constants, or recomputed
+ * from A (carrying graph and tangents) when the rule must be differentiable,
+ * as for eigh. */
+static eig_saved eig_for_rule(const nd_node *n) {
+    const eig_saved *s = n->p.ptr;
+    nd_tensor *a = n->in[0];
+    if (!nd_is_grad_enabled() && !a->tangent) return *s;
+    eig_saved r = {NULL, NULL, s->has_complex};
+    if (nd_eig(a, &r.values, NULL, &r.vectors, NULL)) r.values = r.vectors = NULL;
+    return r;
+}
+
+/* F: 1/(L_j − L_i) off the diagonal, 0 on it (built without dividing by 0). */
+static nd_tensor *eig_f(nd_tensor *values) {
+    if (!values) return NULL;
+    nd_tensor *eye = nd_eye(values->shape[0], values->dtype);
+    nd_tensor *e = nd_add(nd_sub(nd_unsqueeze(values, 0), nd_unsqueeze(values, 1)), eye);
+    return nd_mul(nd_rdiv_scalar(e, 1.0), nd_rsub_scalar(eye, 1.0));
+}
+
+/* The diagonal of a square matrix as a vector. */
+static nd_tensor *diagonal(nd_tensor *m) {
+    return m ? nd_sum(nd_mul(m, nd_eye(m->shape[0], m->dtype)), -1, false) : NULL;
+}
+
+static void eig_values_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    if (!eig_rule_defined(n->p.ptr, "the eigenvalues", false)) return;
+    eig_saved s = eig_for_rule(n);
+    if (!s.vectors) return;
+    nd_tensor *vt = mT(s.vectors);
+    gin[0] = nd_solve(vt, nd_mul(nd_unsqueeze(g, 1), vt)); /* V⁻ᵀ diag(L̄) Vᵀ */
+}
+static void eig_vectors_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out;
+    if (!eig_rule_defined(n->p.ptr, "the eigenvectors", true)) return;
+    eig_saved s = eig_for_rule(n);
+    if (!s.vectors) return;
+    nd_tensor *vt = mT(s.vectors);
+    nd_tensor *vtg = nd_matmul(vt, g);
+    nd_tensor *projected = nd_sub(vtg, nd_mul(nd_matmul(vt, s.vectors), diagonal(vtg)));
+    gin[0] = nd_solve(vt, nd_matmul(nd_mul(eig_f(s.values), projected), vt));
+}
+static void eig_imag_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
+    (void)out; /* NULL: the rule does not read it */
+    const eig_saved *s = n->p.ptr;
+    bool vectors = g->ndim == 2;
+    if (!eig_rule_defined(s, vectors ? "vectors_im" : "values_im", vectors)) return;
+    if (vectors) { /* PyTorch's check of the phase, with its tolerance */
+        nd_tensor *phase = diagonal(nd_matmul(mT(s->vectors), g));
+        if (!phase) return;
+        for (int64_t i = 0; i < phase->numel; i++)
+            if (!(fabs(nd__get_flat(phase, i)) <= 1e-2)) {
+                nd__set_error("nd_eig: the loss depends on the eigenvectors' phase (through "
+                              "vectors_im), which is not defined; PyTorch refuses it too");
+                return;
+            }
+    }
+    gin[0] = nd_zeros_like(n->in[0]);
+}
+
+/* dP = V⁻¹ dA V, from the saved factors (a JVP is first order). */
+static nd_tensor *eig_dp(const eig_saved *s, nd_tensor *da) {
+    return nd_solve(s->vectors, nd_matmul(da, s->vectors));
+}
+static nd_tensor *eig_values_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    const eig_saved *s = n->p.ptr;
+    return eig_rule_defined(s, "the eigenvalues", false) ? diagonal(eig_dp(s, tin[0])) : NULL;
+}
+static nd_tensor *eig_vectors_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    const eig_saved *s = n->p.ptr;
+    if (!eig_rule_defined(s, "the eigenvectors", true)) return NULL;
+    nd_tensor *vx = nd_matmul(s->vectors, nd_mul(eig_f(s->values), eig_dp(s, tin[0])));
+    nd_tensor *norm = diagonal(nd_matmul(mT(s->vectors), vx)); /* diag(VᵀV X) */
+    return nd_sub(vx, nd_mul(s->vectors, norm));
+}
+static nd_tensor *eig_imag_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)tin;
+    bool vectors = out->ndim == 2;
+    if (!eig_rule_defined(n->p.ptr, vectors ? "vectors_im" : "values_im", vectors)) return NULL;
+    return nd_zeros_like(out);
+}
+static const nd_op EIG_VALUES = {"eig_values", eig_values_vjp, eig_values_jvp, 0};
+static const nd_op EIG_VECTORS = {"eig_vectors", eig_vectors_vjp, eig_vectors_jvp, 0};
+static const nd_op EIG_IMAG = {"eig_imag", eig_imag_vjp, eig_imag_jvp, 0};
+
+/* Records one output of eig with its own copy of L and V. */
+static nd_tensor *eig_record(const nd_op *op, nd_tensor *out, nd_tensor *a, nd_tensor *values,
+                             nd_tensor *vectors, bool has_complex) {
+    if (!nd__needs_record(1, &a)) return out;
+    eig_saved *s = malloc(sizeof *s);
+    if (!s) return nd__fail("nd_eig: out of memory");
+    s->values = nd_retain(nd_detach(values));
+    s->vectors = nd_retain(nd_detach(vectors));
+    s->has_complex = has_complex;
+    nd_params p = {.ptr = s, .free_ptr = eig_saved_free};
+    return nd__record(op, out, 1, &a, &p);
+}
 
 int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor **vectors_re,
            nd_tensor **vectors_im) {
@@ -484,25 +678,44 @@ int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor
     if (!m) return -1;
     lapack_int n = (lapack_int)m->shape[0];
     nd_dtype dt = a->dtype;
-    bool want_vectors = vectors_re || vectors_im;
+    /* the vectors are computed when asked for or when a rule will need them */
+    bool want_vectors = vectors_re || vectors_im || nd__needs_record(1, &a);
     nd_tensor *wr = nd__empty(dt, 1, (int64_t[]){n}), *wi = nd__empty(dt, 1, (int64_t[]){n});
     nd_tensor *vr = nd__empty(dt, 2, (int64_t[]){n, n});
     if (!wr || !wi || !vr) return -1;
     char jobvr = want_vectors ? 'V' : 'N';
-    lapack_int ld = n > 0 ? n : 1;
-    lapack_int info = dt == ND_F32
-                          ? LAPACKE_sgeev(LAPACK_ROW_MAJOR, 'N', jobvr, n, nd__ptr(m), ld,
-                                          nd__ptr(wr), nd__ptr(wi), NULL, ld, nd__ptr(vr), ld)
-                          : LAPACKE_dgeev(LAPACK_ROW_MAJOR, 'N', jobvr, n, nd__ptr(m), ld,
-                                          nd__ptr(wr), nd__ptr(wi), NULL, ld, nd__ptr(vr), ld);
+    if (!(m = transposed_copy("nd_eig", m))) return -1;
+    /* the size of geev's workspace, then geev (the vectors come back
+     * column-major: turned into nd's order below) */
+    double query = 0;
+    float query_f = 0;
+    lapack_int info =
+        dt == ND_F32
+            ? LAPACKE_sgeev_work(LAPACK_COL_MAJOR, 'N', jobvr, n, nd__ptr(m), ld(n), nd__ptr(wr),
+                                 nd__ptr(wi), NULL, 1, nd__ptr(vr), ld(n), &query_f, -1)
+            : LAPACKE_dgeev_work(LAPACK_COL_MAJOR, 'N', jobvr, n, nd__ptr(m), ld(n), nd__ptr(wr),
+                                 nd__ptr(wi), NULL, 1, nd__ptr(vr), ld(n), &query, -1);
+    lapack_int lwork = 0;
+    void *work = info ? NULL : workspace("nd_eig", dt, dt == ND_F32 ? query_f : query, &lwork);
+    if (!info && !work) return -1;
+    if (!info)
+        info = dt == ND_F32 ? LAPACKE_sgeev_work(LAPACK_COL_MAJOR, 'N', jobvr, n, nd__ptr(m), ld(n),
+                                                 nd__ptr(wr), nd__ptr(wi), NULL, 1, nd__ptr(vr),
+                                                 ld(n), work, lwork)
+                            : LAPACKE_dgeev_work(LAPACK_COL_MAJOR, 'N', jobvr, n, nd__ptr(m), ld(n),
+                                                 nd__ptr(wr), nd__ptr(wi), NULL, 1, nd__ptr(vr),
+                                                 ld(n), work, lwork);
+    free(work);
+    if (info == 0 && want_vectors && !(vr = transposed_copy("nd_eig", vr))) return -1;
     if (info > 0)
         return nd__fail_int("nd_eig: the QR algorithm failed to converge (info %d)", info);
     if (info < 0) return nd__fail_int("nd_eig: LAPACK rejected argument %d", (int)-info);
+    nd_tensor *re = NULL, *im = NULL;
     if (want_vectors) {
         /* LAPACK packs a complex pair (λ_j, λ_j+1 = conj λ_j) into columns j and
          * j+1 as real and imaginary parts; unpack into two real matrices. */
-        nd_tensor *re = nd__empty(dt, 2, (int64_t[]){n, n}),
-                  *im = nd__zeros(dt, 2, (int64_t[]){n, n});
+        re = nd__empty(dt, 2, (int64_t[]){n, n});
+        im = nd__zeros(dt, 2, (int64_t[]){n, n});
         if (!re || !im) return -1;
         size_t es = nd_dtype_size(dt);
         char *pre = nd__ptr(re), *pim = nd__ptr(im);
@@ -520,11 +733,13 @@ int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor
             }
             if (pair) j++;
         }
-        if (vectors_re) *vectors_re = nd__record(&EIG, re, 1, &a, NULL);
-        if (vectors_im) *vectors_im = nd__record(&EIG, im, 1, &a, NULL);
     }
-    if (values_re) *values_re = nd__record(&EIG, wr, 1, &a, NULL);
-    if (values_im) *values_im = nd__record(&EIG, wi, 1, &a, NULL);
+    bool has_complex = false;
+    for (lapack_int j = 0; j < n; j++) has_complex |= nd__get_flat(wi, j) != 0.0;
+    if (values_re) *values_re = eig_record(&EIG_VALUES, wr, a, wr, re, has_complex);
+    if (values_im) *values_im = eig_record(&EIG_IMAG, wi, a, wr, re, has_complex);
+    if (vectors_re) *vectors_re = eig_record(&EIG_VECTORS, re, a, wr, re, has_complex);
+    if (vectors_im) *vectors_im = eig_record(&EIG_IMAG, im, a, wr, re, has_complex);
     return nd__error_count() == errors ? 0 : -1;
 }
 
@@ -691,6 +906,52 @@ static nd_tensor *svd_record(const nd_op *op, nd_tensor *out, nd_tensor *a, nd_t
     return nd__record(op, out, 1, &a, &p);
 }
 
+/* gesdd on the rows×cols matrix m (nd's order) into s and, with jobz 'S',
+ * *u (rows, k) and *vt (k, cols): on column-major copies, with workspace nd
+ * allocates. Returns LAPACK's info, or LAPACK_WORK_MEMORY_ERROR with nd's
+ * error set. */
+static lapack_int svd_lapack(char jobz, nd_tensor *m, nd_tensor *s, nd_tensor **u, nd_tensor **vt) {
+    nd_dtype dt = m->dtype;
+    lapack_int rows = (lapack_int)m->shape[0], cols = (lapack_int)m->shape[1];
+    lapack_int k = rows < cols ? rows : cols;
+    nd_tensor *mc = transposed_copy("nd_svd", m);
+    nd_tensor *uc = nd__empty(dt, 2, (int64_t[]){k, rows});  /* U, column-major */
+    nd_tensor *vtc = nd__empty(dt, 2, (int64_t[]){cols, k}); /* Vᵀ, column-major */
+    lapack_int *iwork = malloc(8 * (size_t)k * sizeof *iwork);
+    if (!mc || !uc || !vtc || !iwork) {
+        free(iwork);
+        if (mc && uc && vtc) nd__set_error("nd_svd: out of memory");
+        return LAPACK_WORK_MEMORY_ERROR;
+    }
+    double query = 0;
+    float query_f = 0;
+    lapack_int info =
+        dt == ND_F32
+            ? LAPACKE_sgesdd_work(LAPACK_COL_MAJOR, jobz, rows, cols, nd__ptr(mc), rows, nd__ptr(s),
+                                  nd__ptr(uc), rows, nd__ptr(vtc), k, &query_f, -1, iwork)
+            : LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, rows, cols, nd__ptr(mc), rows, nd__ptr(s),
+                                  nd__ptr(uc), rows, nd__ptr(vtc), k, &query, -1, iwork);
+    lapack_int lwork = 0;
+    void *work = info ? NULL : workspace("nd_svd", dt, dt == ND_F32 ? query_f : query, &lwork);
+    if (!info && !work) {
+        free(iwork);
+        return LAPACK_WORK_MEMORY_ERROR;
+    }
+    if (!info)
+        info = dt == ND_F32 ? LAPACKE_sgesdd_work(LAPACK_COL_MAJOR, jobz, rows, cols, nd__ptr(mc),
+                                                  rows, nd__ptr(s), nd__ptr(uc), rows, nd__ptr(vtc),
+                                                  k, work, lwork, iwork)
+                            : LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, rows, cols, nd__ptr(mc),
+                                                  rows, nd__ptr(s), nd__ptr(uc), rows, nd__ptr(vtc),
+                                                  k, work, lwork, iwork);
+    free(work);
+    free(iwork);
+    if (info || jobz == 'N') return info;
+    *u = transposed_copy("nd_svd", uc);
+    *vt = transposed_copy("nd_svd", vtc);
+    return *u && *vt ? 0 : LAPACK_WORK_MEMORY_ERROR;
+}
+
 int nd_svd(nd_tensor *a, nd_tensor **u, nd_tensor **s, nd_tensor **vt) {
     ND_CHECK_INT("nd_svd", a);
     nd_tensor *m = lapack_copy("nd_svd", a, false);
@@ -710,11 +971,8 @@ int nd_svd(nd_tensor *a, nd_tensor **u, nd_tensor **s, nd_tensor **vt) {
     }
     /* the vectors are computed when asked for or when a rule will need them */
     char jobz = u || vt || nd__needs_record(1, &a) ? 'S' : 'N';
-    lapack_int info = dt == ND_F32
-                          ? LAPACKE_sgesdd(LAPACK_ROW_MAJOR, jobz, rows, cols, nd__ptr(m), cols,
-                                           nd__ptr(ss), nd__ptr(uu), k, nd__ptr(vv), cols)
-                          : LAPACKE_dgesdd(LAPACK_ROW_MAJOR, jobz, rows, cols, nd__ptr(m), cols,
-                                           nd__ptr(ss), nd__ptr(uu), k, nd__ptr(vv), cols);
+    lapack_int info = svd_lapack(jobz, m, ss, &uu, &vv);
+    if (info == LAPACK_WORK_MEMORY_ERROR) return -1; /* the error is set */
     if (info > 0) return nd__fail_int("nd_svd: the algorithm failed to converge (info %d)", info);
     if (info < 0) return nd__fail_int("nd_svd: LAPACK rejected argument %d", (int)-info);
     nd_tensor *ru = u ? svd_record(&SVD_U, uu, a, uu, ss, vv) : uu;

@@ -4,6 +4,8 @@
  *   - end in success with the right results (the failure was absorbed), or in
  *     an error whose message says what ran out ("... out of memory ...");
  *   - not crash or abort (a crash ends this program: the test fails);
+ *   - print nothing (a library under nd that says "out of memory" on stdout
+ *     or stderr would tell the user what nd's error value should);
  *   - give back every block it took (counted by failing_malloc.c; the ASan
  *     build's LeakSanitizer checks the same at exit);
  *   - leave nd working: the same workload, run again right after without any
@@ -29,6 +31,7 @@
 static const char *current_workload = "startup";
 static long current_n;
 static struct sigaction previous[32];
+static int crash_fd = 2; /* the real stderr while a run's is captured */
 
 /* Says which run crashed, then lets the previous handler (AddressSanitizer's,
  * or the default) report it. */
@@ -37,7 +40,8 @@ static void on_crash(int sig) {
     int len = snprintf(line, sizeof line,
                        "\nalloc_sweep: %s crashed (signal %d) with allocation %ld failing\n",
                        current_workload, sig, current_n);
-    if (write(2, line, (size_t)len) < 0) _exit(3);
+    if (write(crash_fd, line, (size_t)len) < 0) _exit(3);
+    dup2(crash_fd, 2); /* and the sanitizer's report goes there too */
     sigaction(sig, &previous[sig], NULL);
     raise(sig);
 }
@@ -59,6 +63,7 @@ typedef struct {
     bool fired;       /* the armed allocation failed */
     long allocations; /* failable allocations the run made */
     long leaked;      /* blocks not given back */
+    long printed;     /* bytes written to stdout or stderr during the run */
     char error[1024]; /* nd_last_error() after a failed run */
 } outcome;
 
@@ -68,11 +73,32 @@ static outcome run(const workload *w, long n) {
     current_n = n;
     long live_before = fault_live_blocks();
     nd_clear_error();
+    /* stdout and stderr go to a file during the run (set up before arming) */
+    fflush(stdout);
+    fflush(stderr);
+    int saved_out = dup(1), saved_err = dup(2);
+    FILE *capture = tmpfile();
+    if (saved_out < 0 || saved_err < 0 || !capture || dup2(fileno(capture), 1) < 0 ||
+        dup2(fileno(capture), 2) < 0) {
+        fprintf(stderr, "alloc_sweep: cannot capture the output\n");
+        exit(2);
+    }
+    crash_fd = saved_err;
     fault_arm(n);
     o.rc = w->run(&o.digest);
     o.fired = fault_fired();
     o.allocations = fault_seen();
     fault_arm(0);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved_out, 1);
+    dup2(saved_err, 2);
+    crash_fd = 2;
+    close(saved_out);
+    close(saved_err);
+    fseek(capture, 0, SEEK_END); /* written through the descriptor, not the FILE */
+    o.printed = ftell(capture);
+    fclose(capture);
     const char *message = nd_last_error();
     snprintf(o.error, sizeof o.error, "%s", message ? message : "(no error message)");
     nd_shutdown(); /* frees every tensor: what is still taken after it is lost */
@@ -95,12 +121,14 @@ static const char *check(const workload *w, long n, uint64_t want, outcome *o) {
     *o = run(w, n);
     if (!o->fired) return "the allocation never happened (allocation counts differ between runs)";
     if (o->rc == 0 && o->digest != want) return "succeeded with wrong results";
+    if (o->printed) return "printed";
     if (o->rc != 0 && !says_out_of_memory(o->error)) return "failed with a wrong message";
     if (o->leaked) return "leaked memory";
     outcome after = run(w, 0);
     if (after.rc != 0) return "the run after it failed";
     if (after.digest != want) return "the run after it gave wrong results";
     if (after.leaked) return "the run after it leaked memory";
+    if (after.printed) return "the run after it printed";
     return NULL;
 }
 

@@ -8,8 +8,10 @@
  *
  * Whether an allocation is failable is decided by who asked for it: the
  * return address of the call to malloc lies in some library's code. The
- * libraries nd calls for a service — the C library, libpng, libjpeg, zlib, and
- * the sanitizer runtime wrapping libc — are looked through, by walking the
+ * libraries nd calls for a service — the C library, libpng, libjpeg, zlib,
+ * LAPACKE (whose own allocations would print to stderr when they fail: nd
+ * calls only its functions that allocate nothing), and the sanitizer runtime
+ * wrapping libc — are looked through, by walking the
  * stack, to the code that called into them: the allocation is failable when
  * that is nd's (libnd*.so). Anything else allocates normally, also libpng
  * when cairo calls it for PLplot. */
@@ -83,8 +85,8 @@ static owner owner_of_library(const char *path) {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     static const char *const failable[] = {"libnd.so", "libnd_"};
-    static const char *const look_through[] = {"libc.so", "libasan", "libubsan",
-                                               "libpng",  "libjpeg", "libz.so"};
+    static const char *const look_through[] = {"libc.so", "libasan", "libubsan",  "libpng",
+                                               "libjpeg", "libz.so", "liblapacke"};
     for (size_t i = 0; i < sizeof failable / sizeof *failable; i++)
         if (strncmp(base, failable[i], strlen(failable[i])) == 0) return FAILABLE;
     for (size_t i = 0; i < sizeof look_through / sizeof *look_through; i++)

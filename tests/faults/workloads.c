@@ -224,6 +224,45 @@ static int plots(uint64_t *digest) {
     return rc;
 }
 
+/* -------------------------------------------------------------- linalg */
+
+/* Every decomposition, in f64 and f32, with gradients: nd allocates LAPACK's
+ * workspace itself, so a failure there is nd's error, and nothing prints. */
+static int linalg(uint64_t *digest) {
+    int rc = 0;
+    nd_scope_begin();
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        nd_dtype dtype = k ? ND_F32 : ND_F64;
+        nd_tensor *a = nd_set_requires_grad(
+            nd_to(nd_parse("[[2, 1, 0.5], [0.3, -1, 0.7], [0.2, 0.4, 3]]"), dtype), true);
+        nd_tensor *b = nd_to(nd_parse("[[1, 2], [0, -1], [3, 0.5]]"), dtype);
+        nd_tensor *values, *vectors, *values_im, *vectors_im, *u, *s, *vt, *w, *v;
+        nd_tensor *sym = nd_add(a, nd_t(a));
+        if (nd_eig(a, &values, &values_im, &vectors, &vectors_im) || nd_svd(b, &u, &s, &vt) ||
+            nd_eigh(sym, &w, &v)) {
+            rc = -1;
+            break;
+        }
+        nd_tensor *parts[] = {nd_inv(a),
+                              nd_det(a),
+                              nd_solve(a, b),
+                              nd_solve(a, nd_select(b, 1, 0)),
+                              values,
+                              nd_square(vectors),
+                              s,
+                              nd_square(u),
+                              w};
+        nd_tensor *loss = nd_scalar(0, dtype);
+        for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+            rc |= hash_tensor(digest, parts[i]);
+            loss = nd_add(loss, nd_sum(parts[i], ND_ALL, false));
+        }
+        if (rc == 0) rc = hash_tensor(digest, nd_gradient(loss, a, false));
+    }
+    nd_scope_end();
+    return rc;
+}
+
 /* -------------------------------------------------------------- setup */
 
 int workloads_setup(const char *dir) {
@@ -241,7 +280,7 @@ void workloads_cleanup(void) {
 }
 
 const workload workloads[] = {
-    {"core", core},     {"autodiff", autodiff}, {"training", training},
-    {"frames", frames}, {"images", images},     {"plots", plots},
+    {"core", core},     {"autodiff", autodiff}, {"training", training}, {"frames", frames},
+    {"images", images}, {"plots", plots},       {"linalg", linalg},
 };
 const int workload_count = (int)(sizeof workloads / sizeof *workloads);

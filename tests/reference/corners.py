@@ -357,3 +357,51 @@ for name, a in SVD_CASES.items():
         vv, tv = fwAD.unpack_dual(vt)
         save(f"svd_{name}_u2_tangent", (2 * uu * tu).numpy())
         save(f"svd_{name}_vt2_tangent", (2 * vv * tv).numpy())
+
+
+# 7. eig's gradients and tangents for a non-symmetric matrix with distinct
+# real eigenvalues (PyTorch returns complex tensors whose imaginary parts are
+# 0 here), through functions that do not depend on the eigenvectors' signs.
+a = torch.tensor([[2.0, 1.0, 0.5], [0.3, -1.0, 0.7], [0.2, 0.4, 3.0]], dtype=torch.float64)
+gen = torch.Generator().manual_seed(7)
+wl = torch.randn(3, generator=gen, dtype=torch.float64)
+wv = torch.randn(3, 3, generator=gen, dtype=torch.float64)
+tangent = torch.randn(3, 3, generator=gen, dtype=torch.float64)
+for part, arr in {"a": a, "wl": wl, "wv": wv, "tangent": tangent}.items():
+    save(f"eig_{part}", arr.numpy())
+leaf = a.clone().requires_grad_(True)
+values, vectors = torch.linalg.eig(leaf)
+assert (values.imag == 0).all() and (vectors.imag == 0).all()
+save("eig_values", values.real.detach().numpy())
+((values.real * wl).sum() + (vectors.real ** 2 * wv).sum()).backward()
+save("eig_grad", leaf.grad.numpy())
+leaf.grad = None
+values, vectors = torch.linalg.eig(leaf)
+(values.real * wl).sum().backward()
+save("eig_values_grad", leaf.grad.numpy())
+with fwAD.dual_level():
+    values, vectors = torch.linalg.eig(fwAD.make_dual(a, tangent))
+    save("eig_values_tangent", fwAD.unpack_dual(values).tangent.real.numpy())
+    vv, tv = fwAD.unpack_dual(vectors)
+    assert (tv.imag == 0).all()
+    save("eig_vectors2_tangent", (2 * vv * tv).real.numpy())
+
+
+# 4. Writes into a tensor laid out as a transpose (shape (4, 3), strides
+# (1, 4)): CopySlices lays the gradient out with the base's strides before
+# taking the view's region.
+def strided_writes(x):
+    base = torch.empty_strided((4, 3), (1, 4), dtype=torch.float64)
+    base.copy_(torch.cat([x, x * x]) * 2)  # the whole base
+    base[1:3].mul_(3.0)  # rows: strided in memory
+    base[:, 0].add_(torch.sin(x[0]).repeat(2)[:4], alpha=0.5)  # a column: one block
+    base[3].copy_(torch.exp(x[1]))
+    return base
+
+
+leaf = xs.clone().requires_grad_(True)
+(strided_writes(leaf) * W4).sum().backward()
+save("write_strided_gx", leaf.grad.numpy())
+with fwAD.dual_level():
+    save("write_strided_tangent",
+         fwAD.unpack_dual(strided_writes(fwAD.make_dual(xs, vx))).tangent.numpy())

@@ -515,6 +515,33 @@ ND_TEST(inplace, writes_carry_tangents) {
     assert_close(nd_tangent(buf), golden("corners_write_tangent.npy"), 1e-12, 1e-14);
 }
 
+/* Writes into a tensor laid out as a transpose (a root of shape (4, 3) with
+ * strides (1, 4)), as in corners.py: both modes. */
+static nd_tensor *strided_writes(nd_tensor *x) {
+    nd_tensor *base = nd_detach(nd_t(nd_zeros(ND_F64, ND_SHAPE(3, 4))));
+    cr_assert(!nd_is_contiguous(base) && nd_strides(base)[0] == 1);
+    nd_tensor *sin0 = nd_sin(nd_select(x, 0, 0));
+    int rc = nd_copy_(base, nd_mul_scalar(nd_cat(2, (nd_tensor *[]){x, nd_mul(x, x)}, 0), 2));
+    rc |= nd_mul_scalar_(nd_slice(base, 0, 1, 3, 1), 3.0);
+    rc |= nd_axpy_(nd_select(base, 1, 0), 0.5,
+                   nd_slice(nd_cat(2, (nd_tensor *[]){sin0, sin0}, 0), 0, 0, 4, 1));
+    rc |= nd_copy_(nd_select(base, 0, 3), nd_exp(nd_select(x, 0, 1)));
+    cr_assert_eq(rc, 0, "%s", nd_last_error());
+    return base;
+}
+
+ND_TEST(inplace, writes_into_a_non_contiguous_base_both_modes) {
+    nd_tensor *x = nd_set_requires_grad(nd_clone(golden("corners_write_x.npy")), true);
+    nd_tensor *loss =
+        nd_sum(nd_mul(strided_writes(x), golden("corners_write_w.npy")), ND_ALL, false);
+    nd_tensor *g = nd_gradient(loss, x, false);
+    cr_assert(g, "%s", nd_last_error());
+    assert_close(g, golden("corners_write_strided_gx.npy"), 1e-12, 1e-14);
+    nd_tensor *dual = nd_make_dual(golden("corners_write_x.npy"), golden("corners_write_vx.npy"));
+    assert_close(nd_tangent(strided_writes(dual)), golden("corners_write_strided_tangent.npy"),
+                 1e-12, 1e-14);
+}
+
 ND_TEST(inplace, a_leaf_that_requires_a_gradient_is_not_written) {
     nd_tensor *x = nd_set_requires_grad(nd_zeros(ND_F64, ND_SHAPE(2, 3)), true);
     cr_assert_eq(nd_fill_(x, 1), -1);
@@ -560,9 +587,78 @@ ND_TEST(svd, undefined_gradients_are_errors_not_nan) {
     assert_error("repeated singular values");
     /* the singular values alone are fine */
     assert_close(nd_gradient(nd_sum(s, ND_ALL, false), leaf, false), nd_eye(2, ND_F64), 0, 1e-15);
-    nd_tensor *values_re, *values_im;
-    nd_tensor *f = nd_set_requires_grad(nd_to(nd_parse("[[1.0, 2.0], [0.0, 3.0]]"), ND_F64), true);
-    cr_assert_eq(nd_eig(f, &values_re, &values_im, NULL, NULL), 0);
-    cr_assert_null(nd_gradient(nd_sum(values_re, ND_ALL, false), f, false));
-    assert_error("gradients through eig are not supported");
+}
+
+/* Σ L∘wl + Σ V²∘wv (independent of the eigenvectors' signs), as in corners.py */
+static nd_tensor *eig_loss(nd_tensor *a, nd_tensor *wl, nd_tensor *wv) {
+    nd_tensor *values, *vectors;
+    if (nd_eig(a, &values, NULL, &vectors, NULL)) return NULL;
+    return nd_add(nd_sum(nd_mul(values, wl), ND_ALL, false),
+                  nd_sum(nd_mul(nd_square(vectors), wv), ND_ALL, false));
+}
+
+ND_TEST(eig, gradients_and_tangents_match_pytorch) {
+    nd_tensor *a = golden("corners_eig_a.npy"), *wl = golden("corners_eig_wl.npy");
+    nd_tensor *wv = golden("corners_eig_wv.npy"), *tangent = golden("corners_eig_tangent.npy");
+    nd_tensor *leaf = nd_set_requires_grad(nd_clone(a), true), *values, *vectors;
+    nd_tensor *g = nd_gradient(eig_loss(leaf, wl, wv), leaf, false);
+    cr_assert(g, "%s", nd_last_error());
+    assert_close(g, golden("corners_eig_grad.npy"), 1e-10, 1e-12);
+    /* the eigenvalues alone: no vectors asked for, still computed for the rule */
+    cr_assert_eq(nd_eig(leaf, &values, NULL, NULL, NULL), 0, "%s", nd_last_error());
+    assert_close(values, golden("corners_eig_values.npy"), 1e-12, 1e-12);
+    g = nd_gradient(nd_sum(nd_mul(values, wl), ND_ALL, false), leaf, false);
+    assert_close(g, golden("corners_eig_values_grad.npy"), 1e-10, 1e-12);
+    nd_tensor *values_im, *vectors_im;
+    cr_assert_eq(nd_eig(nd_make_dual(a, tangent), &values, &values_im, &vectors, &vectors_im), 0);
+    assert_close(nd_tangent(values), golden("corners_eig_values_tangent.npy"), 1e-10, 1e-12);
+    assert_close(nd_tangent(nd_square(vectors)), golden("corners_eig_vectors2_tangent.npy"), 1e-10,
+                 1e-12);
+    assert_close(nd_tangent(values_im), nd_zeros(ND_F64, ND_SHAPE(3)), 0, 0);
+    assert_close(nd_tangent(vectors_im), nd_zeros(ND_F64, ND_SHAPE(3, 3)), 0, 0);
+}
+
+static nd_tensor *eig_weighted(nd_tensor *x, void *ctx) {
+    return eig_loss(x, golden("corners_eig_wl.npy"), ctx);
+}
+static nd_tensor *eig_vectors_of(nd_tensor *x, void *ctx) {
+    (void)ctx;
+    nd_tensor *vectors;
+    return nd_eig(x, NULL, NULL, &vectors, NULL) ? NULL : vectors;
+}
+
+ND_TEST(eig, gradcheck_both_modes) {
+    nd_tensor *a = golden("corners_eig_a.npy");
+    cr_assert_eq(nd_gradcheck(eig_weighted, golden("corners_eig_wv.npy"), a, 1e-6, 1e-7, 1e-6), 0,
+                 "%s", nd_last_error());
+    cr_assert_eq(nd_gradcheck(eig_vectors_of, NULL, a, 1e-6, 1e-7, 1e-6), 0, "%s", nd_last_error());
+}
+
+ND_TEST(eig, undefined_gradients_are_errors_not_zeros) {
+    nd_tensor *values, *values_im, *vectors, *vectors_im;
+    /* complex eigenvalues ±i */
+    nd_tensor *rot =
+        nd_set_requires_grad(nd_to(nd_parse("[[0.0, -1.0], [1.0, 0.0]]"), ND_F64), true);
+    cr_assert_eq(nd_eig(rot, &values, NULL, NULL, NULL), 0);
+    cr_assert_null(nd_gradient(nd_sum(values, ND_ALL, false), rot, false));
+    assert_error("nd_eig: the gradient through the eigenvalues is supported for real eigenvalues");
+    cr_assert_null(nd_jvp(eig_vectors_of, NULL, rot, nd_ones_like(rot), NULL));
+    assert_error("nd_eig: the gradient through the eigenvectors is supported for real");
+    /* a repeated eigenvalue: the eigenvectors are not unique */
+    nd_tensor *eye = nd_set_requires_grad(nd_eye(2, ND_F64), true);
+    cr_assert_eq(nd_eig(eye, &values, NULL, &vectors, NULL), 0);
+    cr_assert_null(nd_gradient(nd_sum(vectors, ND_ALL, false), eye, false));
+    assert_error("nd_eig: the gradient through the eigenvectors is not defined for repeated");
+    /* (the eigenvalues' gradient is: I, as PyTorch) */
+    assert_close(nd_gradient(nd_sum(values, ND_ALL, false), eye, false), nd_eye(2, ND_F64), 0,
+                 1e-15);
+    /* real eigenvalues: the imaginary parts are 0 nearby, so is their gradient,
+     * but the eigenvectors' phase is refused as PyTorch refuses it */
+    nd_tensor *a = nd_set_requires_grad(nd_clone(golden("corners_eig_a.npy")), true);
+    cr_assert_eq(nd_eig(a, NULL, &values_im, NULL, &vectors_im), 0);
+    assert_close(nd_gradient(nd_sum(values_im, ND_ALL, false), a, false),
+                 nd_zeros(ND_F64, ND_SHAPE(3, 3)), 0, 0);
+    nd_tensor *w = nd_reshape(nd_arange(0, 9, 1, ND_F64), ND_SHAPE(3, 3));
+    cr_assert_null(nd_gradient(nd_sum(nd_mul(vectors_im, w), ND_ALL, false), a, false));
+    assert_error("depends on the eigenvectors' phase");
 }

@@ -233,9 +233,15 @@ static nd_tensor *c_svd(nd_tensor *x) { /* sign-independent: squares of the vect
                ND_ALL, false));
 }
 static nd_tensor *c_eig(nd_tensor *x) {
-    nd_tensor *re, *im;
-    if (nd_eig(nd_add(x, nd_t(x)), &re, &im, NULL, NULL)) return NULL;
-    return re;
+    /* Gershgorin discs of radius at most 0.5 around 1, 3 and 5: three
+     * distinct real eigenvalues for any x of the case, not symmetric */
+    nd_tensor *a = nd_add(nd_mul_scalar(x, 0.5), nd_mul(nd_eye(3, ND_F64), f64("[1.0, 3.0, 5.0]")));
+    nd_tensor *re, *im, *vectors;
+    if (nd_eig(a, &re, &im, &vectors, NULL)) return NULL;
+    nd_tensor *w = f64("[1.0, 2.0, -1.5]"); /* sign-independent in the vectors */
+    return nd_add(nd_add(nd_sum(nd_mul(nd_square(vectors), w), ND_ALL, false),
+                         nd_sum(nd_mul(re, f64("[0.5, -1.0, 2.0]")), ND_ALL, false)),
+                  nd_sum(im, ND_ALL, false));
 }
 
 #define SQUARE3                                                                                    \
@@ -308,6 +314,7 @@ static const fwd_case cases[] = {
     {"affine_grid", c_affine_grid, RECT34, -1, 1, 0},
     {"inplace", c_inplace, RECT34, -2, 2, 0},
     {"svd", c_svd, RECT34, -2, 2, 0},
+    {"eig", c_eig, SQUARE3, -0.5, 0.5, 0},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -317,13 +324,6 @@ static const fwd_case first_order_cases[] = {
     {"grid_sample grid", c_grid_sample_grid, RECT34, -0.9, 0.9, 0},
 };
 #define NFIRST (sizeof first_order_cases / sizeof first_order_cases[0])
-
-/* Ops without gradient rules, which refuse any gradient with an error
- * (test_corners.c checks it): only their forward graph is walked. */
-static const fwd_case refused_cases[] = {
-    {"eig", c_eig, SQUARE3, -0.5, 0.5, 0},
-};
-#define NREFUSED (sizeof refused_cases / sizeof refused_cases[0])
 
 /* The case's input: distinct values over [lo, hi] in a scrambled order (no
  * ties for max, no symmetric matrix by accident). */
@@ -351,6 +351,13 @@ static nd_tensor *gradient_of_loss(nd_tensor *x, void *ctx) {
     return nd_gradient(loss(x, ctx), x, true);
 }
 
+/* The same without create_graph: the gradient keeps its tangent (PyTorch's
+ * autograd.grad on duals), so forward over reverse needs no graph. */
+static nd_tensor *gradient_of_loss_no_graph(nd_tensor *x, void *ctx) {
+    if (!nd_requires_grad(x)) x = nd_set_requires_grad(x, true);
+    return nd_gradient(loss(x, ctx), x, false);
+}
+
 ND_TEST(forward_over_reverse, equals_the_hessian_for_every_case) {
     for (size_t i = 0; i < NCASES; i++) {
         const fwd_case *c = &cases[i];
@@ -362,6 +369,10 @@ ND_TEST(forward_over_reverse, equals_the_hessian_for_every_case) {
         cr_assert(jf, "%s: forward over reverse: %s", c->name, nd_last_error());
         /* a Hessian of all zeros would make the comparison empty */
         cr_assert_gt(nd_item(nd_norm(hessian, 1)), 1e-6, "%s: the Hessian is zero", c->name);
+        assert_close(jf, hessian, 1e-9, 1e-10);
+        jf = nd_jacobian(gradient_of_loss_no_graph, (void *)c, x, ND_FORWARD, ND_LAYOUT_TENSOR);
+        cr_assert(jf, "%s: forward over reverse without create_graph: %s", c->name,
+                  nd_last_error());
         assert_close(jf, hessian, 1e-9, 1e-10);
         /* and both are right: central differences of the gradient */
         if (c->fd_tol < 0) {
@@ -496,13 +507,6 @@ ND_TEST(forward_over_reverse, every_recorded_op_is_in_some_case) {
         collect_ops(g, &seen, visited, &nvisited);
         nd_scope_end();
     }
-    for (size_t i = 0; i < NREFUSED; i++) {
-        nd_scope_begin();
-        nd_tensor *x = nd_set_requires_grad(case_input(&refused_cases[i]), true);
-        int nvisited = 0;
-        collect_ops(loss(x, (void *)&refused_cases[i]), &seen, visited, &nvisited);
-        nd_scope_end();
-    }
     /* make_dual only marks a tensor as dual: nothing to differentiate */
     set_add(&seen, "make_dual");
     for (int i = 0; i < ops.count; i++)
@@ -547,6 +551,18 @@ ND_TEST(forward_over_reverse, ops_that_save_their_output_match_pytorch) {
                   nd_last_error());
         nd_tensor *hv = nd_sum_dims(nd_mul(golden(c.name), v), 2, (const int[]){2, 3}, false);
         assert_close(nd_tangent(g), hv, 1e-10, 1e-12);
+        /* without create_graph too: PyTorch's autograd.grad on duals returns a
+         * gradient that keeps its tangent (only the graph is dropped) */
+        g = nd_gradient(loss(dual, &c), dual, false);
+        cr_assert(g && nd_tangent(g), "%s: no tangent without create_graph: %s", c.name,
+                  nd_last_error());
+        cr_assert_not(nd_requires_grad(g));
+        assert_close(nd_tangent(g), hv, 1e-10, 1e-12);
+        /* while a leaf's accumulated gradient has none, as PyTorch's x.grad */
+        cr_assert_eq(nd_backward(loss(dual, &c)), 0, "%s", nd_last_error());
+        cr_assert(nd_grad(dual));
+        cr_assert_null(nd_tangent(nd_grad(dual)));
+        assert_close(nd_grad(dual), g, 1e-12, 1e-14);
     }
 }
 
