@@ -6,21 +6,7 @@ nd="$1/nd"
 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-check() { # check NAME EXPECTED_STATUS COMMAND... ; the output must contain every line of $want
-  # (a caret line exactly, so the caret's column is checked)
-  local name=$1 expected=$2; shift 2
-  local out status
-  out=$("$@" 2>&1); status=$?
-  if [ "$status" -ne "$expected" ]; then
-    echo "autodiff: $name: exit $status, expected $expected"; echo "$out" | head -8; fail=1; return
-  fi
-  while IFS= read -r line; do
-    local exact=""; [[ "$line" =~ ^\ +\^$ ]] && exact="-x" # a caret line must match whole
-    if [ -n "$line" ] && ! grep -qF $exact -- "$line" <<< "$out"; then
-      echo "autodiff: $name: output lacks '$line'"; echo "$out" | head -8; fail=1
-    fi
-  done <<< "${want:-}"
-}
+source "$(dirname "$0")/lib/check.sh"
 course=("(dot(x,w)-y)^2" "x=[1,2,3]" "w=[0.5,-1,2]" "y=1")
 # z = (4.5 - 1)^2 = 12.25; dz/dw = 2·3.5·x; dz/dx = 7·w; dz/dy = -7; the adjoints 2b = 7, 1, xᵀ
 want="z = tensor(12.2500, grad_fn=<pow>)

@@ -3,17 +3,7 @@
 set -u
 nd="$1/nd"
 fail=0
-check() { # check NAME EXPECTED_STATUS COMMAND... ; the output must contain $want if set
-  local name=$1 expected=$2; shift 2
-  local out status
-  out=$("$@" 2>&1); status=$?
-  if [ "$status" -ne "$expected" ]; then
-    echo "cli: $name: exit $status, expected $expected"; echo "$out" | head -5; fail=1; return
-  fi
-  if [ -n "${want:-}" ] && ! grep -qF -- "$want" <<< "$out"; then
-    echo "cli: $name: output lacks '$want'"; echo "$out" | head -5; fail=1
-  fi
-}
+source "$(dirname "$0")/lib/check.sh"
 want="usage: nd" check help 0 "$nd" --help
 want="usage: nd" check no-args 2 "$nd"
 want="unknown command 'frobnicate'" check unknown 2 "$nd" frobnicate

@@ -9,17 +9,7 @@ nd="$1/nd"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail=0
-check() { # check NAME EXPECTED_STATUS COMMAND... ; the output must contain $want if set
-  local name=$1 expected=$2; shift 2
-  local out status
-  out=$("$@" 2>&1); status=$?
-  if [ "$status" -ne "$expected" ]; then
-    echo "lab_options: $name: exit $status, expected $expected"; echo "$out" | tail -5; fail=1; return
-  fi
-  if [ -n "${want:-}" ] && ! grep -qF -- "$want" <<< "$out"; then
-    echo "lab_options: $name: output lacks '$want'"; echo "$out" | tail -5; fail=1
-  fi
-}
+source "$(dirname "$0")/lib/check.sh"
 # --help lists each lab's knobs with the slide's defaults
 want="--eta NUMBER" check help-eta 0 "$nd" lab optimization --help
 want="(default 0.2)" check help-eta-default 0 "$nd" lab optimization --help

@@ -10,20 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # check NAME STATUS COMMAND...: exit status, output (stdout and stderr) holds
 # $want and, when $unwanted is set, lacks it.
-check() {
-  local name=$1 expected=$2; shift 2
-  local out status
-  out=$("$@" 2>&1); status=$?
-  if [ "$status" -ne "$expected" ]; then
-    echo "messages: $name: exit $status, expected $expected"; echo "$out" | head -5; fail=1; return
-  fi
-  if [ -n "${want:-}" ] && ! grep -qF -- "$want" <<< "$out"; then
-    echo "messages: $name: output lacks '$want'"; echo "$out" | head -5; fail=1
-  fi
-  if [ -n "${unwanted:-}" ] && grep -qE -- "$unwanted" <<< "$out"; then
-    echo "messages: $name: output has '$unwanted'"; echo "$out" | head -5; fail=1
-  fi
-}
+source "$(dirname "$0")/lib/check.sh"
 unwanted='nd_[a-z_]+:'  # a library function's name, meaningless to a CLI user
 
 # nd fit
