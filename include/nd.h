@@ -439,6 +439,22 @@ nd_tensor *nd_load_npy(const char *path);
 /* The same from memory (for tests and embedding). */
 nd_tensor *nd_parse_npy(const void *bytes, size_t len);
 
+/* safetensors files (Hugging Face's format for named tensors, what PyTorch
+ * checkpoints use): nd_save_safetensors writes n tensors under n distinct
+ * names (strided tensors are written as contiguous), atomically: the old
+ * file stays whole if the write fails. nd_load_safetensors reads the tensor
+ * `name` (NULL, and a message naming the file and the name, when absent).
+ * nd_safetensors_names gives the number of tensors and their names in the
+ * header's order as one malloc'd block, NULL-terminated: free(*names) frees
+ * the array and the strings; -1 on error. Every file is checked in full. */
+int nd_save_safetensors(const char *path, int n, const char *const *names,
+                        nd_tensor *const *tensors);
+nd_tensor *nd_load_safetensors(const char *path, const char *name);
+int nd_safetensors_names(const char *path, char ***names);
+/* The same from memory (for tests and embedding). */
+nd_tensor *nd_parse_safetensors(const void *bytes, size_t len, const char *name);
+int nd_parse_safetensors_names(const void *bytes, size_t len, char ***names);
+
 #ifdef __cplusplus
 }
 #endif

@@ -129,6 +129,12 @@ static inline bool nd__bad_tensor(const char *op, const nd_tensor *t) {
 const char *nd__shape_str(int ndim, const int64_t *shape);
 const char *nd__tshape(const nd_tensor *t);
 
+/* ------------------------------------------------------------------ files */
+
+/* Reads the rest of a file that cannot be mapped (a pipe, /dev/stdin) into one
+ * malloc'd buffer, its length in *len; NULL with errno set on failure. */
+unsigned char *nd__read_all(int fd, size_t *len);
+
 /* ------------------------------------------------------- tensors, layout */
 
 /* A new contiguous tensor, uninitialised, owned by the current scope. */

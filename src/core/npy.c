@@ -274,8 +274,7 @@ nd_tensor *nd_parse_npy(const void *bytes, size_t len) {
     return parse_bytes("nd_parse_npy", bytes ? bytes : "", len);
 }
 
-/* Reads a whole file that is not mappable (a pipe, /dev/stdin). */
-static unsigned char *read_all(int fd, size_t *len) {
+unsigned char *nd__read_all(int fd, size_t *len) {
     size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
     while (buf) {
@@ -322,7 +321,7 @@ nd_tensor *nd_load_npy(const char *path) {
         }
     }
     size_t len = 0;
-    unsigned char *all = read_all(fd, &len);
+    unsigned char *all = nd__read_all(fd, &len);
     close(fd);
     if (!all) return nd__fail("%s: cannot read: %s", source, strerror(errno));
     t = parse_bytes(source, all, len);
