@@ -21,11 +21,14 @@ build="$copy/build"
 log="$top/nd/build.log"
 cmake -S "$copy" -B "$build" -DCMAKE_BUILD_TYPE=Release > "$log" 2>&1 ||
   { tail -30 "$log"; echo "standalone: configure failed"; exit 1; }
-# Only the programs CTest runs (not the nd program or the benchmarks): every
-# path inside the build folder on a test's command line (its executable, also
-# when mpiexec starts it) names a target.
-tests=$(cd "$build" && ctest --show-only=json-v1 | grep -o "\"$build/[^\"]*\"" | tr -d '"' |
-  xargs -r -n1 basename | sort -u)
+# Only the programs CTest runs (not the nd program or the benchmarks): a test
+# named after its executable, or one whose command line holds a path in the
+# build folder (test_dist, started by mpiexec). Before the build, ctest knows
+# only the second kind by path, hence both.
+tests=$(cd "$build" && {
+  ctest -N | sed -n 's/^ *Test *#[0-9]*: *//p'
+  ctest --show-only=json-v1 | grep -o "\"$build/[^\"]*\"" | tr -d '"' | xargs -r -n1 basename
+} | sort -u)
 targets=$(cmake --build "$build" --target help | sed -n 's/^\.\.\. \([^ ]*\).*/\1/p')
 wanted=$(comm -12 <(sort <<< "$tests") <(sort <<< "$targets"))
 [ -n "$wanted" ] || { echo "standalone: no unit tests found"; exit 1; }
