@@ -180,8 +180,10 @@ def _ddp_worker(rank, world, init_file, steps, queue):
     import torch
     import torch.distributed as dist
     torch.set_num_threads(1)
+    import datetime
+    # a lost peer is an error after two minutes, not a hang
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank,
-                            world_size=world)
+                            world_size=world, timeout=datetime.timedelta(seconds=120))
     torch.manual_seed(0)  # DDP broadcasts rank 0's parameters anyway
     model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
                                 torch.nn.Linear(256, 256), torch.nn.ReLU(),

@@ -47,7 +47,10 @@ done
 
 # W11: data-parallel training, 1 process and then 2 processes × 1 thread over
 # shared memory (libnd_dist; the torch DDP peer runs in peers.py at threads=1).
-# Open MPI refuses to start as root unless told, as CI runs.
+# Open MPI refuses to start as root unless told, as CI runs. Its non-blocking
+# allreduce (libnbc, which nd's gradient buckets use) picks its algorithm
+# poorly for 2 processes here: the ring is asked for by name (measured: the
+# ~1 MB gradient allreduce of W11 in ~0.45 ms instead of 0.7 to 3.5 ms).
 if [ -x "$build/bench/bench_ddp" ] && command -v mpirun > /dev/null; then
   echo "== bench_ddp 1 and 2 processes" >&2
   ddp=("${clean_env[@]}" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "${quick_env[@]}"
@@ -55,7 +58,7 @@ if [ -x "$build/bench/bench_ddp" ] && command -v mpirun > /dev/null; then
   one=$(cd "$build" && "${ddp[@]}" bench/bench_ddp 1 $quick_arg | tee -a "$results" /dev/stderr |
     sed -n 's/.*metric=steps_per_s_1proc value=\([^ ]*\).*/\1/p') || true
   (cd "$build" && "${ddp[@]}" mpirun --oversubscribe --mca btl self,vader \
-    --mca oob_tcp_if_include lo -np 2 bench/bench_ddp 1 "${quick_arg:-full}" "${one:-0}") |
+    --mca oob_tcp_if_include lo --mca coll_libnbc_iallreduce_algorithm 1 -np 2 bench/bench_ddp 1 "${quick_arg:-full}" "${one:-0}") |
     tee -a "$results" || echo "bench.sh: bench_ddp failed" >&2
 fi
 echo
