@@ -175,6 +175,63 @@ print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
 """
 
 
+def _ddp_worker(rank, world, init_file, steps, queue):
+    """One process of W11's peer: torch DDP (gloo), one thread, its own data."""
+    import torch
+    import torch.distributed as dist
+    torch.set_num_threads(1)
+    import datetime
+    # a lost peer is an error after two minutes, not a hang
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank,
+                            world_size=world, timeout=datetime.timedelta(seconds=120))
+    torch.manual_seed(0)  # DDP broadcasts rank 0's parameters anyway
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
+                                torch.nn.Linear(256, 256), torch.nn.ReLU(),
+                                torch.nn.Linear(256, 10))
+    ddp = torch.nn.parallel.DistributedDataParallel(model)
+    opt = torch.optim.SGD(ddp.parameters(), lr=0.01, momentum=0.9)
+    torch.manual_seed(1000 + rank)  # every rank its own data
+    xb = torch.randn(128, 784)
+    yb = torch.randint(0, 10, (128,))
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(ddp(xb), yb).backward()
+        opt.step()
+
+    for _ in range(10):
+        step()
+    rates = []
+    for _ in range(5):  # the median of 5 timed runs, each timed to the slowest rank
+        dist.barrier()
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        elapsed = torch.tensor([time.perf_counter() - start], dtype=torch.float64)
+        dist.all_reduce(elapsed, op=dist.ReduceOp.MAX)
+        rates.append(steps / elapsed.item())
+    if rank == 0:
+        queue.put(statistics.median(rates))
+    dist.destroy_process_group()
+
+
+def ddp_workload(T, quick):
+    """W11: the W5 MLP under torch DDP (gloo), 2 processes x 1 thread."""
+    if T != 1:
+        return
+    import tempfile
+    import torch.multiprocessing as mp
+    world = 2
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = mp.get_context("spawn")
+        queue = ctx.SimpleQueue()
+        mp.spawn(_ddp_worker, args=(world, os.path.join(tmp, "init"), 50 if quick else 200,
+                                    queue), nprocs=world, join=True)
+        rate = queue.get()
+    emit("W11_ddp_mlp_train", "torch", 1, "steps_per_s", rate, "steps/s")
+
+
 def csv_workload(T, quick):
     path = os.environ.get("ND_W7_CSV", "/tmp/nd_w7.csv")
     if not os.path.exists(path):
@@ -215,7 +272,7 @@ def run(T, quick):
     except ImportError:
         limits = None  # scripts/bench.sh sets OPENBLAS_NUM_THREADS for this process
     for part in (core_workloads, autograd_workloads, train_workloads, csv_workload,
-                 warp_workload):
+                 warp_workload, ddp_workload):
         try:
             part(T, quick)
         except ImportError as e:
@@ -226,7 +283,7 @@ def run(T, quick):
 # --------------------------------------------------------------- table
 
 TARGETS = {"W1": 0.95, "W2": 1.2, "W3": 1.0, "W4": 10, "W5": 1.2, "W6": 5, "W7": 1.5,
-           "W8": 1.0, "W9": 1.0, "W10": 2}
+           "W8": 1.0, "W9": 1.0, "W10": 2, "W11": 1.5}
 LOWER_IS_BETTER = {"ms", "ns", "s", "MB", "mse"}
 
 

@@ -38,7 +38,10 @@ extern "C" {
 /* Starts MPI (unless the program already did) and nd's communicator. Works
  * without mpirun too: one process, rank 0 of size 1. 0, or -1 + nd_last_error(). */
 int nd_dist_init(int *argc, char ***argv);
-/* Ends what nd_dist_init started (MPI itself only when nd_dist_init started it). */
+/* Ends what nd_dist_init started (MPI itself only when nd_dist_init started
+ * it, and not after a timeout: MPI_Finalize could wait for ever for the rank
+ * that is gone, so the process then ends without it and mpirun reports the
+ * job as failed). */
 void nd_dist_finalize(void);
 /* This process's rank and the number of processes: 0 and 1 before nd_dist_init. */
 int nd_dist_rank(void);
@@ -48,6 +51,17 @@ int nd_dist_local_rank(void);
 /* Checked mode (default on): shapes and dtypes are compared before each
  * collective. Every rank must set the same. Returns the previous setting. */
 bool nd_dist_set_checked(bool on);
+
+/* How long a wait for the other ranks may take, in seconds (0, the default:
+ * for ever). A rank that exited or stopped mid-training would otherwise leave
+ * the others waiting for ever; with a timeout they return -1 with an error
+ * naming the call and their rank. After a timeout the processes no longer
+ * agree on where they are: every later collective fails at once, and the
+ * program should end (MPI may still own the buffers of the abandoned
+ * operation, so they are not freed). Every rank should set the same; the
+ * setting is this process's own. Returns the previous setting; a negative or
+ * not-a-number value is refused (-1 + nd_last_error()). */
+double nd_dist_set_timeout(double seconds);
 
 typedef enum { ND_RED_SUM, ND_RED_MEAN, ND_RED_MAX, ND_RED_MIN } nd_red_op;
 

@@ -33,6 +33,7 @@ fi
 for threads in 1 2; do
   for program in "${programs[@]}"; do
     [ -x "$program" ] || continue
+    [ "$(basename "$program")" = bench_ddp ] && continue # W11 runs under mpirun, below
     echo "== $(basename "$program") threads=$threads" >&2
     (cd "$build" && "${clean_env[@]}" OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads \
       "${quick_env[@]}" "$program" "$threads" $quick_arg) | tee -a "$results" ||
@@ -43,5 +44,22 @@ for threads in 1 2; do
     /usr/bin/python3 "$root/bench/peers.py" run "$threads" $quick_arg | tee -a "$results" ||
     echo "bench.sh: peers failed" >&2
 done
+
+# W11: data-parallel training, 1 process and then 2 processes × 1 thread over
+# shared memory (libnd_dist; the torch DDP peer runs in peers.py at threads=1).
+# Open MPI refuses to start as root unless told, as CI runs. Its non-blocking
+# allreduce (libnbc, which nd's gradient buckets use) picks its algorithm
+# poorly for 2 processes here: the ring is asked for by name (measured: the
+# ~1 MB gradient allreduce of W11 in ~0.45 ms instead of 0.7 to 3.5 ms).
+if [ -x "$build/bench/bench_ddp" ] && command -v mpirun > /dev/null; then
+  echo "== bench_ddp 1 and 2 processes" >&2
+  ddp=("${clean_env[@]}" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "${quick_env[@]}"
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
+  one=$(cd "$build" && "${ddp[@]}" bench/bench_ddp 1 $quick_arg | tee -a "$results" /dev/stderr |
+    sed -n 's/.*metric=steps_per_s_1proc value=\([^ ]*\).*/\1/p') || true
+  (cd "$build" && "${ddp[@]}" mpirun --oversubscribe --mca btl self,vader \
+    --mca oob_tcp_if_include lo --mca coll_libnbc_iallreduce_algorithm 1 -np 2 bench/bench_ddp 1 "${quick_arg:-full}" "${one:-0}") |
+    tee -a "$results" || echo "bench.sh: bench_ddp failed" >&2
+fi
 echo
 /usr/bin/python3 "$root/bench/peers.py" table "$results"

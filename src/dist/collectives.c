@@ -20,8 +20,8 @@ static int count_of(const char *op, const nd_tensor *t, int *count) {
 
 int nd_dist_barrier(void) {
     if (nd_dist__need_init("nd_dist_barrier")) return -1;
-    int rc = MPI_Barrier(nd_dist__comm);
-    return rc == MPI_SUCCESS ? 0 : nd_dist__mpi_fail("nd_dist_barrier", rc);
+    MPI_Request request;
+    return nd_dist__finish("nd_dist_barrier", MPI_Ibarrier(nd_dist__comm, &request), &request);
 }
 
 int nd_dist_allreduce(nd_tensor *t, nd_red_op op) {
@@ -31,10 +31,15 @@ int nd_dist_allreduce(nd_tensor *t, nd_red_op op) {
     if (nd_dist__check_op(name, op, t->dtype) || count_of(name, t, &count)) return -1;
     nd_scope_begin();
     nd_tensor *buf = nd_dist__contiguous(t);
-    int rc = buf ? MPI_Allreduce(MPI_IN_PLACE, nd__ptr(buf), count, nd_dist__type(t->dtype),
-                                 nd_dist__op(op, t->dtype), nd_dist__comm)
-                 : MPI_SUCCESS;
-    int result = !buf ? -1 : rc != MPI_SUCCESS ? nd_dist__mpi_fail(name, rc) : 0;
+    MPI_Request request;
+    int result =
+        !buf ? -1
+             : nd_dist__finish(name,
+                               MPI_Iallreduce(MPI_IN_PLACE, nd__ptr(buf), count,
+                                              nd_dist__type(t->dtype), nd_dist__op(op, t->dtype),
+                                              nd_dist__comm, &request),
+                               &request);
+    if (result) nd_dist__abandon(buf);
     if (result == 0 && op == ND_RED_MEAN)
         nd_dist__divide(t->dtype, nd__ptr(buf), t->numel, nd_dist_size());
     if (result == 0) result = nd_dist__put_back(name, t, buf);
@@ -51,9 +56,13 @@ int nd_dist_broadcast(nd_tensor *t, int root) {
     if (count_of(name, t, &count)) return -1;
     nd_scope_begin();
     nd_tensor *buf = nd_dist__contiguous(t);
-    int rc = buf ? MPI_Bcast(nd__ptr(buf), count, nd_dist__type(t->dtype), root, nd_dist__comm)
-                 : MPI_SUCCESS;
-    int result = !buf ? -1 : rc != MPI_SUCCESS ? nd_dist__mpi_fail(name, rc) : 0;
+    MPI_Request request;
+    int result = !buf ? -1
+                      : nd_dist__finish(name,
+                                        MPI_Ibcast(nd__ptr(buf), count, nd_dist__type(t->dtype),
+                                                   root, nd_dist__comm, &request),
+                                        &request);
+    if (result) nd_dist__abandon(buf);
     if (result == 0) result = nd_dist__put_back(name, t, buf);
     nd_scope_end();
     return result;
@@ -76,13 +85,15 @@ nd_tensor *nd_dist_allgather(nd_tensor *t) {
     nd_scope_begin();
     nd_tensor *buf = nd_dist__contiguous(t);
     MPI_Datatype type = nd_dist__type(t->dtype);
-    int rc =
-        buf ? MPI_Allgather(nd__ptr(buf), count, type, nd__ptr(out), count, type, nd_dist__comm)
-            : MPI_SUCCESS;
+    MPI_Request request;
+    int result = !buf ? -1
+                      : nd_dist__finish(name,
+                                        MPI_Iallgather(nd__ptr(buf), count, type, nd__ptr(out),
+                                                       count, type, nd_dist__comm, &request),
+                                        &request);
+    if (result) nd_dist__abandon(buf), nd_dist__abandon(out);
     nd_scope_end();
-    if (!buf) return NULL;
-    if (rc != MPI_SUCCESS) return nd_dist__mpi_fail(name, rc), NULL;
-    return out;
+    return result ? NULL : out;
 }
 
 nd_tensor *nd_dist_reduce_scatter(nd_tensor *t, nd_red_op op) {
@@ -100,13 +111,17 @@ nd_tensor *nd_dist_reduce_scatter(nd_tensor *t, nd_red_op op) {
     if (!out) return NULL;
     nd_scope_begin();
     nd_tensor *buf = nd_dist__contiguous(t);
-    int rc = buf ? MPI_Reduce_scatter_block(nd__ptr(buf), nd__ptr(out), count / ranks,
+    MPI_Request request;
+    int result = !buf ? -1
+                      : nd_dist__finish(name,
+                                        MPI_Ireduce_scatter_block(
+                                            nd__ptr(buf), nd__ptr(out), count / ranks,
                                             nd_dist__type(t->dtype), nd_dist__op(op, t->dtype),
-                                            nd_dist__comm)
-                 : MPI_SUCCESS;
+                                            nd_dist__comm, &request),
+                                        &request);
+    if (result) nd_dist__abandon(buf), nd_dist__abandon(out);
     nd_scope_end();
-    if (!buf) return NULL;
-    if (rc != MPI_SUCCESS) return nd_dist__mpi_fail(name, rc), NULL;
+    if (result) return NULL;
     if (op == ND_RED_MEAN) nd_dist__divide(out->dtype, nd__ptr(out), out->numel, ranks);
     return out;
 }
@@ -150,8 +165,12 @@ nd_dist_work *nd_dist_allreduce_start(nd_tensor *t, nd_red_op op) {
 
 int nd_dist_wait(nd_dist_work *w) {
     if (!w) return nd__fail_int("nd_dist_wait: NULL handle (the start failed)");
-    int rc = MPI_Wait(&w->request, MPI_STATUS_IGNORE);
-    int result = rc == MPI_SUCCESS ? 0 : nd_dist__mpi_fail("nd_dist_wait", rc);
+    if (nd_dist__broken) /* an earlier timeout: the request may never end */
+        return nd__fail_int("nd_dist_wait (rank %d of %d): an earlier call timed out, so the "
+                            "ranks are out of step; end the program",
+                            nd_dist_rank(), nd_dist_size());
+    int result = nd_dist__wait("nd_dist_wait", &w->request);
+    if (result && nd_dist__broken) return -1; /* MPI keeps w's buffer: keep it too */
     if (result == 0 && w->op == ND_RED_MEAN)
         nd_dist__divide(w->buf->dtype, nd__ptr(w->buf), w->buf->numel, nd_dist_size());
     if (result == 0) result = nd_dist__put_back("nd_dist_wait", w->target, w->buf);

@@ -9,7 +9,9 @@
 
 MPI_Comm nd_dist__comm = MPI_COMM_NULL;
 bool nd_dist__checked = true;
-static bool started_mpi; /* nd_dist_init called MPI_Init, so finalize ends it */
+bool nd_dist__broken = false;
+static double timeout_s = 0; /* 0: wait for ever */
+static bool started_mpi;     /* nd_dist_init called MPI_Init, so finalize ends it */
 static int my_rank = 0, world_size = 1, local_rank = 0;
 
 int nd_dist_init(int *argc, char ***argv) {
@@ -44,12 +46,15 @@ int nd_dist_init(int *argc, char ***argv) {
 }
 
 void nd_dist_finalize(void) {
-    if (nd_dist__comm != MPI_COMM_NULL) MPI_Comm_free(&nd_dist__comm);
+    if (nd_dist__comm != MPI_COMM_NULL && !nd_dist__broken) MPI_Comm_free(&nd_dist__comm);
     nd_dist__comm = MPI_COMM_NULL;
     my_rank = 0, world_size = 1, local_rank = 0;
     int finalized = 0;
     MPI_Finalized(&finalized);
-    if (started_mpi && !finalized) MPI_Finalize();
+    /* After a timeout MPI_Finalize may wait for ever for the rank that is
+     * gone (it does over TCP), so MPI is left as it is: the process ends
+     * without it, which mpirun reports as the failure it is. */
+    if (started_mpi && !finalized && !nd_dist__broken) MPI_Finalize();
     started_mpi = false;
 }
 
@@ -72,8 +77,51 @@ bool nd_dist_set_checked(bool on) {
 }
 
 int nd_dist__need_init(const char *op) {
-    if (nd_dist__comm != MPI_COMM_NULL) return 0;
-    return nd__fail_int("%s: call nd_dist_init first", op);
+    if (nd_dist__comm == MPI_COMM_NULL) return nd__fail_int("%s: call nd_dist_init first", op);
+    if (nd_dist__broken)
+        return nd__fail_int("%s (rank %d of %d): an earlier call timed out, so the ranks are out "
+                            "of step; end the program (and restart from a checkpoint)",
+                            op, my_rank, world_size);
+    return 0;
+}
+
+double nd_dist_set_timeout(double seconds) {
+    if (!(seconds >= 0))
+        return nd__fail_int("nd_dist_set_timeout: %g seconds (give 0 for no timeout, or more)",
+                            seconds);
+    double previous = timeout_s;
+    timeout_s = seconds;
+    return previous;
+}
+
+int nd_dist__wait(const char *op, MPI_Request *request) {
+    if (timeout_s == 0) {
+        int rc = MPI_Wait(request, MPI_STATUS_IGNORE);
+        return rc == MPI_SUCCESS ? 0 : nd_dist__mpi_fail(op, rc);
+    }
+    /* MPI_Wait cannot give up, so poll; each MPI_Test also moves MPI's
+     * communication on, as MPI_Wait would. */
+    double deadline = MPI_Wtime() + timeout_s;
+    for (;;) {
+        int done = 0;
+        int rc = MPI_Test(request, &done, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS) return nd_dist__mpi_fail(op, rc);
+        if (done) return 0;
+        if (MPI_Wtime() > deadline) break;
+    }
+    nd_dist__broken = true;
+    return nd__fail_int("%s (rank %d of %d): timed out after %g s waiting for the other ranks "
+                        "(nd_dist_set_timeout): a rank has exited, crashed or stopped",
+                        op, my_rank, world_size, timeout_s);
+}
+
+int nd_dist__finish(const char *op, int start_rc, MPI_Request *request) {
+    if (start_rc != MPI_SUCCESS) return nd_dist__mpi_fail(op, start_rc);
+    return nd_dist__wait(op, request);
+}
+
+void nd_dist__abandon(void *tensor_or_null) {
+    if (tensor_or_null && nd_dist__broken) nd_retain(tensor_or_null);
 }
 
 int nd_dist__mpi_fail(const char *op, int code) {
@@ -149,24 +197,29 @@ int nd_dist__agree(const char *op, const nd_tensor *t, int64_t extra, const char
     if (nd_dist__need_init(op)) return -1;
     bool bad = !t || t->live != ND_TENSOR_LIVE;
     if (!nd_dist__checked) return bad ? nd__bad_tensor(op, t), -1 : 0;
-    int64_t mine[DESC_LEN] = {0};
+    /* every rank's description, then this rank's own (one block, which a
+     * timeout leaves to MPI) */
+    int64_t *all = calloc((size_t)world_size + 1, sizeof(int64_t) * DESC_LEN);
+    if (!all) return nd__fail_int("%s (rank %d of %d): out of memory", op, my_rank, world_size);
+    int64_t *mine = all + (size_t)world_size * DESC_LEN;
     mine[DESC_DTYPE] = bad ? -1 : (int64_t)t->dtype;
     mine[DESC_EXTRA] = extra;
     if (!bad) {
         mine[DESC_NDIM] = t->ndim;
         memcpy(mine + DESC_SHAPE, t->shape, sizeof(int64_t) * (size_t)t->ndim);
     }
-    int64_t *all = malloc(sizeof(int64_t) * DESC_LEN * (size_t)world_size);
-    if (!all) return nd__fail_int("%s (rank %d of %d): out of memory", op, my_rank, world_size);
-    int rc = MPI_Allgather(mine, DESC_LEN, MPI_INT64_T, all, DESC_LEN, MPI_INT64_T, nd_dist__comm);
-    if (rc != MPI_SUCCESS) {
-        free(all);
-        return nd_dist__mpi_fail(op, rc);
+    MPI_Request request;
+    int rc = MPI_Iallgather(mine, DESC_LEN, MPI_INT64_T, all, DESC_LEN, MPI_INT64_T, nd_dist__comm,
+                            &request);
+    if (nd_dist__finish(op, rc, &request)) {
+        if (!nd_dist__broken) free(all); /* after a timeout MPI may still write into it */
+        return -1;
     }
     /* Every rank compares every rank with rank 0, so all of them report the same. */
     int differs = -1;
     for (int r = 0; r < world_size && differs < 0; r++)
-        if (memcmp(all, all + (size_t)r * DESC_LEN, sizeof mine) || all[(size_t)r * DESC_LEN] < 0)
+        if (memcmp(all, all + (size_t)r * DESC_LEN, sizeof(int64_t) * DESC_LEN) ||
+            all[(size_t)r * DESC_LEN] < 0)
             differs = r;
     if (differs < 0) {
         free(all);

@@ -80,7 +80,8 @@ static void take_gradient(nd_ddp *d, int i) {
 
 static void on_final_gradient(nd_tensor *leaf, void *ctx) {
     nd_ddp *d = ctx;
-    if (!d->sync) return;
+    /* after a timeout, buckets are MPI's for good: no gradient goes in */
+    if (!d->sync || nd_dist__broken) return;
     int i = param_index(d, leaf);
     if (i < 0) return; /* a leaf that is not one of the model's parameters */
     if (d->ready[i]) {
@@ -211,15 +212,17 @@ int nd_ddp_sync_grads(nd_ddp *d) {
     for (int k = 0; k < d->n; k++)
         if (!d->ready[d->order[k]]) take_gradient(d, d->order[k]);
     start_ready_buckets(d);
-    int rc = 0;
-    for (int j = 0; j < d->nbuckets; j++) {
+    int rc = nd_dist__need_init(name); /* an earlier timeout: nothing will end */
+    for (int j = 0; j < d->nbuckets && !nd_dist__broken; j++) {
         bucket *b = &d->buckets[j];
-        int mpi = MPI_Wait(&b->request, MPI_STATUS_IGNORE);
-        if (mpi != MPI_SUCCESS && rc == 0) rc = nd_dist__mpi_fail(name, mpi);
+        int failed = nd_dist__wait(name, &b->request);
+        if (failed && nd_dist__broken) break; /* timed out: b stays started, MPI keeps its data */
+        if (failed && rc == 0) rc = -1;
         if (rc == 0) nd_dist__divide(b->dtype, b->data, b->numel, nd_dist_size());
         b->ready = 0;
         b->started = false;
     }
+    if (nd_dist__broken) return -1;
     for (int i = 0; i < d->n && rc == 0; i++) rc = give_back(d, i);
     for (int i = 0; i < d->n; i++) d->ready[i] = false;
     d->next_start = 0;
@@ -239,6 +242,8 @@ void nd_ddp_free(nd_ddp *d) {
     nd__get_leaf_grad_hook(&hook, &ctx);
     if (hook == on_final_gradient && ctx == d) nd__set_leaf_grad_hook(NULL, NULL);
     for (int j = 0; d->buckets && j < d->nbuckets; j++) {
+        /* after a timeout a started bucket may never end: MPI keeps its data */
+        if (d->buckets[j].started && nd_dist__broken) continue;
         if (d->buckets[j].started) MPI_Wait(&d->buckets[j].request, MPI_STATUS_IGNORE);
         free(d->buckets[j].data);
     }

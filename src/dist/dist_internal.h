@@ -13,7 +13,24 @@
 extern MPI_Comm nd_dist__comm;
 extern bool nd_dist__checked;
 
-/* -1 and the error "op (rank r of n): reason" when nd_dist_init was not called. */
+/* Waits for request under the timeout of nd_dist_set_timeout (polling
+ * MPI_Test against the deadline): 0, or -1 and an error naming op and this
+ * rank when MPI fails or the time runs out (which also marks the
+ * communicator broken). */
+int nd_dist__wait(const char *op, MPI_Request *request);
+/* Starts with the MPI code of the call that started request (MPI_SUCCESS or
+ * not), then waits as nd_dist__wait: so that each collective is started in
+ * its non-blocking form and bounded by the timeout, in one line. */
+int nd_dist__finish(const char *op, int start_rc, MPI_Request *request);
+/* True after a timeout: the ranks are out of step, requests still in flight
+ * are never waited for, and their buffers are never freed (MPI may write
+ * into them yet): a collective that fails while broken keeps its buffer
+ * alive with nd_dist__abandon. */
+extern bool nd_dist__broken;
+void nd_dist__abandon(void *tensor_or_null);
+
+/* -1 and the error "op (rank r of n): reason" when nd_dist_init was not
+ * called, or when an earlier timeout left the ranks out of step. */
 int nd_dist__need_init(const char *op);
 /* -1 and an error naming op, this rank and MPI's own words for code. */
 int nd_dist__mpi_fail(const char *op, int code);

@@ -63,7 +63,11 @@ int main(int argc, char **argv) {
     CHECK(nd_dist_size() >= 1 && nd_dist_rank() >= 0 && nd_dist_rank() < nd_dist_size());
     CHECK(nd_dist_local_rank() >= 0 && nd_dist_local_rank() <= nd_dist_rank());
     test_collectives();
+    /* training waits by polling against a deadline that is never reached */
+    CHECK(nd_dist_set_timeout(-1) == -1 && error_mentions("nd_dist_set_timeout", NULL));
+    CHECK(nd_dist_set_timeout(60) == 0);
     test_training();
+    CHECK(nd_dist_set_timeout(0) == 60);
     test_shards();
     /* every rank learns whether any rank failed */
     int failed_anywhere = checks_failed;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { IN = 5, HIDDEN = 8, CLASSES = 3, GLOBAL_BATCH = 12, STEPS = 4 };
+enum { IN = 5, HIDDEN = 8, CLASSES = 3, GLOBAL_BATCH = 24, STEPS = 4 };
 
 typedef struct {
     nd_tensor *p[4]; /* w1 b1 w2 b2 */
