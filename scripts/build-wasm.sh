@@ -11,6 +11,7 @@ mkdir -p "$build"
 export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 sources=(src/core/*.c src/ops/*.c src/autograd/*.c src/optim/*.c web/nd_web.c)
 sources=("${sources[@]/src\/ops\/linalg_decomp.c}") # LAPACK: linalg_nolapack.c instead
+sources=("${sources[@]/src\/ops\/linalg_eig_svd.c}")
 exports=_malloc,_free,_nd_web_version,_nd_web_error,_nd_web_matmul,_nd_web_gd_square
 emcc -std=c11 -O2 -msimd128 -Wall -Wextra -Werror -Wno-unknown-pragmas \
   -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DNDEBUG -DND_NO_BLAS -Iinclude \

@@ -85,6 +85,11 @@ struct nd_tensor {
 #define ND_TENSOR_LIVE 0x6e646c76u /* "ndlv" */
 #define ND_TENSOR_DEAD 0xdeadbeefu
 
+/* Reverses the bytes of each of n elements of `size` bytes at data: the other
+ * byte order (.npy files of either order, safetensors' little-endian data on
+ * a big-endian host). Defined in npy.c. */
+void nd__swap_bytes(void *data, int64_t n, size_t size);
+
 /* ----------------------------------------------------------------- errors */
 
 /* Sets the thread's error message (printf-style). Keeps the first error while

@@ -194,7 +194,8 @@ static bool parse_dict(const char *text, size_t len, npy_header *h) {
 
 /* ----------------------------------------------------------------- data */
 
-static void swap_bytes(char *p, int64_t n, size_t size) {
+void nd__swap_bytes(void *data, int64_t n, size_t size) {
+    char *p = data;
     for (int64_t i = 0; i < n; i++, p += size)
         for (size_t a = 0, b = size - 1; a < b; a++, b--) {
             char tmp = p[a];
@@ -261,7 +262,7 @@ static nd_tensor *parse_bytes(const char *source, const unsigned char *bytes, si
         from_fortran(data, t);
     else
         memcpy(nd__ptr(t), data, data_bytes);
-    if (h.swap) swap_bytes(nd__ptr(t), numel, size);
+    if (h.swap) nd__swap_bytes(nd__ptr(t), numel, size);
     if (h.dtype == ND_BOOL) { /* any non-zero byte is True, as numpy reads it; nd keeps 0/1 */
         unsigned char *p = nd__ptr(t);
         for (int64_t i = 0; i < numel; i++) p[i] = p[i] != 0;

@@ -2,8 +2,8 @@
 # The repository needs nothing beside it: its git-tracked files alone, copied
 # into an empty temporary folder (so `..` holds nothing but the copy), configure,
 # build the unit tests and pass them. A test or build step that reads a file
-# outside the tree (`../shared/...`, an absolute path on the developer's machine)
-# fails here, as it would for someone who just cloned nd. Nothing is reused from
+# outside the tree (a sibling folder of the checkout, an absolute path on the
+# developer's machine) fails here, as it would for someone who just cloned nd. Nothing is reused from
 # the build folder given as $1: the copy builds from scratch.
 set -u
 root=$(git rev-parse --show-toplevel 2> /dev/null) || { echo "standalone: not a git checkout"; exit 1; }
