@@ -33,13 +33,7 @@ enum {
 
 /* -------------------------------------------------------- growing text */
 
-typedef struct {
-    char *data;
-    size_t length, capacity;
-    bool out_of_memory;
-} text;
-
-static void put(text *s, const char *str, size_t n) {
+void nd__text_put(nd__text *s, const char *str, size_t n) {
     if (s->out_of_memory) return;
     if (s->length + n + 1 > s->capacity) {
         size_t capacity = s->capacity ? s->capacity : 256;
@@ -57,14 +51,14 @@ static void put(text *s, const char *str, size_t n) {
     s->data[s->length] = '\0';
 }
 
-static void put_str(text *s, const char *str) {
-    put(s, str, strlen(str));
+void nd__text_puts(nd__text *s, const char *str) {
+    nd__text_put(s, str, strlen(str));
 }
 
-static void put_spaces(text *s, int n) {
+static void put_spaces(nd__text *s, int n) {
     static const char spaces[] = "                                ";
     for (; n > 0; n -= (int)sizeof spaces - 1)
-        put(s, spaces, n < (int)sizeof spaces - 1 ? (size_t)n : sizeof spaces - 1);
+        nd__text_put(s, spaces, n < (int)sizeof spaces - 1 ? (size_t)n : sizeof spaces - 1);
 }
 
 /* ----------------------------------------------------- element formats */
@@ -106,11 +100,11 @@ static int format_element(const formatter *f, const nd_tensor *t, int64_t offset
     }
 }
 
-static void put_element(text *s, const formatter *f, const nd_tensor *t, int64_t offset) {
+static void put_element(nd__text *s, const formatter *f, const nd_tensor *t, int64_t offset) {
     char buf[NUMBER_BUFFER];
     int n = format_element(f, t, offset, buf);
     put_spaces(s, f->width - n);
-    put(s, buf, (size_t)n);
+    nd__text_put(s, buf, (size_t)n);
 }
 
 /* ------------------------------------------ the elements that are shown */
@@ -190,42 +184,42 @@ static formatter choose_format(const nd_tensor *t, const shown *values) {
 /* ------------------------------------------------------------ layout */
 
 /* One dim's worth of elements, wrapped to the line width (torch's _vector_str). */
-static void put_vector(text *s, const formatter *f, const nd_tensor *t, int64_t offset, int indent,
-                       bool summarize) {
+static void put_vector(nd__text *s, const formatter *f, const nd_tensor *t, int64_t offset,
+                       int indent, bool summarize) {
     int dim = t->ndim - 1;
     int64_t n = t->shape[dim], stride = t->strides[dim];
     int per_line = (LINE_WIDTH - indent) / (f->width + 2);
     if (per_line < 1) per_line = 1;
     bool elide = summarize && n > 2 * EDGE_ITEMS;
-    put_str(s, "[");
+    nd__text_puts(s, "[");
     int64_t item = 0; /* entries written, the "..." counting as one */
     for (int64_t i = 0; i < n; i++, item++) {
         if (item > 0) {
             if (item % per_line == 0) {
-                put_str(s, ",\n");
+                nd__text_puts(s, ",\n");
                 put_spaces(s, indent + 1);
             } else {
-                put_str(s, ", ");
+                nd__text_puts(s, ", ");
             }
         }
         if (elide && i == EDGE_ITEMS) {
-            put_str(s, " ...");
+            nd__text_puts(s, " ...");
             i = n - EDGE_ITEMS - 1;
             continue;
         }
         put_element(s, f, t, offset + i * stride);
     }
-    put_str(s, "]");
+    nd__text_puts(s, "]");
 }
 
-static void put_tensor(text *s, const formatter *f, const nd_tensor *t, int dim, int64_t offset,
+static void put_tensor(nd__text *s, const formatter *f, const nd_tensor *t, int dim, int64_t offset,
                        int indent, bool summarize) {
     int remaining = t->ndim - dim;
     if (remaining == 0) {
         char buf[NUMBER_BUFFER];
         int n = format_element(f, t, offset, buf);
         put_spaces(s, f->width - n);
-        put(s, buf, (size_t)n);
+        nd__text_put(s, buf, (size_t)n);
         return;
     }
     if (remaining == 1) {
@@ -234,51 +228,51 @@ static void put_tensor(text *s, const formatter *f, const nd_tensor *t, int dim,
     }
     int64_t n = t->shape[dim], stride = t->strides[dim];
     bool elide = summarize && n > 2 * EDGE_ITEMS;
-    put_str(s, "[");
+    nd__text_puts(s, "[");
     for (int64_t i = 0; i < n; i++) {
         if (i > 0) { /* "," then a newline per dim being closed, then the indent */
-            put_str(s, ",");
-            for (int k = 0; k < remaining - 1; k++) put_str(s, "\n");
+            nd__text_puts(s, ",");
+            for (int k = 0; k < remaining - 1; k++) nd__text_puts(s, "\n");
             put_spaces(s, indent + 1);
         }
         if (elide && i == EDGE_ITEMS) {
-            put_str(s, "...");
+            nd__text_puts(s, "...");
             i = n - EDGE_ITEMS - 1;
             continue;
         }
         put_tensor(s, f, t, dim + 1, offset + i * stride, indent + 1, summarize);
     }
-    put_str(s, "]");
+    nd__text_puts(s, "]");
 }
 
 /* torch's _add_suffixes: ", suffix" while the line stays within 80 columns,
  * else ",\n" and the indent. Its line length counts two more than the
  * characters after the last newline; kept, so lines break where torch's do. */
-static void put_suffixes(text *s, char **suffixes, int count) {
+static void put_suffixes(nd__text *s, char **suffixes, int count) {
     const char *last_newline = strrchr(s->data ? s->data : "", '\n');
     size_t line = last_newline ? (size_t)(s->data + s->length - last_newline) + 1 : s->length + 2;
     for (int i = 0; i < count; i++) {
         size_t length = strlen(suffixes[i]);
         if (line + length + 2 > LINE_WIDTH) {
-            put_str(s, ",\n");
+            nd__text_puts(s, ",\n");
             put_spaces(s, PREFIX_LENGTH);
             line = PREFIX_LENGTH + length;
         } else {
-            put_str(s, ", ");
+            nd__text_puts(s, ", ");
             line += length + 2;
         }
-        put_str(s, suffixes[i]);
+        nd__text_puts(s, suffixes[i]);
     }
-    put_str(s, ")");
+    nd__text_puts(s, ")");
 }
 
 /* depth counts tangents of tangents (each printed inside its primal's text). */
 static char *format_tensor(const nd_tensor *t, int depth) {
-    text s = {0};
+    nd__text s = {0};
     char *suffixes[4];
     char owned[3][ND_MAX_DIMS * 22 + 32]; /* "size=(...)" of any shape fits */
     int count = 0;
-    put_str(&s, "tensor(");
+    nd__text_puts(&s, "tensor(");
     bool default_dtype = t->dtype == ND_F32 || t->dtype == ND_I64 || t->dtype == ND_BOOL;
     if (t->numel == 0) {
         /* No element shows the dtype, so any but float32 is named; any shape
@@ -289,7 +283,7 @@ static char *format_tensor(const nd_tensor *t, int depth) {
             count++;
         }
         default_dtype = t->dtype == ND_F32;
-        put_str(&s, "[]");
+        nd__text_puts(&s, "[]");
     } else {
         bool summarize = t->numel > THRESHOLD;
         shown values = {0};

@@ -13,53 +13,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A growable text buffer for the header. */
-typedef struct {
-    char *text;
-    size_t len, cap;
-    bool failed;
-} text_buffer;
-
-static void append(text_buffer *b, const char *s, size_t n) {
-    if (b->failed) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (b->len + n + 1 > cap) cap *= 2;
-        char *grown = realloc(b->text, cap);
-        if (!grown) {
-            b->failed = true;
-            return;
-        }
-        b->text = grown;
-        b->cap = cap;
-    }
-    memcpy(b->text + b->len, s, n);
-    b->len += n;
-    b->text[b->len] = '\0';
-}
-
-static void append_str(text_buffer *b, const char *s) {
-    append(b, s, strlen(s));
-}
-
-/* A JSON string literal: quotes, backslashes and control characters escaped. */
-static void append_quoted(text_buffer *b, const char *s) {
-    append(b, "\"", 1);
+static void append_quoted(nd__text *b, const char *s) {
+    nd__text_put(b, "\"", 1);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         char esc[8];
         if (c == '"' || c == '\\') {
             esc[0] = '\\';
             esc[1] = (char)c;
-            append(b, esc, 2);
+            nd__text_put(b, esc, 2);
         } else if (c < 0x20) {
             snprintf(esc, sizeof esc, "\\u%04x", c);
-            append(b, esc, 6);
+            nd__text_put(b, esc, 6);
         } else {
-            append(b, s, 1);
+            nd__text_put(b, s, 1);
         }
     }
-    append(b, "\"", 1);
+    nd__text_put(b, "\"", 1);
 }
 
 /* write() until every byte is out: short writes and EINTR are not errors. */
@@ -101,32 +71,32 @@ static bool write_tensor(int fd, const nd_tensor *t) {
 
 /* The header, with the data in the order of `order`; padded with spaces so
  * that the data area starts at a multiple of 8. */
-static bool make_header(text_buffer *b, int n, const char *const *names, nd_tensor *const *tensors,
+static bool make_header(nd__text *b, int n, const char *const *names, nd_tensor *const *tensors,
                         const int *order) {
     uint64_t offset = 0;
-    append_str(b, "{");
+    nd__text_puts(b, "{");
     for (int k = 0; k < n; k++) {
         int i = order[k];
         const nd_tensor *t = tensors[i];
         uint64_t bytes = (uint64_t)t->numel * nd_dtype_size(t->dtype);
         char numbers[64];
-        if (k) append_str(b, ",");
+        if (k) nd__text_puts(b, ",");
         append_quoted(b, names[i]);
-        append_str(b, ":{\"dtype\":\"");
-        append_str(b, nd__safetensors_dtype_code(t->dtype));
-        append_str(b, "\",\"shape\":[");
+        nd__text_puts(b, ":{\"dtype\":\"");
+        nd__text_puts(b, nd__safetensors_dtype_code(t->dtype));
+        nd__text_puts(b, "\",\"shape\":[");
         for (int d = 0; d < t->ndim; d++) {
             snprintf(numbers, sizeof numbers, "%s%lld", d ? "," : "", (long long)t->shape[d]);
-            append_str(b, numbers);
+            nd__text_puts(b, numbers);
         }
         snprintf(numbers, sizeof numbers, "],\"data_offsets\":[%llu,%llu]}",
                  (unsigned long long)offset, (unsigned long long)(offset + bytes));
-        append_str(b, numbers);
+        nd__text_puts(b, numbers);
         offset += bytes;
     }
-    append_str(b, "}");
-    while (!b->failed && (LENGTH_BYTES + b->len) % DATA_ALIGNMENT) append_str(b, " ");
-    return !b->failed;
+    nd__text_puts(b, "}");
+    while (!b->out_of_memory && (LENGTH_BYTES + b->length) % DATA_ALIGNMENT) nd__text_puts(b, " ");
+    return !b->out_of_memory;
 }
 
 /* Checks the arguments: tensors alive, names present, distinct, not the
@@ -174,14 +144,14 @@ int nd_save_safetensors(const char *path, int n, const char *const *names,
     for (size_t size = 8; size >= 1; size /= 2)
         for (int i = 0; i < n; i++)
             if (nd_dtype_size(tensors[i]->dtype) == size) order[k++] = i;
-    text_buffer b = {0};
+    nd__text b = {0};
     if (!make_header(&b, n, names, tensors, order)) {
         free(order);
-        free(b.text);
+        free(b.data);
         return nd__fail_int("nd_save_safetensors: %s: out of memory", path);
     }
     unsigned char length[LENGTH_BYTES];
-    for (int i = 0; i < LENGTH_BYTES; i++) length[i] = (unsigned char)((uint64_t)b.len >> 8 * i);
+    for (int i = 0; i < LENGTH_BYTES; i++) length[i] = (unsigned char)((uint64_t)b.length >> 8 * i);
 
     /* The temporary file sits beside the target, so that rename() is atomic. */
     size_t tmp_cap = strlen(path) + 64;
@@ -197,7 +167,7 @@ int nd_save_safetensors(const char *path, int n, const char *const *names,
     bool ok = fd >= 0;
     if (ok) {
         step = "write failed";
-        ok = write_all(fd, length, sizeof length) && write_all(fd, b.text, b.len);
+        ok = write_all(fd, length, sizeof length) && write_all(fd, b.data, b.length);
         for (int i = 0; ok && i < n; i++) ok = write_tensor(fd, tensors[order[i]]);
         if (ok && fsync(fd) != 0) {
             step = "fsync failed";
@@ -217,7 +187,7 @@ int nd_save_safetensors(const char *path, int n, const char *const *names,
         if (!ok) unlink(tmp);
     }
     free(order);
-    free(b.text);
+    free(b.data);
     free(tmp);
     if (!ok)
         return nd__fail_int("nd_save_safetensors: %s: %s: %s (the old file, if any, is kept)", path,
