@@ -387,7 +387,8 @@ static int momentum(report *r) {
 }
 
 /* The slide's two reasons for momentum: 摆脱鞍点 and 摆脱多个极小值. The
- * expected numbers are torch.optim.SGD's with the same rate and momentum. */
+ * expected numbers are torch.optim.SGD's with the same rate and momentum
+ * (tests/reference/labs_momentum.py; test_train.c compares nd with them). */
 static int momentum_escapes(report *r) {
     report_heading(r, "带动量的梯度下降: 摆脱鞍点, 摆脱多个极小值 (momentum escapes saddle "
                       "points and shallow minima)");

@@ -78,6 +78,38 @@ ND_TEST(d2l, momentum_on_an_ill_conditioned_problem) {
     cr_assert(fabs(x[0] + 0.126340) < 5e-7 && fabs(x[1] + 0.186632) < 5e-7, "%f %f", x[0], x[1]);
 }
 
+/* The optimization lab's momentum runs (cli/labs/optimization.c states their
+ * end points as course checks) against torch.optim.SGD: golden rows from
+ * tests/reference/labs_momentum.py. */
+static nd_tensor *valley(nd_tensor *x) { /* 0.1 x1² + 2 x2² */
+    return ill_conditioned(x);
+}
+static nd_tensor *saddle(nd_tensor *x) { /* x1² + (x2² − 1)²/4 */
+    nd_tensor *x1 = nd_select(x, 0, 0), *x2 = nd_select(x, 0, 1);
+    return nd_add(nd_square(x1), nd_div_scalar(nd_square(nd_sub_scalar(nd_square(x2), 1)), 4));
+}
+static nd_tensor *x_cos_pi_x(nd_tensor *x) {
+    return nd_sum(nd_mul(x, nd_cos(nd_mul_scalar(x, 3.14159265358979323846))), ND_ALL, false);
+}
+
+ND_TEST(d2l, lab_momentum_runs_equal_torch) {
+    static const objective problems[3] = {valley, saddle, x_cos_pi_x};
+    nd_tensor *rows = golden("labs_momentum.npy");
+    cr_assert_eq(nd_ndim(rows), 2);
+    cr_assert_eq(nd_size(rows, 1), 8);
+    for (int64_t i = 0; i < nd_size(rows, 0); i++) {
+        double row[8];
+        nd_read(nd_select(rows, 0, i), ND_F64, row, sizeof row);
+        int problem = (int)row[0], n = problem == 2 ? 1 : 2;
+        double x[2] = {0, 0};
+        descend(problems[problem], n, row + 4, row[1], row[2], (int)row[3], x);
+        for (int k = 0; k < n; k++)
+            cr_assert(fabs(x[k] - row[6 + k]) <= 1e-9 * fmax(1, fabs(row[6 + k])),
+                      "run %lld (problem %d, lr %g, momentum %g): x[%d] = %.12g, torch %.12g",
+                      (long long)i, problem, row[1], row[2], k, x[k], row[6 + k]);
+    }
+}
+
 /* --------------------------------------------------------- Newton (d2l 12.3) */
 
 static nd_tensor *cosh_half(nd_tensor *x) {
