@@ -48,6 +48,11 @@ foreach(src ${ND_TEST_SOURCES})
   add_test(NAME ${name} COMMAND ${name} --jobs 1 ${ND_TEST_ARGS_${name}})
   set_tests_properties(${name} PROPERTIES TIMEOUT 600 ENVIRONMENT "${ND_TEST_ENV}")
 endforeach()
+if(ND_SANITIZE AND TARGET test_plot)
+  # fontconfig's one-time font configuration, kept until exit (tests/unit/lsan.supp)
+  set_property(TEST test_plot APPEND PROPERTY ENVIRONMENT
+    "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/unit/lsan.supp")
+endif()
 
 # The allocation-failure sweep (tests/faults): a plain program, not Criterion,
 # because it replaces malloc for the whole process. It links nd's shared
