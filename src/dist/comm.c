@@ -14,6 +14,19 @@ static double timeout_s = 0; /* 0: wait for ever */
 static bool started_mpi;     /* nd_dist_init called MPI_Init, so finalize ends it */
 static int my_rank = 0, world_size = 1, local_rank = 0;
 
+/* Open MPI's non-blocking allreduce (libnbc, which the gradient buckets use)
+ * picks its algorithm by message size and, left to itself, takes 0.7 to 3.5 ms
+ * for W11's ~1 MB of gradients between 2 processes where the ring takes
+ * ~0.45 ms; the ring is also the bandwidth-optimal one for the large buckets
+ * of data-parallel training on many machines (docs/SCALING.md). So nd asks
+ * for it, through the environment variable Open MPI reads at MPI_Init, unless
+ * the user chose (mpirun --mca coll_libnbc_iallreduce_algorithm N sets that
+ * same variable, which setenv then leaves alone). Only the processes where
+ * nd_dist_init starts MPI; other MPIs ignore the variable. */
+static void prefer_ring_allreduce(void) {
+    setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "1", 0);
+}
+
 int nd_dist_init(int *argc, char ***argv) {
     if (nd_dist__comm != MPI_COMM_NULL) return 0;
     int initialized = 0;
@@ -21,6 +34,7 @@ int nd_dist_init(int *argc, char ***argv) {
     if (!initialized) {
         /* nd's kernels run OpenMP threads, but only the calling thread talks to MPI. */
         int provided = 0;
+        prefer_ring_allreduce();
         int rc = MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
         if (rc != MPI_SUCCESS) return nd_dist__mpi_fail("nd_dist_init", rc);
         started_mpi = true;
