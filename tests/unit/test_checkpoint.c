@@ -221,3 +221,43 @@ ND_TEST(checkpoint, refused_files_change_nothing) {
     run_free(&r);
     run_free(&other);
 }
+
+/* nd_batches_set_epoch: epoch e's batches, as an iterator that ran through
+ * the epochs before gives them; sharded too. */
+static void first_batch(nd_batches *it, int64_t *out) {
+    nd_tensor *xb;
+    cr_assert(nd_batches_next(it, &xb, NULL), "%s", nd_last_error());
+    nd_read(xb, ND_I64, out, (size_t)nd_numel(xb) * sizeof *out);
+}
+
+ND_TEST(checkpoint, batches_set_epoch) {
+    for (int sharded = 0; sharded < 2; sharded++) {
+        nd_tensor *ids = nd_arange(0, 20, 1, ND_I64);
+        nd_batches *ran = nd_batches_new(ids, NULL, 5, true, false, 9);
+        nd_batches *jumped = nd_batches_new(ids, NULL, 5, true, false, 9);
+        if (sharded) {
+            nd_batches_set_shard(ran, 1, 3, false);
+            nd_batches_set_shard(jumped, 1, 3, false);
+        }
+        int64_t want[5], got[5], first[5];
+        first_batch(ran, first);
+        for (int e = 0; e < 3; e++) { /* the rest of epoch 0, then epochs 1 and 2 */
+            nd_tensor *xb;
+            while (nd_batches_next(ran, &xb, NULL)) {
+            }
+            if (e < 2) first_batch(ran, want);
+        }
+        cr_assert_eq(nd_batches_set_epoch(jumped, 2), 0, "%s", nd_last_error());
+        first_batch(jumped, got);
+        cr_assert(!memcmp(want, got, sizeof want), "epoch 2's first batch differs");
+        cr_assert(memcmp(first, got, sizeof got), "epoch 2 is epoch 0 again");
+        cr_assert_eq(nd_batches_set_epoch(jumped, 0), 0); /* back to the start, mid-epoch */
+        first_batch(jumped, got);
+        cr_assert(!memcmp(first, got, sizeof got));
+        cr_assert_eq(nd_batches_set_epoch(jumped, -1), -1);
+        assert_error("nd_batches_set_epoch: epoch must be >= 0, got -1");
+        nd_batches_free(ran);
+        nd_batches_free(jumped);
+    }
+    cr_assert_eq(nd_batches_set_epoch(NULL, 0), -1);
+}
