@@ -316,6 +316,14 @@ int cmd_train(int argc, char **argv) {
     int rc = load_data(&o, &m);
     if (rc == 0 && model_init(&m, options_int(&o, "hidden"), (uint64_t)options_int(&o, "seed")))
         rc = say_error("making the model");
+    /* every rank goes on only if every rank has its data and model (a rank
+     * that could not read the file would otherwise leave the others waiting) */
+    nd_tensor *worst = nd_scalar(rc, ND_I32);
+    if (!worst || nd_dist_allreduce(worst, ND_RED_MAX))
+        rc = rc ? rc : say_error("starting");
+    else if (rc == 0 && nd_item(worst) != 0)
+        rc = 1, fprintf(stderr, "nd train (rank %d of %d): another rank could not start\n",
+                        nd_dist_rank(), nd_dist_size());
     if (rc == 0) rc = train(&o, &m);
     nd_scope_end();
     nd_dist_finalize();

@@ -56,4 +56,8 @@ checkpoint $dir/two.safetensors (epoch 4)" check two-first 0 "${mpirun[@]}" -np 
 # a checkpoint cut short is refused
 head -c 300 "$dir/two.safetensors" > "$dir/cut.safetensors"
 want="cut.safetensors" check cut-checkpoint 1 "${mpirun[@]}" -np 2 "$nd" train mlp --data "$data" --epochs 6 --resume "$dir/cut.safetensors"
+# a rank that cannot read its data stops every rank, rather than leaving them waiting
+want="another rank could not start" check one-rank-without-data 1 timeout 120 "${mpirun[@]}" -np 2 \
+  sh -c '[ "$OMPI_COMM_WORLD_RANK" = 0 ] && d="$1" || d="$2"; exec "$0" train mlp --data "$d" --epochs 1' \
+  "$nd" "$data" "$dir/missing.csv"
 exit $fail
