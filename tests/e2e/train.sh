@@ -56,6 +56,26 @@ checkpoint $dir/two.safetensors (epoch 4)" check two-first 0 "${mpirun[@]}" -np 
 # a checkpoint cut short is refused
 head -c 300 "$dir/two.safetensors" > "$dir/cut.safetensors"
 want="cut.safetensors" check cut-checkpoint 1 "${mpirun[@]}" -np 2 "$nd" train mlp --data "$data" --epochs 6 --resume "$dir/cut.safetensors"
+# .npy data: the same rows as the CSV (written here with Python's standard
+# library), the same numbers
+python3 - "$data" "$dir" <<'PY'
+import csv, struct, sys
+rows = list(csv.reader(open(sys.argv[1])))[1:]
+def npy(path, descr, shape, fmt, values):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(struct.pack("<%d%s" % (len(values), fmt), *values))
+npy(sys.argv[2] + "/x.npy", "<f4", "(%d, %d)" % (len(rows), len(rows[0]) - 1), "f",
+    [float(v) for r in rows for v in r[:-1]])
+npy(sys.argv[2] + "/y.npy", "<i8", "(%d,)" % len(rows), "q", [int(r[-1]) for r in rows])
+PY
+"$nd" train mlp --data "$dir/x.npy" --labels "$dir/y.npy" --epochs 6 > "$dir/npy.txt" 2>&1
+[ -n "$(last 6 npy.txt)" ] && [ "$(last 6 npy.txt)" = "$(last 6 one.txt)" ] ||
+  { echo "train: .npy data gave '$(last 6 npy.txt)', the CSV '$(last 6 one.txt)'"; head -3 "$dir/npy.txt"; fail=1; }
+want="needs its classes too" check npy-without-labels 2 "$nd" train mlp --data "$dir/x.npy"
+
 # a rank that cannot read its data stops every rank, rather than leaving them waiting
 want="another rank could not start" check one-rank-without-data 1 timeout 120 "${mpirun[@]}" -np 2 \
   sh -c '[ "$OMPI_COMM_WORLD_RANK" = 0 ] && d="$1" || d="$2"; exec "$0" train mlp --data "$d" --epochs 1' \
