@@ -6,5 +6,6 @@
 
 int cmd_fit(int argc, char **argv);      /* cli/fit.c */
 int cmd_autodiff(int argc, char **argv); /* cli/autodiff.c */
+int cmd_train(int argc, char **argv);    /* cli/train.c (over libnd_dist when built) */
 
 #endif

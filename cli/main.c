@@ -23,6 +23,8 @@ static const char *usage =
     "  list                                      the labs, one line each\n"
     "  fit \"x1,y1 x2,y2 ...\"                     a sum of ReLUs through the points\n"
     "  autodiff \"EXPR\" name=value ...            an expression's graph, forward and backward\n"
+    "  train mlp --data FILE [options]           train an MLP, on one process or several "
+    "(mpirun)\n"
     "  info                                      version, dtypes, threads, BLAS\n"
     "  demo                                      a short tour of the tensor API\n"
     "\n"
@@ -238,6 +240,7 @@ static const struct {
     {"lab", cmd_lab, NULL}, /* its help depends on the lab: cmd_lab writes it */
     {"fit", cmd_fit, NULL},
     {"autodiff", cmd_autodiff, NULL},
+    {"train", cmd_train, NULL},
 };
 
 int main(int argc, char **argv) {

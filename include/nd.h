@@ -455,6 +455,30 @@ int nd_safetensors_names(const char *path, char ***names);
 nd_tensor *nd_parse_safetensors(const void *bytes, size_t len, const char *name);
 int nd_parse_safetensors_names(const void *bytes, size_t len, char ***names);
 
+/* ------------------------------------------- checkpoints (training state) */
+
+/* A training run in one safetensors file, to stop and resume it bit-identical
+ * to a run that never stopped. nd_checkpoint_save writes the n named tensors
+ * (the model's parameters, and 0-d counters such as the epoch, from which a
+ * schedule gives the rate) and, when opt is not NULL, the optimizer's state
+ * under names beginning "optim.": its current learning rate, and per
+ * parameter its step count and buffers (SGD's momentum_buffer, Adam's exp_avg
+ * and exp_avg_sq, as PyTorch names them). Every optimizer parameter must be
+ * among the tensors; its state is stored under that tensor's name. Written
+ * atomically (the old file stays whole if the write fails).
+ * nd_checkpoint_load reads such a file back in place into tensors of the same
+ * names, shapes and dtypes and into opt (made over the same parameters with
+ * the same kind and options); it checks every entry first, so a file that
+ * does not fit (or is cut short) changes nothing. 0, or -1 + nd_last_error(). */
+int nd_checkpoint_save(const char *path, int n, const char *const *names,
+                       nd_tensor *const *tensors, const nd_optim *opt);
+int nd_checkpoint_load(const char *path, int n, const char *const *names,
+                       nd_tensor *const *tensors, nd_optim *opt);
+/* Puts an iterator at the start of epoch `epoch` (0 is the first), with the
+ * order it would have there had it run through the epochs before: for a run
+ * resumed from a checkpoint. Keeps the shard settings. */
+int nd_batches_set_epoch(nd_batches *b, int64_t epoch);
+
 #ifdef __cplusplus
 }
 #endif

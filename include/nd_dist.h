@@ -113,6 +113,19 @@ bool nd_ddp_set_sync(nd_ddp *ddp, bool on);
 int nd_ddp_bucket_count(const nd_ddp *ddp);
 void nd_ddp_free(nd_ddp *ddp);
 
+/* ------------------------------------------------------ checkpoints */
+
+/* nd_checkpoint_save / nd_checkpoint_load (nd.h) for a data-parallel run,
+ * called by every rank with its own (identical) tensors and optimizer: rank 0
+ * writes the file (atomically) and every rank returns only once it is
+ * written, -1 on every rank when it could not be; loading, every rank reads
+ * the file (so every machine must see it at that path) and every rank gets
+ * -1 when any rank could not. */
+int nd_dist_save_checkpoint(const char *path, int n, const char *const *names,
+                            nd_tensor *const *tensors, const nd_optim *opt);
+int nd_dist_load_checkpoint(const char *path, int n, const char *const *names,
+                            nd_tensor *const *tensors, nd_optim *opt);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,7 @@
 #include "dist_internal.h"
 #include "../ops/elementwise.h" /* nd__copy_into */
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,6 +15,19 @@ static double timeout_s = 0; /* 0: wait for ever */
 static bool started_mpi;     /* nd_dist_init called MPI_Init, so finalize ends it */
 static int my_rank = 0, world_size = 1, local_rank = 0;
 
+/* Open MPI's non-blocking allreduce (libnbc, which the gradient buckets use)
+ * picks its algorithm by message size and, left to itself, takes 0.7 to 3.5 ms
+ * for W11's ~1 MB of gradients between 2 processes where the ring takes
+ * ~0.45 ms; the ring is also the bandwidth-optimal one for the large buckets
+ * of data-parallel training on many machines (docs/SCALING.md). So nd asks
+ * for it, through the environment variable Open MPI reads at MPI_Init, unless
+ * the user chose (mpirun --mca coll_libnbc_iallreduce_algorithm N sets that
+ * same variable, which setenv then leaves alone). Only the processes where
+ * nd_dist_init starts MPI; other MPIs ignore the variable. */
+static void prefer_ring_allreduce(void) {
+    setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "1", 0);
+}
+
 int nd_dist_init(int *argc, char ***argv) {
     if (nd_dist__comm != MPI_COMM_NULL) return 0;
     int initialized = 0;
@@ -21,6 +35,7 @@ int nd_dist_init(int *argc, char ***argv) {
     if (!initialized) {
         /* nd's kernels run OpenMP threads, but only the calling thread talks to MPI. */
         int provided = 0;
+        prefer_ring_allreduce();
         int rc = MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
         if (rc != MPI_SUCCESS) return nd_dist__mpi_fail("nd_dist_init", rc);
         started_mpi = true;
@@ -94,20 +109,28 @@ double nd_dist_set_timeout(double seconds) {
     return previous;
 }
 
+/* Every wait polls MPI_Test and yields the core between tests (sched_yield)
+ * rather than spinning inside MPI_Wait. Two ranks that share cores with each
+ * other or with other work (2 processes on this 2-core machine, W11) would
+ * otherwise each burn their time slice spinning while the rank they wait for
+ * waits for a core; yielding lets it run. Measured on W11 here, the machine
+ * loaded by other work: 2 processes yielding (Open MPI's mpi_yield_when_idle,
+ * the same thing) 45 and 47 steps/s, spinning 25 and 29; this loop 65 to 69
+ * a few minutes later. Where every rank has a core of its own the yield
+ * returns at once, adding about half a microsecond to a message (8-byte
+ * ping-pong 1.2 µs against 0.6). Open MPI yields too when it knows a node is
+ * oversubscribed, but not when the other load is not its own.
+ * Each MPI_Test also moves MPI's communication on, as MPI_Wait would; the
+ * timeout (nd_dist_set_timeout) is checked between polls. */
 int nd_dist__wait(const char *op, MPI_Request *request) {
-    if (timeout_s == 0) {
-        int rc = MPI_Wait(request, MPI_STATUS_IGNORE);
-        return rc == MPI_SUCCESS ? 0 : nd_dist__mpi_fail(op, rc);
-    }
-    /* MPI_Wait cannot give up, so poll; each MPI_Test also moves MPI's
-     * communication on, as MPI_Wait would. */
-    double deadline = MPI_Wtime() + timeout_s;
+    double deadline = timeout_s > 0 ? MPI_Wtime() + timeout_s : 0;
     for (;;) {
         int done = 0;
         int rc = MPI_Test(request, &done, MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS) return nd_dist__mpi_fail(op, rc);
         if (done) return 0;
-        if (MPI_Wtime() > deadline) break;
+        if (timeout_s > 0 && MPI_Wtime() > deadline) break;
+        sched_yield();
     }
     nd_dist__broken = true;
     return nd__fail_int("%s (rank %d of %d): timed out after %g s waiting for the other ranks "

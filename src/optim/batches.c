@@ -32,6 +32,7 @@ struct nd_batches {
     int64_t rows, batch_size;
     bool shuffle, drop_last;
     nd__rng rng;
+    uint64_t seed;  /* to replay the shuffles of earlier epochs (nd_batches_set_epoch) */
     int64_t *order; /* this epoch's row order */
     int64_t next;   /* the first row of the next batch, in `order` or `shard` */
     bool epoch_started;
@@ -75,9 +76,26 @@ nd_batches *nd_batches_new(nd_tensor *x, nd_tensor *y, int64_t batch_size, bool 
     b->drop_last = drop_last;
     b->order = order;
     b->nranks = 1;
+    b->seed = seed;
     nd__rng_seed(&b->rng, seed);
     for (int64_t i = 0; i < rows; i++) order[i] = i;
     return b;
+}
+
+/* Each epoch's order is a shuffle of the previous one by the iterator's own
+ * generator, so epoch e's order is found by replaying e shuffles from the
+ * seed: rows·e draws, no batches made. */
+static void shuffle_order(nd_batches *b);
+
+int nd_batches_set_epoch(nd_batches *b, int64_t epoch) {
+    if (!b) return nd__fail_int("nd_batches_set_epoch: NULL iterator");
+    if (epoch < 0)
+        return nd__fail_int("nd_batches_set_epoch: epoch must be >= 0, got %lld", (long long)epoch);
+    nd__rng_seed(&b->rng, b->seed);
+    for (int64_t i = 0; i < b->rows; i++) b->order[i] = i;
+    for (int64_t e = 0; e < epoch; e++) shuffle_order(b);
+    b->epoch_started = false;
+    return 0;
 }
 
 /* Rows per rank per epoch, as DistributedSampler's num_samples. */
@@ -117,7 +135,7 @@ int64_t nd_batches_count(const nd_batches *b) {
 }
 
 /* Fisher–Yates over the previous order: every permutation equally likely. */
-static void start_epoch(nd_batches *b) {
+static void shuffle_order(nd_batches *b) {
     if (b->shuffle)
         for (int64_t i = b->rows - 1; i > 0; i--) {
             int64_t j = (int64_t)nd__rng_below(&b->rng, (uint64_t)i + 1);
@@ -125,6 +143,10 @@ static void start_epoch(nd_batches *b) {
             b->order[i] = b->order[j];
             b->order[j] = tmp;
         }
+}
+
+static void start_epoch(nd_batches *b) {
+    shuffle_order(b);
     /* this rank's positions of the order, padded cyclically (rows > 0 when any is taken) */
     b->shard_rows = rows_per_rank(b);
     if (b->nranks > 1)

@@ -23,5 +23,6 @@ bool error_mentions(const char *first, ...);
 void test_collectives(void);
 void test_training(void);
 void test_shards(void);
+void test_checkpoints(void);
 
 #endif

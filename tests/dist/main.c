@@ -69,6 +69,7 @@ int main(int argc, char **argv) {
     test_training();
     CHECK(nd_dist_set_timeout(0) == 60);
     test_shards();
+    test_checkpoints();
     /* every rank learns whether any rank failed */
     int failed_anywhere = checks_failed;
     nd_tensor *f = nd_scalar(checks_failed, ND_I32);
