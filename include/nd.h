@@ -82,6 +82,32 @@ typedef struct nd_tensor nd_tensor;
 const char *nd_last_error(void);
 void nd_clear_error(void);
 
+/* What kind of failure the last error on this thread was: set with its message
+ * by every function that fails, ND_OK when there is no error (nd_clear_error
+ * clears both). A NULL input passed on keeps the first error's code, as it
+ * keeps its message. ND_ERR_ARG is the default: a bad argument that fits no
+ * other code. New codes may be added at the end. */
+typedef enum {
+    ND_OK = 0,
+    ND_ERR_ARG,    /* a bad argument: NULL, out of its range, an unknown option */
+    ND_ERR_SHAPE,  /* shapes that do not fit (broadcast, matmul, reshape, too many dims) */
+    ND_ERR_DTYPE,  /* a dtype the operation does not take (bool to relu, int to mean) */
+    ND_ERR_INDEX,  /* an index, dim or name out of range or not found */
+    ND_ERR_NOMEM,  /* out of memory */
+    ND_ERR_IO,     /* a file could not be opened, read or written (the message has errno's text) */
+    ND_ERR_FORMAT, /* the bytes or text are not what the format says (.npy, safetensors, PNG, CSV,
+                      nd_parse) */
+    ND_ERR_NOT_DIFFERENTIABLE, /* no gradient: nothing requires one, an input changed in place,
+                                  the derivative is not defined there */
+    ND_ERR_NUMERIC,            /* a singular matrix, no convergence, a failed gradcheck */
+    ND_ERR_UNSUPPORTED,        /* not in this build of nd (e.g. decompositions without LAPACK) */
+    ND_ERR_EXTERNAL, /* a library nd calls failed (LAPACK, MPI, PLplot, Graphviz) or timed out */
+    ND_ERR_FREED,    /* a tensor used after its scope ended (or its last nd_release) */
+} nd_error_code;
+nd_error_code nd_errcode(void);
+/* "shape", "out of memory", ...: a code's name for messages. */
+const char *nd_errcode_name(nd_error_code code);
+
 /* ------------------------------------------------------- library, threads */
 
 const char *nd_version(void);

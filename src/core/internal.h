@@ -103,21 +103,34 @@ void nd__swap_bytes(void *data, int64_t n, size_t size);
 
 /* ----------------------------------------------------------------- errors */
 
-/* Sets the thread's error message (printf-style). Keeps the first error while
- * a NULL is being propagated: see nd__fail. */
+/* Sets the thread's error message (printf-style) and its code (nd_errcode),
+ * replacing any earlier error: the newest failure is the one reported. Only a
+ * NULL input being passed on keeps the earlier error (nd__null_input, ND_CHECK),
+ * so the first cause survives a chain of ops that each get NULL.
+ * The _as variants take the code; the others set ND_ERR_ARG, the default for
+ * a bad argument that fits no other code. */
+void nd__set_error_as(nd_error_code code, const char *fmt, ...) ND_PRINTF(2, 3);
+void nd__set_errorv_as(nd_error_code code, const char *fmt, va_list ap);
 void nd__set_error(const char *fmt, ...) ND_PRINTF(1, 2);
 void nd__set_errorv(const char *fmt, va_list ap);
-/* Sets the error, returns NULL / -1 / NAN: `return nd__fail("nd_add: ...")`. */
+/* Sets the error, returns NULL / -1 / NAN:
+ * `return nd__fail_as(ND_ERR_SHAPE, "nd_add: ...")`. */
+nd_tensor *nd__fail_as(nd_error_code code, const char *fmt, ...) ND_PRINTF(2, 3);
+int nd__fail_int_as(nd_error_code code, const char *fmt, ...) ND_PRINTF(2, 3);
+double nd__fail_nan_as(nd_error_code code, const char *fmt, ...) ND_PRINTF(2, 3);
 nd_tensor *nd__fail(const char *fmt, ...) ND_PRINTF(1, 2);
 int nd__fail_int(const char *fmt, ...) ND_PRINTF(1, 2);
 double nd__fail_nan(const char *fmt, ...) ND_PRINTF(1, 2);
 /* strerror's text for a failed call's errno, but "out of memory" for ENOMEM:
  * every allocation failure says so in the same words. */
 const char *nd__strerror(int err);
+/* The code for a failed call's errno: ND_ERR_NOMEM for ENOMEM, else ND_ERR_IO. */
+nd_error_code nd__errno_code(int err);
 /* How many errors this thread has raised: lets a caller tell whether a step it
  * ran (a VJP rule, say) failed, even when that step returns nothing. */
 unsigned long nd__error_count(void);
-/* For a NULL input: keeps an earlier error, else says "op: NULL input". */
+/* For a NULL input: keeps an earlier error (message and code), else says
+ * "op: NULL input" (ND_ERR_ARG). */
 nd_tensor *nd__null_input(const char *op);
 int nd__null_input_int(const char *op);
 /* Returns true (and sets the error) when any of the n tensors is NULL or freed. */

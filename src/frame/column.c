@@ -27,6 +27,14 @@ nd_frame *nd__frame_fail(const char *fmt, ...) {
     return NULL;
 }
 
+nd_frame *nd__frame_fail_as(nd_error_code code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nd__set_errorv_as(code, fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- buffers */
 
 void nd__buf_put(nd__buf *b, const char *s, size_t n) {
