@@ -53,6 +53,15 @@
 extern "C" {
 #endif
 
+/* What nd's shared libraries export: they are built with -fvisibility=hidden,
+ * so only functions marked ND_API (this header's, nd_frame.h's, ... and
+ * src/nd_ext.h's for nd's own libraries) are visible to a program. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ND_API __attribute__((visibility("default")))
+#else
+#define ND_API
+#endif
+
 #define ND_VERSION_MAJOR  0
 #define ND_VERSION_MINOR  1
 #define ND_VERSION_PATCH  0
@@ -79,8 +88,8 @@ typedef struct nd_tensor nd_tensor;
 /* ---------------------------------------------------------------- errors */
 
 /* The message of the last error on this thread, or NULL when there is none. */
-const char *nd_last_error(void);
-void nd_clear_error(void);
+ND_API const char *nd_last_error(void);
+ND_API void nd_clear_error(void);
 
 /* What kind of failure the last error on this thread was: set with its message
  * by every function that fails, ND_OK when there is no error (nd_clear_error
@@ -104,316 +113,318 @@ typedef enum {
     ND_ERR_EXTERNAL, /* a library nd calls failed (LAPACK, MPI, PLplot, Graphviz) or timed out */
     ND_ERR_FREED,    /* a tensor used after its scope ended (or its last nd_release) */
 } nd_error_code;
-nd_error_code nd_errcode(void);
+ND_API nd_error_code nd_errcode(void);
 /* "shape", "out of memory", ...: a code's name for messages. */
-const char *nd_errcode_name(nd_error_code code);
+ND_API const char *nd_errcode_name(nd_error_code code);
 
 /* ------------------------------------------------------- library, threads */
 
-const char *nd_version(void);
+ND_API const char *nd_version(void);
 /* The BLAS library nd calls (e.g. "OpenBLAS 0.3.21 ..."). */
-const char *nd_blas_info(void);
+ND_API const char *nd_blas_info(void);
 /* Threads for nd's kernels and BLAS together; n <= 0 restores the default (the number of cores). */
-void nd_set_num_threads(int n);
-int nd_num_threads(void);
+ND_API void nd_set_num_threads(int n);
+ND_API int nd_num_threads(void);
 
-const char *nd_dtype_name(nd_dtype dtype); /* "float32", "int64", ... as PyTorch */
-size_t nd_dtype_size(nd_dtype dtype);      /* bytes per element */
+ND_API const char *nd_dtype_name(nd_dtype dtype); /* "float32", "int64", ... as PyTorch */
+ND_API size_t nd_dtype_size(nd_dtype dtype);      /* bytes per element */
 /* The dtype of `a op b` under PyTorch's promotion rules. */
-nd_dtype nd_promote_types(nd_dtype a, nd_dtype b);
+ND_API nd_dtype nd_promote_types(nd_dtype a, nd_dtype b);
 
 /* --------------------------------------------------------------- lifetime */
 
-void nd_scope_begin(void);
-void nd_scope_end(void);
+ND_API void nd_scope_begin(void);
+ND_API void nd_scope_end(void);
 /* Hands t to the enclosing scope, so it outlives the current one (returns t).
  * A tensor used after its scope ended is an error naming this rule, not a
  * silent read of freed memory. */
-nd_tensor *nd_keep(nd_tensor *t);
+ND_API nd_tensor *nd_keep(nd_tensor *t);
 /* Takes / drops an extra reference. */
-nd_tensor *nd_retain(nd_tensor *t);
-void nd_release(nd_tensor *t);
+ND_API nd_tensor *nd_retain(nd_tensor *t);
+ND_API void nd_release(nd_tensor *t);
 /* A scope that grows past `limit` live tensors (100000 by default) prints one
  * warning on stderr: a loop without a scope per step keeps every step's tensors.
  * 0 silences it (as does the environment variable ND_SCOPE_WARNING=0; a number
  * there sets the limit); each call re-arms the once-only warning. */
-void nd_set_scope_warning(size_t limit);
+ND_API void nd_set_scope_warning(size_t limit);
 /* Frees every tensor and the thread's state; nd can be used again afterwards. */
-void nd_shutdown(void);
+ND_API void nd_shutdown(void);
 
 /* -------------------------------------------------------------- creation */
 
-nd_tensor *nd_zeros(nd_dtype dtype, int ndim, const int64_t *shape);
-nd_tensor *nd_ones(nd_dtype dtype, int ndim, const int64_t *shape);
-nd_tensor *nd_full(nd_dtype dtype, int ndim, const int64_t *shape, double value);
+ND_API nd_tensor *nd_zeros(nd_dtype dtype, int ndim, const int64_t *shape);
+ND_API nd_tensor *nd_ones(nd_dtype dtype, int ndim, const int64_t *shape);
+ND_API nd_tensor *nd_full(nd_dtype dtype, int ndim, const int64_t *shape, double value);
 /* Uninitialised memory: for kernels that write every element. */
-nd_tensor *nd_empty(nd_dtype dtype, int ndim, const int64_t *shape);
-nd_tensor *nd_zeros_like(const nd_tensor *t);
-nd_tensor *nd_ones_like(const nd_tensor *t);
-nd_tensor *nd_full_like(const nd_tensor *t, double value);
+ND_API nd_tensor *nd_empty(nd_dtype dtype, int ndim, const int64_t *shape);
+ND_API nd_tensor *nd_zeros_like(const nd_tensor *t);
+ND_API nd_tensor *nd_ones_like(const nd_tensor *t);
+ND_API nd_tensor *nd_full_like(const nd_tensor *t, double value);
 /* Like torch.arange: [start, stop) in steps of step. */
-nd_tensor *nd_arange(double start, double stop, double step, nd_dtype dtype);
-nd_tensor *nd_linspace(double start, double stop, int64_t n, nd_dtype dtype);
-nd_tensor *nd_eye(int64_t n, nd_dtype dtype);
+ND_API nd_tensor *nd_arange(double start, double stop, double step, nd_dtype dtype);
+ND_API nd_tensor *nd_linspace(double start, double stop, int64_t n, nd_dtype dtype);
+ND_API nd_tensor *nd_eye(int64_t n, nd_dtype dtype);
 /* Copies `data` (C order, elements of `dtype`). */
-nd_tensor *nd_from(nd_dtype dtype, int ndim, const int64_t *shape, const void *data);
+ND_API nd_tensor *nd_from(nd_dtype dtype, int ndim, const int64_t *shape, const void *data);
 /* A 0-d tensor. */
-nd_tensor *nd_scalar(double value, nd_dtype dtype);
+ND_API nd_tensor *nd_scalar(double value, nd_dtype dtype);
 /* "[[1, 2.5], [3, 4]]" -> tensor. All-integer text gives ND_I64, any '.', 'e',
  * "inf" or "nan" gives ND_F32, true/false gives ND_BOOL. */
-nd_tensor *nd_parse(const char *text);
+ND_API nd_tensor *nd_parse(const char *text);
 
 /* Random numbers: reproducible after nd_manual_seed (per thread). */
-void nd_manual_seed(uint64_t seed);
-nd_tensor *nd_rand(nd_dtype dtype, int ndim, const int64_t *shape);  /* U[0, 1) */
-nd_tensor *nd_randn(nd_dtype dtype, int ndim, const int64_t *shape); /* N(0, 1) */
+ND_API void nd_manual_seed(uint64_t seed);
+ND_API nd_tensor *nd_rand(nd_dtype dtype, int ndim, const int64_t *shape);  /* U[0, 1) */
+ND_API nd_tensor *nd_randn(nd_dtype dtype, int ndim, const int64_t *shape); /* N(0, 1) */
 /* Uniform integers in [low, high), ND_I64. */
-nd_tensor *nd_randint(int64_t low, int64_t high, int ndim, const int64_t *shape);
+ND_API nd_tensor *nd_randint(int64_t low, int64_t high, int ndim, const int64_t *shape);
 /* A random permutation of 0..n-1, ND_I64. */
-nd_tensor *nd_randperm(int64_t n);
+ND_API nd_tensor *nd_randperm(int64_t n);
 
 /* ------------------------------------------------------------ inspection */
 
-int nd_ndim(const nd_tensor *t);
-const int64_t *nd_shape(const nd_tensor *t);
+ND_API int nd_ndim(const nd_tensor *t);
+ND_API const int64_t *nd_shape(const nd_tensor *t);
 /* Strides in elements (not bytes), as torch.Tensor.stride(). */
-const int64_t *nd_strides(const nd_tensor *t);
-int64_t nd_size(const nd_tensor *t, int dim); /* -1 on error */
-int64_t nd_numel(const nd_tensor *t);         /* -1 on error */
-nd_dtype nd_type(const nd_tensor *t);
-bool nd_is_contiguous(const nd_tensor *t);
+ND_API const int64_t *nd_strides(const nd_tensor *t);
+ND_API int64_t nd_size(const nd_tensor *t, int dim); /* -1 on error */
+ND_API int64_t nd_numel(const nd_tensor *t);         /* -1 on error */
+ND_API nd_dtype nd_type(const nd_tensor *t);
+ND_API bool nd_is_contiguous(const nd_tensor *t);
 /* True when a and b share storage (b is a view of a, or the other way). */
-bool nd_shares_storage(const nd_tensor *a, const nd_tensor *b);
+ND_API bool nd_shares_storage(const nd_tensor *a, const nd_tensor *b);
 /* The value of a one-element tensor (NAN on error). */
-double nd_item(const nd_tensor *t);
+ND_API double nd_item(const nd_tensor *t);
 /* The element at `index` (ndim indices, negatives allowed; NAN on error). */
-double nd_get(const nd_tensor *t, const int64_t *index);
+ND_API double nd_get(const nd_tensor *t, const int64_t *index);
 /* A C-order copy of the elements into buf, converted to dtype. */
-int nd_read(const nd_tensor *t, nd_dtype dtype, void *buf, size_t nbytes);
+ND_API int nd_read(const nd_tensor *t, nd_dtype dtype, void *buf, size_t nbytes);
 /* The first element of a contiguous tensor's memory (NULL when not contiguous):
  * for embedders handing data to other libraries. */
-void *nd_data(nd_tensor *t);
+ND_API void *nd_data(nd_tensor *t);
 /* PyTorch's printed form, e.g. "tensor([[1., 2.],\n        [3., 4.]])";
  * malloc'd, the caller frees it. */
-char *nd_format(const nd_tensor *t);
-int nd_print(const nd_tensor *t);
+ND_API char *nd_format(const nd_tensor *t);
+ND_API int nd_print(const nd_tensor *t);
 /* "(2, 3)": malloc'd. */
-char *nd_shape_string(const nd_tensor *t);
+ND_API char *nd_shape_string(const nd_tensor *t);
 
-nd_tensor *nd_set_name(nd_tensor *t, const char *name);
-const char *nd_name(const nd_tensor *t);
+ND_API nd_tensor *nd_set_name(nd_tensor *t, const char *name);
+ND_API const char *nd_name(const nd_tensor *t);
 
-nd_tensor *nd_to(nd_tensor *t, nd_dtype dtype);
-nd_tensor *nd_clone(nd_tensor *t);
-nd_tensor *nd_contiguous(nd_tensor *t);
+ND_API nd_tensor *nd_to(nd_tensor *t, nd_dtype dtype);
+ND_API nd_tensor *nd_clone(nd_tensor *t);
+ND_API nd_tensor *nd_contiguous(nd_tensor *t);
 
 /* ------------------------------------------------ views, joining, indexing */
 
-nd_tensor *nd_reshape(nd_tensor *t, int ndim, const int64_t *shape); /* one -1 allowed */
-nd_tensor *nd_view(nd_tensor *t, int ndim, const int64_t *shape);    /* never copies */
-nd_tensor *nd_flatten(nd_tensor *t);
-nd_tensor *nd_transpose(nd_tensor *t, int dim0, int dim1);
+ND_API nd_tensor *nd_reshape(nd_tensor *t, int ndim, const int64_t *shape); /* one -1 allowed */
+ND_API nd_tensor *nd_view(nd_tensor *t, int ndim, const int64_t *shape);    /* never copies */
+ND_API nd_tensor *nd_flatten(nd_tensor *t);
+ND_API nd_tensor *nd_transpose(nd_tensor *t, int dim0, int dim1);
 /* 2-d transpose (0-d and 1-d tensors are returned as they are), like Tensor.t(). */
-nd_tensor *nd_t(nd_tensor *t);
-nd_tensor *nd_permute(nd_tensor *t, int ndim, const int *perm);
-nd_tensor *nd_squeeze(nd_tensor *t, int dim); /* dim = ND_ALL squeezes every size-1 dim */
-nd_tensor *nd_unsqueeze(nd_tensor *t, int dim);
-nd_tensor *nd_expand(nd_tensor *t, int ndim, const int64_t *shape); /* -1 keeps a size */
-nd_tensor *nd_broadcast_to(nd_tensor *t, int ndim, const int64_t *shape);
+ND_API nd_tensor *nd_t(nd_tensor *t);
+ND_API nd_tensor *nd_permute(nd_tensor *t, int ndim, const int *perm);
+ND_API nd_tensor *nd_squeeze(nd_tensor *t, int dim); /* dim = ND_ALL squeezes every size-1 dim */
+ND_API nd_tensor *nd_unsqueeze(nd_tensor *t, int dim);
+ND_API nd_tensor *nd_expand(nd_tensor *t, int ndim, const int64_t *shape); /* -1 keeps a size */
+ND_API nd_tensor *nd_broadcast_to(nd_tensor *t, int ndim, const int64_t *shape);
 /* Python slice t[start:stop:step] along dim; ND_END for an omitted bound. */
-nd_tensor *nd_slice(nd_tensor *t, int dim, int64_t start, int64_t stop, int64_t step);
+ND_API nd_tensor *nd_slice(nd_tensor *t, int dim, int64_t start, int64_t stop, int64_t step);
 /* t[..., index, ...]: removes dim. */
-nd_tensor *nd_select(nd_tensor *t, int dim, int64_t index);
-nd_tensor *nd_cat(int n, nd_tensor *const *ts, int dim);
-nd_tensor *nd_stack(int n, nd_tensor *const *ts, int dim);
+ND_API nd_tensor *nd_select(nd_tensor *t, int dim, int64_t index);
+ND_API nd_tensor *nd_cat(int n, nd_tensor *const *ts, int dim);
+ND_API nd_tensor *nd_stack(int n, nd_tensor *const *ts, int dim);
 /* Copies of rows: idx is a 1-d integer tensor. */
-nd_tensor *nd_index_select(nd_tensor *t, int dim, nd_tensor *idx);
-nd_tensor *nd_gather(nd_tensor *t, int dim, nd_tensor *idx);
-nd_tensor *nd_masked_select(nd_tensor *t, nd_tensor *mask);
+ND_API nd_tensor *nd_index_select(nd_tensor *t, int dim, nd_tensor *idx);
+ND_API nd_tensor *nd_gather(nd_tensor *t, int dim, nd_tensor *idx);
+ND_API nd_tensor *nd_masked_select(nd_tensor *t, nd_tensor *mask);
 
 /* In place (the `_` suffix): 0 or -1. Bumps the tensor's version counter. */
-int nd_copy_(nd_tensor *dst, nd_tensor *src); /* src broadcast into dst (a view or not) */
-int nd_fill_(nd_tensor *t, double value);
-int nd_add_(nd_tensor *dst, nd_tensor *src);
-int nd_mul_scalar_(nd_tensor *t, double value);
+ND_API int nd_copy_(nd_tensor *dst, nd_tensor *src); /* src broadcast into dst (a view or not) */
+ND_API int nd_fill_(nd_tensor *t, double value);
+ND_API int nd_add_(nd_tensor *dst, nd_tensor *src);
+ND_API int nd_mul_scalar_(nd_tensor *t, double value);
 /* dst += alpha * src */
-int nd_axpy_(nd_tensor *dst, double alpha, nd_tensor *src);
+ND_API int nd_axpy_(nd_tensor *dst, double alpha, nd_tensor *src);
 
 /* -------------------------------------------------- math (broadcasting) */
 
-nd_tensor *nd_add(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_sub(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_mul(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_div(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_pow(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_maximum(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_minimum(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_add(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_sub(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_mul(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_div(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_pow(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_maximum(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_minimum(nd_tensor *a, nd_tensor *b);
 /* Python-number scalars are "weak": an f32 tensor stays f32. */
-nd_tensor *nd_add_scalar(nd_tensor *t, double s);
-nd_tensor *nd_sub_scalar(nd_tensor *t, double s);
-nd_tensor *nd_mul_scalar(nd_tensor *t, double s);
-nd_tensor *nd_div_scalar(nd_tensor *t, double s);
-nd_tensor *nd_pow_scalar(nd_tensor *t, double s);
+ND_API nd_tensor *nd_add_scalar(nd_tensor *t, double s);
+ND_API nd_tensor *nd_sub_scalar(nd_tensor *t, double s);
+ND_API nd_tensor *nd_mul_scalar(nd_tensor *t, double s);
+ND_API nd_tensor *nd_div_scalar(nd_tensor *t, double s);
+ND_API nd_tensor *nd_pow_scalar(nd_tensor *t, double s);
 /* s - t and s / t */
-nd_tensor *nd_rsub_scalar(nd_tensor *t, double s);
-nd_tensor *nd_rdiv_scalar(nd_tensor *t, double s);
+ND_API nd_tensor *nd_rsub_scalar(nd_tensor *t, double s);
+ND_API nd_tensor *nd_rdiv_scalar(nd_tensor *t, double s);
 
 /* Comparisons give ND_BOOL. */
-nd_tensor *nd_eq(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_ne(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_lt(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_le(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_gt(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_ge(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_where(nd_tensor *cond, nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_logical_not(nd_tensor *t);
+ND_API nd_tensor *nd_eq(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_ne(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_lt(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_le(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_gt(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_ge(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_where(nd_tensor *cond, nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_logical_not(nd_tensor *t);
 /* True when every element of a and b is close: |a - b| <= atol + rtol·|b|. */
-bool nd_allclose(nd_tensor *a, nd_tensor *b, double rtol, double atol);
+ND_API bool nd_allclose(nd_tensor *a, nd_tensor *b, double rtol, double atol);
 /* True when shapes and every value are equal. */
-bool nd_equal(nd_tensor *a, nd_tensor *b);
+ND_API bool nd_equal(nd_tensor *a, nd_tensor *b);
 
-nd_tensor *nd_neg(nd_tensor *t);
-nd_tensor *nd_abs(nd_tensor *t);
-nd_tensor *nd_sign(nd_tensor *t);
-nd_tensor *nd_exp(nd_tensor *t);
-nd_tensor *nd_log(nd_tensor *t);
-nd_tensor *nd_sqrt(nd_tensor *t);
-nd_tensor *nd_square(nd_tensor *t);
-nd_tensor *nd_sin(nd_tensor *t);
-nd_tensor *nd_cos(nd_tensor *t);
-nd_tensor *nd_tanh(nd_tensor *t);
-nd_tensor *nd_sigmoid(nd_tensor *t);
-nd_tensor *nd_relu(nd_tensor *t);
-nd_tensor *nd_softplus(nd_tensor *t); /* beta 1, threshold 20, as PyTorch */
-nd_tensor *nd_gelu(nd_tensor *t);     /* exact, with erf */
-nd_tensor *nd_leaky_relu(nd_tensor *t, double slope);
-nd_tensor *nd_clamp(nd_tensor *t, double lo, double hi); /* ±INFINITY for one side */
-nd_tensor *nd_cosh(nd_tensor *t);
-nd_tensor *nd_erf(nd_tensor *t);
+ND_API nd_tensor *nd_neg(nd_tensor *t);
+ND_API nd_tensor *nd_abs(nd_tensor *t);
+ND_API nd_tensor *nd_sign(nd_tensor *t);
+ND_API nd_tensor *nd_exp(nd_tensor *t);
+ND_API nd_tensor *nd_log(nd_tensor *t);
+ND_API nd_tensor *nd_sqrt(nd_tensor *t);
+ND_API nd_tensor *nd_square(nd_tensor *t);
+ND_API nd_tensor *nd_sin(nd_tensor *t);
+ND_API nd_tensor *nd_cos(nd_tensor *t);
+ND_API nd_tensor *nd_tanh(nd_tensor *t);
+ND_API nd_tensor *nd_sigmoid(nd_tensor *t);
+ND_API nd_tensor *nd_relu(nd_tensor *t);
+ND_API nd_tensor *nd_softplus(nd_tensor *t); /* beta 1, threshold 20, as PyTorch */
+ND_API nd_tensor *nd_gelu(nd_tensor *t);     /* exact, with erf */
+ND_API nd_tensor *nd_leaky_relu(nd_tensor *t, double slope);
+ND_API nd_tensor *nd_clamp(nd_tensor *t, double lo, double hi); /* ±INFINITY for one side */
+ND_API nd_tensor *nd_cosh(nd_tensor *t);
+ND_API nd_tensor *nd_erf(nd_tensor *t);
 
 /* ------------------------------------------------------------ reductions */
 
 /* dim = ND_ALL reduces every dim. Sum of ints/bools gives ND_I64, as PyTorch. */
-nd_tensor *nd_sum(nd_tensor *t, int dim, bool keepdim);
-nd_tensor *nd_sum_dims(nd_tensor *t, int n, const int *dims, bool keepdim);
-nd_tensor *nd_mean(nd_tensor *t, int dim, bool keepdim);
-nd_tensor *nd_max(nd_tensor *t, int dim, bool keepdim);
-nd_tensor *nd_min(nd_tensor *t, int dim, bool keepdim);
-nd_tensor *nd_argmax(nd_tensor *t, int dim, bool keepdim);
-nd_tensor *nd_argmin(nd_tensor *t, int dim, bool keepdim);
-nd_tensor *nd_logsumexp(nd_tensor *t, int dim, bool keepdim);
+ND_API nd_tensor *nd_sum(nd_tensor *t, int dim, bool keepdim);
+ND_API nd_tensor *nd_sum_dims(nd_tensor *t, int n, const int *dims, bool keepdim);
+ND_API nd_tensor *nd_mean(nd_tensor *t, int dim, bool keepdim);
+ND_API nd_tensor *nd_max(nd_tensor *t, int dim, bool keepdim);
+ND_API nd_tensor *nd_min(nd_tensor *t, int dim, bool keepdim);
+ND_API nd_tensor *nd_argmax(nd_tensor *t, int dim, bool keepdim);
+ND_API nd_tensor *nd_argmin(nd_tensor *t, int dim, bool keepdim);
+ND_API nd_tensor *nd_logsumexp(nd_tensor *t, int dim, bool keepdim);
 /* Unbiased (n - 1) variance and standard deviation, as torch.var/std. */
-nd_tensor *nd_var(nd_tensor *t, int dim, bool keepdim);
-nd_tensor *nd_std(nd_tensor *t, int dim, bool keepdim);
-nd_tensor *nd_cumsum(nd_tensor *t, int dim);
+ND_API nd_tensor *nd_var(nd_tensor *t, int dim, bool keepdim);
+ND_API nd_tensor *nd_std(nd_tensor *t, int dim, bool keepdim);
+ND_API nd_tensor *nd_cumsum(nd_tensor *t, int dim);
 /* p = 1 or 2 over all elements (2 of a matrix is Frobenius); p = INFINITY: max |x|. */
-nd_tensor *nd_norm(nd_tensor *t, double p);
-nd_tensor *nd_softmax(nd_tensor *t, int dim);
-nd_tensor *nd_log_softmax(nd_tensor *t, int dim);
+ND_API nd_tensor *nd_norm(nd_tensor *t, double p);
+ND_API nd_tensor *nd_softmax(nd_tensor *t, int dim);
+ND_API nd_tensor *nd_log_softmax(nd_tensor *t, int dim);
 
 /* -------------------------------------------------------- linear algebra */
 
-nd_tensor *nd_matmul(nd_tensor *a, nd_tensor *b); /* torch.matmul */
-nd_tensor *nd_dot(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_mv(nd_tensor *a, nd_tensor *x);
-nd_tensor *nd_mm(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_outer(nd_tensor *a, nd_tensor *b);
-nd_tensor *nd_inv(nd_tensor *a);
-nd_tensor *nd_det(nd_tensor *a);
-nd_tensor *nd_solve(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_matmul(nd_tensor *a, nd_tensor *b); /* torch.matmul */
+ND_API nd_tensor *nd_dot(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_mv(nd_tensor *a, nd_tensor *x);
+ND_API nd_tensor *nd_mm(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_outer(nd_tensor *a, nd_tensor *b);
+ND_API nd_tensor *nd_inv(nd_tensor *a);
+ND_API nd_tensor *nd_det(nd_tensor *a);
+ND_API nd_tensor *nd_solve(nd_tensor *a, nd_tensor *b);
 /* Symmetric eigendecomposition, values ascending, vectors as columns. */
-int nd_eigh(nd_tensor *a, nd_tensor **values, nd_tensor **vectors);
+ND_API int nd_eigh(nd_tensor *a, nd_tensor **values, nd_tensor **vectors);
 /* General eigendecomposition, values in LAPACK's order; outputs optional.
  * Differentiable (PyTorch's rules) where the eigenvalues are real and distinct. */
-int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor **vectors_re,
-           nd_tensor **vectors_im);
+ND_API int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im,
+                  nd_tensor **vectors_re, nd_tensor **vectors_im);
 /* Reduced SVD: u (m, k), s (k,), vt (k, n), k = min(m, n). */
-int nd_svd(nd_tensor *a, nd_tensor **u, nd_tensor **s, nd_tensor **vt);
+ND_API int nd_svd(nd_tensor *a, nd_tensor **u, nd_tensor **s, nd_tensor **vt);
 
 /* -------------------------------------------------------------- autograd */
 
-nd_tensor *nd_set_requires_grad(nd_tensor *t, bool on);
-bool nd_requires_grad(const nd_tensor *t);
+ND_API nd_tensor *nd_set_requires_grad(nd_tensor *t, bool on);
+ND_API bool nd_requires_grad(const nd_tensor *t);
 /* The accumulated gradient of a leaf (NULL until a backward reaches it). */
-nd_tensor *nd_grad(const nd_tensor *t);
-void nd_zero_grad(nd_tensor *t);
+ND_API nd_tensor *nd_grad(const nd_tensor *t);
+ND_API void nd_zero_grad(nd_tensor *t);
 /* True for tensors not made by a recorded op. */
-bool nd_is_leaf(const nd_tensor *t);
+ND_API bool nd_is_leaf(const nd_tensor *t);
 /* The name of the op that made t ("mul", "matmul", ...), or NULL for a leaf. */
-const char *nd_grad_fn_name(const nd_tensor *t);
+ND_API const char *nd_grad_fn_name(const nd_tensor *t);
 /* y must have exactly one element. */
-int nd_backward(nd_tensor *y);
+ND_API int nd_backward(nd_tensor *y);
 /* seed shaped like y. */
-int nd_backward_with(nd_tensor *y, nd_tensor *seed);
-nd_tensor *nd_detach(nd_tensor *t);
+ND_API int nd_backward_with(nd_tensor *y, nd_tensor *seed);
+ND_API nd_tensor *nd_detach(nd_tensor *t);
 /* Returns the previous mode. */
-bool nd_set_grad_enabled(bool on);
-bool nd_is_grad_enabled(void);
+ND_API bool nd_set_grad_enabled(bool on);
+ND_API bool nd_is_grad_enabled(void);
 /* dy/dx of a one-element y; x may be a leaf or an intermediate that y depends on.
  * With create_graph the result is itself differentiable; without, it still
  * keeps its tangent when x is dual (a Hessian-vector product, as PyTorch). */
-nd_tensor *nd_gradient(nd_tensor *y, nd_tensor *x, bool create_graph);
+ND_API nd_tensor *nd_gradient(nd_tensor *y, nd_tensor *x, bool create_graph);
 /* Several inputs at once: grads[i] receives dy/dxs[i] (zeros where y does not depend on it). */
-int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads, bool create_graph);
+ND_API int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads,
+                        bool create_graph);
 
 /* Forward mode: a dual tensor carries a tangent through every op. */
-nd_tensor *nd_make_dual(nd_tensor *primal, nd_tensor *tangent);
-nd_tensor *nd_tangent(const nd_tensor *t); /* NULL when none */
+ND_API nd_tensor *nd_make_dual(nd_tensor *primal, nd_tensor *tangent);
+ND_API nd_tensor *nd_tangent(const nd_tensor *t); /* NULL when none */
 
 typedef enum { ND_FORWARD, ND_REVERSE } nd_ad_mode;
 typedef enum { ND_LAYOUT_TENSOR, ND_LAYOUT_NUMERATOR } nd_layout;
 typedef nd_tensor *(*nd_fn)(nd_tensor *x, void *ctx);
 
 /* J·v by forward mode; fx optional (receives f(x)). */
-nd_tensor *nd_jvp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *v, nd_tensor **fx);
+ND_API nd_tensor *nd_jvp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *v, nd_tensor **fx);
 /* uᵀ·J by reverse mode; fx optional. */
-nd_tensor *nd_vjp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *u, nd_tensor **fx);
+ND_API nd_tensor *nd_vjp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *u, nd_tensor **fx);
 /* ND_LAYOUT_TENSOR: f(x).shape + x.shape; ND_LAYOUT_NUMERATOR: f(x).shape + reversed x.shape. */
-nd_tensor *nd_jacobian(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode, nd_layout layout);
+ND_API nd_tensor *nd_jacobian(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode, nd_layout layout);
 /* Scalar f: shape x.shape + x.shape. */
-nd_tensor *nd_hessian(nd_fn f, void *ctx, nd_tensor *x);
+ND_API nd_tensor *nd_hessian(nd_fn f, void *ctx, nd_tensor *x);
 /* 0 when both AD modes match central differences (in f64); else -1, the message
  * naming the worst element and both values. */
-int nd_gradcheck(nd_fn f, void *ctx, nd_tensor *x, double eps, double atol, double rtol);
+ND_API int nd_gradcheck(nd_fn f, void *ctx, nd_tensor *x, double eps, double atol, double rtol);
 /* Graphviz DOT text of the graph behind root (malloc'd). */
-char *nd_graph_dot(const nd_tensor *root);
+ND_API char *nd_graph_dot(const nd_tensor *root);
 
 /* ------------------------------------------------ neural-network pieces */
 
 /* x·wᵀ + b, w is (out, in); b optional (NULL). */
-nd_tensor *nd_linear(nd_tensor *x, nd_tensor *w, nd_tensor *b);
-nd_tensor *nd_mse_loss(nd_tensor *pred, nd_tensor *target); /* mean */
+ND_API nd_tensor *nd_linear(nd_tensor *x, nd_tensor *w, nd_tensor *b);
+ND_API nd_tensor *nd_mse_loss(nd_tensor *pred, nd_tensor *target); /* mean */
 /* Mean cross-entropy of logits (N, C) against ND_I64 labels (N,). */
-nd_tensor *nd_cross_entropy(nd_tensor *logits, nd_tensor *labels);
+ND_API nd_tensor *nd_cross_entropy(nd_tensor *logits, nd_tensor *labels);
 /* lambda/2 · Σ‖w‖² over the n tensors: weight decay as a term of the loss. */
-nd_tensor *nd_l2_penalty(int n, nd_tensor *const *ws, double lambda);
+ND_API nd_tensor *nd_l2_penalty(int n, nd_tensor *const *ws, double lambda);
 
 /* Initialisers, in place (seeded by nd_manual_seed), as torch.nn.init. */
 /* torch.nn.Linear's default: w and b ~ U(-1/sqrt(in), 1/sqrt(in)); b optional. */
-int nd_init_linear_(nd_tensor *w, nd_tensor *b);
-int nd_init_uniform_(nd_tensor *t, double lo, double hi);
-int nd_init_normal_(nd_tensor *t, double mean, double std);
-int nd_init_xavier_uniform_(nd_tensor *w, double gain);
-int nd_init_xavier_normal_(nd_tensor *w, double gain);
-int nd_init_kaiming_uniform_(nd_tensor *w, double a); /* fan_in, leaky_relu gain */
-int nd_init_kaiming_normal_(nd_tensor *w, double a);
+ND_API int nd_init_linear_(nd_tensor *w, nd_tensor *b);
+ND_API int nd_init_uniform_(nd_tensor *t, double lo, double hi);
+ND_API int nd_init_normal_(nd_tensor *t, double mean, double std);
+ND_API int nd_init_xavier_uniform_(nd_tensor *w, double gain);
+ND_API int nd_init_xavier_normal_(nd_tensor *w, double gain);
+ND_API int nd_init_kaiming_uniform_(nd_tensor *w, double a); /* fan_in, leaky_relu gain */
+ND_API int nd_init_kaiming_normal_(nd_tensor *w, double a);
 
 /* Minibatches over the rows (dim 0) of x and y (y optional). */
 typedef struct nd_batches nd_batches;
-nd_batches *nd_batches_new(nd_tensor *x, nd_tensor *y, int64_t batch_size, bool shuffle,
-                           bool drop_last, uint64_t seed);
+ND_API nd_batches *nd_batches_new(nd_tensor *x, nd_tensor *y, int64_t batch_size, bool shuffle,
+                                  bool drop_last, uint64_t seed);
 /* The next batch (in the current scope); false at the end of an epoch, after
  * which the next call starts a new epoch (reshuffled). */
-bool nd_batches_next(nd_batches *b, nd_tensor **xb, nd_tensor **yb);
-int64_t nd_batches_count(const nd_batches *b); /* batches per epoch (of this rank when sharded) */
+ND_API bool nd_batches_next(nd_batches *b, nd_tensor **xb, nd_tensor **yb);
+/* Batches per epoch (of this rank when sharded). */
+ND_API int64_t nd_batches_count(const nd_batches *b);
 /* Distributed mode, as torch's DistributedSampler: rank `rank` of `nranks`
  * (processes that made their iterators with the same seed) takes its own share
  * of every epoch's order: the order padded by repeating its start to a
  * multiple of nranks (or, with drop_tail, cut to one), then every nranks-th
  * row from position rank. Shares are disjoint (but for the padding) and
  * together cover the epoch. Call before the first batch. */
-int nd_batches_set_shard(nd_batches *b, int rank, int nranks, bool drop_tail);
-void nd_batches_free(nd_batches *b);
+ND_API int nd_batches_set_shard(nd_batches *b, int rank, int nranks, bool drop_tail);
+ND_API void nd_batches_free(nd_batches *b);
 
 /* ------------------------------------------------------------ optimizers */
 
@@ -443,27 +454,29 @@ typedef struct {
                     .weight_decay = 0.0,                                                           \
                     .decoupled = false})
 
-nd_optim *nd_sgd(int n, nd_tensor *const *params, nd_sgd_opts opts);
-nd_optim *nd_adam(int n, nd_tensor *const *params, nd_adam_opts opts);
-int nd_optim_step(nd_optim *o);
-void nd_optim_zero_grad(nd_optim *o);
-void nd_optim_set_lr(nd_optim *o, double lr);
-double nd_optim_lr(const nd_optim *o);
-void nd_optim_free(nd_optim *o);
+ND_API nd_optim *nd_sgd(int n, nd_tensor *const *params, nd_sgd_opts opts);
+ND_API nd_optim *nd_adam(int n, nd_tensor *const *params, nd_adam_opts opts);
+ND_API int nd_optim_step(nd_optim *o);
+ND_API void nd_optim_zero_grad(nd_optim *o);
+ND_API void nd_optim_set_lr(nd_optim *o, double lr);
+ND_API double nd_optim_lr(const nd_optim *o);
+ND_API void nd_optim_free(nd_optim *o);
 
 /* Learning-rate schedules: the rate at step (or epoch) t from the base rate lr0. */
-double nd_lr_step(double lr0, int64_t t, int64_t step_size, double gamma); /* StepLR */
-double nd_lr_exponential(double lr0, int64_t t, double gamma);             /* ExponentialLR */
-double nd_lr_cosine(double lr0, int64_t t, int64_t t_max, double lr_min);  /* CosineAnnealingLR */
-double nd_lr_exp_decay(double lr0, double t, double k);                    /* lr0·exp(-k t) */
-double nd_lr_poly_decay(double lr0, double t, double alpha, double power); /* lr0·(1+αt)^-p */
+ND_API double nd_lr_step(double lr0, int64_t t, int64_t step_size, double gamma); /* StepLR */
+ND_API double nd_lr_exponential(double lr0, int64_t t, double gamma); /* ExponentialLR */
+ND_API double nd_lr_cosine(double lr0, int64_t t, int64_t t_max,
+                           double lr_min);                     /* CosineAnnealingLR */
+ND_API double nd_lr_exp_decay(double lr0, double t, double k); /* lr0·exp(-k t) */
+ND_API double nd_lr_poly_decay(double lr0, double t, double alpha,
+                               double power); /* lr0·(1+αt)^-p */
 
 /* ----------------------------------------------------------------- files */
 
-int nd_save_npy(const nd_tensor *t, const char *path);
-nd_tensor *nd_load_npy(const char *path);
+ND_API int nd_save_npy(const nd_tensor *t, const char *path);
+ND_API nd_tensor *nd_load_npy(const char *path);
 /* The same from memory (for tests and embedding). */
-nd_tensor *nd_parse_npy(const void *bytes, size_t len);
+ND_API nd_tensor *nd_parse_npy(const void *bytes, size_t len);
 
 /* safetensors files (Hugging Face's format for named tensors, what PyTorch
  * checkpoints use): nd_save_safetensors writes n tensors under n distinct
@@ -473,13 +486,13 @@ nd_tensor *nd_parse_npy(const void *bytes, size_t len);
  * nd_safetensors_names gives the number of tensors and their names in the
  * header's order as one malloc'd block, NULL-terminated: free(*names) frees
  * the array and the strings; -1 on error. Every file is checked in full. */
-int nd_save_safetensors(const char *path, int n, const char *const *names,
-                        nd_tensor *const *tensors);
-nd_tensor *nd_load_safetensors(const char *path, const char *name);
-int nd_safetensors_names(const char *path, char ***names);
+ND_API int nd_save_safetensors(const char *path, int n, const char *const *names,
+                               nd_tensor *const *tensors);
+ND_API nd_tensor *nd_load_safetensors(const char *path, const char *name);
+ND_API int nd_safetensors_names(const char *path, char ***names);
 /* The same from memory (for tests and embedding). */
-nd_tensor *nd_parse_safetensors(const void *bytes, size_t len, const char *name);
-int nd_parse_safetensors_names(const void *bytes, size_t len, char ***names);
+ND_API nd_tensor *nd_parse_safetensors(const void *bytes, size_t len, const char *name);
+ND_API int nd_parse_safetensors_names(const void *bytes, size_t len, char ***names);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define REDUCTION_NAMES "reduction (0 sum, 1 mean, 2 max, 3 min)"
 

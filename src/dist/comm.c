@@ -2,10 +2,10 @@
  * collective shares: MPI errors as nd errors, and checked mode's exchange of
  * shapes (so that a mismatch is an error on every rank, not a hang). */
 #include "dist_internal.h"
-#include "../ops/elementwise.h" /* nd__copy_into */
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 MPI_Comm nd_dist__comm = MPI_COMM_NULL;
 bool nd_dist__checked = true;

@@ -12,6 +12,7 @@
 #include "dist_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
     nd_dtype dtype;

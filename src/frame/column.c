@@ -3,7 +3,7 @@
  * once, and the rows hold 4-byte codes (what pandas calls a categorical). */
 #include "frame_internal.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -3,7 +3,7 @@
  * parallel (see csv_internal.h), then assembles the frame. */
 #include "csv_internal.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * missing value — so that reading the file back gives the same frame. */
 #include "frame_internal.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 
 #include <errno.h>
 #include <math.h>

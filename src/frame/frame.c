@@ -2,7 +2,7 @@
  * Choosing columns shares them; choosing rows copies the chosen rows. */
 #include "frame_internal.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 
 #include <math.h>
 #include <stdlib.h>

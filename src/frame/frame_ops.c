@@ -3,7 +3,7 @@
  * the numbers as a tensor (to_numpy). */
 #include "frame_internal.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
  * values and names are right-aligned, the index left-aligned. */
 #include "frame_internal.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* Computation graphs drawn by Graphviz's own library (dot layout). */
 #include "nd_plot.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 #include "lock.h"
 
 #include <errno.h>

@@ -3,7 +3,7 @@
  * keeps global state per stream: each save opens its own stream and ends it. */
 #include "nd_plot.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 #include "lock.h"
 
 #include <errno.h>

@@ -61,11 +61,11 @@ static void watch_crashes(void) {
 typedef struct {
     int rc;
     uint64_t digest;
-    bool fired;       /* the armed allocation failed */
-    long allocations; /* failable allocations the run made */
-    long leaked;      /* blocks not given back */
-    long printed;     /* bytes written to stdout or stderr during the run */
-    char error[1024]; /* nd_last_error() after a failed run */
+    bool fired;         /* the armed allocation failed */
+    long allocations;   /* failable allocations the run made */
+    long leaked;        /* blocks not given back */
+    long printed;       /* bytes written to stdout or stderr during the run */
+    char error[1024];   /* nd_last_error() after a failed run */
     nd_error_code code; /* nd_errcode() after it */
 } outcome;
 
