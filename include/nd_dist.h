@@ -45,6 +45,7 @@ ND_API int nd_dist_init(int *argc, char ***argv);
 ND_API void nd_dist_finalize(void);
 /* This process's rank and the number of processes: 0 and 1 before nd_dist_init. */
 ND_API int nd_dist_rank(void);
+/* The number of ranks. */
 ND_API int nd_dist_size(void);
 /* The rank among the processes on this machine (to pick a device or a core). */
 ND_API int nd_dist_local_rank(void);
@@ -70,10 +71,10 @@ typedef enum { ND_RED_SUM, ND_RED_MEAN, ND_RED_MAX, ND_RED_MIN } nd_red_op;
 ND_API int nd_dist_allreduce(nd_tensor *t, nd_red_op op);
 /* Copies root's t into every rank's t, in place. */
 ND_API int nd_dist_broadcast(nd_tensor *t, int root);
-/* Every rank's t, stacked along a new dim 0 of size nd_dist_size(), in rank order. */
+/* Every rank's t, stacked along a new dim 0 of size nd_dist_size(), in rank order. [scope] */
 ND_API nd_tensor *nd_dist_allgather(nd_tensor *t);
 /* Reduces t over the ranks and gives each rank its part: t's dim 0 must be a
- * multiple of nd_dist_size(); rank r gets rows [r·k, (r+1)·k) of the result. */
+ * multiple of nd_dist_size(); rank r gets rows [r·k, (r+1)·k) of the result. [scope] */
 ND_API nd_tensor *nd_dist_reduce_scatter(nd_tensor *t, nd_red_op op);
 /* Returns when every rank has called it. */
 ND_API int nd_dist_barrier(void);
@@ -82,7 +83,9 @@ ND_API int nd_dist_barrier(void);
  * or written until nd_dist_wait returns. NULL + nd_last_error() when it could
  * not start. Every started one must be waited for (wait frees the handle). */
 typedef struct nd_dist_work nd_dist_work;
+/* Starts an allreduce of t in place and returns at once: nd_dist_wait finishes it. */
 ND_API nd_dist_work *nd_dist_allreduce_start(nd_tensor *t, nd_red_op op);
+/* Waits for a started collective and frees its handle (0 or -1). */
 ND_API int nd_dist_wait(nd_dist_work *work);
 
 /* --------------------------------------------- data-parallel training */
@@ -111,6 +114,7 @@ ND_API int nd_ddp_sync_grads(nd_ddp *ddp);
 ND_API bool nd_ddp_set_sync(nd_ddp *ddp, bool on);
 /* How many buckets the gradients travel in. */
 ND_API int nd_ddp_bucket_count(const nd_ddp *ddp);
+/* Frees the data-parallel wrapper (NULL is fine); the parameters stay. */
 ND_API void nd_ddp_free(nd_ddp *ddp);
 
 #ifdef __cplusplus

@@ -97,20 +97,28 @@ typedef struct {
  * saw 4"), as pandas' default. An unterminated quote, an empty input, invalid
  * UTF-8 in the header, and a cell that does not fit a forced type are errors.
  */
-ND_API nd_frame *nd_read_csv(const char *path, const nd_csv_opts *opts); /* NULL opts: defaults */
+/* Reads a CSV file into a new frame (NULL opts: defaults). */
+ND_API nd_frame *nd_read_csv(const char *path, const nd_csv_opts *opts);
+/* nd_read_csv from text in memory (len bytes; NULL opts: defaults). */
 ND_API nd_frame *nd_parse_csv(const char *text, size_t len, const nd_csv_opts *opts);
-ND_API void nd_frame_free(nd_frame *f); /* NULL is fine */
+/* Frees a frame (NULL is fine); frames that share its columns keep them. */
+ND_API void nd_frame_free(nd_frame *f);
 
 /* ------------------------------------------------------------- inspection */
 
-ND_API int64_t nd_frame_rows(const nd_frame *f); /* -1 on error */
-ND_API int nd_frame_cols(const nd_frame *f);     /* -1 on error */
+/* The number of rows (-1 on error). */
+ND_API int64_t nd_frame_rows(const nd_frame *f);
+/* The number of columns (-1 on error). */
+ND_API int nd_frame_cols(const nd_frame *f);
+/* The name of column col [lent: valid while f lives]. */
 ND_API const char *nd_frame_name(const nd_frame *f, int col);
 /* The position of the column called name, or -1 (with an error) when none is. */
 ND_API int nd_frame_col(const nd_frame *f, const char *name);
+/* The type of column col. */
 ND_API nd_coltype nd_frame_type(const nd_frame *f, int col);
 /* pandas' dtype: "int64", "float64", "bool" or "object"; NULL on error. */
 ND_API const char *nd_frame_dtype_name(const nd_frame *f, int col);
+/* True when the cell is missing. */
 ND_API bool nd_frame_isna(const nd_frame *f, int64_t row, int col);
 /* The value of a NUMBER cell (NaN when missing), 1 or 0 for a BOOL cell; NAN
  * with an error for a STRING column. */
@@ -157,9 +165,9 @@ ND_API nd_frame *nd_frame_fillna_value(const nd_frame *f, double value);
  * pandas 2 (pandas 1.5 makes uint8 ones); nd_frame_to_tensor turns them into 1/0. */
 ND_API nd_frame *nd_frame_get_dummies(const nd_frame *f, bool dummy_na);
 /* A (rows, cols) ND_F32 or ND_F64 tensor (f.to_numpy()): BOOL cells give 1/0,
- * missing cells NaN; a STRING column is an error naming it. */
+ * missing cells NaN; a STRING column is an error naming it. [scope] */
 ND_API nd_tensor *nd_frame_to_tensor(const nd_frame *f, nd_dtype dtype);
-/* One column as a (rows,) tensor (f.iloc[:, col].to_numpy()). */
+/* One column as a (rows,) tensor (f.iloc[:, col].to_numpy()). [scope] */
 ND_API nd_tensor *nd_frame_column_tensor(const nd_frame *f, int col, nd_dtype dtype);
 
 /* ------------------------------------------------------------- statistics */
@@ -174,7 +182,8 @@ ND_API nd_frame *nd_frame_describe(const nd_frame *f);
  * missing values as NaN; more than 60 rows show the first and last 5 and
  * "[N rows x M columns]". malloc'd; the caller frees it. */
 ND_API char *nd_frame_format(const nd_frame *f);
-ND_API int nd_frame_print(const nd_frame *f); /* to stdout */
+/* Prints nd_frame_format's text on stdout (0 or -1). */
+ND_API int nd_frame_print(const nd_frame *f);
 /* f.to_csv(path, index=False): the header, ',' between fields, quotes where
  * needed (a field holding ',', '"' or a line end), numbers in the shortest
  * form that reads back exactly, empty fields for missing values. nd_read_csv

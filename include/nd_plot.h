@@ -23,11 +23,14 @@ extern "C" {
 
 typedef struct nd_plot nd_plot;
 
+/* A new figure with its title and axis labels; free it with nd_plot_free. */
 ND_API nd_plot *nd_plot_new(const char *title, const char *xlabel, const char *ylabel);
+/* Frees the figure (NULL is fine). */
 ND_API void nd_plot_free(nd_plot *p);
 
 /* x and y: 1-d tensors of equal length (any real dtype). label may be NULL (no legend entry). */
 ND_API int nd_plot_line(nd_plot *p, nd_tensor *x, nd_tensor *y, const char *label);
+/* Like nd_plot_line, dashed. */
 ND_API int nd_plot_dashed(nd_plot *p, nd_tensor *x, nd_tensor *y, const char *label);
 /* Points only (a scatter plot). */
 ND_API int nd_plot_points(nd_plot *p, nd_tensor *x, nd_tensor *y, const char *label);
