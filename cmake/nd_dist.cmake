@@ -8,6 +8,7 @@ endif()
 if(ND_DIST_SOURCES AND MPI_C_FOUND)
   message(STATUS "nd: MPI ${MPI_C_VERSION} (libnd_dist), mpiexec ${MPIEXEC_EXECUTABLE}")
   add_library(nd_dist_objects OBJECT ${ND_DIST_SOURCES})
+  set_target_properties(nd_dist_objects PROPERTIES C_VISIBILITY_PRESET hidden) # ND_API only
   target_include_directories(nd_dist_objects PUBLIC ${CMAKE_SOURCE_DIR}/include PRIVATE ${CMAKE_SOURCE_DIR}/src)
   target_link_libraries(nd_dist_objects PUBLIC MPI::MPI_C ${ND_OPENMP})
   add_library(nd_dist SHARED $<TARGET_OBJECTS:nd_dist_objects>)

@@ -6,6 +6,7 @@ function(nd_part name dir)
     return()
   endif()
   add_library(${name}_objects OBJECT ${srcs})
+  set_target_properties(${name}_objects PROPERTIES C_VISIBILITY_PRESET hidden) # ND_API only
   target_include_directories(${name}_objects PUBLIC ${CMAKE_SOURCE_DIR}/include PRIVATE ${ARGN})
   add_library(${name} SHARED $<TARGET_OBJECTS:${name}_objects>)
   add_library(${name}_static STATIC $<TARGET_OBJECTS:${name}_objects>)

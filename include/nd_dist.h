@@ -37,20 +37,21 @@ extern "C" {
 
 /* Starts MPI (unless the program already did) and nd's communicator. Works
  * without mpirun too: one process, rank 0 of size 1. 0, or -1 + nd_last_error(). */
-int nd_dist_init(int *argc, char ***argv);
+ND_API int nd_dist_init(int *argc, char ***argv);
 /* Ends what nd_dist_init started (MPI itself only when nd_dist_init started
  * it, and not after a timeout: MPI_Finalize could wait for ever for the rank
  * that is gone, so the process then ends without it and mpirun reports the
  * job as failed). */
-void nd_dist_finalize(void);
+ND_API void nd_dist_finalize(void);
 /* This process's rank and the number of processes: 0 and 1 before nd_dist_init. */
-int nd_dist_rank(void);
-int nd_dist_size(void);
+ND_API int nd_dist_rank(void);
+/* The number of ranks. */
+ND_API int nd_dist_size(void);
 /* The rank among the processes on this machine (to pick a device or a core). */
-int nd_dist_local_rank(void);
+ND_API int nd_dist_local_rank(void);
 /* Checked mode (default on): shapes and dtypes are compared before each
  * collective. Every rank must set the same. Returns the previous setting. */
-bool nd_dist_set_checked(bool on);
+ND_API bool nd_dist_set_checked(bool on);
 
 /* How long a wait for the other ranks may take, in seconds (0, the default:
  * for ever). A rank that exited or stopped mid-training would otherwise leave
@@ -61,29 +62,31 @@ bool nd_dist_set_checked(bool on);
  * operation, so they are not freed). Every rank should set the same; the
  * setting is this process's own. Returns the previous setting; a negative or
  * not-a-number value is refused (-1 + nd_last_error()). */
-double nd_dist_set_timeout(double seconds);
+ND_API double nd_dist_set_timeout(double seconds);
 
 typedef enum { ND_RED_SUM, ND_RED_MEAN, ND_RED_MAX, ND_RED_MIN } nd_red_op;
 
 /* Reduces t over the ranks, in place on every rank. MEAN needs a floating
  * dtype; on bool tensors SUM and MAX are a logical or, MIN a logical and. */
-int nd_dist_allreduce(nd_tensor *t, nd_red_op op);
+ND_API int nd_dist_allreduce(nd_tensor *t, nd_red_op op);
 /* Copies root's t into every rank's t, in place. */
-int nd_dist_broadcast(nd_tensor *t, int root);
-/* Every rank's t, stacked along a new dim 0 of size nd_dist_size(), in rank order. */
-nd_tensor *nd_dist_allgather(nd_tensor *t);
+ND_API int nd_dist_broadcast(nd_tensor *t, int root);
+/* Every rank's t, stacked along a new dim 0 of size nd_dist_size(), in rank order. [scope] */
+ND_API nd_tensor *nd_dist_allgather(nd_tensor *t);
 /* Reduces t over the ranks and gives each rank its part: t's dim 0 must be a
- * multiple of nd_dist_size(); rank r gets rows [r·k, (r+1)·k) of the result. */
-nd_tensor *nd_dist_reduce_scatter(nd_tensor *t, nd_red_op op);
+ * multiple of nd_dist_size(); rank r gets rows [r·k, (r+1)·k) of the result. [scope] */
+ND_API nd_tensor *nd_dist_reduce_scatter(nd_tensor *t, nd_red_op op);
 /* Returns when every rank has called it. */
-int nd_dist_barrier(void);
+ND_API int nd_dist_barrier(void);
 
 /* A non-blocking allreduce: starts it and returns at once; t must not be read
  * or written until nd_dist_wait returns. NULL + nd_last_error() when it could
  * not start. Every started one must be waited for (wait frees the handle). */
 typedef struct nd_dist_work nd_dist_work;
-nd_dist_work *nd_dist_allreduce_start(nd_tensor *t, nd_red_op op);
-int nd_dist_wait(nd_dist_work *work);
+/* Starts an allreduce of t in place and returns at once: nd_dist_wait finishes it. */
+ND_API nd_dist_work *nd_dist_allreduce_start(nd_tensor *t, nd_red_op op);
+/* Waits for a started collective and frees its handle (0 or -1). */
+ND_API int nd_dist_wait(nd_dist_work *work);
 
 /* --------------------------------------------- data-parallel training */
 
@@ -100,18 +103,19 @@ typedef struct {
  * 0's values into every rank, and from then on averages the gradients of each
  * nd_backward on this thread over the ranks. Every rank passes the same
  * parameters in the same order. */
-nd_ddp *nd_ddp_new(int n, nd_tensor *const *params, nd_ddp_opts opts);
+ND_API nd_ddp *nd_ddp_new(int n, nd_tensor *const *params, nd_ddp_opts opts);
 /* Waits until every gradient is averaged: call it after backward, before the
  * optimizer step. Buckets are reduced in one fixed order, so the result never
  * depends on timing. */
-int nd_ddp_sync_grads(nd_ddp *ddp);
+ND_API int nd_ddp_sync_grads(nd_ddp *ddp);
 /* Off: backward and nd_ddp_sync_grads leave gradients local, to accumulate
  * several micro-batches (torch's no_sync); the first backward after turning
  * it on again averages the whole sum. Returns the previous setting. */
-bool nd_ddp_set_sync(nd_ddp *ddp, bool on);
+ND_API bool nd_ddp_set_sync(nd_ddp *ddp, bool on);
 /* How many buckets the gradients travel in. */
-int nd_ddp_bucket_count(const nd_ddp *ddp);
-void nd_ddp_free(nd_ddp *ddp);
+ND_API int nd_ddp_bucket_count(const nd_ddp *ddp);
+/* Frees the data-parallel wrapper (NULL is fine); the parameters stay. */
+ND_API void nd_ddp_free(nd_ddp *ddp);
 
 /* ------------------------------------------------------ checkpoints */
 

@@ -97,54 +97,62 @@ typedef struct {
  * saw 4"), as pandas' default. An unterminated quote, an empty input, invalid
  * UTF-8 in the header, and a cell that does not fit a forced type are errors.
  */
-nd_frame *nd_read_csv(const char *path, const nd_csv_opts *opts); /* NULL opts: defaults */
-nd_frame *nd_parse_csv(const char *text, size_t len, const nd_csv_opts *opts);
-void nd_frame_free(nd_frame *f); /* NULL is fine */
+/* Reads a CSV file into a new frame (NULL opts: defaults). */
+ND_API nd_frame *nd_read_csv(const char *path, const nd_csv_opts *opts);
+/* nd_read_csv from text in memory (len bytes; NULL opts: defaults). */
+ND_API nd_frame *nd_parse_csv(const char *text, size_t len, const nd_csv_opts *opts);
+/* Frees a frame (NULL is fine); frames that share its columns keep them. */
+ND_API void nd_frame_free(nd_frame *f);
 
 /* ------------------------------------------------------------- inspection */
 
-int64_t nd_frame_rows(const nd_frame *f); /* -1 on error */
-int nd_frame_cols(const nd_frame *f);     /* -1 on error */
-const char *nd_frame_name(const nd_frame *f, int col);
+/* The number of rows (-1 on error). */
+ND_API int64_t nd_frame_rows(const nd_frame *f);
+/* The number of columns (-1 on error). */
+ND_API int nd_frame_cols(const nd_frame *f);
+/* The name of column col [lent: valid while f lives]. */
+ND_API const char *nd_frame_name(const nd_frame *f, int col);
 /* The position of the column called name, or -1 (with an error) when none is. */
-int nd_frame_col(const nd_frame *f, const char *name);
-nd_coltype nd_frame_type(const nd_frame *f, int col);
+ND_API int nd_frame_col(const nd_frame *f, const char *name);
+/* The type of column col. */
+ND_API nd_coltype nd_frame_type(const nd_frame *f, int col);
 /* pandas' dtype: "int64", "float64", "bool" or "object"; NULL on error. */
-const char *nd_frame_dtype_name(const nd_frame *f, int col);
-bool nd_frame_isna(const nd_frame *f, int64_t row, int col);
+ND_API const char *nd_frame_dtype_name(const nd_frame *f, int col);
+/* True when the cell is missing. */
+ND_API bool nd_frame_isna(const nd_frame *f, int64_t row, int col);
 /* The value of a NUMBER cell (NaN when missing), 1 or 0 for a BOOL cell; NAN
  * with an error for a STRING column. */
-double nd_frame_number(const nd_frame *f, int64_t row, int col);
+ND_API double nd_frame_number(const nd_frame *f, int64_t row, int col);
 /* The text of a STRING cell; NULL when missing (no error) or when the column is
  * not a STRING column (an error). Valid while the frame lives. */
-const char *nd_frame_string(const nd_frame *f, int64_t row, int col);
+ND_API const char *nd_frame_string(const nd_frame *f, int64_t row, int col);
 /* Missing cells in a column (pandas' isna().sum()); -1 on error. */
-int64_t nd_frame_na_count(const nd_frame *f, int col);
+ND_API int64_t nd_frame_na_count(const nd_frame *f, int col);
 /* The row label of a row: NULL for the default 0, 1, 2, ... index (describe()
  * gives "count", "mean", ...). */
-const char *nd_frame_row_label(const nd_frame *f, int64_t row);
+ND_API const char *nd_frame_row_label(const nd_frame *f, int64_t row);
 
 /* -------------------------------------------------------------- selection */
 
 /* f.iloc[r0:r1, c0:c1] with Python slice bounds (negatives from the end, out of
  * range clipped, ND_END for an omitted bound). */
-nd_frame *nd_frame_iloc(const nd_frame *f, int64_t r0, int64_t r1, int64_t c0, int64_t c1);
+ND_API nd_frame *nd_frame_iloc(const nd_frame *f, int64_t r0, int64_t r1, int64_t c0, int64_t c1);
 /* The named columns, in the order given (f[[names...]]). */
-nd_frame *nd_frame_select(const nd_frame *f, int n, const char *const *names);
+ND_API nd_frame *nd_frame_select(const nd_frame *f, int n, const char *const *names);
 /* Every column but the named one (f.drop(columns=col)). */
-nd_frame *nd_frame_drop(const nd_frame *f, const char *col);
+ND_API nd_frame *nd_frame_drop(const nd_frame *f, const char *col);
 
 /* ------------------------------------------------------------ missing data */
 
 /* Rows without any missing cell (f.dropna()). */
-nd_frame *nd_frame_dropna(const nd_frame *f);
+ND_API nd_frame *nd_frame_dropna(const nd_frame *f);
 /* Missing cells of NUMBER columns get the column's mean of present values
  * (f.fillna(f.mean(numeric_only=True))); other columns are unchanged. */
-nd_frame *nd_frame_fillna_mean(const nd_frame *f);
+ND_API nd_frame *nd_frame_fillna_mean(const nd_frame *f);
 /* The same with the column's median. */
-nd_frame *nd_frame_fillna_median(const nd_frame *f);
+ND_API nd_frame *nd_frame_fillna_median(const nd_frame *f);
 /* Missing cells of NUMBER columns get value (STRING and BOOL columns unchanged). */
-nd_frame *nd_frame_fillna_value(const nd_frame *f, double value);
+ND_API nd_frame *nd_frame_fillna_value(const nd_frame *f, double value);
 
 /* ------------------------------------------------------------- conversion */
 
@@ -155,34 +163,35 @@ nd_frame *nd_frame_fillna_value(const nd_frame *f, double value);
  * BOOL columns are left as they are, even with missing values (pandas would
  * encode such an "object" column). The indicators are bool columns, as in
  * pandas 2 (pandas 1.5 makes uint8 ones); nd_frame_to_tensor turns them into 1/0. */
-nd_frame *nd_frame_get_dummies(const nd_frame *f, bool dummy_na);
+ND_API nd_frame *nd_frame_get_dummies(const nd_frame *f, bool dummy_na);
 /* A (rows, cols) ND_F32 or ND_F64 tensor (f.to_numpy()): BOOL cells give 1/0,
- * missing cells NaN; a STRING column is an error naming it. */
-nd_tensor *nd_frame_to_tensor(const nd_frame *f, nd_dtype dtype);
-/* One column as a (rows,) tensor (f.iloc[:, col].to_numpy()). */
-nd_tensor *nd_frame_column_tensor(const nd_frame *f, int col, nd_dtype dtype);
+ * missing cells NaN; a STRING column is an error naming it. [scope] */
+ND_API nd_tensor *nd_frame_to_tensor(const nd_frame *f, nd_dtype dtype);
+/* One column as a (rows,) tensor (f.iloc[:, col].to_numpy()). [scope] */
+ND_API nd_tensor *nd_frame_column_tensor(const nd_frame *f, int col, nd_dtype dtype);
 
 /* ------------------------------------------------------------- statistics */
 
 /* f.describe(): count, mean, std, min, 25%, 50%, 75%, max (quantiles linearly
  * interpolated) of each NUMBER column, as a frame with those row labels. */
-nd_frame *nd_frame_describe(const nd_frame *f);
+ND_API nd_frame *nd_frame_describe(const nd_frame *f);
 
 /* ----------------------------------------------------------------- output */
 
 /* pandas' repr: names over right-aligned columns, the index on the left,
  * missing values as NaN; more than 60 rows show the first and last 5 and
  * "[N rows x M columns]". malloc'd; the caller frees it. */
-char *nd_frame_format(const nd_frame *f);
-int nd_frame_print(const nd_frame *f); /* to stdout */
+ND_API char *nd_frame_format(const nd_frame *f);
+/* Prints nd_frame_format's text on stdout (0 or -1). */
+ND_API int nd_frame_print(const nd_frame *f);
 /* f.to_csv(path, index=False): the header, ',' between fields, quotes where
  * needed (a field holding ',', '"' or a line end), numbers in the shortest
  * form that reads back exactly, empty fields for missing values. nd_read_csv
  * reads the file back to the same frame — except text that itself reads as a
  * number, a bool or a missing value ("12", "True", "NA"), as with pandas. */
-int nd_frame_write_csv(const nd_frame *f, const char *path);
+ND_API int nd_frame_write_csv(const nd_frame *f, const char *path);
 /* The same text, malloc'd (the caller frees it); *len optional. */
-char *nd_frame_to_csv(const nd_frame *f, size_t *len);
+ND_API char *nd_frame_to_csv(const nd_frame *f, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -32,29 +32,29 @@ extern "C" {
  * (C = 4); raw samples, no gamma correction; 1/2/4-bit grey is scaled up by bit
  * replication; 16-bit samples are reduced to 8 bits by v >> 8. JPEG gives C = 1
  * or 3. PGM/PPM (P2, P3, P5, P6) give 1 or 3, samples scaled to 0..255 when the
- * file's maxval is not 255 (v >> 8 for maxval 65535). */
-nd_tensor *nd_image_read(const char *path);
-/* The same from bytes in memory (PNG, JPEG or PNM, by signature). */
-nd_tensor *nd_image_decode(const void *bytes, size_t len);
+ * file's maxval is not 255 (v >> 8 for maxval 65535). [scope] */
+ND_API nd_tensor *nd_image_read(const char *path);
+/* The same from bytes in memory (PNG, JPEG or PNM, by signature). [scope] */
+ND_API nd_tensor *nd_image_decode(const void *bytes, size_t len);
 
 /* Writes an ND_U8 image, (H, W, C) or (H, W), by the path's extension:
  * .png (C = 1, 2, 3, 4; lossless), .jpg/.jpeg (C = 1 or 3; quality 95),
  * .ppm (C = 3) or .pgm (C = 1). 0 or -1. */
-int nd_image_write(nd_tensor *img, const char *path);
+ND_API int nd_image_write(nd_tensor *img, const char *path);
 /* JPEG with a quality from 1 to 100. */
-int nd_image_write_jpeg(nd_tensor *img, const char *path, int quality);
+ND_API int nd_image_write_jpeg(nd_tensor *img, const char *path, int quality);
 
 /* ------------------------------------------------------ conversions */
 
-/* ND_U8 (H, W, C) or (H, W) -> ND_F32 (C, H, W) with values v / 255. */
-nd_tensor *nd_image_to_float(nd_tensor *img);
+/* ND_U8 (H, W, C) or (H, W) -> ND_F32 (C, H, W) with values v / 255. [scope] */
+ND_API nd_tensor *nd_image_to_float(nd_tensor *img);
 /* Floating point (C, H, W) or (H, W) in [0, 1] -> ND_U8 (H, W, C): values are
- * clamped to [0, 1], scaled by 255 and rounded to nearest. NaN becomes 0. */
-nd_tensor *nd_image_from_float(nd_tensor *t);
-/* n ND_U8 images of one shape -> ND_F32 batch (N, C, H, W) in [0, 1]. */
-nd_tensor *nd_image_batch(int n, nd_tensor *const *imgs);
-/* n·t ND_U8 frames (clip 0's t frames first) -> ND_F32 video (N, T, C, H, W). */
-nd_tensor *nd_image_video(int n, int t, nd_tensor *const *frames);
+ * clamped to [0, 1], scaled by 255 and rounded to nearest. NaN becomes 0. [scope] */
+ND_API nd_tensor *nd_image_from_float(nd_tensor *t);
+/* n ND_U8 images of one shape -> ND_F32 batch (N, C, H, W) in [0, 1]. [scope] */
+ND_API nd_tensor *nd_image_batch(int n, nd_tensor *const *imgs);
+/* n·t ND_U8 frames (clip 0's t frames first) -> ND_F32 video (N, T, C, H, W). [scope] */
+ND_API nd_tensor *nd_image_video(int n, int t, nd_tensor *const *frames);
 
 /* ------------------------------------------------ affine matrices */
 
@@ -62,14 +62,18 @@ nd_tensor *nd_image_video(int n, int t, nd_tensor *const *frames);
  * identity; translate [[1, 0, tx], [0, 1, ty], [0, 0, 1]];
  * scale [[sx, 0, 0], [0, sy, 0], [0, 0, 1]];
  * rotate [[cos θ, sin θ, 0], [−sin θ, cos θ, 0], [0, 0, 1]] (θ in radians);
- * shear [[1, ex, 0], [ey, 1, 0], [0, 0, 1]]. */
-nd_tensor *nd_affine_identity(void);
-nd_tensor *nd_affine_translate(double tx, double ty);
-nd_tensor *nd_affine_scale(double sx, double sy);
-nd_tensor *nd_affine_rotate(double theta);
-nd_tensor *nd_affine_shear(double ex, double ey);
-/* rotate(θ) about the point (cx, cy): translate(c)·rotate(θ)·translate(−c). */
-nd_tensor *nd_affine_rotate_about(double theta, double cx, double cy);
+ * shear [[1, ex, 0], [ey, 1, 0], [0, 0, 1]]. [scope] */
+ND_API nd_tensor *nd_affine_identity(void);
+/* The 3×3 matrix of a translation by (tx, ty). [scope] */
+ND_API nd_tensor *nd_affine_translate(double tx, double ty);
+/* The 3×3 matrix of a scaling by (sx, sy). [scope] */
+ND_API nd_tensor *nd_affine_scale(double sx, double sy);
+/* The 3×3 matrix of a rotation by theta radians about the origin. [scope] */
+ND_API nd_tensor *nd_affine_rotate(double theta);
+/* The 3×3 matrix of a shear by (ex, ey). [scope] */
+ND_API nd_tensor *nd_affine_shear(double ex, double ey);
+/* rotate(θ) about the point (cx, cy): translate(c)·rotate(θ)·translate(−c). [scope] */
+ND_API nd_tensor *nd_affine_rotate_about(double theta, double cx, double cy);
 
 /* ----------------------------------------------------------- warps */
 
@@ -83,23 +87,23 @@ typedef enum { ND_NEAREST, ND_BILINEAR } nd_interp;
  * from outside the input are 0. img: ND_U8 (H, W, C) or (H, W), or ND_F32/F64
  * (..., H, W) (the last two dims are the picture, e.g. (C, H, W) or
  * (N, C, H, W)). The result has out_h rows and out_w columns. Not recorded for
- * autograd: the differentiable warp is nd_affine_grid + nd_grid_sample. */
-nd_tensor *nd_warp_affine(nd_tensor *img, nd_tensor *m, int64_t out_h, int64_t out_w,
-                          nd_interp interp);
+ * autograd: the differentiable warp is nd_affine_grid + nd_grid_sample. [scope] */
+ND_API nd_tensor *nd_warp_affine(nd_tensor *img, nd_tensor *m, int64_t out_h, int64_t out_w,
+                                 nd_interp interp);
 
 /* PyTorch's torch.nn.functional.affine_grid for 2-D: theta (N, 2, 3) floating
  * point maps normalised output coordinates (x, y, 1) in [−1, 1] to normalised
  * input coordinates; returns the grid (N, H, W, 2) holding (x, y) per output
  * pixel. C is the channel count of the images the grid is for (unused, as in
- * PyTorch). Differentiable in both modes, to any order. */
-nd_tensor *nd_affine_grid(nd_tensor *theta, int64_t n, int64_t c, int64_t h, int64_t w,
-                          bool align_corners);
+ * PyTorch). Differentiable in both modes, to any order. [scope] */
+ND_API nd_tensor *nd_affine_grid(nd_tensor *theta, int64_t n, int64_t c, int64_t h, int64_t w,
+                                 bool align_corners);
 /* PyTorch's torch.nn.functional.grid_sample, 2-D, bilinear, zeros padding:
  * input (N, C, H, W), grid (N, H_out, W_out, 2) of the same floating dtype,
  * (x, y) normalised to [−1, 1] -> (N, C, H_out, W_out). Differentiable in
  * input and grid, in both modes (first derivatives; the gradient with respect
- * to the input can be differentiated again in the incoming gradient). */
-nd_tensor *nd_grid_sample(nd_tensor *input, nd_tensor *grid, bool align_corners);
+ * to the input can be differentiated again in the incoming gradient). [scope] */
+ND_API nd_tensor *nd_grid_sample(nd_tensor *input, nd_tensor *grid, bool align_corners);
 
 #ifdef __cplusplus
 }

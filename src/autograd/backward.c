@@ -113,16 +113,18 @@ static int check_versions(const nd_node *n) {
             nd_tensor *in = n->in[i];
             unsigned long now = in ? atomic_load(&in->storage->version) : 0;
             if (in && now != n->in_version[i] && reads_input(n, i))
-                return nd__fail_int(
+                return nd__fail_int_as(
+                    ND_ERR_NOT_DIFFERENTIABLE,
                     "nd_backward: input %d of '%s' (shape %s) was modified in place after the op "
                     "used it (version %lu, saved at %lu); compute gradients before changing it, "
                     "or change a clone",
                     i, n->op->name, nd__tshape(in), now, n->in_version[i]);
         }
     if (n->out_data && atomic_load(&n->out_data->storage->version) != n->out_version)
-        return nd__fail_int("nd_backward: the output of '%s' (shape %s) was modified in place "
-                            "after the op saved it; compute gradients before changing it",
-                            n->op->name, nd__tshape(n->out_data));
+        return nd__fail_int_as(ND_ERR_NOT_DIFFERENTIABLE,
+                               "nd_backward: the output of '%s' (shape %s) was modified in place "
+                               "after the op saved it; compute gradients before changing it",
+                               n->op->name, nd__tshape(n->out_data));
     return 0;
 }
 
@@ -172,7 +174,7 @@ static int run_node(nd_node *n, bool create_graph, int ntargets, nd_tensor *cons
     if (check_versions(n)) return -1;
     nd_tensor *gin_small[3] = {0};
     nd_tensor **gin = n->nin <= 3 ? gin_small : calloc((size_t)n->nin, sizeof *gin);
-    if (!gin) return nd__fail_int("nd_backward: out of memory");
+    if (!gin) return nd__fail_int_as(ND_ERR_NOMEM, "nd_backward: out of memory");
     unsigned long errors = nd__error_count();
     n->op->vjp(n, saved_output(n, create_graph), g, gin);
     /* a rule that raised an error failed, whatever it left in gin */
@@ -275,9 +277,10 @@ static bool graph_takes_batch(nd_tensor *y, const node_list *order) {
 static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool create_graph,
                         int ntargets, nd_tensor *const *targets, nd_tensor **target_grads) {
     if (!y->requires_grad)
-        return nd__fail_int("%s: the tensor does not require a gradient (no input of the "
-                            "computation had nd_set_requires_grad(t, true))",
-                            op);
+        return nd__fail_int_as(ND_ERR_NOT_DIFFERENTIABLE,
+                               "%s: the tensor does not require a gradient (no input of the "
+                               "computation had nd_set_requires_grad(t, true))",
+                               op);
     if (seed && seed->dtype != y->dtype) seed = nd_to(seed, y->dtype);
     if (!seed) return nd__null_input_int(op); /* keeps the reason it could not be made */
     int t = ntargets ? find_target(y, ntargets, targets) : -1;
@@ -292,7 +295,7 @@ static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool crea
     node_list order = {0};
     if (!topological_order(y->node, &order)) {
         free(order.items);
-        return nd__fail_int("%s: out of memory ordering the graph", op);
+        return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory ordering the graph", op);
     }
     mark_needed(&order, ntargets, targets);
     if (nd__batch_dims(ND_REVERSE, NULL) && !graph_takes_batch(y, &order)) {
@@ -303,7 +306,7 @@ static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool crea
     leaf_use *leaves = NULL;
     if (leaf_hook && !ntargets && !final_leaf_order(&order, y->node, &leaves, &nleaves)) {
         free(order.items);
-        return nd__fail_int("%s: out of memory ordering the leaves", op);
+        return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory ordering the leaves", op);
     }
     bool previous = nd_set_grad_enabled(create_graph);
     int rc = accumulate(&y->node->grad_acc, seed);
@@ -332,9 +335,10 @@ static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool crea
 int nd_backward_with(nd_tensor *y, nd_tensor *seed) {
     ND_CHECK_INT("nd_backward_with", y, seed);
     if (!nd__same_shape(y, seed))
-        return nd__fail_int("nd_backward_with: seed of shape %s does not match the output's "
-                            "shape %s",
-                            nd__tshape(seed), nd__tshape(y));
+        return nd__fail_int_as(ND_ERR_SHAPE,
+                               "nd_backward_with: seed of shape %s does not match the output's "
+                               "shape %s",
+                               nd__tshape(seed), nd__tshape(y));
     nd_scope_begin(); /* every temporary of the pass dies here; leaves own their grads */
     int rc = run_backward("nd_backward", y, seed, false, 0, NULL, NULL);
     nd_scope_end();
@@ -344,9 +348,11 @@ int nd_backward_with(nd_tensor *y, nd_tensor *seed) {
 int nd_backward(nd_tensor *y) {
     if (nd__bad_tensor("nd_backward", y)) return -1;
     if (y->numel != 1)
-        return nd__fail_int("nd_backward: the output has shape %s; backward needs exactly one "
-                            "element (reduce it with nd_sum, or pass a seed to nd_backward_with)",
-                            nd__tshape(y));
+        return nd__fail_int_as(
+            ND_ERR_SHAPE,
+            "nd_backward: the output has shape %s; backward needs exactly one "
+            "element (reduce it with nd_sum, or pass a seed to nd_backward_with)",
+            nd__tshape(y));
     nd_scope_begin();
     int rc = run_backward("nd_backward", y, nd_ones_like(y), false, 0, NULL, NULL);
     nd_scope_end();
@@ -372,8 +378,9 @@ int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, n
         grads[i] = NULL;
         if (nd__bad_tensor(op, xs[i])) return -1;
         if (!xs[i]->requires_grad)
-            return nd__fail_int("%s: input %d (shape %s) does not require a gradient", op, i,
-                                nd__tshape(xs[i]));
+            return nd__fail_int_as(ND_ERR_NOT_DIFFERENTIABLE,
+                                   "%s: input %d (shape %s) does not require a gradient", op, i,
+                                   nd__tshape(xs[i]));
     }
     /* in a batched pass the seed is a batch of seeds, and so is every gradient */
     int64_t shape[ND_MAX_DIMS];
@@ -382,11 +389,12 @@ int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, n
                      !memcmp(seed->shape, shape, sizeof(int64_t) * (size_t)nb) &&
                      !memcmp(seed->shape + nb, y->shape, sizeof(int64_t) * (size_t)y->ndim);
     if (!seed_fits)
-        return nd__fail_int("%s: seed of shape %s does not match the output's shape %s", op,
-                            nd__tshape(seed), nd__tshape(y));
+        return nd__fail_int_as(ND_ERR_SHAPE,
+                               "%s: seed of shape %s does not match the output's shape %s", op,
+                               nd__tshape(seed), nd__tshape(y));
     nd_tensor *owned_small[4] = {0};
     nd_tensor **owned = n <= 4 ? owned_small : calloc((size_t)n, sizeof *owned);
-    if (!owned) return nd__fail_int("%s: out of memory", op);
+    if (!owned) return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory", op);
     nd_scope_begin();
     /* y that does not depend on any input: every gradient is zero */
     int rc = y->requires_grad ? run_backward(op, y, seed, create_graph, n, xs, owned) : 0;
@@ -414,8 +422,9 @@ int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, n
 int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads, bool create_graph) {
     if (nd__bad_tensor("nd_gradient", y)) return -1;
     if (y->numel != 1)
-        return nd__fail_int("nd_gradient: y has shape %s; it must have exactly one element",
-                            nd__tshape(y));
+        return nd__fail_int_as(ND_ERR_SHAPE,
+                               "nd_gradient: y has shape %s; it must have exactly one element",
+                               nd__tshape(y));
     nd_scope_begin();
     nd_tensor *seed = nd_ones_like(y);
     int rc = nd__gradients_seeded("nd_gradient", y, seed, n, xs, grads, create_graph);

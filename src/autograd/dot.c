@@ -154,7 +154,7 @@ char *nd_graph_dot(const nd_tensor *root) {
     free(seen.items);
     if (b.failed) {
         free(b.text);
-        nd__set_error("nd_graph_dot: out of memory");
+        nd__set_error_as(ND_ERR_NOMEM, "nd_graph_dot: out of memory");
         return NULL;
     }
     return b.text;

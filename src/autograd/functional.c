@@ -9,8 +9,9 @@ static nd_tensor *call(const char *op, nd_fn f, void *ctx, nd_tensor *x) {
     nd_tensor *y = f(x, ctx);
     if (!y && !nd_last_error()) nd__set_error("%s: the function returned NULL", op);
     if (y && !nd__is_float(y->dtype))
-        return nd__fail("%s: the function returned a %s tensor; derivatives need floating point",
-                        op, nd_dtype_name(y->dtype));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "%s: the function returned a %s tensor; derivatives need floating point",
+                           op, nd_dtype_name(y->dtype));
     return y;
 }
 
@@ -24,8 +25,8 @@ static bool check_input(const char *op, nd_fn f, nd_tensor *x) {
         return false;
     }
     if (!nd__is_float(x->dtype)) {
-        nd__set_error("%s: x is a %s tensor; derivatives need floating point", op,
-                      nd_dtype_name(x->dtype));
+        nd__set_error_as(ND_ERR_DTYPE, "%s: x is a %s tensor; derivatives need floating point", op,
+                         nd_dtype_name(x->dtype));
         return false;
     }
     return true;
@@ -42,8 +43,8 @@ nd_tensor *nd_jvp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *v, nd_tensor **fx
     if (!check_input("nd_jvp", f, x)) return NULL;
     if (!v) return nd__null_input("nd_jvp");
     if (!nd__same_shape(x, v))
-        return nd__fail("nd_jvp: v of shape %s does not match x of shape %s", nd__tshape(v),
-                        nd__tshape(x));
+        return nd__fail_as(ND_ERR_SHAPE, "nd_jvp: v of shape %s does not match x of shape %s",
+                           nd__tshape(v), nd__tshape(x));
     nd_scope_begin();
     nd_tensor *y = call("nd_jvp", f, ctx, nd_make_dual(nd_detach(x), v));
     nd_tensor *jv = y ? (y->tangent ? y->tangent : nd_zeros_like(y)) : NULL;
@@ -179,8 +180,8 @@ static nd_tensor *forward_columns(nd_fn f, void *ctx, nd_tensor *base, nd_tensor
         nd_tensor *yj = call("nd_jacobian", f, ctx, nd_make_dual(base, basis(base, j)));
         int rc = -1;
         if (yj && !nd__same_shape(yj, y))
-            nd__set_error("nd_jacobian: the function returned shape %s, then %s", nd__tshape(y),
-                          nd__tshape(yj));
+            nd__set_error_as(ND_ERR_SHAPE, "nd_jacobian: the function returned shape %s, then %s",
+                             nd__tshape(y), nd__tshape(yj));
         else if (yj)
             rc = put_row(jac_t, j, yj->tangent ? yj->tangent : nd_zeros_like(yj));
         nd_scope_end();
@@ -231,8 +232,9 @@ nd_tensor *nd_jacobian(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode, nd_lay
     nd_tensor *jac = jacobian_matrix(f, ctx, x, mode, &y);
     nd_tensor *result = NULL;
     if (jac && y->ndim + x->ndim > ND_MAX_DIMS) {
-        nd__set_error("nd_jacobian: f(x) of shape %s and x of shape %s give more than %d dims",
-                      nd__tshape(y), nd__tshape(x), ND_MAX_DIMS);
+        nd__set_error_as(ND_ERR_SHAPE,
+                         "nd_jacobian: f(x) of shape %s and x of shape %s give more than %d dims",
+                         nd__tshape(y), nd__tshape(x), ND_MAX_DIMS);
     } else if (jac) {
         int64_t shape[ND_MAX_DIMS];
         int nd = y->ndim + x->ndim;
@@ -255,15 +257,16 @@ nd_tensor *nd_jacobian(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode, nd_lay
 nd_tensor *nd_hessian(nd_fn f, void *ctx, nd_tensor *x) {
     if (!check_input("nd_hessian", f, x)) return NULL;
     if (2 * x->ndim > ND_MAX_DIMS)
-        return nd__fail("nd_hessian: x of shape %s gives more than %d dims", nd__tshape(x),
-                        ND_MAX_DIMS);
+        return nd__fail_as(ND_ERR_SHAPE, "nd_hessian: x of shape %s gives more than %d dims",
+                           nd__tshape(x), ND_MAX_DIMS);
     nd_scope_begin();
     nd_tensor *result = NULL;
     nd_tensor *xr = variable(x);
     nd_tensor *y = call("nd_hessian", f, ctx, xr);
     if (y && y->numel != 1) {
-        nd__set_error("nd_hessian: f(x) has shape %s; the Hessian needs a one-element output",
-                      nd__tshape(y));
+        nd__set_error_as(ND_ERR_SHAPE,
+                         "nd_hessian: f(x) has shape %s; the Hessian needs a one-element output",
+                         nd__tshape(y));
         y = NULL;
     }
     /* reverse over reverse: the gradient, kept differentiable, then one more

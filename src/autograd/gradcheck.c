@@ -43,7 +43,7 @@ static double *numerical_jacobian(nd_fn f, void *ctx, nd_tensor *x, double eps, 
 static int compare(const char *mode, nd_tensor *analytic, const double *numeric, int64_t m,
                    int64_t n, double atol, double rtol) {
     double *a = malloc((size_t)(m * n > 0 ? m * n : 1) * sizeof *a);
-    if (!a) return nd__fail_int("nd_gradcheck: out of memory");
+    if (!a) return nd__fail_int_as(ND_ERR_NOMEM, "nd_gradcheck: out of memory");
     if (nd_read(analytic, ND_F64, a, (size_t)(m * n) * sizeof *a)) {
         free(a);
         return -1;
@@ -60,11 +60,13 @@ static int compare(const char *mode, nd_tensor *analytic, const double *numeric,
     }
     int rc = 0;
     if (worst >= 0)
-        rc = nd__fail_int("nd_gradcheck: %s mode differs from central differences at output %lld, "
-                          "input %lld: %.10g (%s) vs %.10g (numerical), |diff| %.3g > atol %.3g + "
-                          "rtol %.3g·|numerical|",
-                          mode, (long long)(worst / n), (long long)(worst % n), a[worst], mode,
-                          numeric[worst], fabs(a[worst] - numeric[worst]), atol, rtol);
+        rc = nd__fail_int_as(
+            ND_ERR_NUMERIC,
+            "nd_gradcheck: %s mode differs from central differences at output %lld, "
+            "input %lld: %.10g (%s) vs %.10g (numerical), |diff| %.3g > atol %.3g + "
+            "rtol %.3g·|numerical|",
+            mode, (long long)(worst / n), (long long)(worst % n), a[worst], mode, numeric[worst],
+            fabs(a[worst] - numeric[worst]), atol, rtol);
     free(a);
     return rc;
 }

@@ -221,14 +221,14 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
     nd_node *n = node_new(op, nin, in, params);
     if (!n) {
         if (params && params->free_ptr) params->free_ptr(params->ptr);
-        return nd__fail("%s: out of memory recording the graph", op->name);
+        return nd__fail_as(ND_ERR_NOMEM, "%s: out of memory recording the graph", op->name);
     }
     if (forward) {
         nd_tensor *tin_small[3];
         nd_tensor **tin = nin <= 3 ? tin_small : malloc((size_t)nin * sizeof *tin);
         if (!tin) {
             nd__node_release(n);
-            return nd__fail("%s: out of memory", op->name);
+            return nd__fail_as(ND_ERR_NOMEM, "%s: out of memory", op->name);
         }
         nd_tensor *tangent = NULL;
         unsigned long errors = nd__error_count();
@@ -251,7 +251,7 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
             nd_tensor *saved = nd__alias(out, out->ndim, out->shape, out->strides, out->offset);
             if (!saved) {
                 nd__node_release(n);
-                return nd__fail("%s: out of memory recording the graph", op->name);
+                return nd__fail_as(ND_ERR_NOMEM, "%s: out of memory recording the graph", op->name);
             }
             n->out_data = nd_retain(saved);
             n->out_version = atomic_load(&out->storage->version);
@@ -287,13 +287,15 @@ nd_tensor *nd__tangent_sub(nd_tensor *a, nd_tensor *b) {
 nd_tensor *nd_set_requires_grad(nd_tensor *t, bool on) {
     if (nd__bad_tensor("nd_set_requires_grad", t)) return NULL;
     if (on && !nd__is_float(t->dtype))
-        return nd__fail("nd_set_requires_grad: only floating-point tensors can require "
-                        "gradients, got %s",
-                        nd_dtype_name(t->dtype));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_set_requires_grad: only floating-point tensors can require "
+                           "gradients, got %s",
+                           nd_dtype_name(t->dtype));
     if (!on && t->node)
-        return nd__fail("nd_set_requires_grad: cannot turn off gradients of a non-leaf tensor "
-                        "(made by '%s'); use nd_detach",
-                        t->node->op->name);
+        return nd__fail_as(ND_ERR_NOT_DIFFERENTIABLE,
+                           "nd_set_requires_grad: cannot turn off gradients of a non-leaf tensor "
+                           "(made by '%s'); use nd_detach",
+                           t->node->op->name);
     t->requires_grad = on;
     return t;
 }
@@ -314,7 +316,8 @@ const char *nd_grad_fn_name(const nd_tensor *t) {
 nd_tensor *nd_grad(const nd_tensor *t) {
     if (nd__bad_tensor("nd_grad", t)) return NULL;
     if (t->node && t->requires_grad)
-        return nd__fail(
+        return nd__fail_as(
+            ND_ERR_NOT_DIFFERENTIABLE,
             "nd_grad: this tensor is not a leaf: it is the result of '%s', and backward keeps "
             "gradients only in leaves (tensors made by nd_set_requires_grad). If it is a parameter "
             "you replaced with an update like w = nd_sub(w, nd_mul_scalar(nd_grad(w), lr)), the "
@@ -347,8 +350,8 @@ static const nd_op MAKE_DUAL = {"make_dual", dual_vjp, dual_jvp, 0};
 nd_tensor *nd_make_dual(nd_tensor *primal, nd_tensor *tangent) {
     ND_CHECK("nd_make_dual", primal, tangent);
     if (!nd__is_float(primal->dtype))
-        return nd__fail("nd_make_dual: the primal must be floating point, got %s",
-                        nd_dtype_name(primal->dtype));
+        return nd__fail_as(ND_ERR_DTYPE, "nd_make_dual: the primal must be floating point, got %s",
+                           nd_dtype_name(primal->dtype));
     /* in a batched forward pass the tangent is a batch of them */
     int64_t batch_shape[ND_MAX_DIMS];
     int nb = nd__batch_dims(ND_FORWARD, batch_shape);
@@ -357,8 +360,9 @@ nd_tensor *nd_make_dual(nd_tensor *primal, nd_tensor *tangent) {
         !memcmp(tangent->shape, batch_shape, sizeof(int64_t) * (size_t)nb) &&
         !memcmp(tangent->shape + nb, primal->shape, sizeof(int64_t) * (size_t)primal->ndim);
     if (!batched && !nd__same_shape(primal, tangent))
-        return nd__fail("nd_make_dual: tangent of shape %s does not match primal of shape %s",
-                        nd__tshape(tangent), nd__tshape(primal));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_make_dual: tangent of shape %s does not match primal of shape %s",
+                           nd__tshape(tangent), nd__tshape(primal));
     nd_tensor *dual =
         nd__alias(primal, primal->ndim, primal->shape, primal->strides, primal->offset);
     bool previous = nd__set_forward_enabled(false);

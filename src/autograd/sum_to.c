@@ -12,17 +12,18 @@ nd_tensor *nd__sum_to(nd_tensor *g, int ndim, const int64_t *shape) {
     bool batch_ok = lead >= 0;
     for (int i = 0; batch_ok && i < nb; i++) batch_ok = g->shape[i] == batch[i];
     if (!batch_ok)
-        return nd__fail("nd_backward: gradient of shape %s cannot be summed to shape %s%s",
-                        nd__tshape(g), nd__shape_str(ndim, shape),
-                        nb ? " after the batch dims" : "");
+        return nd__fail_as(
+            ND_ERR_SHAPE, "nd_backward: gradient of shape %s cannot be summed to shape %s%s",
+            nd__tshape(g), nd__shape_str(ndim, shape), nb ? " after the batch dims" : "");
     int dims[ND_MAX_DIMS], n = 0;
     for (int i = nb; i < g->ndim; i++) {
         int j = i - nb - lead;
         if (j < 0 || (shape[j] == 1 && g->shape[i] != 1))
             dims[n++] = i;
         else if (shape[j] != g->shape[i])
-            return nd__fail("nd_backward: gradient of shape %s does not match input shape %s",
-                            nd__tshape(g), nd__shape_str(ndim, shape));
+            return nd__fail_as(ND_ERR_SHAPE,
+                               "nd_backward: gradient of shape %s does not match input shape %s",
+                               nd__tshape(g), nd__shape_str(ndim, shape));
     }
     if (n == 0 && lead == 0) return g;
     int64_t full[ND_MAX_DIMS];

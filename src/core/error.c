@@ -8,6 +8,7 @@
 
 static _Thread_local char error_message[1024];
 static _Thread_local bool has_error;
+static _Thread_local nd_error_code error_code;  /* ND_OK while has_error is false */
 static _Thread_local unsigned long error_count; /* errors raised on this thread so far */
 
 unsigned long nd__error_count(void) {
@@ -18,21 +19,72 @@ const char *nd_last_error(void) {
     return has_error ? error_message : NULL;
 }
 
+nd_error_code nd_errcode(void) {
+    return has_error ? error_code : ND_OK;
+}
+
+const char *nd_errcode_name(nd_error_code code) {
+    switch (code) {
+    case ND_OK:
+        return "ok";
+    case ND_ERR_ARG:
+        return "bad argument";
+    case ND_ERR_SHAPE:
+        return "shape";
+    case ND_ERR_DTYPE:
+        return "dtype";
+    case ND_ERR_INDEX:
+        return "index";
+    case ND_ERR_NOMEM:
+        return "out of memory";
+    case ND_ERR_IO:
+        return "I/O";
+    case ND_ERR_FORMAT:
+        return "format";
+    case ND_ERR_NOT_DIFFERENTIABLE:
+        return "not differentiable";
+    case ND_ERR_NUMERIC:
+        return "numeric";
+    case ND_ERR_UNSUPPORTED:
+        return "unsupported";
+    case ND_ERR_EXTERNAL:
+        return "external library";
+    case ND_ERR_FREED:
+        return "freed tensor";
+    }
+    return "unknown";
+}
+
 void nd_clear_error(void) {
     has_error = false;
+    error_code = ND_OK;
     error_message[0] = '\0';
 }
 
-void nd__set_errorv(const char *fmt, va_list ap) {
+/* Every error passes here: the message and its code are set together, replacing
+ * any earlier error (only nd__null_input keeps one, see there). */
+void nd__set_errorv_as(nd_error_code code, const char *fmt, va_list ap) {
     vsnprintf(error_message, sizeof error_message, fmt, ap);
     has_error = true;
+    error_code = code == ND_OK ? ND_ERR_ARG : code; /* an error is never "ok" */
     error_count++;
+}
+
+void nd__set_errorv(const char *fmt, va_list ap) {
+    nd__set_errorv_as(ND_ERR_ARG, fmt, ap);
 }
 
 void nd__set_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    nd__set_errorv(fmt, ap);
+    nd__set_errorv_as(ND_ERR_ARG, fmt, ap);
+    va_end(ap);
+}
+
+void nd__set_error_as(nd_error_code code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nd__set_errorv_as(code, fmt, ap);
     va_end(ap);
 }
 
@@ -40,10 +92,22 @@ const char *nd__strerror(int err) {
     return err == ENOMEM ? "out of memory" : strerror(err);
 }
 
+nd_error_code nd__errno_code(int err) {
+    return err == ENOMEM ? ND_ERR_NOMEM : ND_ERR_IO;
+}
+
 nd_tensor *nd__fail(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    nd__set_errorv(fmt, ap);
+    nd__set_errorv_as(ND_ERR_ARG, fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+nd_tensor *nd__fail_as(nd_error_code code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nd__set_errorv_as(code, fmt, ap);
     va_end(ap);
     return NULL;
 }
@@ -51,7 +115,15 @@ nd_tensor *nd__fail(const char *fmt, ...) {
 int nd__fail_int(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    nd__set_errorv(fmt, ap);
+    nd__set_errorv_as(ND_ERR_ARG, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int nd__fail_int_as(nd_error_code code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nd__set_errorv_as(code, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -59,13 +131,21 @@ int nd__fail_int(const char *fmt, ...) {
 double nd__fail_nan(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    nd__set_errorv(fmt, ap);
+    nd__set_errorv_as(ND_ERR_ARG, fmt, ap);
     va_end(ap);
     return NAN;
 }
 
-/* A NULL input is usually an earlier failure being passed on: keep its message,
- * which says what went wrong first. */
+double nd__fail_nan_as(nd_error_code code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nd__set_errorv_as(code, fmt, ap);
+    va_end(ap);
+    return NAN;
+}
+
+/* A NULL input is usually an earlier failure being passed on: keep its message
+ * and its code, which say what went wrong first. */
 nd_tensor *nd__null_input(const char *op) {
     if (!has_error)
         nd__set_error("%s: NULL input", op);
@@ -86,11 +166,13 @@ bool nd__report_bad_tensor(const char *op, const nd_tensor *t) {
         nd__null_input(op);
         return true;
     }
-    nd__set_error("%s: this tensor was already freed: it was used after the nd_scope_end of the "
-                  "scope it was made in (or after its last nd_release). A tensor made between "
-                  "nd_scope_begin() and nd_scope_end() lives until that nd_scope_end(); to use it "
-                  "afterwards, pass it to nd_keep(t) before nd_scope_end()",
-                  op);
+    nd__set_error_as(
+        ND_ERR_FREED,
+        "%s: this tensor was already freed: it was used after the nd_scope_end of the "
+        "scope it was made in (or after its last nd_release). A tensor made between "
+        "nd_scope_begin() and nd_scope_end() lives until that nd_scope_end(); to use it "
+        "afterwards, pass it to nd_keep(t) before nd_scope_end()",
+        op);
     return true;
 }
 

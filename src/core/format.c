@@ -330,7 +330,8 @@ char *nd_format(const nd_tensor *t) {
     char *s = format_tensor(t, 0);
     nd__restore_locale(c, previous);
     if (!s)
-        nd__set_error("nd_format: out of memory formatting a tensor of shape %s", nd__tshape(t));
+        nd__set_error_as(ND_ERR_NOMEM, "nd_format: out of memory formatting a tensor of shape %s",
+                         nd__tshape(t));
     return s;
 }
 
@@ -339,5 +340,5 @@ int nd_print(const nd_tensor *t) {
     if (!s) return -1;
     int ok = puts(s);
     free(s);
-    return ok < 0 ? nd__fail_int("nd_print: cannot write to stdout") : 0;
+    return ok < 0 ? nd__fail_int_as(ND_ERR_IO, "nd_print: cannot write to stdout") : 0;
 }

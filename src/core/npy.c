@@ -94,7 +94,7 @@ static bool same(const char *s, size_t len, const char *literal) {
 }
 
 static bool bad_header(const npy_header *h, const char *what) {
-    nd__set_error("%s: corrupt header: %s", h->source, what);
+    nd__set_error_as(ND_ERR_FORMAT, "%s: corrupt header: %s", h->source, what);
     return false;
 }
 
@@ -104,9 +104,11 @@ static bool parse_descr(cursor *c, npy_header *h) {
     if (!take_string(c, &s, &len)) {
         skip_space(c);
         if (c->at < c->end && *c->at == '[')
-            nd__set_error("%s: structured arrays are not supported (nd reads bool, uint8, int32, "
-                          "int64, float32 and float64)",
-                          h->source);
+            nd__set_error_as(
+                ND_ERR_FORMAT,
+                "%s: structured arrays are not supported (nd reads bool, uint8, int32, "
+                "int64, float32 and float64)",
+                h->source);
         else
             bad_header(h, "'descr' is not a string");
         return false;
@@ -120,9 +122,10 @@ static bool parse_descr(cursor *c, npy_header *h) {
             return true;
         }
     }
-    nd__set_error("%s: unsupported dtype '%.*s' (nd reads bool '|b1', uint8 '|u1', int32 "
-                  "'<i4', int64 '<i8', float32 '<f4' and float64 '<f8', either byte order)",
-                  h->source, (int)(len < 32 ? len : 32), s);
+    nd__set_error_as(ND_ERR_FORMAT,
+                     "%s: unsupported dtype '%.*s' (nd reads bool '|b1', uint8 '|u1', int32 "
+                     "'<i4', int64 '<i8', float32 '<f4' and float64 '<f8', either byte order)",
+                     h->source, (int)(len < 32 ? len : 32), s);
     return false;
 }
 
@@ -133,7 +136,8 @@ static bool parse_shape(cursor *c, npy_header *h) {
     while (!take(c, ')')) {
         if (h->ndim > 0 && !comma_after_last) return bad_header(h, "expected ',' in 'shape'");
         if (h->ndim == ND_MAX_DIMS) {
-            nd__set_error("%s: more than %d dims in 'shape'", h->source, ND_MAX_DIMS);
+            nd__set_error_as(ND_ERR_FORMAT, "%s: more than %d dims in 'shape'", h->source,
+                             ND_MAX_DIMS);
             return false;
         }
         skip_space(c);
@@ -230,19 +234,22 @@ static void from_fortran(const char *src, nd_tensor *t) {
 static nd_tensor *parse_bytes(const char *source, const unsigned char *bytes, size_t len) {
     npy_header h = {.source = source};
     if (len < MAGIC_LENGTH + 2 || memcmp(bytes, MAGIC, MAGIC_LENGTH) != 0)
-        return nd__fail("%s: not a .npy file (it does not start with \"\\x93NUMPY\")", source);
+        return nd__fail_as(ND_ERR_FORMAT,
+                           "%s: not a .npy file (it does not start with \"\\x93NUMPY\")", source);
     int major = bytes[6], minor = bytes[7];
     if ((major < 1 || major > 3) || minor != 0)
-        return nd__fail("%s: unsupported .npy format version %d.%d (nd reads 1.0, 2.0, 3.0)",
-                        source, major, minor);
+        return nd__fail_as(ND_ERR_FORMAT,
+                           "%s: unsupported .npy format version %d.%d (nd reads 1.0, 2.0, 3.0)",
+                           source, major, minor);
     size_t prefix = major == 1 ? 10 : 12;
-    if (len < prefix) return nd__fail("%s: truncated file (%zu bytes)", source, len);
+    if (len < prefix)
+        return nd__fail_as(ND_ERR_FORMAT, "%s: truncated file (%zu bytes)", source, len);
     size_t header_length = major == 1 ? (size_t)bytes[8] | (size_t)bytes[9] << 8
                                       : (size_t)bytes[8] | (size_t)bytes[9] << 8 |
                                             (size_t)bytes[10] << 16 | (size_t)bytes[11] << 24;
     if (header_length > len - prefix)
-        return nd__fail("%s: truncated header (%zu bytes announced, %zu present)", source,
-                        header_length, len - prefix);
+        return nd__fail_as(ND_ERR_FORMAT, "%s: truncated header (%zu bytes announced, %zu present)",
+                           source, header_length, len - prefix);
     if (!parse_dict((const char *)bytes + prefix, header_length, &h)) return NULL;
     if (!nd__check_shape(source, h.ndim, h.shape)) return NULL;
     int64_t numel = 1;
@@ -250,10 +257,10 @@ static nd_tensor *parse_bytes(const char *source, const unsigned char *bytes, si
     size_t size = nd_dtype_size(h.dtype);
     size_t data_bytes = (size_t)numel * size, present = len - prefix - header_length;
     if (present != data_bytes)
-        return nd__fail("%s: %s data: shape %s of %s needs %zu bytes, the file has %zu", source,
-                        present < data_bytes ? "truncated" : "extra bytes after the",
-                        nd__shape_str(h.ndim, h.shape), nd_dtype_name(h.dtype), data_bytes,
-                        present);
+        return nd__fail_as(
+            ND_ERR_FORMAT, "%s: %s data: shape %s of %s needs %zu bytes, the file has %zu", source,
+            present < data_bytes ? "truncated" : "extra bytes after the",
+            nd__shape_str(h.ndim, h.shape), nd_dtype_name(h.dtype), data_bytes, present);
     nd_tensor *t = nd__empty(h.dtype, h.ndim, h.shape);
     if (!t) return NULL;
     if (numel == 0) return t;
@@ -302,7 +309,8 @@ nd_tensor *nd_load_npy(const char *path) {
     char source[512];
     snprintf(source, sizeof source, "nd_load_npy: %s", path);
     int fd = open(path, O_RDONLY);
-    if (fd < 0) return nd__fail("%s: cannot open: %s", source, strerror(errno));
+    if (fd < 0)
+        return nd__fail_as(nd__errno_code(errno), "%s: cannot open: %s", source, strerror(errno));
     struct stat st;
     nd_tensor *t = NULL;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
@@ -324,7 +332,8 @@ nd_tensor *nd_load_npy(const char *path) {
     size_t len = 0;
     unsigned char *all = nd__read_all(fd, &len);
     close(fd);
-    if (!all) return nd__fail("%s: cannot read: %s", source, strerror(errno));
+    if (!all)
+        return nd__fail_as(nd__errno_code(errno), "%s: cannot read: %s", source, strerror(errno));
     t = parse_bytes(source, all, len);
     free(all);
     return t;
@@ -373,7 +382,7 @@ int nd_save_npy(const nd_tensor *t, const char *path) {
     const void *data = t->numel ? nd__ptr(t) : NULL;
     if (!t->contiguous && data_bytes) {
         if (!(copy = malloc(data_bytes)))
-            return nd__fail_int("nd_save_npy: %s: out of memory", path);
+            return nd__fail_int_as(ND_ERR_NOMEM, "nd_save_npy: %s: out of memory", path);
         if (nd_read(t, t->dtype, copy, data_bytes) != 0) {
             free(copy);
             return -1;
@@ -383,7 +392,9 @@ int nd_save_npy(const nd_tensor *t, const char *path) {
     FILE *f = fopen(path, "wb");
     if (!f) {
         free(copy);
-        return nd__fail_int("nd_save_npy: %s: cannot open for writing: %s", path, strerror(errno));
+        return nd__fail_int_as(nd__errno_code(errno),
+                               "nd_save_npy: %s: cannot open for writing: %s", path,
+                               strerror(errno));
     }
     bool ok = fwrite(header, 1, header_length, f) == header_length &&
               (data_bytes == 0 || fwrite(data, 1, data_bytes, f) == data_bytes);
@@ -391,7 +402,8 @@ int nd_save_npy(const nd_tensor *t, const char *path) {
     ok = (fclose(f) == 0) && ok;
     free(copy);
     if (!ok)
-        return nd__fail_int("nd_save_npy: %s: write failed: %s", path,
-                            strerror(saved_errno ? saved_errno : errno));
+        return nd__fail_int_as(nd__errno_code(saved_errno ? saved_errno : errno),
+                               "nd_save_npy: %s: write failed: %s", path,
+                               strerror(saved_errno ? saved_errno : errno));
     return 0;
 }

@@ -66,7 +66,7 @@ static bool fail(parser *ps, const char *expected_fmt, ...) {
     va_start(ap, expected_fmt);
     vsnprintf(expected, sizeof expected, expected_fmt, ap);
     va_end(ap);
-    nd__set_error("nd_parse: %s: expected %s, found %s", where, expected, found);
+    nd__set_error_as(ND_ERR_FORMAT, "nd_parse: %s: expected %s, found %s", where, expected, found);
     return false;
 }
 
@@ -82,7 +82,8 @@ static bool push(parser *ps, double real, int64_t integer) {
         number *grown = realloc(ps->values, (size_t)cap * sizeof *grown);
         if (!grown) {
             ps->failed = true;
-            nd__set_error("nd_parse: out of memory after %lld numbers", (long long)ps->count);
+            nd__set_error_as(ND_ERR_NOMEM, "nd_parse: out of memory after %lld numbers",
+                             (long long)ps->count);
             return false;
         }
         ps->values = grown;

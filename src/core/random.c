@@ -123,8 +123,9 @@ void nd_manual_seed(uint64_t seed) {
 
 static nd_tensor *float_tensor(const char *op, nd_dtype dtype, int ndim, const int64_t *shape) {
     if (!nd__is_float(dtype))
-        return nd__fail("%s: dtype %s is not a floating-point type (use ND_F32 or ND_F64)", op,
-                        nd_dtype_name(dtype));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "%s: dtype %s is not a floating-point type (use ND_F32 or ND_F64)", op,
+                           nd_dtype_name(dtype));
     if (!nd__check_shape(op, ndim, shape)) return NULL;
     return nd__empty(dtype, ndim, shape);
 }

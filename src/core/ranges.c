@@ -9,8 +9,10 @@
 #define MAX_RANGE_ELEMENTS (INT64_C(1) << 52)
 
 nd_tensor *nd_arange(double start, double stop, double step, nd_dtype dtype) {
-    if ((unsigned)dtype > ND_F64) return nd__fail("nd_arange: invalid dtype %d", (int)dtype);
-    if (dtype == ND_BOOL) return nd__fail("nd_arange: not implemented for dtype bool");
+    if ((unsigned)dtype > ND_F64)
+        return nd__fail_as(ND_ERR_DTYPE, "nd_arange: invalid dtype %d", (int)dtype);
+    if (dtype == ND_BOOL)
+        return nd__fail_as(ND_ERR_DTYPE, "nd_arange: not implemented for dtype bool");
     /* torch converts the bounds to the dtype first: an integer range starts at
      * trunc(start) and steps by trunc(step), so a step of 0.5 is a step of 0. */
     bool integer = !nd__is_float(dtype);
@@ -44,8 +46,10 @@ nd_tensor *nd_arange(double start, double stop, double step, nd_dtype dtype) {
 }
 
 nd_tensor *nd_linspace(double start, double stop, int64_t n, nd_dtype dtype) {
-    if ((unsigned)dtype > ND_F64) return nd__fail("nd_linspace: invalid dtype %d", (int)dtype);
-    if (dtype == ND_BOOL) return nd__fail("nd_linspace: not implemented for dtype bool");
+    if ((unsigned)dtype > ND_F64)
+        return nd__fail_as(ND_ERR_DTYPE, "nd_linspace: invalid dtype %d", (int)dtype);
+    if (dtype == ND_BOOL)
+        return nd__fail_as(ND_ERR_DTYPE, "nd_linspace: not implemented for dtype bool");
     if (n < 0)
         return nd__fail("nd_linspace: number of steps must be non-negative, got %lld",
                         (long long)n);
@@ -88,7 +92,8 @@ nd_tensor *nd_linspace(double start, double stop, int64_t n, nd_dtype dtype) {
 }
 
 nd_tensor *nd_eye(int64_t n, nd_dtype dtype) {
-    if ((unsigned)dtype > ND_F64) return nd__fail("nd_eye: invalid dtype %d", (int)dtype);
+    if ((unsigned)dtype > ND_F64)
+        return nd__fail_as(ND_ERR_DTYPE, "nd_eye: invalid dtype %d", (int)dtype);
     if (n < 0) return nd__fail("nd_eye: n must be non-negative, got %lld", (long long)n);
     nd_tensor *t = nd__zeros(dtype, 2, (const int64_t[]){n, n});
     if (!t) return NULL;

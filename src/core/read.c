@@ -58,12 +58,15 @@ static void convert_row(nd_dtype from, const char *src, int64_t stride, nd_dtype
 
 int nd_read(const nd_tensor *t, nd_dtype dtype, void *buf, size_t nbytes) {
     if (!t) return nd__null_input_int("nd_read");
-    if ((unsigned)dtype > ND_F64) return nd__fail_int("nd_read: invalid dtype %d", (int)dtype);
+    if ((unsigned)dtype > ND_F64)
+        return nd__fail_int_as(ND_ERR_DTYPE, "nd_read: invalid dtype %d", (int)dtype);
     size_t need = (size_t)t->numel * nd_dtype_size(dtype);
     if (nbytes < need)
-        return nd__fail_int("nd_read: a buffer of %zu bytes is too small for the %lld %s "
-                            "elements of a tensor of shape %s (%zu bytes)",
-                            nbytes, (long long)t->numel, nd_dtype_name(dtype), nd__tshape(t), need);
+        return nd__fail_int_as(ND_ERR_SHAPE,
+                               "nd_read: a buffer of %zu bytes is too small for the %lld %s "
+                               "elements of a tensor of shape %s (%zu bytes)",
+                               nbytes, (long long)t->numel, nd_dtype_name(dtype), nd__tshape(t),
+                               need);
     if (need == 0) return 0;
     if (!buf) return nd__fail_int("nd_read: NULL buffer");
     const char *base = t->storage->data;

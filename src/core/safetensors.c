@@ -81,8 +81,8 @@ typedef struct {
 } json;
 
 static bool json_error(json *j, const char *what) {
-    nd__set_error("%s: corrupt header: %s (at byte %zu of the header)", j->source, what,
-                  (size_t)(j->at - j->start));
+    nd__set_error_as(ND_ERR_FORMAT, "%s: corrupt header: %s (at byte %zu of the header)", j->source,
+                     what, (size_t)(j->at - j->start));
     return false;
 }
 
@@ -176,7 +176,7 @@ static bool take_string(json *j, char **out) {
     j->at = start;
     char *s = malloc(span + 1), *o = s;
     if (!s) {
-        nd__set_error("%s: out of memory reading the header", j->source);
+        nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory reading the header", j->source);
         return false;
     }
     while (*j->at != '"') {
@@ -285,7 +285,8 @@ static bool parse_shape(json *j, entry *e) {
     for (bool more = true; more;) {
         uint64_t v;
         if (e->ndim == ND_MAX_DIMS) {
-            nd__set_error("%s: tensor '%s' has more than %d dims", j->source, e->name, ND_MAX_DIMS);
+            nd__set_error_as(ND_ERR_FORMAT, "%s: tensor '%s' has more than %d dims", j->source,
+                             e->name, ND_MAX_DIMS);
             return false;
         }
         if (!take_uint(j, &v)) return false;
@@ -316,7 +317,8 @@ static bool parse_dtype(json *j, entry *e) {
             free(name);
             return true;
         }
-    nd__set_error("%s: tensor '%s' has an unknown dtype \"%.32s\"", j->source, e->name, name);
+    nd__set_error_as(ND_ERR_FORMAT, "%s: tensor '%s' has an unknown dtype \"%.32s\"", j->source,
+                     e->name, name);
     free(name);
     return false;
 }
@@ -344,9 +346,10 @@ static bool parse_tensor(json *j, entry *e) {
         if (!ok || !next_member(j, '}', &more)) return false;
     }
     if (!have[0] || !have[1] || !have[2]) {
-        nd__set_error("%s: corrupt header: tensor '%s' lacks \"dtype\", \"shape\" or "
-                      "\"data_offsets\"",
-                      j->source, e->name);
+        nd__set_error_as(ND_ERR_FORMAT,
+                         "%s: corrupt header: tensor '%s' lacks \"dtype\", \"shape\" or "
+                         "\"data_offsets\"",
+                         j->source, e->name);
         return false;
     }
     return true;
@@ -371,7 +374,8 @@ static bool parse_json(header *h, const char *text, size_t len) {
                 entry *grown = realloc(h->entries, (size_t)cap * sizeof *grown);
                 if (!grown) {
                     free(key);
-                    nd__set_error("%s: out of memory reading the header", h->source);
+                    nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory reading the header",
+                                     h->source);
                     return false;
                 }
                 h->entries = grown;
@@ -409,39 +413,42 @@ static bool check_entries(header *h) {
         for (int d = 0; d < e->ndim; d++) {
             uint64_t n = (uint64_t)e->shape[d];
             if (n && bytes > UINT64_MAX / n) {
-                nd__set_error("%s: tensor '%s' of shape %s is too large", h->source, e->name,
-                              nd__shape_str(e->ndim, e->shape));
+                nd__set_error_as(ND_ERR_FORMAT, "%s: tensor '%s' of shape %s is too large",
+                                 h->source, e->name, nd__shape_str(e->ndim, e->shape));
                 return false;
             }
             bytes *= n;
         }
         if (e->end < e->begin) {
-            nd__set_error("%s: tensor '%s' has data_offsets [%llu, %llu] that end before they "
-                          "begin",
-                          h->source, e->name, (unsigned long long)e->begin,
-                          (unsigned long long)e->end);
+            nd__set_error_as(ND_ERR_FORMAT,
+                             "%s: tensor '%s' has data_offsets [%llu, %llu] that end before they "
+                             "begin",
+                             h->source, e->name, (unsigned long long)e->begin,
+                             (unsigned long long)e->end);
             return false;
         }
         if (e->end > h->data_len) {
-            nd__set_error("%s: tensor '%s' has data_offsets [%llu, %llu] out of range: the data "
-                          "area has %llu bytes (truncated file?)",
-                          h->source, e->name, (unsigned long long)e->begin,
-                          (unsigned long long)e->end, (unsigned long long)h->data_len);
+            nd__set_error_as(ND_ERR_FORMAT,
+                             "%s: tensor '%s' has data_offsets [%llu, %llu] out of range: the data "
+                             "area has %llu bytes (truncated file?)",
+                             h->source, e->name, (unsigned long long)e->begin,
+                             (unsigned long long)e->end, (unsigned long long)h->data_len);
             return false;
         }
         if (e->end - e->begin != bytes) {
-            nd__set_error("%s: tensor '%s': shape %s of %s needs %llu bytes, its data_offsets "
-                          "[%llu, %llu] hold %llu",
-                          h->source, e->name, nd__shape_str(e->ndim, e->shape),
-                          dtypes[e->dtype].name, (unsigned long long)bytes,
-                          (unsigned long long)e->begin, (unsigned long long)e->end,
-                          (unsigned long long)(e->end - e->begin));
+            nd__set_error_as(ND_ERR_FORMAT,
+                             "%s: tensor '%s': shape %s of %s needs %llu bytes, its data_offsets "
+                             "[%llu, %llu] hold %llu",
+                             h->source, e->name, nd__shape_str(e->ndim, e->shape),
+                             dtypes[e->dtype].name, (unsigned long long)bytes,
+                             (unsigned long long)e->begin, (unsigned long long)e->end,
+                             (unsigned long long)(e->end - e->begin));
             return false;
         }
     }
     entry *sorted = malloc((size_t)(h->n ? h->n : 1) * sizeof *sorted);
     if (!sorted) {
-        nd__set_error("%s: out of memory checking the header", h->source);
+        nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory checking the header", h->source);
         return false;
     }
     if (h->n) memcpy(sorted, h->entries, (size_t)h->n * sizeof *sorted);
@@ -449,8 +456,8 @@ static bool check_entries(header *h) {
     qsort(sorted, (size_t)h->n, sizeof *sorted, by_name);
     for (int i = 1; i < h->n && ok; i++)
         if (strcmp(sorted[i - 1].name, sorted[i].name) == 0) {
-            nd__set_error("%s: corrupt header: the name '%s' is given twice", h->source,
-                          sorted[i].name);
+            nd__set_error_as(ND_ERR_FORMAT, "%s: corrupt header: the name '%s' is given twice",
+                             h->source, sorted[i].name);
             ok = false;
         }
     qsort(sorted, (size_t)h->n, sizeof *sorted, by_offsets);
@@ -458,22 +465,25 @@ static bool check_entries(header *h) {
     for (int i = 0; i < h->n && ok; i++) {
         if (sorted[i].begin != covered) {
             if (sorted[i].begin < covered)
-                nd__set_error("%s: tensors '%s' and '%s' overlap in the data area", h->source,
-                              sorted[i - 1].name, sorted[i].name);
+                nd__set_error_as(ND_ERR_FORMAT,
+                                 "%s: tensors '%s' and '%s' overlap in the data area", h->source,
+                                 sorted[i - 1].name, sorted[i].name);
             else
-                nd__set_error("%s: a hole in the data area: bytes %llu to %llu belong to no "
-                              "tensor",
-                              h->source, (unsigned long long)covered,
-                              (unsigned long long)sorted[i].begin);
+                nd__set_error_as(ND_ERR_FORMAT,
+                                 "%s: a hole in the data area: bytes %llu to %llu belong to no "
+                                 "tensor",
+                                 h->source, (unsigned long long)covered,
+                                 (unsigned long long)sorted[i].begin);
             ok = false;
         }
         covered = sorted[i].end;
     }
     if (ok && covered != h->data_len) {
-        nd__set_error("%s: %llu bytes after the last tensor's data (the data area has %llu, the "
-                      "tensors take %llu)",
-                      h->source, (unsigned long long)(h->data_len - covered),
-                      (unsigned long long)h->data_len, (unsigned long long)covered);
+        nd__set_error_as(ND_ERR_FORMAT,
+                         "%s: %llu bytes after the last tensor's data (the data area has %llu, the "
+                         "tensors take %llu)",
+                         h->source, (unsigned long long)(h->data_len - covered),
+                         (unsigned long long)h->data_len, (unsigned long long)covered);
         ok = false;
     }
     free(sorted);
@@ -483,21 +493,22 @@ static bool check_entries(header *h) {
 /* The length prefix, the header and its entries, all checked. */
 static bool parse_header(header *h, const unsigned char *bytes, size_t len) {
     if (len < LENGTH_BYTES) {
-        nd__set_error("%s: truncated file (%zu bytes; a safetensors file starts with an 8-byte "
-                      "header length)",
-                      h->source, len);
+        nd__set_error_as(ND_ERR_FORMAT,
+                         "%s: truncated file (%zu bytes; a safetensors file starts with an 8-byte "
+                         "header length)",
+                         h->source, len);
         return false;
     }
     uint64_t n = 0;
     for (int i = LENGTH_BYTES - 1; i >= 0; i--) n = n << 8 | bytes[i];
     if (n > MAX_HEADER) {
-        nd__set_error("%s: header too large (%llu bytes announced, at most %d)", h->source,
-                      (unsigned long long)n, MAX_HEADER);
+        nd__set_error_as(ND_ERR_FORMAT, "%s: header too large (%llu bytes announced, at most %d)",
+                         h->source, (unsigned long long)n, MAX_HEADER);
         return false;
     }
     if (n > len - LENGTH_BYTES) {
-        nd__set_error("%s: truncated header (%llu bytes announced, %zu present)", h->source,
-                      (unsigned long long)n, len - LENGTH_BYTES);
+        nd__set_error_as(ND_ERR_FORMAT, "%s: truncated header (%llu bytes announced, %zu present)",
+                         h->source, (unsigned long long)n, len - LENGTH_BYTES);
         return false;
     }
     if (!parse_json(h, (const char *)bytes + LENGTH_BYTES, (size_t)n)) return false;
@@ -518,13 +529,15 @@ static nd_tensor *tensor_from(const header *h, const char *name) {
         for (int i = 0; i < h->n && i < MAX_LISTED_NAME && at < sizeof listed; i++)
             at += (size_t)snprintf(listed + at, sizeof listed - at, "%s'%.40s'", i ? ", " : "",
                                    h->entries[i].name);
-        return nd__fail("%s: no tensor named '%s' (the file holds %d%s%s%s)", h->source, name, h->n,
-                        h->n ? ": " : "", listed, h->n > MAX_LISTED_NAME ? ", ..." : "");
+        return nd__fail_as(ND_ERR_INDEX, "%s: no tensor named '%s' (the file holds %d%s%s%s)",
+                           h->source, name, h->n, h->n ? ": " : "", listed,
+                           h->n > MAX_LISTED_NAME ? ", ..." : "");
     }
     if (dtypes[e->dtype].nd < 0)
-        return nd__fail("%s: tensor '%s' has dtype %s, which nd does not have (nd reads BOOL, "
-                        "U8, I32, I64, F32 and F64)",
-                        h->source, name, dtypes[e->dtype].name);
+        return nd__fail_as(ND_ERR_FORMAT,
+                           "%s: tensor '%s' has dtype %s, which nd does not have (nd reads BOOL, "
+                           "U8, I32, I64, F32 and F64)",
+                           h->source, name, dtypes[e->dtype].name);
     if (!nd__check_shape(h->source, e->ndim, e->shape)) return NULL;
     nd_tensor *t = nd__empty((nd_dtype)dtypes[e->dtype].nd, e->ndim, e->shape);
     if (!t || t->numel == 0) return t;
@@ -543,7 +556,8 @@ static int names_from(const header *h, char ***out) {
     size_t bytes = (size_t)(h->n + 1) * sizeof(char *);
     for (int i = 0; i < h->n; i++) bytes += strlen(h->entries[i].name) + 1;
     char **names = malloc(bytes);
-    if (!names) return nd__fail_int("%s: out of memory listing the names", h->source);
+    if (!names)
+        return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory listing the names", h->source);
     char *text = (char *)(names + h->n + 1);
     for (int i = 0; i < h->n; i++) {
         size_t len = strlen(h->entries[i].name) + 1;
@@ -587,7 +601,7 @@ static bool with_file(const char *op, const char *path, file_request *r) {
     snprintf(source, sizeof source, "%s: %s", op, path);
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
-        nd__set_error("%s: cannot open: %s", source, nd__strerror(errno));
+        nd__set_error_as(nd__errno_code(errno), "%s: cannot open: %s", source, nd__strerror(errno));
         return false;
     }
     struct stat st;
@@ -602,7 +616,7 @@ static bool with_file(const char *op, const char *path, file_request *r) {
     if (!map && !(all = nd__read_all(fd, &len))) {
         int err = errno;
         close(fd);
-        nd__set_error("%s: cannot read: %s", source, nd__strerror(err));
+        nd__set_error_as(nd__errno_code(err), "%s: cannot read: %s", source, nd__strerror(err));
         return false;
     }
     close(fd);

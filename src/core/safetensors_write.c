@@ -139,7 +139,8 @@ int nd_save_safetensors(const char *path, int n, const char *const *names,
     /* Wider elements first (stable), as the reference writer does: every
      * tensor then starts at a multiple of its element size. */
     int *order = malloc((size_t)(n ? n : 1) * sizeof *order);
-    if (!order) return nd__fail_int("nd_save_safetensors: %s: out of memory", path);
+    if (!order)
+        return nd__fail_int_as(ND_ERR_NOMEM, "nd_save_safetensors: %s: out of memory", path);
     int k = 0;
     for (size_t size = 8; size >= 1; size /= 2)
         for (int i = 0; i < n; i++)
@@ -148,7 +149,7 @@ int nd_save_safetensors(const char *path, int n, const char *const *names,
     if (!make_header(&b, n, names, tensors, order)) {
         free(order);
         free(b.data);
-        return nd__fail_int("nd_save_safetensors: %s: out of memory", path);
+        return nd__fail_int_as(ND_ERR_NOMEM, "nd_save_safetensors: %s: out of memory", path);
     }
     unsigned char length[LENGTH_BYTES];
     for (int i = 0; i < LENGTH_BYTES; i++) length[i] = (unsigned char)((uint64_t)b.length >> 8 * i);
@@ -190,8 +191,9 @@ int nd_save_safetensors(const char *path, int n, const char *const *names,
     free(b.data);
     free(tmp);
     if (!ok)
-        return nd__fail_int("nd_save_safetensors: %s: %s: %s (the old file, if any, is kept)", path,
-                            step, nd__strerror(err));
+        return nd__fail_int_as(nd__errno_code(err),
+                               "nd_save_safetensors: %s: %s: %s (the old file, if any, is kept)",
+                               path, step, nd__strerror(err));
     /* Flush the rename too. Best effort: the data are safe either way, and a
      * folder that cannot be opened for reading is not an error of the save. */
     char *slash = strrchr(path, '/');

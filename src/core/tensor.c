@@ -146,7 +146,8 @@ void nd__finish_layout(nd_tensor *t) {
 
 bool nd__check_ndim(const char *op, int ndim, const int64_t *shape) {
     if (ndim < 0 || ndim > ND_MAX_DIMS) {
-        nd__set_error("%s: %d dims requested, at most %d are supported", op, ndim, ND_MAX_DIMS);
+        nd__set_error_as(ND_ERR_SHAPE, "%s: %d dims requested, at most %d are supported", op, ndim,
+                         ND_MAX_DIMS);
         return false;
     }
     if (ndim > 0 && !shape) {
@@ -161,12 +162,13 @@ bool nd__check_shape(const char *op, int ndim, const int64_t *shape) {
     int64_t n = 1;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) {
-            nd__set_error("%s: negative size %lld at dim %d of shape %s", op, (long long)shape[i],
-                          i, nd__shape_str(ndim, shape));
+            nd__set_error_as(ND_ERR_SHAPE, "%s: negative size %lld at dim %d of shape %s", op,
+                             (long long)shape[i], i, nd__shape_str(ndim, shape));
             return false;
         }
         if (shape[i] && n > INT64_MAX / 16 / shape[i]) {
-            nd__set_error("%s: shape %s has too many elements", op, nd__shape_str(ndim, shape));
+            nd__set_error_as(ND_ERR_SHAPE, "%s: shape %s has too many elements", op,
+                             nd__shape_str(ndim, shape));
             return false;
         }
         n *= shape[i];
@@ -177,8 +179,9 @@ bool nd__check_shape(const char *op, int ndim, const int64_t *shape) {
 int nd__wrap_dim(const char *op, int dim, int ndim) {
     int n = ndim > 0 ? ndim : 1; /* a 0-d tensor accepts dim 0 and -1, as PyTorch */
     if (dim < -n || dim >= n) {
-        nd__set_error("%s: dim %d out of range for a %d-d tensor (expected %d to %d)", op, dim,
-                      ndim, -n, n - 1);
+        nd__set_error_as(ND_ERR_INDEX,
+                         "%s: dim %d out of range for a %d-d tensor (expected %d to %d)", op, dim,
+                         ndim, -n, n - 1);
         return -1;
     }
     return dim < 0 ? dim + n : dim;
@@ -198,9 +201,9 @@ bool nd__broadcast_shape(const char *op, int na, const int64_t *sa, int nb, cons
         int64_t da = i < na ? sa[na - 1 - i] : 1;
         int64_t db = i < nb ? sb[nb - 1 - i] : 1;
         if (da != db && da != 1 && db != 1) {
-            nd__set_error("%s: shapes %s and %s do not broadcast at dim %d (%lld vs %lld)", op,
-                          nd__shape_str(na, sa), nd__shape_str(nb, sb), -1 - i, (long long)da,
-                          (long long)db);
+            nd__set_error_as(
+                ND_ERR_SHAPE, "%s: shapes %s and %s do not broadcast at dim %d (%lld vs %lld)", op,
+                nd__shape_str(na, sa), nd__shape_str(nb, sb), -1 - i, (long long)da, (long long)db);
             return false;
         }
         out[n - 1 - i] = da == 1 ? db : da;
@@ -298,7 +301,8 @@ static _Thread_local int unopened_scopes;
 
 static void scope_not_opened(void) {
     unopened_scopes++;
-    nd__set_error("nd_scope_begin: out of memory (tensors go to the enclosing scope)");
+    nd__set_error_as(ND_ERR_NOMEM,
+                     "nd_scope_begin: out of memory (tensors go to the enclosing scope)");
 }
 
 void nd_scope_begin(void) {
@@ -343,7 +347,7 @@ nd_tensor *nd_keep(nd_tensor *t) {
     scope_depth++;
     if (!kept) { /* t stays in the current scope, which frees it */
         atomic_fetch_sub(&t->refcount, 1);
-        return nd__fail("nd_keep: out of memory");
+        return nd__fail_as(ND_ERR_NOMEM, "nd_keep: out of memory");
     }
     return t;
 }
@@ -514,22 +518,24 @@ static nd_tensor *header_new(nd_dtype dtype, int ndim, const int64_t *shape) {
 }
 
 nd_tensor *nd__empty(nd_dtype dtype, int ndim, const int64_t *shape) {
-    if (!dtype_valid(dtype)) return nd__fail("nd_empty: invalid dtype %d", (int)dtype);
+    if (!dtype_valid(dtype))
+        return nd__fail_as(ND_ERR_DTYPE, "nd_empty: invalid dtype %d", (int)dtype);
     if (!nd__check_shape("nd_empty", ndim, shape)) return NULL;
     nd_tensor *t = header_new(dtype, ndim, shape);
-    if (!t) return nd__fail("nd_empty: out of memory");
+    if (!t) return nd__fail_as(ND_ERR_NOMEM, "nd_empty: out of memory");
     nd__contiguous_strides(ndim, shape, t->strides);
     nd__finish_layout(t);
     t->storage = storage_new((size_t)t->numel * dtype_sizes[dtype]);
     if (!t->storage) {
         size_t bytes = (size_t)t->numel * dtype_sizes[dtype];
         nd__pool_free(t, sizeof *t);
-        return nd__fail("nd_empty: out of memory allocating %zu bytes for shape %s", bytes,
-                        nd__shape_str(ndim, shape));
+        return nd__fail_as(ND_ERR_NOMEM,
+                           "nd_empty: out of memory allocating %zu bytes for shape %s", bytes,
+                           nd__shape_str(ndim, shape));
     }
     if (!nd__scope_add(t)) {
         nd_release(t);
-        return nd__fail("nd_empty: out of memory");
+        return nd__fail_as(ND_ERR_NOMEM, "nd_empty: out of memory");
     }
     return t;
 }
@@ -543,7 +549,7 @@ nd_tensor *nd__zeros(nd_dtype dtype, int ndim, const int64_t *shape) {
 nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape, const int64_t *strides,
                      int64_t offset) {
     nd_tensor *t = header_new(base->dtype, ndim, shape);
-    if (!t) return nd__fail("nd_view: out of memory");
+    if (!t) return nd__fail_as(ND_ERR_NOMEM, "nd_view: out of memory");
     if (ndim) memcpy(t->strides, strides, (size_t)ndim * sizeof *strides);
     t->offset = offset;
     t->storage = base->storage;
@@ -551,7 +557,7 @@ nd_tensor *nd__alias(const nd_tensor *base, int ndim, const int64_t *shape, cons
     nd__finish_layout(t);
     if (!nd__scope_add(t)) {
         nd_release(t);
-        return nd__fail("nd_view: out of memory");
+        return nd__fail_as(ND_ERR_NOMEM, "nd_view: out of memory");
     }
     return t;
 }
@@ -591,7 +597,7 @@ bool nd_shares_storage(const nd_tensor *a, const nd_tensor *b) {
 
 int64_t nd_size(const nd_tensor *t, int dim) {
     if (nd__bad_tensor("nd_size", t)) return -1;
-    if (t->ndim == 0) return nd__fail_int("nd_size: a 0-d tensor has no dims");
+    if (t->ndim == 0) return nd__fail_int_as(ND_ERR_SHAPE, "nd_size: a 0-d tensor has no dims");
     int d = nd__wrap_dim("nd_size", dim, t->ndim);
     return d < 0 ? -1 : t->shape[d];
 }
@@ -608,21 +614,25 @@ double nd__get_flat(const nd_tensor *t, int64_t linear) {
 
 double nd_item(const nd_tensor *t) {
     if (nd__bad_tensor("nd_item", t)) return NAN;
+    nd_clear_error(); /* NAN may be the value: an error set after this is this call's */
     if (t->numel != 1)
-        return nd__fail_nan("nd_item: a tensor of shape %s has %lld elements, not one",
-                            nd__tshape(t), (long long)t->numel);
+        return nd__fail_nan_as(ND_ERR_SHAPE,
+                               "nd_item: a tensor of shape %s has %lld elements, not one",
+                               nd__tshape(t), (long long)t->numel);
     return nd__get_flat(t, 0);
 }
 
 double nd_get(const nd_tensor *t, const int64_t *index) {
     if (nd__bad_tensor("nd_get", t)) return NAN;
+    nd_clear_error(); /* NAN may be the value: an error set after this is this call's */
     if (t->ndim && !index) return nd__fail_nan("nd_get: NULL index");
     int64_t offset = t->offset;
     for (int i = 0; i < t->ndim; i++) {
         int64_t k = index[i] < 0 ? index[i] + t->shape[i] : index[i];
         if (k < 0 || k >= t->shape[i])
-            return nd__fail_nan("nd_get: index %lld out of range for dim %d of size %lld",
-                                (long long)index[i], i, (long long)t->shape[i]);
+            return nd__fail_nan_as(ND_ERR_INDEX,
+                                   "nd_get: index %lld out of range for dim %d of size %lld",
+                                   (long long)index[i], i, (long long)t->shape[i]);
         offset += k * t->strides[i];
     }
     return nd__load(t->dtype, (char *)t->storage->data + (size_t)offset * dtype_sizes[t->dtype]);

@@ -6,14 +6,16 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define REDUCTION_NAMES "reduction (0 sum, 1 mean, 2 max, 3 min)"
 
 /* MPI counts elements in an int. */
 static int count_of(const char *op, const nd_tensor *t, int *count) {
     if (t->numel > INT_MAX)
-        return nd__fail_int("%s: %lld elements (shape %s) are more than MPI sends in one call", op,
-                            (long long)t->numel, nd__tshape(t));
+        return nd__fail_int_as(ND_ERR_EXTERNAL,
+                               "%s: %lld elements (shape %s) are more than MPI sends in one call",
+                               op, (long long)t->numel, nd__tshape(t));
     *count = (int)t->numel;
     return 0;
 }
@@ -74,9 +76,10 @@ nd_tensor *nd_dist_allgather(nd_tensor *t) {
     int count = 0;
     if (count_of(name, t, &count)) return NULL;
     if (t->ndim == ND_MAX_DIMS)
-        return nd__fail("%s: shape %s has the most dims a tensor can have; the result needs one "
-                        "more",
-                        name, nd__tshape(t));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "%s: shape %s has the most dims a tensor can have; the result needs one "
+                           "more",
+                           name, nd__tshape(t));
     int64_t shape[ND_MAX_DIMS];
     shape[0] = nd_dist_size();
     memcpy(shape + 1, t->shape, sizeof(int64_t) * (size_t)t->ndim);
@@ -102,8 +105,9 @@ nd_tensor *nd_dist_reduce_scatter(nd_tensor *t, nd_red_op op) {
     int count = 0, ranks = nd_dist_size();
     if (nd_dist__check_op(name, op, t->dtype) || count_of(name, t, &count)) return NULL;
     if (t->ndim == 0 || t->shape[0] % ranks)
-        return nd__fail("%s: dim 0 of shape %s must split evenly over the %d ranks", name,
-                        nd__tshape(t), ranks);
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "%s: dim 0 of shape %s must split evenly over the %d ranks", name,
+                           nd__tshape(t), ranks);
     int64_t shape[ND_MAX_DIMS];
     memcpy(shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
     shape[0] /= ranks;
@@ -140,7 +144,7 @@ nd_dist_work *nd_dist_allreduce_start(nd_tensor *t, nd_red_op op) {
     int count = 0;
     if (nd_dist__check_op(name, op, t->dtype) || count_of(name, t, &count)) return NULL;
     nd_dist_work *w = calloc(1, sizeof *w);
-    if (!w) return nd__fail_int("%s: out of memory", name), NULL;
+    if (!w) return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory", name), NULL;
     nd_scope_begin();
     nd_tensor *buf = nd_dist__contiguous(t);
     if (buf) nd_retain(buf); /* outlives this scope, until the wait */
@@ -166,9 +170,10 @@ nd_dist_work *nd_dist_allreduce_start(nd_tensor *t, nd_red_op op) {
 int nd_dist_wait(nd_dist_work *w) {
     if (!w) return nd__fail_int("nd_dist_wait: NULL handle (the start failed)");
     if (nd_dist__broken) /* an earlier timeout: the request may never end */
-        return nd__fail_int("nd_dist_wait (rank %d of %d): an earlier call timed out, so the "
-                            "ranks are out of step; end the program",
-                            nd_dist_rank(), nd_dist_size());
+        return nd__fail_int_as(ND_ERR_EXTERNAL,
+                               "nd_dist_wait (rank %d of %d): an earlier call timed out, so the "
+                               "ranks are out of step; end the program",
+                               nd_dist_rank(), nd_dist_size());
     int result = nd_dist__wait("nd_dist_wait", &w->request);
     if (result && nd_dist__broken) return -1; /* MPI keeps w's buffer: keep it too */
     if (result == 0 && w->op == ND_RED_MEAN)

@@ -2,11 +2,11 @@
  * collective shares: MPI errors as nd errors, and checked mode's exchange of
  * shapes (so that a mismatch is an error on every rank, not a hang). */
 #include "dist_internal.h"
-#include "../ops/elementwise.h" /* nd__copy_into */
 
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 MPI_Comm nd_dist__comm = MPI_COMM_NULL;
 bool nd_dist__checked = true;
@@ -94,9 +94,11 @@ bool nd_dist_set_checked(bool on) {
 int nd_dist__need_init(const char *op) {
     if (nd_dist__comm == MPI_COMM_NULL) return nd__fail_int("%s: call nd_dist_init first", op);
     if (nd_dist__broken)
-        return nd__fail_int("%s (rank %d of %d): an earlier call timed out, so the ranks are out "
-                            "of step; end the program (and restart from a checkpoint)",
-                            op, my_rank, world_size);
+        return nd__fail_int_as(
+            ND_ERR_EXTERNAL,
+            "%s (rank %d of %d): an earlier call timed out, so the ranks are out "
+            "of step; end the program (and restart from a checkpoint)",
+            op, my_rank, world_size);
     return 0;
 }
 
@@ -133,9 +135,10 @@ int nd_dist__wait(const char *op, MPI_Request *request) {
         sched_yield();
     }
     nd_dist__broken = true;
-    return nd__fail_int("%s (rank %d of %d): timed out after %g s waiting for the other ranks "
-                        "(nd_dist_set_timeout): a rank has exited, crashed or stopped",
-                        op, my_rank, world_size, timeout_s);
+    return nd__fail_int_as(ND_ERR_EXTERNAL,
+                           "%s (rank %d of %d): timed out after %g s waiting for the other ranks "
+                           "(nd_dist_set_timeout): a rank has exited, crashed or stopped",
+                           op, my_rank, world_size, timeout_s);
 }
 
 int nd_dist__finish(const char *op, int start_rc, MPI_Request *request) {
@@ -152,7 +155,8 @@ int nd_dist__mpi_fail(const char *op, int code) {
     int len = 0;
     if (MPI_Error_string(code, words, &len) != MPI_SUCCESS)
         snprintf(words, sizeof words, "code %d", code);
-    return nd__fail_int("%s (rank %d of %d): MPI failed: %s", op, my_rank, world_size, words);
+    return nd__fail_int_as(ND_ERR_EXTERNAL, "%s (rank %d of %d): MPI failed: %s", op, my_rank,
+                           world_size, words);
 }
 
 MPI_Datatype nd_dist__type(nd_dtype dtype) {
@@ -191,9 +195,10 @@ int nd_dist__check_op(const char *op_name_, nd_red_op op, nd_dtype dtype) {
         return nd__fail_int("%s: unknown reduction %d (ND_RED_SUM, _MEAN, _MAX or _MIN)", op_name_,
                             (int)op);
     if (op == ND_RED_MEAN && !nd__is_float(dtype))
-        return nd__fail_int("%s: the mean of %s tensors is not defined (it needs float32 or "
-                            "float64); use ND_RED_SUM and divide",
-                            op_name_, nd_dtype_name(dtype));
+        return nd__fail_int_as(ND_ERR_DTYPE,
+                               "%s: the mean of %s tensors is not defined (it needs float32 or "
+                               "float64); use ND_RED_SUM and divide",
+                               op_name_, nd_dtype_name(dtype));
     return 0;
 }
 
@@ -223,7 +228,9 @@ int nd_dist__agree(const char *op, const nd_tensor *t, int64_t extra, const char
     /* every rank's description, then this rank's own (one block, which a
      * timeout leaves to MPI) */
     int64_t *all = calloc((size_t)world_size + 1, sizeof(int64_t) * DESC_LEN);
-    if (!all) return nd__fail_int("%s (rank %d of %d): out of memory", op, my_rank, world_size);
+    if (!all)
+        return nd__fail_int_as(ND_ERR_NOMEM, "%s (rank %d of %d): out of memory", op, my_rank,
+                               world_size);
     int64_t *mine = all + (size_t)world_size * DESC_LEN;
     mine[DESC_DTYPE] = bad ? -1 : (int64_t)t->dtype;
     mine[DESC_EXTRA] = extra;

@@ -12,6 +12,7 @@
 #include "dist_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
     nd_dtype dtype;
@@ -137,14 +138,15 @@ nd_ddp *nd_ddp_new(int n, nd_tensor *const *params, nd_ddp_opts opts) {
     for (int i = 0; i < n; i++) {
         if (nd__bad_tensor(name, params[i])) return NULL;
         if (params[i]->node || !params[i]->requires_grad || !nd__is_float(params[i]->dtype))
-            return (void *)nd__fail(
+            return (void *)nd__fail_as(
+                ND_ERR_NOT_DIFFERENTIABLE,
                 "%s: parameter %d (shape %s) must be a floating-point leaf that "
                 "requires a gradient",
                 name, i, nd__tshape(params[i]));
         if (params[i]->numel > INT32_MAX)
-            return (void *)nd__fail(
-                "%s: parameter %d (shape %s) is larger than MPI sends in one call", name, i,
-                nd__tshape(params[i]));
+            return (void *)nd__fail_as(
+                ND_ERR_EXTERNAL, "%s: parameter %d (shape %s) is larger than MPI sends in one call",
+                name, i, nd__tshape(params[i]));
     }
     /* Every rank starts from rank 0's values (checked mode also makes sure
      * that every rank has the same parameters in the same order). */
@@ -152,7 +154,7 @@ nd_ddp *nd_ddp_new(int n, nd_tensor *const *params, nd_ddp_opts opts) {
         if (nd_dist_broadcast(params[i], 0)) return NULL;
 
     nd_ddp *d = calloc(1, sizeof *d);
-    if (!d) return nd__fail_int("%s: out of memory", name), NULL;
+    if (!d) return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory", name), NULL;
     d->n = n;
     d->sync = true;
     d->params = calloc((size_t)n, sizeof *d->params);
@@ -168,7 +170,7 @@ nd_ddp *nd_ddp_new(int n, nd_tensor *const *params, nd_ddp_opts opts) {
     double cap = opts.bucket_mb * 1048576.0;
     if (!ok || !make_buckets(d, cap > (double)SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)cap)) {
         nd_ddp_free(d);
-        return nd__fail_int("%s: out of memory for %d parameters", name, n), NULL;
+        return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory for %d parameters", name, n), NULL;
     }
     nd__set_leaf_grad_hook(on_final_gradient, d);
     return d;

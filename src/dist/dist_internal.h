@@ -3,7 +3,7 @@
 #ifndef ND_DIST_INTERNAL_H
 #define ND_DIST_INTERNAL_H
 
-#include "../core/internal.h"
+#include "../nd_ext.h"
 #include "nd_dist.h"
 
 #include <mpi.h>

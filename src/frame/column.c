@@ -3,7 +3,7 @@
  * once, and the rows hold 4-byte codes (what pandas calls a categorical). */
 #include "frame_internal.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -23,6 +23,14 @@ nd_frame *nd__frame_fail(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     nd__set_errorv(fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+nd_frame *nd__frame_fail_as(nd_error_code code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nd__set_errorv_as(code, fmt, ap);
     va_end(ap);
     return NULL;
 }

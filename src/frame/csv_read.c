@@ -3,7 +3,7 @@
  * parallel (see csv_internal.h), then assembles the frame. */
 #include "csv_internal.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,17 +116,17 @@ static const char *read_header(const char *op, const char *where, csv_reader *rd
     csv_record rec = {0};
     p = csv_skip_blank(rd, p, end, line);
     if (p == end) {
-        nd__set_error("%s: %sno columns to parse: the input is empty", op, where);
+        nd__set_error_as(ND_ERR_FORMAT, "%s: %sno columns to parse: the input is empty", op, where);
         return NULL;
     }
     int64_t header_line = *line;
     const char *next = csv_tokenize(rd, p, end, &rec, line);
     if (!next) {
         if (rec.out_of_memory)
-            nd__set_error("%s: out of memory", op);
+            nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory", op);
         else
-            nd__set_error("%s: %sline %lld: a quoted field never ends", op, where,
-                          (long long)header_line);
+            nd__set_error_as(ND_ERR_FORMAT, "%s: %sline %lld: a quoted field never ends", op, where,
+                             (long long)header_line);
         csv_record_free(&rec);
         return NULL;
     }
@@ -140,8 +140,9 @@ static const char *read_header(const char *op, const char *where, csv_reader *rd
         char number[32];
         snprintf(number, sizeof number, o->header ? "Unnamed: %d" : "%d", i);
         if (o->header && !valid_utf8((const unsigned char *)f->ptr, f->len)) {
-            nd__set_error("%s: %sline %lld, column %d: the name is not valid UTF-8", op, where,
-                          (long long)header_line, i + 1);
+            nd__set_error_as(ND_ERR_FORMAT,
+                             "%s: %sline %lld, column %d: the name is not valid UTF-8", op, where,
+                             (long long)header_line, i + 1);
             csv_record_free(&rec);
             free(placeholder);
             return NULL;
@@ -163,7 +164,7 @@ static const char *read_header(const char *op, const char *where, csv_reader *rd
     ok = ok && dedup_names(rd->names, placeholder, rd->ncols);
     free(placeholder);
     if (!ok) {
-        nd__set_error("%s: out of memory", op);
+        nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory", op);
         return NULL;
     }
     for (int k = 0; k < o->ntypes && o->types; k++) {
@@ -290,8 +291,8 @@ static nd_frame *parse(const char *op, const char *where, const char *text, size
     nchunks = split_chunks(&rd, p, end, line, chunks, want, threads, &error_line);
     if (nchunks < 0) {
         nchunks = 0;
-        nd__set_error("%s: %sline %lld: a quoted field never ends", op, where,
-                      (long long)error_line);
+        nd__set_error_as(ND_ERR_FORMAT, "%s: %sline %lld: a quoted field never ends", op, where,
+                         (long long)error_line);
         goto fail;
     }
     int64_t nrows = chunks[nchunks - 1].row0 + chunks[nchunks - 1].nrows;
@@ -317,7 +318,10 @@ static nd_frame *parse(const char *op, const char *where, const char *text, size
     for (int i = 0; i < nchunks; i++) csv_parse_chunk(&rd, &chunks[i], num);
     for (int i = 0; i < nchunks; i++)
         if (chunks[i].error_line) {
-            nd__set_error("%s: %s%s", op, where, chunks[i].error);
+            /* a chunk fails on the text, or on memory (csv_infer.c says which) */
+            bool nomem = strcmp(chunks[i].error, "out of memory") == 0;
+            nd__set_error_as(nomem ? ND_ERR_NOMEM : ND_ERR_FORMAT, "%s: %s%s", op, where,
+                             chunks[i].error);
             goto fail;
         }
 
@@ -334,7 +338,7 @@ static nd_frame *parse(const char *op, const char *where, const char *text, size
     }
     goto done;
 no_memory:
-    nd__set_error("%s: out of memory", op);
+    nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory", op);
 fail:
     nd_frame_free(frame);
     frame = NULL;
@@ -368,12 +372,14 @@ nd_frame *nd_read_csv(const char *path, const nd_csv_opts *opts) {
     int fd = open(path, O_RDONLY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
-        nd__set_error("nd_read_csv: cannot open %s: %s", path, strerror(errno));
+        nd__set_error_as(nd__errno_code(errno), "nd_read_csv: cannot open %s: %s", path,
+                         strerror(errno));
         if (fd >= 0) close(fd);
         return NULL;
     }
     if (S_ISDIR(st.st_mode)) {
-        nd__set_error("nd_read_csv: cannot read %s: %s", path, strerror(EISDIR));
+        nd__set_error_as(nd__errno_code(EISDIR), "nd_read_csv: cannot read %s: %s", path,
+                         strerror(EISDIR));
         close(fd);
         return NULL;
     }
@@ -382,14 +388,16 @@ nd_frame *nd_read_csv(const char *path, const nd_csv_opts *opts) {
     size_t len = (size_t)st.st_size;
     if (len == 0) {
         close(fd);
-        nd__set_error("nd_read_csv: %sno columns to parse: the file is empty", where);
+        nd__set_error_as(ND_ERR_FORMAT, "nd_read_csv: %sno columns to parse: the file is empty",
+                         where);
         return NULL;
     }
     /* One mapping, read by every thread; the pages go when it is unmapped. */
     void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (map == MAP_FAILED) {
-        nd__set_error("nd_read_csv: cannot read %s: %s", path, strerror(errno));
+        nd__set_error_as(nd__errno_code(errno), "nd_read_csv: cannot read %s: %s", path,
+                         strerror(errno));
         return NULL;
     }
     madvise(map, len, MADV_WILLNEED);

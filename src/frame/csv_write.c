@@ -4,7 +4,7 @@
  * missing value — so that reading the file back gives the same frame. */
 #include "frame_internal.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 
 #include <errno.h>
 #include <math.h>
@@ -69,7 +69,7 @@ char *nd_frame_to_csv(const nd_frame *f, size_t *len) {
     }
     if (b.failed) {
         free(b.s);
-        nd__set_error("nd_frame_to_csv: out of memory");
+        nd__set_error_as(ND_ERR_NOMEM, "nd_frame_to_csv: out of memory");
         return NULL;
     }
     if (len) *len = b.len;
@@ -85,10 +85,13 @@ int nd_frame_write_csv(const nd_frame *f, const char *path) {
     FILE *out = fopen(path, "wb");
     if (!out) {
         free(text);
-        return nd__fail_int("nd_frame_write_csv: cannot open %s: %s", path, strerror(errno));
+        return nd__fail_int_as(nd__errno_code(errno), "nd_frame_write_csv: cannot open %s: %s",
+                               path, strerror(errno));
     }
     bool ok = fwrite(text, 1, len, out) == len;
     ok &= fclose(out) == 0;
     free(text);
-    return ok ? 0 : nd__fail_int("nd_frame_write_csv: cannot write %s: %s", path, strerror(errno));
+    return ok ? 0
+              : nd__fail_int_as(nd__errno_code(errno), "nd_frame_write_csv: cannot write %s: %s",
+                                path, strerror(errno));
 }

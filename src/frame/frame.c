@@ -2,7 +2,7 @@
  * Choosing columns shares them; choosing rows copies the chosen rows. */
 #include "frame_internal.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -25,7 +25,7 @@ int nd_frame_col(const nd_frame *f, const char *name) {
     if (!name) return nd__fail_int("nd_frame_col: NULL name");
     for (int i = 0; i < f->ncols; i++)
         if (strcmp(f->names[i], name) == 0) return i;
-    return nd__fail_int("nd_frame_col: no column is called \"%s\"", name);
+    return nd__fail_int_as(ND_ERR_INDEX, "nd_frame_col: no column is called \"%s\"", name);
 }
 
 nd_coltype nd_frame_type(const nd_frame *f, int col) {
@@ -49,8 +49,8 @@ const char *nd_frame_dtype_name(const nd_frame *f, int col) {
 static bool check_cell(const char *op, const nd_frame *f, int64_t row, int col) {
     if (!nd__frame_check_col(op, f, col)) return false;
     if (row >= 0 && row < f->nrows) return true;
-    nd__set_error("%s: row %lld out of range for a frame of %lld rows", op, (long long)row,
-                  (long long)f->nrows);
+    nd__set_error_as(ND_ERR_INDEX, "%s: row %lld out of range for a frame of %lld rows", op,
+                     (long long)row, (long long)f->nrows);
     return false;
 }
 
@@ -61,7 +61,8 @@ bool nd_frame_isna(const nd_frame *f, int64_t row, int col) {
 double nd_frame_number(const nd_frame *f, int64_t row, int col) {
     if (!check_cell("nd_frame_number", f, row, col)) return NAN;
     if (f->cols[col]->type == ND_COL_STRING)
-        return nd__fail_nan("nd_frame_number: column %d (\"%s\") holds text", col, f->names[col]);
+        return nd__fail_nan_as(ND_ERR_DTYPE, "nd_frame_number: column %d (\"%s\") holds text", col,
+                               f->names[col]);
     return nd__col_number(f->cols[col], row);
 }
 
@@ -69,8 +70,8 @@ const char *nd_frame_string(const nd_frame *f, int64_t row, int col) {
     if (!check_cell("nd_frame_string", f, row, col)) return NULL;
     const nd__col *c = f->cols[col];
     if (c->type != ND_COL_STRING) {
-        nd__set_error("nd_frame_string: column %d (\"%s\") holds %s, not text", col, f->names[col],
-                      c->type == ND_COL_BOOL ? "booleans" : "numbers");
+        nd__set_error_as(ND_ERR_DTYPE, "nd_frame_string: column %d (\"%s\") holds %s, not text",
+                         col, f->names[col], c->type == ND_COL_BOOL ? "booleans" : "numbers");
         return NULL;
     }
     return c->codes[row] < 0 ? NULL : c->dict.strs[c->codes[row]];
@@ -123,11 +124,11 @@ nd_frame *nd_frame_iloc(const nd_frame *f, int64_t r0, int64_t r1, int64_t c0, i
     slice_bounds(f->ncols, &c0, &c1);
     int n = (int)(c1 - c0);
     int *cols = malloc((size_t)(n > 0 ? n : 1) * sizeof *cols);
-    if (!cols) return nd__frame_fail("nd_frame_iloc: out of memory");
+    if (!cols) return nd__frame_fail_as(ND_ERR_NOMEM, "nd_frame_iloc: out of memory");
     for (int i = 0; i < n; i++) cols[i] = (int)c0 + i;
     nd_frame *picked = pick_columns(f, n, cols);
     free(cols);
-    if (!picked) return nd__frame_fail("nd_frame_iloc: out of memory");
+    if (!picked) return nd__frame_fail_as(ND_ERR_NOMEM, "nd_frame_iloc: out of memory");
     if (r0 == 0 && r1 == f->nrows) return picked;
     /* A row range: copy those rows of each chosen column. */
     nd_frame *out = nd__frame_alloc(n, r1 - r0);
@@ -146,7 +147,7 @@ nd_frame *nd_frame_iloc(const nd_frame *f, int64_t r0, int64_t r1, int64_t c0, i
     nd_frame_free(picked);
     if (!ok) {
         nd_frame_free(out);
-        return nd__frame_fail("nd_frame_iloc: out of memory");
+        return nd__frame_fail_as(ND_ERR_NOMEM, "nd_frame_iloc: out of memory");
     }
     return out;
 }
@@ -156,20 +157,20 @@ nd_frame *nd_frame_select(const nd_frame *f, int n, const char *const *names) {
     if (n < 0 || (n > 0 && !names))
         return nd__frame_fail("nd_frame_select: %d names at %p", n, (const void *)names);
     int *cols = malloc((size_t)(n > 0 ? n : 1) * sizeof *cols);
-    if (!cols) return nd__frame_fail("nd_frame_select: out of memory");
+    if (!cols) return nd__frame_fail_as(ND_ERR_NOMEM, "nd_frame_select: out of memory");
     for (int i = 0; i < n; i++) {
         cols[i] = -1;
         for (int c = 0; names[i] && c < f->ncols && cols[i] < 0; c++)
             if (strcmp(f->names[c], names[i]) == 0) cols[i] = c;
         if (cols[i] < 0) {
             free(cols);
-            return nd__frame_fail("nd_frame_select: no column is called \"%s\"",
-                                  names[i] ? names[i] : "(null)");
+            return nd__frame_fail_as(ND_ERR_INDEX, "nd_frame_select: no column is called \"%s\"",
+                                     names[i] ? names[i] : "(null)");
         }
     }
     nd_frame *out = pick_columns(f, n, cols);
     free(cols);
-    if (!out) nd__frame_fail("nd_frame_select: out of memory");
+    if (!out) nd__frame_fail_as(ND_ERR_NOMEM, "nd_frame_select: out of memory");
     return out;
 }
 
@@ -179,14 +180,15 @@ nd_frame *nd_frame_drop(const nd_frame *f, const char *col) {
     for (int c = 0; col && c < f->ncols && dropped < 0; c++)
         if (strcmp(f->names[c], col) == 0) dropped = c;
     if (dropped < 0)
-        return nd__frame_fail("nd_frame_drop: no column is called \"%s\"", col ? col : "(null)");
+        return nd__frame_fail_as(ND_ERR_INDEX, "nd_frame_drop: no column is called \"%s\"",
+                                 col ? col : "(null)");
     int *cols = malloc((size_t)(f->ncols > 1 ? f->ncols - 1 : 1) * sizeof *cols);
-    if (!cols) return nd__frame_fail("nd_frame_drop: out of memory");
+    if (!cols) return nd__frame_fail_as(ND_ERR_NOMEM, "nd_frame_drop: out of memory");
     int n = 0;
     for (int c = 0; c < f->ncols; c++)
         if (strcmp(f->names[c], col) != 0) cols[n++] = c; /* every column of that name, as pandas */
     nd_frame *out = pick_columns(f, n, cols);
     free(cols);
-    if (!out) nd__frame_fail("nd_frame_drop: out of memory");
+    if (!out) nd__frame_fail_as(ND_ERR_NOMEM, "nd_frame_drop: out of memory");
     return out;
 }

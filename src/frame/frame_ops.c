@@ -3,7 +3,7 @@
  * the numbers as a tensor (to_numpy). */
 #include "frame_internal.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 nd_frame *nd_frame_dropna(const nd_frame *f) {
     if (!nd__frame_check("nd_frame_dropna", f)) return NULL;
     int64_t *keep = malloc((size_t)(f->nrows > 0 ? f->nrows : 1) * sizeof *keep);
-    if (!keep) return nd__frame_fail("nd_frame_dropna: out of memory");
+    if (!keep) return nd__frame_fail_as(ND_ERR_NOMEM, "nd_frame_dropna: out of memory");
     int64_t n = 0;
     for (int64_t r = 0; r < f->nrows; r++) {
         bool any_na = false;
@@ -36,7 +36,7 @@ nd_frame *nd_frame_dropna(const nd_frame *f) {
     free(keep);
     if (!ok) {
         nd_frame_free(out);
-        return nd__frame_fail("nd_frame_dropna: out of memory");
+        return nd__frame_fail_as(ND_ERR_NOMEM, "nd_frame_dropna: out of memory");
     }
     return out;
 }
@@ -106,7 +106,7 @@ static nd_frame *fillna(const char *op, const nd_frame *f, fill_kind kind, doubl
     }
     if (!ok) {
         nd_frame_free(out);
-        return nd__frame_fail("%s: out of memory", op);
+        return nd__frame_fail_as(ND_ERR_NOMEM, "%s: out of memory", op);
     }
     return out;
 }
@@ -206,7 +206,7 @@ nd_frame *nd_frame_get_dummies(const nd_frame *f, bool dummy_na) {
     free(counts);
     if (!ok) {
         nd_frame_free(out);
-        return nd__frame_fail("nd_frame_get_dummies: out of memory");
+        return nd__frame_fail_as(ND_ERR_NOMEM, "nd_frame_get_dummies: out of memory");
     }
     return out;
 }
@@ -215,7 +215,8 @@ nd_frame *nd_frame_get_dummies(const nd_frame *f, bool dummy_na) {
 
 static bool check_float_dtype(const char *op, nd_dtype dtype) {
     if (dtype == ND_F32 || dtype == ND_F64) return true;
-    nd__set_error("%s: dtype %s: a frame converts to float32 or float64", op, nd_dtype_name(dtype));
+    nd__set_error_as(ND_ERR_DTYPE, "%s: dtype %s: a frame converts to float32 or float64", op,
+                     nd_dtype_name(dtype));
     return false;
 }
 
@@ -247,9 +248,10 @@ nd_tensor *nd_frame_to_tensor(const nd_frame *f, nd_dtype dtype) {
     if (!check_float_dtype("nd_frame_to_tensor", dtype)) return NULL;
     for (int c = 0; c < f->ncols; c++)
         if (f->cols[c]->type == ND_COL_STRING)
-            return nd__fail("nd_frame_to_tensor: column %d (\"%s\") holds text; encode it first "
-                            "(nd_frame_get_dummies) or drop it",
-                            c, f->names[c]);
+            return nd__fail_as(ND_ERR_DTYPE,
+                               "nd_frame_to_tensor: column %d (\"%s\") holds text; encode it first "
+                               "(nd_frame_get_dummies) or drop it",
+                               c, f->names[c]);
     nd_tensor *t = nd__empty(dtype, 2, (const int64_t[]){f->nrows, f->ncols});
     if (!t) return NULL;
     char *data = nd__ptr(t);
@@ -271,8 +273,8 @@ nd_tensor *nd_frame_column_tensor(const nd_frame *f, int col, nd_dtype dtype) {
     if (!nd__frame_check_col("nd_frame_column_tensor", f, col)) return NULL;
     if (!check_float_dtype("nd_frame_column_tensor", dtype)) return NULL;
     if (f->cols[col]->type == ND_COL_STRING)
-        return nd__fail("nd_frame_column_tensor: column %d (\"%s\") holds text", col,
-                        f->names[col]);
+        return nd__fail_as(ND_ERR_DTYPE, "nd_frame_column_tensor: column %d (\"%s\") holds text",
+                           col, f->names[col]);
     nd_tensor *t = nd__empty(dtype, 1, (const int64_t[]){f->nrows});
     if (t) column_into(f->cols[col], dtype, nd__ptr(t), 1, 0, f->nrows);
     return t;

@@ -11,7 +11,7 @@
  * values and names are right-aligned, the index left-aligned. */
 #include "frame_internal.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -318,7 +318,7 @@ char *nd_frame_format(const nd_frame *f) {
     format_frame(f, &b);
     if (b.failed) {
         free(b.s);
-        nd__set_error("nd_frame_format: out of memory");
+        nd__set_error_as(ND_ERR_NOMEM, "nd_frame_format: out of memory");
         return NULL;
     }
     return b.s;
@@ -329,7 +329,7 @@ int nd_frame_print(const nd_frame *f) {
     if (!text) return -1;
     int ok = puts(text) >= 0;
     free(text);
-    return ok ? 0 : nd__fail_int("nd_frame_print: cannot write to stdout");
+    return ok ? 0 : nd__fail_int_as(ND_ERR_IO, "nd_frame_print: cannot write to stdout");
 }
 
 /* --------------------------------------------------------------- describe */
@@ -370,7 +370,7 @@ nd_frame *nd_frame_describe(const nd_frame *f) {
     }
     if (!ok) {
         nd_frame_free(out);
-        return nd__frame_fail("nd_frame_describe: out of memory");
+        return nd__frame_fail_as(ND_ERR_NOMEM, "nd_frame_describe: out of memory");
     }
     return out;
 }

@@ -8,9 +8,10 @@
 nd_tensor *nd_image_to_float(nd_tensor *img) {
     ND_CHECK("nd_image_to_float", img);
     if (img->dtype != ND_U8 || (img->ndim != 2 && img->ndim != 3))
-        return nd__fail("nd_image_to_float: expected an ND_U8 image (H, W, C) or (H, W), got %s "
-                        "of shape %s",
-                        nd_dtype_name(img->dtype), nd__tshape(img));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_image_to_float: expected an ND_U8 image (H, W, C) or (H, W), got %s "
+                           "of shape %s",
+                           nd_dtype_name(img->dtype), nd__tshape(img));
     int64_t h = img->shape[0], w = img->shape[1], c = img->ndim == 3 ? img->shape[2] : 1;
     nd_scope_begin();
     nd_tensor *src = nd_contiguous(img);
@@ -36,9 +37,10 @@ static inline uint8_t to_u8(double v) {
 nd_tensor *nd_image_from_float(nd_tensor *t) {
     ND_CHECK("nd_image_from_float", t);
     if (!nd__is_float(t->dtype) || (t->ndim != 2 && t->ndim != 3))
-        return nd__fail("nd_image_from_float: expected a floating-point image (C, H, W) or "
-                        "(H, W), got %s of shape %s",
-                        nd_dtype_name(t->dtype), nd__tshape(t));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_image_from_float: expected a floating-point image (C, H, W) or "
+                           "(H, W), got %s of shape %s",
+                           nd_dtype_name(t->dtype), nd__tshape(t));
     int64_t c = t->ndim == 3 ? t->shape[0] : 1;
     int64_t h = t->shape[t->ndim - 2], w = t->shape[t->ndim - 1];
     nd_scope_begin();
@@ -70,7 +72,7 @@ nd_tensor *nd_image_batch(int n, nd_tensor *const *imgs) {
         out = ok ? nd_stack(n, floats, 0) : NULL;
         free(floats);
     } else {
-        nd__set_error("nd_image_batch: out of memory");
+        nd__set_error_as(ND_ERR_NOMEM, "nd_image_batch: out of memory");
     }
     out = nd_keep(out); /* NULL when out of memory */
     nd_scope_end();
@@ -90,7 +92,7 @@ nd_tensor *nd_image_video(int n, int t, nd_tensor *const *frames) {
         out = ok ? nd_stack(n, clips, 0) : NULL;
         free(clips);
     } else {
-        nd__set_error("nd_image_video: out of memory");
+        nd__set_error_as(ND_ERR_NOMEM, "nd_image_video: out of memory");
     }
     out = nd_keep(out); /* NULL when out of memory */
     nd_scope_end();

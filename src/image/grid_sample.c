@@ -196,15 +196,18 @@ nd_tensor *nd_grid_sample(nd_tensor *input, nd_tensor *grid, bool align_corners)
     ND_CHECK("nd_grid_sample", input, grid);
     if (input->ndim != 4 || grid->ndim != 4 || grid->shape[3] != 2 ||
         grid->shape[0] != input->shape[0])
-        return nd__fail("nd_grid_sample: expected input (N, C, H, W) and grid (N, H_out, W_out, "
-                        "2) with the same N, got input %s and grid %s",
-                        nd__tshape(input), nd__tshape(grid));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_grid_sample: expected input (N, C, H, W) and grid (N, H_out, W_out, "
+                           "2) with the same N, got input %s and grid %s",
+                           nd__tshape(input), nd__tshape(grid));
     if (!nd__is_float(input->dtype) || input->dtype != grid->dtype)
-        return nd__fail("nd_grid_sample: input and grid must have the same floating dtype, got "
-                        "%s and %s",
-                        nd_dtype_name(input->dtype), nd_dtype_name(grid->dtype));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_grid_sample: input and grid must have the same floating dtype, got "
+                           "%s and %s",
+                           nd_dtype_name(input->dtype), nd_dtype_name(grid->dtype));
     if (input->shape[2] == 0 || input->shape[3] == 0)
-        return nd__fail("nd_grid_sample: the input of shape %s has no pixels", nd__tshape(input));
+        return nd__fail_as(ND_ERR_SHAPE, "nd_grid_sample: the input of shape %s has no pixels",
+                           nd__tshape(input));
     sample_dims d = dims_of(input, grid, align_corners);
     nd_scope_begin();
     nd_tensor *in = as_f64(input), *gr = as_f64(grid);
@@ -222,14 +225,16 @@ static void transpose_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_ten
     (void)out;
     if (n->in[0]->requires_grad) gin[0] = nd_grid_sample(g, n->in[1], n->p.i[0] != 0);
     if (n->in[1]->requires_grad)
-        nd__set_error("nd_grid_sample: second derivatives with respect to the grid are not "
-                      "supported");
+        nd__set_error_as(ND_ERR_NOT_DIFFERENTIABLE,
+                         "nd_grid_sample: second derivatives with respect to the grid are not "
+                         "supported");
 }
 static nd_tensor *transpose_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
     if (tin[1]) {
-        nd__set_error("nd_grid_sample: second derivatives with respect to the grid are not "
-                      "supported");
+        nd__set_error_as(ND_ERR_NOT_DIFFERENTIABLE,
+                         "nd_grid_sample: second derivatives with respect to the grid are not "
+                         "supported");
         return NULL;
     }
     return tin[0] ? grid_sample_transpose(tin[0], n->in[1], n->p.i[1], n->p.i[2], n->p.i[0] != 0)
@@ -254,13 +259,15 @@ static nd_tensor *grid_sample_transpose(nd_tensor *g, nd_tensor *grid, int64_t h
 
 static void grid_grad_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)n, (void)out, (void)g, (void)gin;
-    nd__set_error("nd_grid_sample: second derivatives with respect to the grid are not "
-                  "supported");
+    nd__set_error_as(ND_ERR_NOT_DIFFERENTIABLE,
+                     "nd_grid_sample: second derivatives with respect to the grid are not "
+                     "supported");
 }
 static nd_tensor *grid_grad_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)n, (void)out, (void)tin;
-    nd__set_error("nd_grid_sample: second derivatives with respect to the grid are not "
-                  "supported");
+    nd__set_error_as(ND_ERR_NOT_DIFFERENTIABLE,
+                     "nd_grid_sample: second derivatives with respect to the grid are not "
+                     "supported");
     return NULL;
 }
 static const nd_op GRID_SAMPLE_GRID_GRAD = {"grid_sample_grid_backward", grid_grad_vjp,
@@ -307,13 +314,15 @@ nd_tensor *nd_affine_grid(nd_tensor *theta, int64_t n, int64_t c, int64_t h, int
     ND_CHECK("nd_affine_grid", theta);
     if (theta->ndim != 3 || theta->shape[1] != 2 || theta->shape[2] != 3 || theta->shape[0] != n ||
         !nd__is_float(theta->dtype))
-        return nd__fail("nd_affine_grid: theta must be floating point (N, 2, 3) with N = %lld, "
-                        "got %s of shape %s",
-                        (long long)n, nd_dtype_name(theta->dtype), nd__tshape(theta));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_affine_grid: theta must be floating point (N, 2, 3) with N = %lld, "
+                           "got %s of shape %s",
+                           (long long)n, nd_dtype_name(theta->dtype), nd__tshape(theta));
     if (c < 0 || h <= 0 || w <= 0 || h > ((int64_t)1 << 20) || w > ((int64_t)1 << 20) ||
         n * h * w > ((int64_t)1 << 30))
-        return nd__fail("nd_affine_grid: bad size (N, C, H, W) = (%lld, %lld, %lld, %lld)",
-                        (long long)n, (long long)c, (long long)h, (long long)w);
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_affine_grid: bad size (N, C, H, W) = (%lld, %lld, %lld, %lld)",
+                           (long long)n, (long long)c, (long long)h, (long long)w);
     nd_scope_begin();
     nd_tensor *th = as_f64(theta);
     nd_tensor *out = th ? nd__empty(ND_F64, 4, (const int64_t[]){n, h, w, 2}) : NULL;

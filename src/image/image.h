@@ -3,7 +3,7 @@
 #ifndef ND_IMAGE_PRIVATE_H
 #define ND_IMAGE_PRIVATE_H
 
-#include "core/internal.h"
+#include "nd_ext.h"
 #include "nd_image.h"
 
 /* The largest picture a decoder accepts: protects against files whose header

@@ -10,15 +10,16 @@
 
 bool nd__image_size_ok(const char *op, const char *format, int64_t h, int64_t w, int64_t c) {
     if (h <= 0 || w <= 0 || c <= 0) {
-        nd__set_error("%s: %s picture of size %lld×%lld has no pixels", op, format, (long long)w,
-                      (long long)h);
+        nd__set_error_as(ND_ERR_SHAPE, "%s: %s picture of size %lld×%lld has no pixels", op, format,
+                         (long long)w, (long long)h);
         return false;
     }
     if (h > ND_IMAGE_MAX_SIDE || w > ND_IMAGE_MAX_SIDE || h * w * c > ND_IMAGE_MAX_BYTES) {
-        nd__set_error("%s: %s picture of %lld×%lld×%lld is larger than nd reads (%d per side, "
-                      "%lld bytes)",
-                      op, format, (long long)w, (long long)h, (long long)c, ND_IMAGE_MAX_SIDE,
-                      (long long)ND_IMAGE_MAX_BYTES);
+        nd__set_error_as(ND_ERR_FORMAT,
+                         "%s: %s picture of %lld×%lld×%lld is larger than nd reads (%d per side, "
+                         "%lld bytes)",
+                         op, format, (long long)w, (long long)h, (long long)c, ND_IMAGE_MAX_SIDE,
+                         (long long)ND_IMAGE_MAX_BYTES);
         return false;
     }
     return true;
@@ -28,7 +29,8 @@ static nd_tensor *decode(const char *op, const unsigned char *bytes, size_t len)
     if (nd__png_signature(bytes, len)) return nd__png_decode(op, bytes, len);
     if (nd__jpeg_signature(bytes, len)) return nd__jpeg_decode(op, bytes, len);
     if (nd__pnm_signature(bytes, len)) return nd__pnm_decode(op, bytes, len);
-    return nd__fail("%s: not a PNG, JPEG or PGM/PPM (P2, P3, P5, P6) file (%zu bytes)", op, len);
+    return nd__fail_as(ND_ERR_FORMAT,
+                       "%s: not a PNG, JPEG or PGM/PPM (P2, P3, P5, P6) file (%zu bytes)", op, len);
 }
 
 nd_tensor *nd_image_decode(const void *bytes, size_t len) {
@@ -40,7 +42,8 @@ nd_tensor *nd_image_decode(const void *bytes, size_t len) {
 static unsigned char *read_file(const char *op, const char *path, size_t *len) {
     FILE *file = fopen(path, "rb");
     if (!file) {
-        nd__set_error("%s: cannot open '%s': %s", op, path, nd__strerror(errno));
+        nd__set_error_as(nd__errno_code(errno), "%s: cannot open '%s': %s", op, path,
+                         nd__strerror(errno));
         return NULL;
     }
     size_t cap = 1 << 16, n = 0;
@@ -64,14 +67,15 @@ static unsigned char *read_file(const char *op, const char *path, size_t *len) {
     fclose(file);
     if (!bytes) {
         if (too_large)
-            nd__set_error("%s: '%s' is too large to read", op, path);
+            nd__set_error_as(ND_ERR_IO, "%s: '%s' is too large to read", op, path);
         else
-            nd__set_error("%s: out of memory reading '%s'", op, path);
+            nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory reading '%s'", op, path);
         return NULL;
     }
     if (failed) {
         free(bytes);
-        nd__set_error("%s: cannot read '%s': %s", op, path, nd__strerror(saved));
+        nd__set_error_as(nd__errno_code(saved), "%s: cannot read '%s': %s", op, path,
+                         nd__strerror(saved));
         return NULL;
     }
     *len = n;
@@ -89,9 +93,10 @@ nd_tensor *nd_image_read(const char *path) {
         /* name the file: the decoders only know bytes */
         char message[512];
         snprintf(message, sizeof message, "%s", nd_last_error() ? nd_last_error() : "");
+        nd_error_code code = nd_errcode(); /* the decoder's: format, out of memory, ... */
         nd_clear_error();
         const char *detail = strchr(message, ':') ? strchr(message, ':') + 2 : message;
-        return nd__fail("nd_image_read: '%s': %s", path, detail);
+        return nd__fail_as(code, "nd_image_read: '%s': %s", path, detail);
     }
     return out;
 }
@@ -104,18 +109,21 @@ static const char *extension(const char *path) {
 /* Checks an image for writing; returns its (H, W, C) contiguous form. */
 static nd_tensor *writable(const char *op, nd_tensor *img, int64_t *h, int64_t *w, int64_t *c) {
     if (img->dtype != ND_U8)
-        return nd__fail("%s: images are written from ND_U8 (H, W, C), got %s of shape %s "
-                        "(convert with nd_image_from_float)",
-                        op, nd_dtype_name(img->dtype), nd__tshape(img));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "%s: images are written from ND_U8 (H, W, C), got %s of shape %s "
+                           "(convert with nd_image_from_float)",
+                           op, nd_dtype_name(img->dtype), nd__tshape(img));
     if (img->ndim != 2 && img->ndim != 3)
-        return nd__fail("%s: an image is (H, W) or (H, W, C), got shape %s", op, nd__tshape(img));
+        return nd__fail_as(ND_ERR_SHAPE, "%s: an image is (H, W) or (H, W, C), got shape %s", op,
+                           nd__tshape(img));
     *h = img->shape[0];
     *w = img->shape[1];
     *c = img->ndim == 3 ? img->shape[2] : 1;
     if (*h == 0 || *w == 0 || *c == 0)
-        return nd__fail("%s: cannot write an empty image of shape %s", op, nd__tshape(img));
+        return nd__fail_as(ND_ERR_SHAPE, "%s: cannot write an empty image of shape %s", op,
+                           nd__tshape(img));
     if (*h > INT32_MAX || *w > INT32_MAX)
-        return nd__fail("%s: image of shape %s is too large", op, nd__tshape(img));
+        return nd__fail_as(ND_ERR_SHAPE, "%s: image of shape %s is too large", op, nd__tshape(img));
     return nd_contiguous(img);
 }
 
@@ -136,8 +144,9 @@ static int write_image(const char *op, nd_tensor *img, const char *path, int qua
     } else if (!strcasecmp(ext, "ppm") || !strcasecmp(ext, "pgm")) {
         int64_t want = !strcasecmp(ext, "ppm") ? 3 : 1;
         if (c != want)
-            nd__set_error("%s: a .%s file holds %lld channel%s, the image has %lld ('%s')", op, ext,
-                          (long long)want, want == 1 ? "" : "s", (long long)c, path);
+            nd__set_error_as(ND_ERR_SHAPE,
+                             "%s: a .%s file holds %lld channel%s, the image has %lld ('%s')", op,
+                             ext, (long long)want, want == 1 ? "" : "s", (long long)c, path);
         else
             rc = nd__pnm_write(op, nd__ptr(pixels), h, w, c, path);
     } else {

@@ -41,7 +41,8 @@ bool nd__jpeg_signature(const unsigned char *bytes, size_t len) {
 }
 
 nd_tensor *nd__jpeg_decode(const char *op, const unsigned char *bytes, size_t len) {
-    if (!nd__jpeg_signature(bytes, len)) return nd__fail("%s: not a JPEG file", op);
+    if (!nd__jpeg_signature(bytes, len))
+        return nd__fail_as(ND_ERR_FORMAT, "%s: not a JPEG file", op);
     struct jpeg_decompress_struct cinfo;
     jpeg_errors errors;
     cinfo.err = jpeg_std_error(&errors.mgr);
@@ -52,8 +53,8 @@ nd_tensor *nd__jpeg_decode(const char *op, const unsigned char *bytes, size_t le
     if (setjmp(errors.jump)) {
         jpeg_destroy_decompress(&cinfo);
         nd_scope_end();
-        return nd__fail("%s: %s%s", op,
-                        errors.out_of_memory ? "" : "corrupt JPEG: ", errors.message);
+        return nd__fail_as(errors.out_of_memory ? ND_ERR_NOMEM : ND_ERR_FORMAT, "%s: %s%s", op,
+                           errors.out_of_memory ? "" : "corrupt JPEG: ", errors.message);
     }
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, bytes, (unsigned long)len);
@@ -61,7 +62,8 @@ nd_tensor *nd__jpeg_decode(const char *op, const unsigned char *bytes, size_t le
     if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
         jpeg_destroy_decompress(&cinfo);
         nd_scope_end();
-        return nd__fail("%s: CMYK JPEG files are not supported (convert to RGB first)", op);
+        return nd__fail_as(ND_ERR_FORMAT,
+                           "%s: CMYK JPEG files are not supported (convert to RGB first)", op);
     }
     cinfo.out_color_space = cinfo.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
     cinfo.mem->max_memory_to_use = (long)ND_IMAGE_MAX_BYTES;
@@ -94,15 +96,18 @@ nd_tensor *nd__jpeg_decode(const char *op, const unsigned char *bytes, size_t le
 int nd__jpeg_write(const char *op, const uint8_t *pixels, int64_t h, int64_t w, int64_t c,
                    const char *path, int quality) {
     if (c != 1 && c != 3)
-        return nd__fail_int("%s: a JPEG holds 1 or 3 channels, got %lld ('%s')", op, (long long)c,
-                            path);
+        return nd__fail_int_as(ND_ERR_SHAPE, "%s: a JPEG holds 1 or 3 channels, got %lld ('%s')",
+                               op, (long long)c, path);
     if (quality < 1 || quality > 100)
         return nd__fail_int("%s: JPEG quality must be in 1..100, got %d", op, quality);
     if (h > JPEG_MAX_DIMENSION || w > JPEG_MAX_DIMENSION)
-        return nd__fail_int("%s: a JPEG is at most %d pixels on a side, got (%lld, %lld)", op,
-                            (int)JPEG_MAX_DIMENSION, (long long)h, (long long)w);
+        return nd__fail_int_as(ND_ERR_SHAPE,
+                               "%s: a JPEG is at most %d pixels on a side, got (%lld, %lld)", op,
+                               (int)JPEG_MAX_DIMENSION, (long long)h, (long long)w);
     FILE *volatile file = fopen(path, "wb");
-    if (!file) return nd__fail_int("%s: cannot write '%s': %s", op, path, nd__strerror(errno));
+    if (!file)
+        return nd__fail_int_as(nd__errno_code(errno), "%s: cannot write '%s': %s", op, path,
+                               nd__strerror(errno));
     struct jpeg_compress_struct cinfo;
     jpeg_errors errors;
     cinfo.err = jpeg_std_error(&errors.mgr);
@@ -110,7 +115,8 @@ int nd__jpeg_write(const char *op, const uint8_t *pixels, int64_t h, int64_t w, 
     if (setjmp(errors.jump)) {
         jpeg_destroy_compress(&cinfo);
         fclose(file);
-        return nd__fail_int("%s: cannot write '%s': %s", op, path, errors.message);
+        return nd__fail_int_as(errors.out_of_memory ? ND_ERR_NOMEM : ND_ERR_IO,
+                               "%s: cannot write '%s': %s", op, path, errors.message);
     }
     jpeg_create_compress(&cinfo);
     jpeg_stdio_dest(&cinfo, file);
@@ -128,6 +134,7 @@ int nd__jpeg_write(const char *op, const uint8_t *pixels, int64_t h, int64_t w, 
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
     if (fclose(file) != 0)
-        return nd__fail_int("%s: cannot write '%s': %s", op, path, nd__strerror(errno));
+        return nd__fail_int_as(nd__errno_code(errno), "%s: cannot write '%s': %s", op, path,
+                               nd__strerror(errno));
     return 0;
 }

@@ -71,13 +71,13 @@ static void request_8bit_samples(png_structp png, png_infop info) {
 }
 
 nd_tensor *nd__png_decode(const char *op, const unsigned char *bytes, size_t len) {
-    if (!nd__png_signature(bytes, len)) return nd__fail("%s: not a PNG file", op);
+    if (!nd__png_signature(bytes, len)) return nd__fail_as(ND_ERR_FORMAT, "%s: not a PNG file", op);
     png_source src = {bytes, len, 0, "", false};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, on_error, on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         png_destroy_read_struct(&png, NULL, NULL);
-        return nd__fail("%s: out of memory starting libpng", op);
+        return nd__fail_as(ND_ERR_NOMEM, "%s: out of memory starting libpng", op);
     }
     png_bytep *volatile rows = NULL;
     nd_tensor *volatile out = NULL;
@@ -86,7 +86,8 @@ nd_tensor *nd__png_decode(const char *op, const unsigned char *bytes, size_t len
         free(rows);
         png_destroy_read_struct(&png, &info, NULL);
         nd_scope_end();
-        return nd__fail("%s: %s%s", op, src.out_of_memory ? "" : "corrupt PNG: ", src.message);
+        return nd__fail_as(src.out_of_memory ? ND_ERR_NOMEM : ND_ERR_FORMAT, "%s: %s%s", op,
+                           src.out_of_memory ? "" : "corrupt PNG: ", src.message);
     }
     png_set_user_limits(png, ND_IMAGE_MAX_SIDE, ND_IMAGE_MAX_SIDE);
     png_set_chunk_malloc_max(png, (png_alloc_size_t)ND_IMAGE_MAX_BYTES);
@@ -119,8 +120,9 @@ int nd__png_write(const char *op, const uint8_t *pixels, int64_t h, int64_t w, i
     static const png_uint_32 formats[] = {PNG_FORMAT_GRAY, PNG_FORMAT_GA, PNG_FORMAT_RGB,
                                           PNG_FORMAT_RGBA};
     if (c < 1 || c > 4)
-        return nd__fail_int("%s: a PNG holds 1, 2, 3 or 4 channels, got %lld ('%s')", op,
-                            (long long)c, path);
+        return nd__fail_int_as(ND_ERR_SHAPE,
+                               "%s: a PNG holds 1, 2, 3 or 4 channels, got %lld ('%s')", op,
+                               (long long)c, path);
     png_image image = {.version = PNG_IMAGE_VERSION,
                        .width = (png_uint_32)w,
                        .height = (png_uint_32)h,
@@ -129,8 +131,8 @@ int nd__png_write(const char *op, const uint8_t *pixels, int64_t h, int64_t w, i
     if (!png_image_write_to_file(&image, path, 0, pixels, (png_int_32)(w * c), NULL)) {
         int saved = errno;
         png_image_free(&image);
-        return nd__fail_int("%s: cannot write '%s': %s", op, path,
-                            saved ? nd__strerror(saved) : image.message);
+        return nd__fail_int_as(nd__errno_code(saved), "%s: cannot write '%s': %s", op, path,
+                               saved ? nd__strerror(saved) : image.message);
     }
     return 0;
 }

@@ -62,8 +62,9 @@ static bool read_samples(const char *op, char kind, pnm_reader *r, uint8_t *pixe
         if (ascii) {
             v = read_number(r);
             if (v < 0) {
-                nd__set_error("%s: truncated or corrupt P%c file at sample %lld of %lld", op, kind,
-                              (long long)i, (long long)count);
+                nd__set_error_as(ND_ERR_FORMAT,
+                                 "%s: truncated or corrupt P%c file at sample %lld of %lld", op,
+                                 kind, (long long)i, (long long)count);
                 return false;
             }
         } else if (maxval > 255) {
@@ -73,8 +74,8 @@ static bool read_samples(const char *op, char kind, pnm_reader *r, uint8_t *pixe
             v = r->bytes[r->pos++];
         }
         if (v > maxval) {
-            nd__set_error("%s: P%c sample %lld is %lld, above maxval %lld", op, kind, (long long)i,
-                          (long long)v, (long long)maxval);
+            nd__set_error_as(ND_ERR_FORMAT, "%s: P%c sample %lld is %lld, above maxval %lld", op,
+                             kind, (long long)i, (long long)v, (long long)maxval);
             return false;
         }
         pixels[i] = scale_sample(v, maxval);
@@ -83,26 +84,30 @@ static bool read_samples(const char *op, char kind, pnm_reader *r, uint8_t *pixe
 }
 
 nd_tensor *nd__pnm_decode(const char *op, const unsigned char *bytes, size_t len) {
-    if (!nd__pnm_signature(bytes, len)) return nd__fail("%s: not a PGM/PPM file", op);
+    if (!nd__pnm_signature(bytes, len))
+        return nd__fail_as(ND_ERR_FORMAT, "%s: not a PGM/PPM file", op);
     char kind = (char)bytes[1];
     bool ascii = kind == '2' || kind == '3';
     int64_t c = kind == '3' || kind == '6' ? 3 : 1;
     pnm_reader r = {bytes, len, 2};
     int64_t w = read_number(&r), h = read_number(&r), maxval = read_number(&r);
     if (w <= 0 || h <= 0 || maxval <= 0 || maxval > 65535)
-        return nd__fail("%s: corrupt P%c header (width %lld, height %lld, maxval %lld)", op, kind,
-                        (long long)w, (long long)h, (long long)maxval);
+        return nd__fail_as(ND_ERR_FORMAT,
+                           "%s: corrupt P%c header (width %lld, height %lld, maxval %lld)", op,
+                           kind, (long long)w, (long long)h, (long long)maxval);
     if (!nd__image_size_ok(op, "PNM", h, w, c)) return NULL;
     int64_t count = h * w * c;
     int bytes_per_sample = maxval > 255 ? 2 : 1;
     if (!ascii) {
         /* exactly one whitespace byte separates the header from the samples */
         if (r.pos >= len || !is_space(bytes[r.pos]))
-            return nd__fail("%s: corrupt P%c header: no whitespace after maxval", op, kind);
+            return nd__fail_as(ND_ERR_FORMAT, "%s: corrupt P%c header: no whitespace after maxval",
+                               op, kind);
         r.pos++;
         if ((uint64_t)(len - r.pos) < (uint64_t)(count * bytes_per_sample))
-            return nd__fail("%s: truncated P%c file: %lld samples expected, %zu bytes left", op,
-                            kind, (long long)count, len - r.pos);
+            return nd__fail_as(ND_ERR_FORMAT,
+                               "%s: truncated P%c file: %lld samples expected, %zu bytes left", op,
+                               kind, (long long)count, len - r.pos);
     }
     nd_scope_begin(); /* owns the pixels until they are complete */
     nd_tensor *out = nd__empty(ND_U8, 3, (const int64_t[]){h, w, c});
@@ -118,7 +123,9 @@ nd_tensor *nd__pnm_decode(const char *op, const unsigned char *bytes, size_t len
 int nd__pnm_write(const char *op, const uint8_t *pixels, int64_t h, int64_t w, int64_t c,
                   const char *path) {
     FILE *file = fopen(path, "wb");
-    if (!file) return nd__fail_int("%s: cannot write '%s': %s", op, path, nd__strerror(errno));
+    if (!file)
+        return nd__fail_int_as(nd__errno_code(errno), "%s: cannot write '%s': %s", op, path,
+                               nd__strerror(errno));
     fprintf(file, "P%c\n%lld %lld\n255\n", c == 1 ? '5' : '6', (long long)w, (long long)h);
     size_t n = (size_t)(h * w * c);
     bool ok = fwrite(pixels, 1, n, file) == n;
@@ -127,6 +134,8 @@ int nd__pnm_write(const char *op, const uint8_t *pixels, int64_t h, int64_t w, i
         ok = false;
         saved = errno;
     }
-    if (!ok) return nd__fail_int("%s: cannot write '%s': %s", op, path, nd__strerror(saved));
+    if (!ok)
+        return nd__fail_int_as(nd__errno_code(saved), "%s: cannot write '%s': %s", op, path,
+                               nd__strerror(saved));
     return 0;
 }

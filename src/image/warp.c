@@ -223,9 +223,10 @@ static void warp_span(const warp_job *job, int64_t y, int64_t x0, int64_t x1) {
 static bool read_matrix(nd_tensor *m, double out[6]) {
     if (!(m->ndim == 2 && (m->shape[0] == 2 || m->shape[0] == 3) && m->shape[1] == 3) ||
         !nd__is_float(m->dtype)) {
-        nd__set_error("nd_warp_affine: the matrix must be 3×3 or 2×3, f32 or f64, got %s of "
-                      "shape %s",
-                      nd_dtype_name(m->dtype), nd__tshape(m));
+        nd__set_error_as(ND_ERR_SHAPE,
+                         "nd_warp_affine: the matrix must be 3×3 or 2×3, f32 or f64, got %s of "
+                         "shape %s",
+                         nd_dtype_name(m->dtype), nd__tshape(m));
         return false;
     }
     for (int i = 0; i < 6; i++) out[i] = nd__get_flat(m, i);
@@ -255,13 +256,15 @@ static bool image_layout(nd_tensor *img, warp_job *job) {
         int64_t plane = job->in_h * job->in_w;
         job->planes = plane > 0 ? img->numel / plane : 0;
     } else {
-        nd__set_error("nd_warp_affine: expected an ND_U8 image (H, W, C) or (H, W), or a float "
-                      "image (..., H, W), got %s of shape %s",
-                      nd_dtype_name(img->dtype), nd__tshape(img));
+        nd__set_error_as(ND_ERR_DTYPE,
+                         "nd_warp_affine: expected an ND_U8 image (H, W, C) or (H, W), or a float "
+                         "image (..., H, W), got %s of shape %s",
+                         nd_dtype_name(img->dtype), nd__tshape(img));
         return false;
     }
     if (img->numel == 0) {
-        nd__set_error("nd_warp_affine: the image of shape %s is empty", nd__tshape(img));
+        nd__set_error_as(ND_ERR_SHAPE, "nd_warp_affine: the image of shape %s is empty",
+                         nd__tshape(img));
         return false;
     }
     return true;
@@ -275,17 +278,19 @@ nd_tensor *nd_warp_affine(nd_tensor *img, nd_tensor *m, int64_t out_h, int64_t o
                         (int)interp);
     if (out_h <= 0 || out_w <= 0 || out_h > MAX_SIDE || out_w > MAX_SIDE ||
         out_h * out_w > MAX_PIXELS)
-        return nd__fail("nd_warp_affine: output size %lld×%lld (rows × columns) must be from 1 "
-                        "to %lld per side and at most %lld pixels",
-                        (long long)out_h, (long long)out_w, (long long)MAX_SIDE,
-                        (long long)MAX_PIXELS);
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_warp_affine: output size %lld×%lld (rows × columns) must be from 1 "
+                           "to %lld per side and at most %lld pixels",
+                           (long long)out_h, (long long)out_w, (long long)MAX_SIDE,
+                           (long long)MAX_PIXELS);
     warp_job job = {.out_h = out_h, .out_w = out_w, .bilinear = interp == ND_BILINEAR};
     double matrix[6];
     if (!read_matrix(m, matrix) || !image_layout(img, &job)) return NULL;
     if (!invert(matrix, job.inv))
-        return nd__fail("nd_warp_affine: the matrix [[%g, %g, %g], [%g, %g, %g]] is singular "
-                        "(or not finite): no input pixel maps to an output pixel",
-                        matrix[0], matrix[1], matrix[2], matrix[3], matrix[4], matrix[5]);
+        return nd__fail_as(ND_ERR_NUMERIC,
+                           "nd_warp_affine: the matrix [[%g, %g, %g], [%g, %g, %g]] is singular "
+                           "(or not finite): no input pixel maps to an output pixel",
+                           matrix[0], matrix[1], matrix[2], matrix[3], matrix[4], matrix[5]);
 
     int64_t out_shape[ND_MAX_DIMS];
     memcpy(out_shape, img->shape, sizeof(int64_t) * (size_t)img->ndim);
@@ -311,7 +316,7 @@ nd_tensor *nd_warp_affine(nd_tensor *img, nd_tensor *m, int64_t out_h, int64_t o
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (int64_t y = 0; y < out_h; y++) warp_span(&job, y, 0, out_w);
     } else if (out) {
-        nd__set_error("nd_warp_affine: out of memory");
+        nd__set_error_as(ND_ERR_NOMEM, "nd_warp_affine: out of memory");
         out = NULL;
     }
     free(job.col_x);

@@ -89,7 +89,8 @@ static const nd_op RELU = {"relu", relu_vjp, relu_jvp, ND_SAVES_OUTPUT | ND_BATC
 nd_tensor *nd_relu(nd_tensor *t) {
     ND_CHECK("nd_relu", t);
     if (t->dtype == ND_BOOL)
-        return nd__fail("nd_relu: not defined for bool tensors (shape %s)", nd__tshape(t));
+        return nd__fail_as(ND_ERR_DTYPE, "nd_relu: not defined for bool tensors (shape %s)",
+                           nd__tshape(t));
     nd_tensor *out = nd__unary_apply("nd_relu", t, t->dtype, t->dtype, &relu_loops);
     return nd__record(&RELU, out, 1, &t, NULL);
 }

@@ -43,12 +43,14 @@ nd_tensor *nd_sub(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_sub", a, b);
     /* PyTorch refuses any subtraction with a bool tensor, numbers included */
     if (a->dtype == ND_BOOL && b->dtype == ND_BOOL)
-        return nd__fail("nd_sub: Subtraction, the `-` operator, with two bool tensors is not "
-                        "supported. Use nd_ne (logical xor) instead");
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_sub: Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use nd_ne (logical xor) instead");
     if (a->dtype == ND_BOOL || b->dtype == ND_BOOL)
-        return nd__fail("nd_sub: Subtraction, the `-` operator, with a bool tensor is not "
-                        "supported. If you are trying to invert a mask, use nd_logical_not "
-                        "instead");
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_sub: Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use nd_logical_not "
+                           "instead");
     nd_dtype dt = nd__result_type(a, b);
     nd_tensor *out = nd__binary_apply("nd_sub", a, b, dt, dt, &sub_loops);
     return nd__record(&SUB, out, 2, (nd_tensor *[]){a, b}, NULL);
@@ -179,10 +181,11 @@ static int check_result_fits(const char *op, nd_tensor *dst, nd_dtype result) {
     bool fits = nd__is_float(dst->dtype) ||
                 (!nd__is_float(result) && (dst->dtype != ND_BOOL || result == ND_BOOL));
     if (fits) return 0;
-    return nd__fail_int("%s: result type %s can't be cast to the desired output type %s (a %s "
-                        "result into a %s tensor of shape %s)",
-                        op, torch_type_name(result), torch_type_name(dst->dtype),
-                        nd_dtype_name(result), nd_dtype_name(dst->dtype), nd__tshape(dst));
+    return nd__fail_int_as(ND_ERR_DTYPE,
+                           "%s: result type %s can't be cast to the desired output type %s (a %s "
+                           "result into a %s tensor of shape %s)",
+                           op, torch_type_name(result), torch_type_name(dst->dtype),
+                           nd_dtype_name(result), nd_dtype_name(dst->dtype), nd__tshape(dst));
 }
 
 int nd_copy_(nd_tensor *dst, nd_tensor *src) {
@@ -232,9 +235,10 @@ int nd_axpy_(nd_tensor *dst, double alpha, nd_tensor *src) {
         check_result_fits("nd_axpy_", dst, nd__result_type(dst, src)))
         return -1;
     if (!nd__is_float(dst->dtype) && nd__weak_scalar_dtype(dst->dtype, alpha) == ND_F32)
-        return nd__fail_int("nd_axpy_: For integral input tensors, argument alpha must not be a "
-                            "floating point number (got %g for a %s tensor)",
-                            alpha, nd_dtype_name(dst->dtype));
+        return nd__fail_int_as(ND_ERR_DTYPE,
+                               "nd_axpy_: For integral input tensors, argument alpha must not be a "
+                               "floating point number (got %g for a %s tensor)",
+                               alpha, nd_dtype_name(dst->dtype));
     nd_scope_begin();
     bool previous = nd_set_grad_enabled(false);
     int rc =

@@ -97,9 +97,10 @@ nd_tensor *nd_pow_scalar(nd_tensor *t, double s) {
     ND_CHECK("nd_pow_scalar", t);
     nd_dtype dt = nd__weak_scalar_dtype(t->dtype, s); /* f32 stays f32; int ** 2 stays int */
     if (!nd__is_float(dt) && s < 0)
-        return nd__fail("nd_pow_scalar: integers to negative integer powers are not allowed "
-                        "(%s tensor of shape %s to the power %g); convert with nd_to first",
-                        nd_dtype_name(t->dtype), nd__tshape(t), s);
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_pow_scalar: integers to negative integer powers are not allowed "
+                           "(%s tensor of shape %s to the power %g); convert with nd_to first",
+                           nd_dtype_name(t->dtype), nd__tshape(t), s);
     nd_tensor *out;
     if (s == 2)
         out = nd__unary_apply("nd_pow_scalar", t, dt, dt, &square_loops);

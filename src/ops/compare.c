@@ -213,6 +213,7 @@ static bool all_true(nd_tensor *t) {
  * NaN is never close, infinities are close only to themselves. */
 bool nd_allclose(nd_tensor *a, nd_tensor *b, double rtol, double atol) {
     if (nd__any_null("nd_allclose", 2, (nd_tensor *[]){a, b})) return false;
+    nd_clear_error(); /* false may be the answer: an error set after this is this call's */
     if (isnan(rtol) || isnan(atol) || rtol < 0 || atol < 0) {
         nd__set_error("nd_allclose: tolerances must be non-negative numbers (rtol %g, atol %g)",
                       rtol, atol);
@@ -241,6 +242,7 @@ bool nd_allclose(nd_tensor *a, nd_tensor *b, double rtol, double atol) {
 /* torch.equal: same shape and every value equal (NaN is not equal to itself). */
 bool nd_equal(nd_tensor *a, nd_tensor *b) {
     if (nd__any_null("nd_equal", 2, (nd_tensor *[]){a, b})) return false;
+    nd_clear_error(); /* false may be the answer: an error set after this is this call's */
     if (!nd__same_shape(a, b)) return false;
     nd_scope_begin();
     nd_tensor *same = nd_eq(a, b);

@@ -115,8 +115,9 @@ nd_tensor *nd_cumsum(nd_tensor *t, int dim) {
     nd_tensor *out = nd__empty(out_dtype, t->ndim, t->shape);
     if (!out) return NULL;
     if (out->numel > 0 && run_cumsum(t->dtype, nd__ptr(x), outer, n, inner, nd__ptr(out)))
-        return nd__fail("nd_cumsum: out of memory for %lld accumulators (shape %s)",
-                        (long long)inner, nd__tshape(t));
+        return nd__fail_as(ND_ERR_NOMEM,
+                           "nd_cumsum: out of memory for %lld accumulators (shape %s)",
+                           (long long)inner, nd__tshape(t));
     nd_params p = {.i = {d}};
     return nd__record(&CUMSUM, out, 1, &t, &p);
 }

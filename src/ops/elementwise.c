@@ -126,12 +126,14 @@ nd_tensor *nd__binary_apply(const char *op, nd_tensor *a, nd_tensor *b, nd_dtype
                             nd_dtype out_dtype, const nd_binary_loops *loops) {
     ND_CHECK(op, a, b);
     if (!loops->loop[compute])
-        return nd__fail("%s: not defined for %s tensors", op, nd_dtype_name(compute));
+        return nd__fail_as(ND_ERR_DTYPE, "%s: not defined for %s tensors", op,
+                           nd_dtype_name(compute));
     int ndim;
     int64_t shape[ND_MAX_DIMS];
     if (!nd__broadcast_shape(op, a->ndim, a->shape, b->ndim, b->shape, &ndim, shape)) return NULL;
     if (ndim > ND_MAX_DIMS)
-        return nd__fail("%s: result would have more than %d dims", op, ND_MAX_DIMS);
+        return nd__fail_as(ND_ERR_SHAPE, "%s: result would have more than %d dims", op,
+                           ND_MAX_DIMS);
     a = converted(a, compute);
     b = converted(b, compute);
     nd_tensor *out = nd__empty(out_dtype, ndim, shape);
@@ -156,7 +158,8 @@ nd_tensor *nd__unary_apply(const char *op, nd_tensor *t, nd_dtype compute, nd_dt
                            const nd_unary_loops *loops) {
     ND_CHECK(op, t);
     if (!loops->loop[compute])
-        return nd__fail("%s: not defined for %s tensors", op, nd_dtype_name(compute));
+        return nd__fail_as(ND_ERR_DTYPE, "%s: not defined for %s tensors", op,
+                           nd_dtype_name(compute));
     t = converted(t, compute);
     if (!t) return NULL;
     nd_tensor *out = nd__empty(out_dtype, t->ndim, t->shape);
@@ -182,8 +185,8 @@ static bool broadcasts_into(const char *op, const nd_tensor *dst, const nd_tenso
     if (src->ndim > dst->ndim ||
         !nd__broadcast_shape(op, dst->ndim, dst->shape, src->ndim, src->shape, &ndim, shape) ||
         ndim != dst->ndim || memcmp(shape, dst->shape, sizeof(int64_t) * (size_t)ndim) != 0) {
-        nd__set_error("%s: a tensor of shape %s cannot be broadcast into shape %s", op,
-                      nd__tshape(src), nd__tshape(dst));
+        nd__set_error_as(ND_ERR_SHAPE, "%s: a tensor of shape %s cannot be broadcast into shape %s",
+                         op, nd__tshape(src), nd__tshape(dst));
         return false;
     }
     return true;
@@ -200,7 +203,8 @@ int nd__binary_inplace(const char *op, nd_tensor *dst, nd_tensor *src,
                        const nd_binary_loops *loops) {
     ND_CHECK_INT(op, dst, src);
     if (!loops->loop[dst->dtype])
-        return nd__fail_int("%s: not defined for %s tensors", op, nd_dtype_name(dst->dtype));
+        return nd__fail_int_as(ND_ERR_DTYPE, "%s: not defined for %s tensors", op,
+                               nd_dtype_name(dst->dtype));
     if (!broadcasts_into(op, dst, src)) return -1;
     src = safe_source(dst, src, dst->dtype);
     if (!src) return -1;
@@ -290,7 +294,8 @@ static const nd_op TO = {"to", to_vjp, to_jvp, 0};
 
 nd_tensor *nd_to(nd_tensor *t, nd_dtype dtype) {
     ND_CHECK("nd_to", t);
-    if ((unsigned)dtype > ND_F64) return nd__fail("nd_to: invalid dtype %d", (int)dtype);
+    if ((unsigned)dtype > ND_F64)
+        return nd__fail_as(ND_ERR_DTYPE, "nd_to: invalid dtype %d", (int)dtype);
     nd_tensor *out = nd__empty(dtype, t->ndim, t->shape);
     if (!out || nd__copy_into("nd_to", out, t)) return NULL;
     if (!nd__is_float(t->dtype)) return out;

@@ -40,16 +40,18 @@ static nd_tensor *dense(const char *op, nd_tensor *t) {
 /* The indices of idx as contiguous int64 values, each checked against size. */
 static const int64_t *indices(const char *op, nd_tensor *idx, int dim, int64_t size) {
     if (idx->dtype != ND_I64 && idx->dtype != ND_I32)
-        return nd__set_error("%s: indices must be an int64 or int32 tensor, got %s", op,
-                             nd_dtype_name(idx->dtype)),
+        return nd__set_error_as(ND_ERR_DTYPE,
+                                "%s: indices must be an int64 or int32 tensor, got %s", op,
+                                nd_dtype_name(idx->dtype)),
                NULL;
     nd_tensor *ix = idx->dtype == ND_I64 && idx->contiguous ? idx : nd_to(idx, ND_I64);
     if (!ix) return NULL;
     const int64_t *v = nd__ptr(ix);
     for (int64_t i = 0; i < ix->numel; i++)
         if (v[i] < 0 || v[i] >= size) /* negative indices are refused, as in PyTorch */
-            return nd__set_error("%s: index %lld is out of range for dim %d of size %lld", op,
-                                 (long long)v[i], dim, (long long)size),
+            return nd__set_error_as(ND_ERR_INDEX,
+                                    "%s: index %lld is out of range for dim %d of size %lld", op,
+                                    (long long)v[i], dim, (long long)size),
                    NULL;
     return v;
 }
@@ -82,9 +84,11 @@ static const nd_op INDEX_SELECT = {"index_select", index_select_vjp, index_selec
 
 nd_tensor *nd_index_select(nd_tensor *t, int dim, nd_tensor *idx) {
     ND_CHECK("nd_index_select", t, idx);
-    if (t->ndim == 0) return nd__fail("nd_index_select: cannot index a 0-d tensor");
+    if (t->ndim == 0)
+        return nd__fail_as(ND_ERR_SHAPE, "nd_index_select: cannot index a 0-d tensor");
     if (idx->ndim > 1)
-        return nd__fail("nd_index_select: indices must be 1-d, got shape %s", nd__tshape(idx));
+        return nd__fail_as(ND_ERR_SHAPE, "nd_index_select: indices must be 1-d, got shape %s",
+                           nd__tshape(idx));
     int d = nd__wrap_dim("nd_index_select", dim, t->ndim);
     if (d < 0) return NULL;
     const int64_t *ix = indices("nd_index_select", idx, dim, t->shape[d]);
@@ -128,8 +132,8 @@ static nd_tensor *index_add_zeros(nd_tensor *g, nd_tensor *idx, int dim, int ndi
                                   const int64_t *shape) {
     if (!g) return NULL;
     if (!nd__is_float(g->dtype))
-        return nd__fail("index_select_backward: gradients must be float, got %s",
-                        nd_dtype_name(g->dtype));
+        return nd__fail_as(ND_ERR_DTYPE, "index_select_backward: gradients must be float, got %s",
+                           nd_dtype_name(g->dtype));
     nd_tensor *out = nd__zeros(g->dtype, ndim, shape);
     const int64_t *ix = out ? indices("index_select_backward", idx, dim, shape[dim]) : NULL;
     nd_tensor *src = ix ? dense("index_select_backward", g) : NULL;
@@ -157,16 +161,19 @@ static nd_tensor *index_add_zeros(nd_tensor *g, nd_tensor *idx, int dim, int ndi
  * `dim`. A 0-d tensor counts as one element along dim 0. */
 static bool gather_shapes_fit(const char *op, const nd_tensor *t, const nd_tensor *idx, int dim) {
     if (idx->ndim != t->ndim) {
-        nd__set_error("%s: indices of shape %s and a tensor of shape %s must have the same "
-                      "number of dims",
-                      op, nd__tshape(idx), nd__tshape(t));
+        nd__set_error_as(ND_ERR_SHAPE,
+                         "%s: indices of shape %s and a tensor of shape %s must have the same "
+                         "number of dims",
+                         op, nd__tshape(idx), nd__tshape(t));
         return false;
     }
     for (int i = 0; i < t->ndim; i++)
         if (i != dim && idx->shape[i] > t->shape[i]) {
-            nd__set_error("%s: indices of shape %s are larger than the tensor of shape %s at dim "
-                          "%d",
-                          op, nd__tshape(idx), nd__tshape(t), i);
+            nd__set_error_as(
+                ND_ERR_SHAPE,
+                "%s: indices of shape %s are larger than the tensor of shape %s at dim "
+                "%d",
+                op, nd__tshape(idx), nd__tshape(t), i);
             return false;
         }
     return true;
@@ -238,8 +245,8 @@ static nd_tensor *gather_add_zeros(nd_tensor *g, nd_tensor *idx, int dim, int nd
                                    const int64_t *shape) {
     if (!g) return NULL;
     if (!nd__is_float(g->dtype))
-        return nd__fail("gather_backward: gradients must be float, got %s",
-                        nd_dtype_name(g->dtype));
+        return nd__fail_as(ND_ERR_DTYPE, "gather_backward: gradients must be float, got %s",
+                           nd_dtype_name(g->dtype));
     nd_tensor *out = nd__zeros(g->dtype, ndim, shape);
     const int64_t *ix = out ? indices("gather_backward", idx, dim, ndim ? shape[dim] : 1) : NULL;
     nd_tensor *src = ix ? dense("gather_backward", g) : NULL;
@@ -283,8 +290,8 @@ static nd_tensor *dense_broadcast(const char *op, nd_tensor *t, int ndim, const 
 nd_tensor *nd_masked_select(nd_tensor *t, nd_tensor *mask) {
     ND_CHECK("nd_masked_select", t, mask);
     if (mask->dtype != ND_BOOL)
-        return nd__fail("nd_masked_select: the mask must be a bool tensor, got %s",
-                        nd_dtype_name(mask->dtype));
+        return nd__fail_as(ND_ERR_DTYPE, "nd_masked_select: the mask must be a bool tensor, got %s",
+                           nd_dtype_name(mask->dtype));
     int ndim;
     int64_t shape[ND_MAX_DIMS];
     if (!nd__broadcast_shape("nd_masked_select", t->ndim, t->shape, mask->ndim, mask->shape, &ndim,

@@ -95,7 +95,7 @@ static nd_tensor *region_of(nd_tensor *t, const region *r) {
     nd_tensor *out = nd__view(laid, r->ndim, r->shape, r->strides, laid->offset + r->offset);
     if (!out || !nd__needs_record(1, &t)) return out;
     nd_params p = region_params(r);
-    if (!p.ptr) return nd__fail("in-place write: out of memory");
+    if (!p.ptr) return nd__fail_as(ND_ERR_NOMEM, "in-place write: out of memory");
     return nd__record(&REGION, out, 1, &t, &p);
 }
 
@@ -117,7 +117,7 @@ static nd_tensor *region_scatter(nd_tensor *v, const region *r) {
     nd_tensor *window = nd__alias(out, r->ndim, r->shape, r->strides, r->offset);
     if (!window || nd__copy_into("in-place write", window, v)) return NULL;
     nd_params p = region_params(r);
-    if (!p.ptr) return nd__fail("in-place write: out of memory");
+    if (!p.ptr) return nd__fail_as(ND_ERR_NOMEM, "in-place write: out of memory");
     return nd__record(&SCATTER, out, 1, &v, &p);
 }
 
@@ -163,10 +163,11 @@ static const nd_op WRITE = {"inplace_write", write_vjp, write_jvp, 0};
 int nd__check_inplace_target(const char *op, nd_tensor *dst) {
     nd_tensor *base = dst->base ? dst->base : dst;
     if (nd_is_grad_enabled() && base->requires_grad && !base->node)
-        return nd__fail_int("%s: a leaf tensor that requires a gradient (shape %s)%s cannot be "
-                            "written in place: its gradient would be lost; do it with "
-                            "nd_set_grad_enabled(false), or use the out-of-place op",
-                            op, nd__tshape(base), base == dst ? "" : ", or a view of one,");
+        return nd__fail_int_as(ND_ERR_NOT_DIFFERENTIABLE,
+                               "%s: a leaf tensor that requires a gradient (shape %s)%s cannot be "
+                               "written in place: its gradient would be lost; do it with "
+                               "nd_set_grad_enabled(false), or use the out-of-place op",
+                               op, nd__tshape(base), base == dst ? "" : ", or a view of one,");
     return 0;
 }
 
@@ -199,7 +200,7 @@ int nd__record_inplace(const char *op, nd_tensor *dst, nd_tensor *src, nd_inplac
     nd_params p = region_params(&r);
     if (!old || !p.ptr) {
         free(p.ptr);
-        return nd__fail_int("%s: out of memory recording the write", op);
+        return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory recording the write", op);
     }
     old->tangent = base->tangent, base->tangent = NULL;
     if (grad) {
@@ -217,7 +218,7 @@ int nd__record_inplace(const char *op, nd_tensor *dst, nd_tensor *src, nd_inplac
         dst->node = NULL, dst->requires_grad = false;
     }
     nd_params q = region_params(&r);
-    if (!q.ptr) return nd__fail_int("%s: out of memory recording the write", op);
+    if (!q.ptr) return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory recording the write", op);
     if (!nd__record(&REGION, dst, 1, &base, &q)) return -1;
     dst->base_version = atomic_load(&base->storage->version);
     return 0;

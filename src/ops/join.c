@@ -27,7 +27,7 @@ static void cat_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **
 static nd_tensor *cat_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     nd_tensor *small[3] = {NULL};
     nd_tensor **parts = n->nin <= 3 ? small : malloc((size_t)n->nin * sizeof *parts);
-    if (!parts) return nd__fail("nd_cat: out of memory");
+    if (!parts) return nd__fail_as(ND_ERR_NOMEM, "nd_cat: out of memory");
     for (int i = 0; i < n->nin; i++)
         parts[i] = tin[i] ? tin[i] : nd__zeros(out->dtype, n->in[i]->ndim, n->in[i]->shape);
     nd_tensor *tangent = nd_cat(n->nin, parts, (int)n->p.i[0]);
@@ -49,8 +49,9 @@ nd_tensor *nd_cat(int n, nd_tensor *const *ts, int dim) {
     if (nd__any_null("nd_cat", n, ts)) return NULL;
     const nd_tensor *ref = ts[first_kept(n, ts)];
     if (ref->ndim == 0)
-        return nd__fail("nd_cat: cannot concatenate 0-d tensors (tensor %d); use nd_stack",
-                        first_kept(n, ts));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_cat: cannot concatenate 0-d tensors (tensor %d); use nd_stack",
+                           first_kept(n, ts));
     int d = nd__wrap_dim("nd_cat", dim, ref->ndim);
     if (d < 0) return NULL;
     nd_dtype dtype = ts[0]->dtype;
@@ -64,9 +65,10 @@ nd_tensor *nd_cat(int n, nd_tensor *const *ts, int dim) {
         bool same = t->ndim == ref->ndim;
         for (int k = 0; same && k < t->ndim; k++) same = k == d || t->shape[k] == ref->shape[k];
         if (!same)
-            return nd__fail("nd_cat: tensors of shapes %s (tensor %d) and %s (tensor %d) differ "
-                            "outside the concatenation dim %d",
-                            nd__tshape(ref), first_kept(n, ts), nd__tshape(t), i, dim);
+            return nd__fail_as(ND_ERR_SHAPE,
+                               "nd_cat: tensors of shapes %s (tensor %d) and %s (tensor %d) differ "
+                               "outside the concatenation dim %d",
+                               nd__tshape(ref), first_kept(n, ts), nd__tshape(t), i, dim);
         shape[d] += t->shape[d];
     }
     nd_tensor *out = nd__empty(dtype, ref->ndim, shape);
@@ -94,17 +96,20 @@ nd_tensor *nd_stack(int n, nd_tensor *const *ts, int dim) {
     if (nd__any_null("nd_stack", n, ts)) return NULL;
     for (int i = 1; i < n; i++)
         if (!nd__same_shape(ts[i], ts[0]))
-            return nd__fail("nd_stack: every tensor must have the same shape: tensor 0 has shape "
-                            "%s, tensor %d has shape %s",
-                            nd__tshape(ts[0]), i, nd__tshape(ts[i]));
+            return nd__fail_as(
+                ND_ERR_SHAPE,
+                "nd_stack: every tensor must have the same shape: tensor 0 has shape "
+                "%s, tensor %d has shape %s",
+                nd__tshape(ts[0]), i, nd__tshape(ts[i]));
     if (ts[0]->ndim + 1 > ND_MAX_DIMS)
-        return nd__fail("nd_stack: stacking tensors of shape %s would need more than %d dims",
-                        nd__tshape(ts[0]), ND_MAX_DIMS);
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_stack: stacking tensors of shape %s would need more than %d dims",
+                           nd__tshape(ts[0]), ND_MAX_DIMS);
     int d = nd__wrap_dim("nd_stack", dim, ts[0]->ndim + 1); /* counted on the result */
     if (d < 0) return NULL;
     nd_tensor *small[3] = {NULL};
     nd_tensor **parts = n <= 3 ? small : malloc((size_t)n * sizeof *parts);
-    if (!parts) return nd__fail("nd_stack: out of memory");
+    if (!parts) return nd__fail_as(ND_ERR_NOMEM, "nd_stack: out of memory");
     /* stack = cat of the inputs with a new size-1 dim: its gradient comes for free */
     bool ok = true;
     for (int i = 0; i < n; i++) ok = (parts[i] = nd_unsqueeze(ts[i], d)) != NULL && ok;

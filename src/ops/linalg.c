@@ -174,7 +174,7 @@ static int product_into(const char *op, nd_tensor *a, nd_tensor *b, int nbatch,
         nd_tensor *c64 = nd__empty(ND_I64, out->ndim, out->shape);
         if (!a64 || !b64 || !c64) return -1;
         int64_t *offa = malloc(2 * (size_t)count * sizeof *offa);
-        if (!offa) return nd__fail_int("%s: out of memory", op);
+        if (!offa) return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory", op);
         int64_t *offb = offa + count;
         batch_offsets(a64, nbatch, batch, count, offa);
         batch_offsets(b64, nbatch, batch, count, offb);
@@ -186,8 +186,8 @@ static int product_into(const char *op, nd_tensor *a, nd_tensor *b, int nbatch,
         return nd__copy_into(op, out, c64);
     }
     if (n > INT_MAX || k > INT_MAX || m > INT_MAX)
-        return nd__fail_int("%s: dims of %s and %s exceed what BLAS can index", op, nd__tshape(a),
-                            nd__tshape(b));
+        return nd__fail_int_as(ND_ERR_SHAPE, "%s: dims of %s and %s exceed what BLAS can index", op,
+                               nd__tshape(a), nd__tshape(b));
     gemm_shape s = {.n = n, .k = k, .m = m, .esize = esize, .dtype = a->dtype};
     if (!matrix_layout(a, &s.la) &&
         (!(a = dense_copy(op, a, a->dtype)) || !matrix_layout(a, &s.la)))
@@ -212,7 +212,7 @@ static int product_into(const char *op, nd_tensor *a, nd_tensor *b, int nbatch,
         return 0;
     }
     int64_t *offa = malloc(2 * (size_t)count * sizeof *offa);
-    if (!offa) return nd__fail_int("%s: out of memory", op);
+    if (!offa) return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory", op);
     int64_t *offb = offa + count;
     batch_offsets(a, nbatch, batch, count, offa);
     batch_offsets(b, nbatch, batch, count, offb);
@@ -228,13 +228,16 @@ static int product_into(const char *op, nd_tensor *a, nd_tensor *b, int nbatch,
 
 static bool check_dtypes(const char *op, const nd_tensor *a, const nd_tensor *b) {
     if (a->dtype != b->dtype) {
-        nd__set_error("%s: dtypes %s and %s differ (like PyTorch, matrix products do not "
-                      "promote; convert one with nd_to)",
-                      op, nd_dtype_name(a->dtype), nd_dtype_name(b->dtype));
+        nd__set_error_as(ND_ERR_DTYPE,
+                         "%s: dtypes %s and %s differ (like PyTorch, matrix products do not "
+                         "promote; convert one with nd_to)",
+                         op, nd_dtype_name(a->dtype), nd_dtype_name(b->dtype));
         return false;
     }
     if (a->dtype == ND_BOOL) {
-        nd__set_error("%s: bool tensors cannot be multiplied as matrices (convert with nd_to)", op);
+        nd__set_error_as(ND_ERR_DTYPE,
+                         "%s: bool tensors cannot be multiplied as matrices (convert with nd_to)",
+                         op);
         return false;
     }
     return true;
@@ -244,8 +247,9 @@ static bool check_dtypes(const char *op, const nd_tensor *a, const nd_tensor *b)
  * a 1-D right operand a column; batch dims broadcast. */
 static nd_tensor *matmul_compute(const char *op, nd_tensor *a, nd_tensor *b) {
     if (a->ndim == 0 || b->ndim == 0)
-        return nd__fail("%s: both arguments need at least 1 dim, got shapes %s and %s", op,
-                        nd__tshape(a), nd__tshape(b));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "%s: both arguments need at least 1 dim, got shapes %s and %s", op,
+                           nd__tshape(a), nd__tshape(b));
     if (!check_dtypes(op, a, b)) return NULL;
     int64_t one = 1;
     /* Matrix views: (1, k) for a 1-D a, (k, 1) for a 1-D b. */
@@ -260,8 +264,8 @@ static nd_tensor *matmul_compute(const char *op, nd_tensor *a, nd_tensor *b) {
     int64_t n = am->shape[am->ndim - 2], k = am->shape[am->ndim - 1];
     int64_t kb = bm->shape[bm->ndim - 2], m = bm->shape[bm->ndim - 1];
     if (k != kb)
-        return nd__fail("%s: shapes %s and %s cannot be multiplied (%lld vs %lld)", op,
-                        nd__tshape(a), nd__tshape(b), (long long)k, (long long)kb);
+        return nd__fail_as(ND_ERR_SHAPE, "%s: shapes %s and %s cannot be multiplied (%lld vs %lld)",
+                           op, nd__tshape(a), nd__tshape(b), (long long)k, (long long)kb);
     /* Broadcast batch dims (right-aligned), named with the full shapes on failure. */
     int na = am->ndim - 2, nb = bm->ndim - 2, nbatch = na > nb ? na : nb;
     int64_t batch[ND_MAX_DIMS];
@@ -269,9 +273,11 @@ static nd_tensor *matmul_compute(const char *op, nd_tensor *a, nd_tensor *b) {
         int64_t sa = d - (nbatch - na) >= 0 ? am->shape[d - (nbatch - na)] : 1;
         int64_t sb = d - (nbatch - nb) >= 0 ? bm->shape[d - (nbatch - nb)] : 1;
         if (sa != sb && sa != 1 && sb != 1)
-            return nd__fail("%s: batch dims of shapes %s and %s do not broadcast (%lld vs %lld at "
-                            "batch dim %d)",
-                            op, nd__tshape(a), nd__tshape(b), (long long)sa, (long long)sb, d);
+            return nd__fail_as(
+                ND_ERR_SHAPE,
+                "%s: batch dims of shapes %s and %s do not broadcast (%lld vs %lld at "
+                "batch dim %d)",
+                op, nd__tshape(a), nd__tshape(b), (long long)sa, (long long)sb, d);
         batch[d] = sa == 1 ? sb : sa;
     }
     /* The result: batch, then n unless a was 1-D, then m unless b was 1-D. */
@@ -281,8 +287,8 @@ static nd_tensor *matmul_compute(const char *op, nd_tensor *a, nd_tensor *b) {
     if (a->ndim > 1) shape[ndim++] = n;
     if (b->ndim > 1) shape[ndim++] = m;
     if (ndim > ND_MAX_DIMS)
-        return nd__fail("%s: the result of %s and %s would have more than %d dims", op,
-                        nd__tshape(a), nd__tshape(b), ND_MAX_DIMS);
+        return nd__fail_as(ND_ERR_SHAPE, "%s: the result of %s and %s would have more than %d dims",
+                           op, nd__tshape(a), nd__tshape(b), ND_MAX_DIMS);
     nd_tensor *out = nd__empty(a->dtype, ndim, shape);
     if (!out || product_into(op, am, bm, nbatch, batch, out)) return NULL;
     return out;
@@ -395,11 +401,11 @@ nd_tensor *nd_matmul(nd_tensor *a, nd_tensor *b) {
 nd_tensor *nd_dot(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_dot", a, b);
     if (a->ndim != 1 || b->ndim != 1)
-        return nd__fail("nd_dot: both arguments must be 1-D, got shapes %s and %s", nd__tshape(a),
-                        nd__tshape(b));
+        return nd__fail_as(ND_ERR_SHAPE, "nd_dot: both arguments must be 1-D, got shapes %s and %s",
+                           nd__tshape(a), nd__tshape(b));
     if (a->shape[0] != b->shape[0])
-        return nd__fail("nd_dot: shapes %s and %s have different lengths", nd__tshape(a),
-                        nd__tshape(b));
+        return nd__fail_as(ND_ERR_SHAPE, "nd_dot: shapes %s and %s have different lengths",
+                           nd__tshape(a), nd__tshape(b));
     nd_tensor *out = matmul_compute("nd_dot", a, b);
     return nd__record(&DOT, out, 2, (nd_tensor *[]){a, b}, NULL);
 }
@@ -407,8 +413,9 @@ nd_tensor *nd_dot(nd_tensor *a, nd_tensor *b) {
 nd_tensor *nd_mv(nd_tensor *a, nd_tensor *x) {
     ND_CHECK("nd_mv", a, x);
     if (a->ndim != 2 || x->ndim != 1)
-        return nd__fail("nd_mv: expects a 2-D matrix and a 1-D vector, got shapes %s and %s",
-                        nd__tshape(a), nd__tshape(x));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_mv: expects a 2-D matrix and a 1-D vector, got shapes %s and %s",
+                           nd__tshape(a), nd__tshape(x));
     nd_tensor *out = matmul_compute("nd_mv", a, x);
     return nd__record(&MV, out, 2, (nd_tensor *[]){a, x}, NULL);
 }
@@ -416,8 +423,8 @@ nd_tensor *nd_mv(nd_tensor *a, nd_tensor *x) {
 nd_tensor *nd_mm(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_mm", a, b);
     if (a->ndim != 2 || b->ndim != 2)
-        return nd__fail("nd_mm: both arguments must be 2-D, got shapes %s and %s", nd__tshape(a),
-                        nd__tshape(b));
+        return nd__fail_as(ND_ERR_SHAPE, "nd_mm: both arguments must be 2-D, got shapes %s and %s",
+                           nd__tshape(a), nd__tshape(b));
     nd_tensor *out = matmul_compute("nd_mm", a, b);
     return nd__record(&MM, out, 2, (nd_tensor *[]){a, b}, NULL);
 }
@@ -441,8 +448,9 @@ static const nd_op OUTER = {"outer", outer_vjp, outer_jvp, PRODUCT_SAVES};
 nd_tensor *nd_outer(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_outer", a, b);
     if (a->ndim != 1 || b->ndim != 1)
-        return nd__fail("nd_outer: both arguments must be 1-D, got shapes %s and %s", nd__tshape(a),
-                        nd__tshape(b));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_outer: both arguments must be 1-D, got shapes %s and %s",
+                           nd__tshape(a), nd__tshape(b));
     if (!check_dtypes("nd_outer", a, b)) return NULL;
     /* A column (n, 1) times a row (1, m): a product with k = 1. */
     nd_tensor *col =

@@ -50,21 +50,23 @@ static bool transpose_square(nd_dtype dtype, int64_t n, const void *src, int64_t
  * when asked) whose sizes fit LAPACK's int. */
 static bool lapack_check(const char *op, nd_tensor *a, bool square) {
     if (!nd__is_float(a->dtype))
-        nd__fail("%s: expects a floating-point matrix, got %s (convert with nd_to)", op,
-                 nd_dtype_name(a->dtype));
+        nd__fail_as(ND_ERR_DTYPE,
+                    "%s: expects a floating-point matrix, got %s (convert with nd_to)", op,
+                    nd_dtype_name(a->dtype));
     else if (a->ndim != 2)
-        nd__fail("%s: expects a 2-D matrix, got shape %s", op, nd__tshape(a));
+        nd__fail_as(ND_ERR_SHAPE, "%s: expects a 2-D matrix, got shape %s", op, nd__tshape(a));
     else if (square && a->shape[0] != a->shape[1])
-        nd__fail("%s: expects a square matrix, got shape %s", op, nd__tshape(a));
+        nd__fail_as(ND_ERR_SHAPE, "%s: expects a square matrix, got shape %s", op, nd__tshape(a));
     else if (a->shape[0] > INT32_MAX || a->shape[1] > INT32_MAX)
-        nd__fail("%s: shape %s is too large for LAPACK", op, nd__tshape(a));
+        nd__fail_as(ND_ERR_SHAPE, "%s: shape %s is too large for LAPACK", op, nd__tshape(a));
     else
         return true;
     return false;
 }
 
 static nd_tensor *not_finite(const char *op, nd_tensor *a) {
-    return nd__fail("%s: the matrix of shape %s contains NaN or infinity", op, nd__tshape(a));
+    return nd__fail_as(ND_ERR_NUMERIC, "%s: the matrix of shape %s contains NaN or infinity", op,
+                       nd__tshape(a));
 }
 
 /* A contiguous copy of a checked matrix that LAPACK may overwrite, all finite
@@ -115,7 +117,7 @@ void *nd__lapack_workspace(const char *op, nd_dtype dtype, double query, lapack_
     double count = ceil(query * (dtype == ND_F32 ? 1.0 + 1e-6 : 1.0));
     *lwork = count >= 1 && count < INT32_MAX ? (lapack_int)count : 1;
     void *work = malloc((size_t)*lwork * nd_dtype_size(dtype));
-    if (!work) nd__set_error("%s: out of memory", op);
+    if (!work) nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory", op);
     return work;
 }
 
@@ -130,7 +132,7 @@ static lapack_int lu_factor(nd_tensor *m, lapack_int *ipiv) {
 
 static lapack_int *pivots(const char *op, int64_t n) {
     lapack_int *ipiv = malloc((size_t)(n > 0 ? n : 1) * sizeof *ipiv);
-    if (!ipiv) nd__set_error("%s: out of memory", op);
+    if (!ipiv) nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory", op);
     return ipiv;
 }
 
@@ -183,9 +185,11 @@ nd_tensor *nd_inv(nd_tensor *a) {
     free(ipiv);
     if (info == 0 && !(x = nd__lapack_transposed_copy("nd_inv", x))) return NULL;
     if (info > 0)
-        return nd__fail("nd_inv: the matrix of shape %s is singular (pivot %d is exactly zero)",
-                        nd__tshape(a), (int)info);
-    if (info < 0) return nd__fail("nd_inv: LAPACK rejected argument %d", (int)-info);
+        return nd__fail_as(ND_ERR_NUMERIC,
+                           "nd_inv: the matrix of shape %s is singular (pivot %d is exactly zero)",
+                           nd__tshape(a), (int)info);
+    if (info < 0)
+        return nd__fail_as(ND_ERR_EXTERNAL, "nd_inv: LAPACK rejected argument %d", (int)-info);
     return nd__record(&INV, x, 1, &a, NULL);
 }
 
@@ -213,7 +217,7 @@ nd_tensor *nd_det(nd_tensor *a) {
     lapack_int info = lu_factor(lu, ipiv);
     if (info < 0) {
         free(ipiv);
-        return nd__fail("nd_det: LAPACK rejected argument %d", (int)-info);
+        return nd__fail_as(ND_ERR_EXTERNAL, "nd_det: LAPACK rejected argument %d", (int)-info);
     }
     /* det = ± Π U_ii, one sign flip per row swap. A singular matrix has a zero
      * on U's diagonal (info > 0), so the product is 0: not an error. */
@@ -247,13 +251,16 @@ nd_tensor *nd_solve(nd_tensor *a, nd_tensor *b) {
     nd_tensor *lu = nd__lapack_copy("nd_solve", a, true);
     if (!lu) return NULL;
     if (b->dtype != a->dtype)
-        return nd__fail("nd_solve: dtypes %s and %s differ (convert one with nd_to)",
-                        nd_dtype_name(a->dtype), nd_dtype_name(b->dtype));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_solve: dtypes %s and %s differ (convert one with nd_to)",
+                           nd_dtype_name(a->dtype), nd_dtype_name(b->dtype));
     int64_t n = a->shape[0];
     if ((b->ndim != 1 && b->ndim != 2) || b->shape[0] != n)
-        return nd__fail("nd_solve: the right-hand side must be (%lld,) or (%lld, m) for a matrix "
-                        "of shape %s, got shape %s",
-                        (long long)n, (long long)n, nd__tshape(a), nd__tshape(b));
+        return nd__fail_as(
+            ND_ERR_SHAPE,
+            "nd_solve: the right-hand side must be (%lld,) or (%lld, m) for a matrix "
+            "of shape %s, got shape %s",
+            (long long)n, (long long)n, nd__tshape(a), nd__tshape(b));
     /* column-major copies: Aᵀ and (a matrix) Bᵀ in nd's order */
     lu = nd__lapack_transposed_copy("nd_solve", lu);
     nd_tensor *x = nd__empty(b->dtype, b->ndim, b->shape);
@@ -271,9 +278,12 @@ nd_tensor *nd_solve(nd_tensor *a, nd_tensor *b) {
     free(ipiv);
     if (info == 0 && b->ndim == 2 && !(x = nd__lapack_transposed_copy("nd_solve", x))) return NULL;
     if (info > 0)
-        return nd__fail("nd_solve: the matrix of shape %s is singular (pivot %d is exactly zero)",
-                        nd__tshape(a), (int)info);
-    if (info < 0) return nd__fail("nd_solve: LAPACK rejected argument %d", (int)-info);
+        return nd__fail_as(
+            ND_ERR_NUMERIC,
+            "nd_solve: the matrix of shape %s is singular (pivot %d is exactly zero)",
+            nd__tshape(a), (int)info);
+    if (info < 0)
+        return nd__fail_as(ND_ERR_EXTERNAL, "nd_solve: LAPACK rejected argument %d", (int)-info);
     return nd__record(&SOLVE, x, 2, (nd_tensor *[]){a, b}, NULL);
 }
 
@@ -366,7 +376,7 @@ static nd_tensor *eigh_record(const nd_op *op, nd_tensor *out, nd_tensor *a, nd_
     nd_tensor *gaps = eigen_gaps(w);
     if (!s || !gaps) {
         free(s);
-        return nd__fail("nd_eigh: out of memory");
+        return nd__fail_as(ND_ERR_NOMEM, "nd_eigh: out of memory");
     }
     s->values = nd_retain(nd_detach(w));
     s->vectors = nd_retain(nd_detach(v));
@@ -505,9 +515,13 @@ int nd_eigh(nd_tensor *a, nd_tensor **values, nd_tensor **vectors) {
         not_finite("nd_eigh", a);
         return -1;
     }
-    if (info == LAPACK_WORK_MEMORY_ERROR) return nd__fail_int("nd_eigh: out of memory");
-    if (info > 0) return nd__fail_int("nd_eigh: the algorithm failed to converge (info %d)", info);
-    if (info < 0) return nd__fail_int("nd_eigh: LAPACK rejected argument %d", (int)-info);
+    if (info == LAPACK_WORK_MEMORY_ERROR)
+        return nd__fail_int_as(ND_ERR_NOMEM, "nd_eigh: out of memory");
+    if (info > 0)
+        return nd__fail_int_as(ND_ERR_NUMERIC,
+                               "nd_eigh: the algorithm failed to converge (info %d)", info);
+    if (info < 0)
+        return nd__fail_int_as(ND_ERR_EXTERNAL, "nd_eigh: LAPACK rejected argument %d", (int)-info);
     nd_tensor *rv = values ? eigh_record(&EIGH_VALUES, w, a, w, v) : w;
     nd_tensor *rV = vectors ? eigh_record(&EIGH_VECTORS, v, a, w, v) : v;
     if (!rv || (vectors && !rV)) return -1;

@@ -41,10 +41,11 @@ static void eig_saved_free(void *p) {
 /* false and an error unless the rule of `which` is defined at this matrix. */
 static bool eig_rule_defined(const eig_saved *s, const char *which, bool needs_distinct) {
     if (s->has_complex) {
-        nd__set_error("nd_eig: the gradient through %s is supported for real eigenvalues only, "
-                      "and this matrix has complex ones (for a symmetric matrix, nd_eigh has "
-                      "gradients)",
-                      which);
+        nd__set_error_as(ND_ERR_NOT_DIFFERENTIABLE,
+                         "nd_eig: the gradient through %s is supported for real eigenvalues only, "
+                         "and this matrix has complex ones (for a symmetric matrix, nd_eigh has "
+                         "gradients)",
+                         which);
         return false;
     }
     int64_t n = s->values->shape[0];
@@ -52,10 +53,11 @@ static bool eig_rule_defined(const eig_saved *s, const char *which, bool needs_d
         double li = nd__get_flat(s->values, i);
         for (int64_t j = i + 1; j < n; j++)
             if (li == nd__get_flat(s->values, j)) {
-                nd__set_error("nd_eig: the gradient through %s is not defined for repeated "
-                              "eigenvalues (%g appears twice): the eigenvectors are not unique; "
-                              "PyTorch gives NaN or inf there",
-                              which, li);
+                nd__set_error_as(ND_ERR_NOT_DIFFERENTIABLE,
+                                 "nd_eig: the gradient through %s is not defined for repeated "
+                                 "eigenvalues (%g appears twice): the eigenvectors are not unique; "
+                                 "PyTorch gives NaN or inf there",
+                                 which, li);
                 return false;
             }
     }
@@ -115,8 +117,9 @@ static void eig_imag_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tens
         if (!phase) return;
         for (int64_t i = 0; i < phase->numel; i++)
             if (!(fabs(nd__get_flat(phase, i)) <= 1e-2)) {
-                nd__set_error("nd_eig: the loss depends on the eigenvectors' phase (through "
-                              "vectors_im), which is not defined; PyTorch refuses it too");
+                nd__set_error_as(ND_ERR_NOT_DIFFERENTIABLE,
+                                 "nd_eig: the loss depends on the eigenvectors' phase (through "
+                                 "vectors_im), which is not defined; PyTorch refuses it too");
                 return;
             }
     }
@@ -155,7 +158,7 @@ static nd_tensor *eig_record(const nd_op *op, nd_tensor *out, nd_tensor *a, nd_t
                              nd_tensor *vectors, bool has_complex) {
     if (!nd__needs_record(1, &a)) return out;
     eig_saved *s = malloc(sizeof *s);
-    if (!s) return nd__fail("nd_eig: out of memory");
+    if (!s) return nd__fail_as(ND_ERR_NOMEM, "nd_eig: out of memory");
     s->values = nd_retain(nd_detach(values));
     s->vectors = nd_retain(nd_detach(vectors));
     s->has_complex = has_complex;
@@ -203,8 +206,10 @@ int nd_eig(nd_tensor *a, nd_tensor **values_re, nd_tensor **values_im, nd_tensor
     free(work);
     if (info == 0 && want_vectors && !(vr = nd__lapack_transposed_copy("nd_eig", vr))) return -1;
     if (info > 0)
-        return nd__fail_int("nd_eig: the QR algorithm failed to converge (info %d)", info);
-    if (info < 0) return nd__fail_int("nd_eig: LAPACK rejected argument %d", (int)-info);
+        return nd__fail_int_as(ND_ERR_NUMERIC,
+                               "nd_eig: the QR algorithm failed to converge (info %d)", info);
+    if (info < 0)
+        return nd__fail_int_as(ND_ERR_EXTERNAL, "nd_eig: LAPACK rejected argument %d", (int)-info);
     nd_tensor *re = NULL, *im = NULL;
     if (want_vectors) {
         /* LAPACK packs a complex pair (λ_j, λ_j+1 = conj λ_j) into columns j and
@@ -285,15 +290,18 @@ static nd_tensor *svd_gaps(const char *which, nd_tensor *s, bool need_positive) 
     for (int64_t i = 0; i < k; i++) {
         double si = nd__get_flat(s, i);
         if (need_positive && si == 0)
-            return nd__fail("nd_svd: the gradient through %s is not defined where a singular value "
-                            "is 0 (the matrix is rank-deficient); PyTorch gives inf or NaN there",
-                            which);
+            return nd__fail_as(
+                ND_ERR_NOT_DIFFERENTIABLE,
+                "nd_svd: the gradient through %s is not defined where a singular value "
+                "is 0 (the matrix is rank-deficient); PyTorch gives inf or NaN there",
+                which);
         for (int64_t j = i + 1; j < k; j++)
             if (si == nd__get_flat(s, j))
-                return nd__fail("nd_svd: the gradient through %s is not defined for repeated "
-                                "singular values (%g appears twice): the singular vectors are "
-                                "not unique; PyTorch gives NaN there",
-                                which, si);
+                return nd__fail_as(ND_ERR_NOT_DIFFERENTIABLE,
+                                   "nd_svd: the gradient through %s is not defined for repeated "
+                                   "singular values (%g appears twice): the singular vectors are "
+                                   "not unique; PyTorch gives NaN there",
+                                   which, si);
     }
     nd_tensor *s2 = nd_mul(s, s);
     nd_tensor *e = nd_sub(nd_unsqueeze(s2, 0), nd_unsqueeze(s2, 1)); /* S_k² − S_j² */
@@ -393,7 +401,7 @@ static nd_tensor *svd_record(const nd_op *op, nd_tensor *out, nd_tensor *a, nd_t
                              nd_tensor *s, nd_tensor *vt) {
     if (!nd__needs_record(1, &a)) return out;
     svd_saved *sv = malloc(sizeof *sv);
-    if (!sv) return nd__fail("nd_svd: out of memory");
+    if (!sv) return nd__fail_as(ND_ERR_NOMEM, "nd_svd: out of memory");
     sv->u = nd_retain(nd_detach(u));
     sv->s = nd_retain(nd_detach(s));
     sv->vt = nd_retain(nd_detach(vt));
@@ -415,7 +423,7 @@ static lapack_int svd_lapack(char jobz, nd_tensor *m, nd_tensor *s, nd_tensor **
     lapack_int *iwork = malloc(8 * (size_t)k * sizeof *iwork);
     if (!mc || !uc || !vtc || !iwork) {
         free(iwork);
-        if (mc && uc && vtc) nd__set_error("nd_svd: out of memory");
+        if (mc && uc && vtc) nd__set_error_as(ND_ERR_NOMEM, "nd_svd: out of memory");
         return LAPACK_WORK_MEMORY_ERROR;
     }
     double query = 0;
@@ -469,8 +477,11 @@ int nd_svd(nd_tensor *a, nd_tensor **u, nd_tensor **s, nd_tensor **vt) {
     char jobz = u || vt || nd__needs_record(1, &a) ? 'S' : 'N';
     lapack_int info = svd_lapack(jobz, m, ss, &uu, &vv);
     if (info == LAPACK_WORK_MEMORY_ERROR) return -1; /* the error is set */
-    if (info > 0) return nd__fail_int("nd_svd: the algorithm failed to converge (info %d)", info);
-    if (info < 0) return nd__fail_int("nd_svd: LAPACK rejected argument %d", (int)-info);
+    if (info > 0)
+        return nd__fail_int_as(ND_ERR_NUMERIC, "nd_svd: the algorithm failed to converge (info %d)",
+                               info);
+    if (info < 0)
+        return nd__fail_int_as(ND_ERR_EXTERNAL, "nd_svd: LAPACK rejected argument %d", (int)-info);
     nd_tensor *ru = u ? svd_record(&SVD_U, uu, a, uu, ss, vv) : uu;
     nd_tensor *rs = s ? svd_record(&SVD_S, ss, a, uu, ss, vv) : ss;
     nd_tensor *rvt = vt ? svd_record(&SVD_VT, vv, a, uu, ss, vv) : vv;

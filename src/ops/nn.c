@@ -142,20 +142,25 @@ static bool linear_fusable(const nd_tensor *x, const nd_tensor *w) {
 nd_tensor *nd_linear(nd_tensor *x, nd_tensor *w, nd_tensor *b) {
     ND_CHECK("nd_linear", x, w);
     if (w->ndim != 2)
-        return nd__fail("nd_linear: the weight must be 2-D (out, in), got shape %s", nd__tshape(w));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_linear: the weight must be 2-D (out, in), got shape %s",
+                           nd__tshape(w));
     if (x->ndim < 1 || x->shape[x->ndim - 1] != w->shape[1])
-        return nd__fail("nd_linear: input of shape %s does not end in the weight's in-features "
-                        "%lld (weight shape %s)",
-                        nd__tshape(x), (long long)w->shape[1], nd__tshape(w));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_linear: input of shape %s does not end in the weight's in-features "
+                           "%lld (weight shape %s)",
+                           nd__tshape(x), (long long)w->shape[1], nd__tshape(w));
     if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
-        return nd__fail("nd_linear: bias of shape %s does not match the weight's out-features "
-                        "(expected (%lld,), weight shape %s)",
-                        nd__tshape(b), (long long)w->shape[0], nd__tshape(w));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_linear: bias of shape %s does not match the weight's out-features "
+                           "(expected (%lld,), weight shape %s)",
+                           nd__tshape(b), (long long)w->shape[0], nd__tshape(w));
     if (x->dtype != w->dtype || (b && b->dtype != w->dtype))
-        return nd__fail("nd_linear: input, weight and bias must have one dtype (as in PyTorch), "
-                        "got %s, %s and %s; convert with nd_to",
-                        nd_dtype_name(x->dtype), nd_dtype_name(w->dtype),
-                        b ? nd_dtype_name(b->dtype) : "no bias");
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_linear: input, weight and bias must have one dtype (as in PyTorch), "
+                           "got %s, %s and %s; convert with nd_to",
+                           nd_dtype_name(x->dtype), nd_dtype_name(w->dtype),
+                           b ? nd_dtype_name(b->dtype) : "no bias");
     if (!linear_fusable(x, w)) { /* integers: matmul's own loop */
         nd_tensor *y = nd_matmul(x, nd_t(w));
         return b ? nd_add(y, b) : y;
@@ -235,13 +240,16 @@ static const nd_op MSE_LOSS = {"mse_loss", mse_vjp, mse_jvp, ND_SAVES_INPUTS};
 nd_tensor *nd_mse_loss(nd_tensor *pred, nd_tensor *target) {
     ND_CHECK("nd_mse_loss", pred, target);
     if (!nd__same_shape(pred, target))
-        return nd__fail("nd_mse_loss: pred of shape %s and target of shape %s must have the same "
-                        "shape (reshape one of them: broadcasting them is a common silent bug)",
-                        nd__tshape(pred), nd__tshape(target));
+        return nd__fail_as(
+            ND_ERR_SHAPE,
+            "nd_mse_loss: pred of shape %s and target of shape %s must have the same "
+            "shape (reshape one of them: broadcasting them is a common silent bug)",
+            nd__tshape(pred), nd__tshape(target));
     nd_dtype dt = nd_promote_types(pred->dtype, target->dtype);
     if (!nd__is_float(dt))
-        return nd__fail("nd_mse_loss: pred and target must be floating point, got %s and %s",
-                        nd_dtype_name(pred->dtype), nd_dtype_name(target->dtype));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_mse_loss: pred and target must be floating point, got %s and %s",
+                           nd_dtype_name(pred->dtype), nd_dtype_name(target->dtype));
     nd_tensor *out = nd__empty(dt, 0, NULL);
     nd_tensor *p = dense(pred, dt), *t = dense(target, dt);
     if (!out || !p || !t) return NULL;
@@ -341,28 +349,31 @@ static const nd_op CROSS_ENTROPY = {"cross_entropy", cross_entropy_vjp, cross_en
 
 static bool labels_valid(nd_tensor *logits, nd_tensor *labels) {
     if (!nd__is_float(logits->dtype))
-        return nd__fail("nd_cross_entropy: logits must be floating point, got %s",
-                        nd_dtype_name(logits->dtype)),
+        return nd__fail_as(ND_ERR_DTYPE, "nd_cross_entropy: logits must be floating point, got %s",
+                           nd_dtype_name(logits->dtype)),
                false;
     if (labels->dtype == ND_BOOL || nd__is_float(labels->dtype))
-        return nd__fail("nd_cross_entropy: labels must be integer class indices (ND_I64), got "
-                        "%s labels",
-                        nd_dtype_name(labels->dtype)),
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_cross_entropy: labels must be integer class indices (ND_I64), got "
+                           "%s labels",
+                           nd_dtype_name(labels->dtype)),
                false;
     bool batched = logits->ndim == 2;
     if ((logits->ndim != 1 && !batched) || labels->ndim != (batched ? 1 : 0) ||
         (batched && labels->shape[0] != logits->shape[0]))
-        return nd__fail("nd_cross_entropy: expected logits (N, C) and labels (N,), or logits "
-                        "(C,) and a 0-d label; got logits %s and labels %s",
-                        nd__tshape(logits), nd__tshape(labels)),
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_cross_entropy: expected logits (N, C) and labels (N,), or logits "
+                           "(C,) and a 0-d label; got logits %s and labels %s",
+                           nd__tshape(logits), nd__tshape(labels)),
                false;
     int64_t classes = logits->shape[logits->ndim - 1];
     for (int64_t r = 0; r < labels->numel; r++) {
         double label = nd__get_flat(labels, r);
         if (label < 0 || label >= (double)classes)
-            return nd__fail("nd_cross_entropy: label %g at row %lld is out of range for %lld "
-                            "classes (logits %s)",
-                            label, (long long)r, (long long)classes, nd__tshape(logits)),
+            return nd__fail_as(ND_ERR_INDEX,
+                               "nd_cross_entropy: label %g at row %lld is out of range for %lld "
+                               "classes (logits %s)",
+                               label, (long long)r, (long long)classes, nd__tshape(logits)),
                    false;
     }
     return true;

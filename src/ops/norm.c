@@ -112,15 +112,17 @@ static const nd_op NORM = {"norm", norm_vjp, norm_jvp, ND_SAVES_INPUTS | ND_SAVE
 nd_tensor *nd_norm(nd_tensor *t, double p) {
     ND_CHECK("nd_norm", t);
     if (!nd__reduce_is_float(t->dtype))
-        return nd__fail("nd_norm: expected a floating-point tensor, got %s (convert it with "
-                        "nd_to)",
-                        nd_dtype_name(t->dtype));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_norm: expected a floating-point tensor, got %s (convert it with "
+                           "nd_to)",
+                           nd_dtype_name(t->dtype));
     if (p != 1 && p != 2 && p != INFINITY)
         return nd__fail("nd_norm: p must be 1, 2 or INFINITY, got %g", p);
     if (isinf(p) && t->numel == 0)
-        return nd__fail("nd_norm: the inf norm of an empty tensor (shape %s) is undefined: the "
-                        "maximum of nothing has no value",
-                        nd__tshape(t));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_norm: the inf norm of an empty tensor (shape %s) is undefined: the "
+                           "maximum of nothing has no value",
+                           nd__tshape(t));
     nd_tensor *x = t;
     if (!t->contiguous) {
         x = nd__empty(t->dtype, t->ndim, t->shape);

@@ -37,8 +37,9 @@ bool nd__reduction_plan(const char *op, const nd_tensor *t, int n, const int *di
         if (d < 0) return false;
         if (t->ndim == 0) continue; /* dim 0 of a 0-d tensor: nothing to reduce */
         if (r->reduced[d]) {
-            nd__set_error("%s: dim %d appears more than once in the list of dims (shape %s)", op, d,
-                          nd__tshape(t));
+            nd__set_error_as(ND_ERR_SHAPE,
+                             "%s: dim %d appears more than once in the list of dims (shape %s)", op,
+                             d, nd__tshape(t));
             return false;
         }
         r->reduced[d] = true;
@@ -305,9 +306,10 @@ nd_tensor *nd_sum_dims(nd_tensor *t, int n, const int *dims, bool keepdim) {
 nd_tensor *nd_mean(nd_tensor *t, int dim, bool keepdim) {
     ND_CHECK("nd_mean", t);
     if (!nd__reduce_is_float(t->dtype))
-        return nd__fail("nd_mean: could not infer output dtype: the input must be floating "
-                        "point, got %s (convert it with nd_to)",
-                        nd_dtype_name(t->dtype));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "nd_mean: could not infer output dtype: the input must be floating "
+                           "point, got %s (convert it with nd_to)",
+                           nd_dtype_name(t->dtype));
     nd_reduction r;
     if (!nd__reduction_plan("nd_mean", t, 1, dim == ND_ALL ? NULL : &dim, keepdim, &r)) return NULL;
     /* An empty reduction divides 0 by 0: NaN, as PyTorch. */
@@ -318,9 +320,10 @@ nd_tensor *nd_mean(nd_tensor *t, int dim, bool keepdim) {
  * which keeps f32 accurate where Σx² - n·mean² would cancel. */
 static nd_tensor *unbiased_variance(const char *op, nd_tensor *t, int dim, bool keepdim) {
     if (!nd__reduce_is_float(t->dtype))
-        return nd__fail("%s: std and var only support floating-point tensors, got %s (convert "
-                        "it with nd_to)",
-                        op, nd_dtype_name(t->dtype));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "%s: std and var only support floating-point tensors, got %s (convert "
+                           "it with nd_to)",
+                           op, nd_dtype_name(t->dtype));
     nd_reduction r, kept;
     const int *dims = dim == ND_ALL ? NULL : &dim;
     if (!nd__reduction_plan(op, t, 1, dims, keepdim, &r) ||

@@ -89,13 +89,15 @@ static bool run_extreme(nd_tensor *t, int dim, bool keepdim, extreme_call *c, nd
     c->dim = c->all || t->ndim == 0 ? 0 : nd__wrap_dim(c->op, dim, t->ndim);
     if (c->plan.count == 0) {
         if (c->all)
-            nd__set_error("%s: cannot reduce an empty tensor (shape %s) over every dim: the "
-                          "result would have no value; give a dim",
-                          c->op, nd__tshape(t));
+            nd__set_error_as(ND_ERR_SHAPE,
+                             "%s: cannot reduce an empty tensor (shape %s) over every dim: the "
+                             "result would have no value; give a dim",
+                             c->op, nd__tshape(t));
         else
-            nd__set_error("%s: cannot reduce over dim %d of size 0 (shape %s): the result would "
-                          "have no value",
-                          c->op, c->dim, nd__tshape(t));
+            nd__set_error_as(ND_ERR_SHAPE,
+                             "%s: cannot reduce over dim %d of size 0 (shape %s): the result would "
+                             "have no value",
+                             c->op, c->dim, nd__tshape(t));
         return false;
     }
     int64_t outer, n, inner;

@@ -123,7 +123,7 @@ static nd_tensor *slice_range(nd_tensor *t, range r) {
 
 nd_tensor *nd_slice(nd_tensor *t, int dim, int64_t start, int64_t stop, int64_t step) {
     ND_CHECK("nd_slice", t);
-    if (t->ndim == 0) return nd__fail("nd_slice: cannot slice a 0-d tensor");
+    if (t->ndim == 0) return nd__fail_as(ND_ERR_SHAPE, "nd_slice: cannot slice a 0-d tensor");
     int d = nd__wrap_dim("nd_slice", dim, t->ndim);
     if (d < 0) return NULL;
     if (step == 0) return nd__fail("nd_slice: slice step cannot be zero (dim %d)", dim);
@@ -150,14 +150,16 @@ static const nd_op SELECT = {"select", select_vjp, select_jvp, 0};
 
 nd_tensor *nd_select(nd_tensor *t, int dim, int64_t index) {
     ND_CHECK("nd_select", t);
-    if (t->ndim == 0) return nd__fail("nd_select: cannot select from a 0-d tensor");
+    if (t->ndim == 0)
+        return nd__fail_as(ND_ERR_SHAPE, "nd_select: cannot select from a 0-d tensor");
     int d = nd__wrap_dim("nd_select", dim, t->ndim);
     if (d < 0) return NULL;
     int64_t size = t->shape[d];
     if (index < -size || index >= size)
-        return nd__fail("nd_select: index %lld is out of range for dim %d of size %lld "
-                        "(shape %s)",
-                        (long long)index, dim, (long long)size, nd__tshape(t));
+        return nd__fail_as(ND_ERR_INDEX,
+                           "nd_select: index %lld is out of range for dim %d of size %lld "
+                           "(shape %s)",
+                           (long long)index, dim, (long long)size, nd__tshape(t));
     int64_t at = index < 0 ? index + size : index;
     int64_t shape[ND_MAX_DIMS], strides[ND_MAX_DIMS];
     for (int i = 0, j = 0; i < t->ndim; i++) {

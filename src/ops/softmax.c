@@ -208,8 +208,9 @@ static nd_tensor *normalise(const char *op, const nd_op *rule, enum mode mode, n
                             int dim) {
     ND_CHECK(op, t);
     if (!nd__reduce_is_float(t->dtype))
-        return nd__fail("%s: expected a floating-point tensor, got %s (convert it with nd_to)", op,
-                        nd_dtype_name(t->dtype));
+        return nd__fail_as(ND_ERR_DTYPE,
+                           "%s: expected a floating-point tensor, got %s (convert it with nd_to)",
+                           op, nd_dtype_name(t->dtype));
     int d = nd__wrap_dim(op, dim, t->ndim);
     if (d < 0) return NULL;
     if (t->ndim == 0) d = 0;

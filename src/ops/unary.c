@@ -23,7 +23,8 @@
 
 /* neg, abs and relu are not defined for bool, as in PyTorch. */
 static nd_tensor *refuse_bool(const char *op, const nd_tensor *t, const char *hint) {
-    return nd__fail("%s: not defined for bool tensors (shape %s)%s", op, nd__tshape(t), hint);
+    return nd__fail_as(ND_ERR_DTYPE, "%s: not defined for bool tensors (shape %s)%s", op,
+                       nd__tshape(t), hint);
 }
 
 /* ---------------------------------------------------------------- neg */

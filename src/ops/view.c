@@ -49,14 +49,14 @@ static bool infer_shape(const char *op, const nd_tensor *t, int ndim, const int6
     for (int i = 0; i < ndim; i++) {
         if (shape[i] == -1) {
             if (inferred >= 0) {
-                nd__set_error("%s: only one dim may be -1, got shape %s", op,
-                              nd__shape_str(ndim, shape));
+                nd__set_error_as(ND_ERR_SHAPE, "%s: only one dim may be -1, got shape %s", op,
+                                 nd__shape_str(ndim, shape));
                 return false;
             }
             inferred = i;
         } else if (shape[i] < 0) {
-            nd__set_error("%s: invalid size %lld at dim %d of shape %s", op, (long long)shape[i], i,
-                          nd__shape_str(ndim, shape));
+            nd__set_error_as(ND_ERR_SHAPE, "%s: invalid size %lld at dim %d of shape %s", op,
+                             (long long)shape[i], i, nd__shape_str(ndim, shape));
             return false;
         } else { /* saturates instead of overflowing: the count check below fails */
             known = shape[i] && known > INT64_MAX / shape[i] ? INT64_MAX : known * shape[i];
@@ -65,24 +65,29 @@ static bool infer_shape(const char *op, const nd_tensor *t, int ndim, const int6
     }
     if (inferred >= 0) {
         if (known == 0) {
-            nd__set_error("%s: cannot reshape a tensor of shape %s (%lld elements) into shape %s: "
-                          "the -1 could be any size",
-                          op, nd__tshape(t), (long long)t->numel, nd__shape_str(ndim, shape));
+            nd__set_error_as(
+                ND_ERR_SHAPE,
+                "%s: cannot reshape a tensor of shape %s (%lld elements) into shape %s: "
+                "the -1 could be any size",
+                op, nd__tshape(t), (long long)t->numel, nd__shape_str(ndim, shape));
             return false;
         }
         if (t->numel % known != 0) {
-            nd__set_error("%s: cannot reshape a tensor of shape %s (%lld elements) into shape %s",
-                          op, nd__tshape(t), (long long)t->numel, nd__shape_str(ndim, shape));
+            nd__set_error_as(
+                ND_ERR_SHAPE,
+                "%s: cannot reshape a tensor of shape %s (%lld elements) into shape %s", op,
+                nd__tshape(t), (long long)t->numel, nd__shape_str(ndim, shape));
             return false;
         }
         out[inferred] = t->numel / known;
         known = t->numel;
     }
     if (known != t->numel) {
-        nd__set_error("%s: cannot reshape a tensor of shape %s (%lld elements) into shape %s "
-                      "(%lld elements)",
-                      op, nd__tshape(t), (long long)t->numel, nd__shape_str(ndim, shape),
-                      (long long)known);
+        nd__set_error_as(ND_ERR_SHAPE,
+                         "%s: cannot reshape a tensor of shape %s (%lld elements) into shape %s "
+                         "(%lld elements)",
+                         op, nd__tshape(t), (long long)t->numel, nd__shape_str(ndim, shape),
+                         (long long)known);
         return false;
     }
     return true;
@@ -113,10 +118,11 @@ static nd_tensor *regroup(const char *op, const nd_op *rule, nd_tensor *t, int n
     if (view_strides(t, ndim, shape, strides)) {
         out = nd__view(t, ndim, shape, strides, t->offset);
     } else if (!may_copy) {
-        return nd__fail("%s: a tensor of shape %s with strides %s cannot be viewed as shape %s "
-                        "without a copy (use nd_reshape, or nd_contiguous first)",
-                        op, nd__tshape(t), nd__shape_str(t->ndim, t->strides),
-                        nd__shape_str(ndim, shape));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "%s: a tensor of shape %s with strides %s cannot be viewed as shape %s "
+                           "without a copy (use nd_reshape, or nd_contiguous first)",
+                           op, nd__tshape(t), nd__shape_str(t->ndim, t->strides),
+                           nd__shape_str(ndim, shape));
     } else {
         /* copy in the input's shape, then regroup the contiguous result */
         nd_tensor *copy = nd__empty(t->dtype, t->ndim, t->shape);
@@ -168,9 +174,10 @@ nd_tensor *nd_squeeze(nd_tensor *t, int dim) {
 nd_tensor *nd_unsqueeze(nd_tensor *t, int dim) {
     ND_CHECK("nd_unsqueeze", t);
     if (t->ndim + 1 > ND_MAX_DIMS)
-        return nd__fail("nd_unsqueeze: a tensor of shape %s already has %d dims, the most "
-                        "supported",
-                        nd__tshape(t), ND_MAX_DIMS);
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_unsqueeze: a tensor of shape %s already has %d dims, the most "
+                           "supported",
+                           nd__tshape(t), ND_MAX_DIMS);
     int at = nd__wrap_dim("nd_unsqueeze", dim, t->ndim + 1); /* counted on the result */
     if (at < 0) return NULL;
     int64_t shape[ND_MAX_DIMS], strides[ND_MAX_DIMS];
@@ -224,8 +231,9 @@ static nd_tensor *permuted(const nd_op *rule, nd_tensor *t, const int *perm) {
 nd_tensor *nd_permute(nd_tensor *t, int ndim, const int *perm) {
     ND_CHECK("nd_permute", t);
     if (ndim != t->ndim)
-        return nd__fail("nd_permute: perm has %d entries for a tensor of shape %s (%d dims)", ndim,
-                        nd__tshape(t), t->ndim);
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_permute: perm has %d entries for a tensor of shape %s (%d dims)",
+                           ndim, nd__tshape(t), t->ndim);
     if (ndim > 0 && !perm) return nd__fail("nd_permute: NULL perm");
     int wrapped[ND_MAX_DIMS];
     bool seen[ND_MAX_DIMS] = {false};
@@ -233,9 +241,10 @@ nd_tensor *nd_permute(nd_tensor *t, int ndim, const int *perm) {
         int d = nd__wrap_dim("nd_permute", perm[i], ndim);
         if (d < 0) return NULL;
         if (seen[d])
-            return nd__fail("nd_permute: dim %d appears twice in the permutation (entry %d) for "
-                            "a tensor of shape %s",
-                            d, i, nd__tshape(t));
+            return nd__fail_as(ND_ERR_SHAPE,
+                               "nd_permute: dim %d appears twice in the permutation (entry %d) for "
+                               "a tensor of shape %s",
+                               d, i, nd__tshape(t));
         seen[d] = true;
         wrapped[i] = d;
     }
@@ -259,9 +268,10 @@ nd_tensor *nd_transpose(nd_tensor *t, int dim0, int dim1) {
 nd_tensor *nd_t(nd_tensor *t) {
     ND_CHECK("nd_t", t);
     if (t->ndim > 2)
-        return nd__fail("nd_t: expects a tensor with at most 2 dims, got shape %s (use "
-                        "nd_transpose or nd_permute)",
-                        nd__tshape(t));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "nd_t: expects a tensor with at most 2 dims, got shape %s (use "
+                           "nd_transpose or nd_permute)",
+                           nd__tshape(t));
     return nd_transpose(t, 0, t->ndim == 2 ? 1 : 0);
 }
 
@@ -281,9 +291,10 @@ static const nd_op EXPAND = {"expand", expand_vjp, expand_jvp, 0};
 
 static nd_tensor *expanded(const char *op, nd_tensor *t, int ndim, const int64_t *shape) {
     if (ndim < t->ndim || ndim > ND_MAX_DIMS)
-        return nd__fail("%s: cannot expand a tensor of shape %s to %d dims (the target needs "
-                        "between %d and %d)",
-                        op, nd__tshape(t), ndim, t->ndim, ND_MAX_DIMS);
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "%s: cannot expand a tensor of shape %s to %d dims (the target needs "
+                           "between %d and %d)",
+                           op, nd__tshape(t), ndim, t->ndim, ND_MAX_DIMS);
     if (ndim > 0 && !shape) return nd__fail("%s: NULL shape", op);
     int lead = ndim - t->ndim;
     int64_t sizes[ND_MAX_DIMS], strides[ND_MAX_DIMS];
@@ -292,14 +303,17 @@ static nd_tensor *expanded(const char *op, nd_tensor *t, int ndim, const int64_t
         int64_t want = shape[i];
         if (want == -1 && j >= 0) want = t->shape[j]; /* -1 keeps the size */
         if (want < 0)
-            return nd__fail("%s: invalid size %lld at dim %d of target shape %s for a tensor of "
-                            "shape %s",
-                            op, (long long)shape[i], i, nd__shape_str(ndim, shape), nd__tshape(t));
+            return nd__fail_as(ND_ERR_SHAPE,
+                               "%s: invalid size %lld at dim %d of target shape %s for a tensor of "
+                               "shape %s",
+                               op, (long long)shape[i], i, nd__shape_str(ndim, shape),
+                               nd__tshape(t));
         if (j >= 0 && t->shape[j] != 1 && t->shape[j] != want)
-            return nd__fail("%s: a tensor of shape %s cannot be expanded to shape %s: size %lld "
-                            "at dim %d must be 1 or match %lld",
-                            op, nd__tshape(t), nd__shape_str(ndim, shape), (long long)t->shape[j],
-                            i, (long long)want);
+            return nd__fail_as(ND_ERR_SHAPE,
+                               "%s: a tensor of shape %s cannot be expanded to shape %s: size %lld "
+                               "at dim %d must be 1 or match %lld",
+                               op, nd__tshape(t), nd__shape_str(ndim, shape),
+                               (long long)t->shape[j], i, (long long)want);
         sizes[i] = want;
         /* new leading dims and stretched size-1 dims read the same element: stride 0 */
         strides[i] = j < 0 || t->shape[j] != want ? 0 : t->strides[j];

@@ -46,13 +46,15 @@ nd_batches *nd_batches_new(nd_tensor *x, nd_tensor *y, int64_t batch_size, bool 
                            bool drop_last, uint64_t seed) {
     if (!x) return nd__null_input("nd_batches_new"), NULL;
     if (x->ndim < 1) {
-        nd__set_error("nd_batches_new: x must have at least one dim (its rows), got shape %s",
-                      nd__tshape(x));
+        nd__set_error_as(ND_ERR_SHAPE,
+                         "nd_batches_new: x must have at least one dim (its rows), got shape %s",
+                         nd__tshape(x));
         return NULL;
     }
     if (y && (y->ndim < 1 || y->shape[0] != x->shape[0])) {
-        nd__set_error("nd_batches_new: y of shape %s must have as many rows as x of shape %s",
-                      nd__tshape(y), nd__tshape(x));
+        nd__set_error_as(ND_ERR_SHAPE,
+                         "nd_batches_new: y of shape %s must have as many rows as x of shape %s",
+                         nd__tshape(y), nd__tshape(x));
         return NULL;
     }
     if (batch_size <= 0) {
@@ -65,7 +67,8 @@ nd_batches *nd_batches_new(nd_tensor *x, nd_tensor *y, int64_t batch_size, bool 
     if (!b || !order) {
         free(b);
         free(order);
-        nd__set_error("nd_batches_new: out of memory for %lld rows", (long long)rows);
+        nd__set_error_as(ND_ERR_NOMEM, "nd_batches_new: out of memory for %lld rows",
+                         (long long)rows);
         return NULL;
     }
     b->x = nd_retain(x);
@@ -118,7 +121,7 @@ int nd_batches_set_shard(nd_batches *b, int rank, int nranks, bool drop_tail) {
         /* the share, as for any other rows count: rows_per_rank with these settings */
         int64_t share = drop_tail ? b->rows / nranks : (b->rows + nranks - 1) / nranks;
         shard = malloc((size_t)(share > 0 ? share : 1) * sizeof *shard);
-        if (!shard) return nd__fail_int("nd_batches_set_shard: out of memory");
+        if (!shard) return nd__fail_int_as(ND_ERR_NOMEM, "nd_batches_set_shard: out of memory");
     }
     free(b->shard);
     b->shard = shard;
@@ -163,6 +166,7 @@ bool nd_batches_next(nd_batches *b, nd_tensor **xb, nd_tensor **yb) {
         nd__set_error("nd_batches_next: %s", b ? "NULL output for the x batch" : "NULL iterator");
         return false;
     }
+    nd_clear_error(); /* false also ends an epoch: an error set after this is this call's */
     if (!b->epoch_started) start_epoch(b);
     const int64_t *order = b->nranks > 1 ? b->shard : b->order;
     int64_t left = b->shard_rows - b->next;

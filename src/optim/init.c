@@ -19,8 +19,8 @@ typedef enum { DRAW_UNIFORM, DRAW_NORMAL } draw_kind;
 /* Fills t with lo + (hi − lo)·U[0, 1) or mean + std·N(0, 1), in C order. */
 static int fill_random(const char *op, nd_tensor *t, draw_kind kind, double a, double b) {
     if (!nd__is_float(t->dtype))
-        return nd__fail_int("%s: the tensor must be floating point, got %s", op,
-                            nd_dtype_name(t->dtype));
+        return nd__fail_int_as(ND_ERR_DTYPE, "%s: the tensor must be floating point, got %s", op,
+                               nd_dtype_name(t->dtype));
     nd_scope_begin();
     bool previous = nd_set_grad_enabled(false);
     nd_tensor *values = nd__empty(ND_F64, t->ndim, t->shape);
@@ -39,15 +39,17 @@ static int fill_random(const char *op, nd_tensor *t, draw_kind kind, double a, d
 
 static int fans(const char *op, const nd_tensor *w, double *fan_in, double *fan_out) {
     if (w->ndim < 2)
-        return nd__fail_int("%s: fan in and fan out need a weight with at least 2 dims, got "
-                            "shape %s",
-                            op, nd__tshape(w));
+        return nd__fail_int_as(ND_ERR_SHAPE,
+                               "%s: fan in and fan out need a weight with at least 2 dims, got "
+                               "shape %s",
+                               op, nd__tshape(w));
     double receptive = 1;
     for (int d = 2; d < w->ndim; d++) receptive *= (double)w->shape[d];
     *fan_in = (double)w->shape[1] * receptive;
     *fan_out = (double)w->shape[0] * receptive;
     if (*fan_in == 0 || *fan_out == 0)
-        return nd__fail_int("%s: a weight of shape %s has no fan in or fan out", op, nd__tshape(w));
+        return nd__fail_int_as(ND_ERR_SHAPE, "%s: a weight of shape %s has no fan in or fan out",
+                               op, nd__tshape(w));
     return 0;
 }
 
@@ -109,9 +111,10 @@ int nd_init_linear_(nd_tensor *w, nd_tensor *b) {
     double fan_in, fan_out;
     if (fans("nd_init_linear_", w, &fan_in, &fan_out)) return -1;
     if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
-        return nd__fail_int("nd_init_linear_: bias of shape %s does not match weight of shape "
-                            "%s (expected (%lld,))",
-                            nd__tshape(b), nd__tshape(w), (long long)w->shape[0]);
+        return nd__fail_int_as(ND_ERR_SHAPE,
+                               "nd_init_linear_: bias of shape %s does not match weight of shape "
+                               "%s (expected (%lld,))",
+                               nd__tshape(b), nd__tshape(w), (long long)w->shape[0]);
     double bound = 1.0 / sqrt(fan_in);
     if (nd_init_kaiming_uniform_(w, sqrt(5.0))) return -1;
     return b ? fill_random("nd_init_linear_", b, DRAW_UNIFORM, -bound, bound) : 0;

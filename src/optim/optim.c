@@ -27,13 +27,15 @@ static int check_params(const char *name, int n, nd_tensor *const *params) {
         nd_tensor *p = params[i];
         if (!p) return nd__fail_int("%s: parameter %d is NULL", name, i);
         if (p->node)
-            return nd__fail_int("%s: parameter %d (shape %s) is not a leaf (it was made by "
-                                "'%s'); optimize the tensors it was computed from",
-                                name, i, nd__tshape(p), p->node->op->name);
+            return nd__fail_int_as(ND_ERR_NOT_DIFFERENTIABLE,
+                                   "%s: parameter %d (shape %s) is not a leaf (it was made by "
+                                   "'%s'); optimize the tensors it was computed from",
+                                   name, i, nd__tshape(p), p->node->op->name);
         if (!p->requires_grad)
-            return nd__fail_int("%s: parameter %d (shape %s) does not require a gradient "
-                                "(call nd_set_requires_grad(p, true) first)",
-                                name, i, nd__tshape(p));
+            return nd__fail_int_as(ND_ERR_NOT_DIFFERENTIABLE,
+                                   "%s: parameter %d (shape %s) does not require a gradient "
+                                   "(call nd_set_requires_grad(p, true) first)",
+                                   name, i, nd__tshape(p));
         for (int j = 0; j < i; j++)
             if (params[j] == p)
                 return nd__fail_int("%s: parameter %d is the same tensor as parameter %d "
@@ -48,7 +50,7 @@ nd_optim *nd__optim_new(const char *name, int n, nd_tensor *const *params, int n
     if (check_params(name, n, params)) return NULL;
     nd_optim *o = calloc(1, sizeof *o);
     if (!o) {
-        nd__set_error("%s: out of memory", name);
+        nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory", name);
         return NULL;
     }
     o->name = name;
@@ -63,7 +65,7 @@ nd_optim *nd__optim_new(const char *name, int n, nd_tensor *const *params, int n
     }
     if (!ok) {
         optim_destroy(o);
-        nd__set_error("%s: out of memory", name);
+        nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory", name);
         return NULL;
     }
     o->n = n;
@@ -75,8 +77,9 @@ nd_optim *nd__optim_new(const char *name, int n, nd_tensor *const *params, int n
 static nd_tensor *usable_grad(nd_optim *o, nd_tensor *p) {
     nd_tensor *g = p->grad;
     if (g->numel != p->numel || !nd__same_shape(g, p))
-        return nd__fail("%s: the gradient of shape %s does not match its parameter of shape %s",
-                        o->name, nd__tshape(g), nd__tshape(p));
+        return nd__fail_as(ND_ERR_SHAPE,
+                           "%s: the gradient of shape %s does not match its parameter of shape %s",
+                           o->name, nd__tshape(g), nd__tshape(p));
     if (g->dtype != p->dtype) g = nd_to(g, p->dtype);
     if (g && !g->contiguous) g = nd_contiguous(g);
     return g;

@@ -1,7 +1,7 @@
 /* Computation graphs drawn by Graphviz's own library (dot layout). */
 #include "nd_plot.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 #include "lock.h"
 
 #include <errno.h>
@@ -31,20 +31,22 @@ static int keep_graphviz_message(char *message) {
 
 static int draw(const char *dot, const char *path, const char *format) {
     GVC_t *gvc = context();
-    if (!gvc) return nd__fail_int("nd_plot_graph: Graphviz could not start");
+    if (!gvc) return nd__fail_int_as(ND_ERR_EXTERNAL, "nd_plot_graph: Graphviz could not start");
     graphviz_message[0] = '\0';
     agseterrf(keep_graphviz_message);
     Agraph_t *g = agmemread(dot);
     if (!g)
-        return nd__fail_int("nd_plot_graph: Graphviz could not parse the DOT text (%s)",
-                            graphviz_message[0] ? graphviz_message : "no message");
+        return nd__fail_int_as(ND_ERR_EXTERNAL,
+                               "nd_plot_graph: Graphviz could not parse the DOT text (%s)",
+                               graphviz_message[0] ? graphviz_message : "no message");
     int rc = gvLayout(gvc, g, "dot");
     if (rc == 0) rc = gvRenderFilename(gvc, g, format, path);
     gvFreeLayout(gvc, g);
     agclose(g);
-    return rc == 0 ? 0
-                   : nd__fail_int("nd_plot_graph: Graphviz failed to draw %s (%s)", path,
-                                  graphviz_message[0] ? graphviz_message : "no message");
+    return rc == 0
+               ? 0
+               : nd__fail_int_as(ND_ERR_EXTERNAL, "nd_plot_graph: Graphviz failed to draw %s (%s)",
+                                 path, graphviz_message[0] ? graphviz_message : "no message");
 }
 
 int nd_plot_graph(const char *dot, const char *path) {
@@ -59,7 +61,8 @@ int nd_plot_graph(const char *dot, const char *path) {
         return nd__fail_int("nd_plot_graph: %s: unsupported format (use .png, .svg or .pdf)", path);
     FILE *probe = fopen(path, "wb");
     if (!probe)
-        return nd__fail_int("nd_plot_graph: %s: cannot write: %s", path, nd__strerror(errno));
+        return nd__fail_int_as(nd__errno_code(errno), "nd_plot_graph: %s: cannot write: %s", path,
+                               nd__strerror(errno));
     fclose(probe);
     nd__drawing_begin(); /* Graphviz's context and error callback are the process's */
     int rc = draw(dot, path, format);

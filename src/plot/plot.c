@@ -3,7 +3,7 @@
  * keeps global state per stream: each save opens its own stream and ends it. */
 #include "nd_plot.h"
 
-#include "core/internal.h"
+#include "nd_ext.h"
 #include "lock.h"
 
 #include <errno.h>
@@ -58,13 +58,13 @@ static char *copy(const char *s) {
 
 nd_plot *nd_plot_new(const char *title, const char *xlabel, const char *ylabel) {
     nd_plot *p = calloc(1, sizeof *p);
-    if (!p) return (nd__set_error("nd_plot_new: out of memory"), NULL);
+    if (!p) return (nd__set_error_as(ND_ERR_NOMEM, "nd_plot_new: out of memory"), NULL);
     p->title = copy(title ? title : "");
     p->xlabel = copy(xlabel ? xlabel : "");
     p->ylabel = copy(ylabel ? ylabel : "");
     if (!p->title || !p->xlabel || !p->ylabel) {
         nd_plot_free(p);
-        return (nd__set_error("nd_plot_new: out of memory"), NULL);
+        return (nd__set_error_as(ND_ERR_NOMEM, "nd_plot_new: out of memory"), NULL);
     }
     return p;
 }
@@ -101,14 +101,14 @@ out_of_memory:
     free(s.x);
     free(s.y);
     free(s.label);
-    return nd__fail_int("%s: out of memory", op);
+    return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory", op);
 }
 
 /* A tensor's values as doubles (malloc'd); NULL with an error when that fails. */
 static double *values(nd_tensor *t, const char *op) {
     int64_t n = nd_numel(t);
     double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
-    if (!v) nd__set_error("%s: out of memory", op);
+    if (!v) nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory", op);
     if (v && nd_read(t, ND_F64, v, (size_t)n * sizeof *v) != 0) {
         free(v);
         v = NULL;
@@ -121,8 +121,8 @@ static int add_xy(nd_plot *p, series_kind kind, nd_tensor *x, nd_tensor *y, cons
     if (!p) return nd__fail_int("%s: NULL plot", op);
     ND_CHECK_INT(op, x, y);
     if (nd_numel(x) != nd_numel(y))
-        return nd__fail_int("%s: x has %lld values and y %lld", op, (long long)nd_numel(x),
-                            (long long)nd_numel(y));
+        return nd__fail_int_as(ND_ERR_SHAPE, "%s: x has %lld values and y %lld", op,
+                               (long long)nd_numel(x), (long long)nd_numel(y));
     if (nd_numel(x) > 10000000) return nd__fail_int("%s: too many points", op);
     series s = {.kind = kind, .n = (int)nd_numel(x), .x = values(x, op)};
     s.y = s.x ? values(y, op) : NULL;
@@ -152,8 +152,9 @@ int nd_plot_contour(nd_plot *p, nd_tensor *z, double x0, double x1, double y0, d
     if (!p) return nd__fail_int("nd_plot_contour: NULL plot");
     ND_CHECK_INT("nd_plot_contour", z);
     if (nd_ndim(z) != 2 || nd_shape(z)[0] < 2 || nd_shape(z)[1] < 2)
-        return nd__fail_int("nd_plot_contour: z must be a (ny, nx) grid with ny, nx >= 2, got %s",
-                            nd__tshape(z));
+        return nd__fail_int_as(
+            ND_ERR_SHAPE, "nd_plot_contour: z must be a (ny, nx) grid with ny, nx >= 2, got %s",
+            nd__tshape(z));
     if (levels <= 0 || !(x1 > x0) || !(y1 > y0))
         return nd__fail_int("nd_plot_contour: need levels > 0 and a non-empty extent");
     series s = {.kind = SERIES_CONTOUR,
@@ -412,7 +413,8 @@ __attribute__((noinline)) static int render(const nd_plot *p, const char *path, 
     plsexit(on_plplot_exit);
     if (setjmp(plot_failed)) {
         plsstrm(previous);
-        return nd__fail_int("nd_plot_save: %s: PLplot failed: %s", path, plot_failure);
+        return nd__fail_int_as(ND_ERR_EXTERNAL, "nd_plot_save: %s: PLplot failed: %s", path,
+                               plot_failure);
     }
     plmkstrm(&stream);
     plsdev(device);
@@ -437,7 +439,8 @@ int nd_plot_save(const nd_plot *p, const char *path, int width, int height) {
         return nd__fail_int("nd_plot_save: size %dx%d out of range (16 to 8192)", width, height);
     FILE *probe = fopen(path, "wb"); /* PLplot would exit() on an unwritable file */
     if (!probe)
-        return nd__fail_int("nd_plot_save: %s: cannot write: %s", path, nd__strerror(errno));
+        return nd__fail_int_as(nd__errno_code(errno), "nd_plot_save: %s: cannot write: %s", path,
+                               nd__strerror(errno));
     fclose(probe);
     double range[4];
     if (p->fixed_range)

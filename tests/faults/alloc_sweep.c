@@ -2,7 +2,8 @@
  * run makes on nd's behalf, then run it once for every N from 1 to that count
  * with allocation N failing (the way SQLite tests itself). Each such run must
  *   - end in success with the right results (the failure was absorbed), or in
- *     an error whose message says what ran out ("... out of memory ...");
+ *     an error whose message says what ran out ("... out of memory ...") and
+ *     whose code (nd_errcode) is ND_ERR_NOMEM;
  *   - not crash or abort (a crash ends this program: the test fails);
  *   - print nothing (a library under nd that says "out of memory" on stdout
  *     or stderr would tell the user what nd's error value should);
@@ -60,11 +61,12 @@ static void watch_crashes(void) {
 typedef struct {
     int rc;
     uint64_t digest;
-    bool fired;       /* the armed allocation failed */
-    long allocations; /* failable allocations the run made */
-    long leaked;      /* blocks not given back */
-    long printed;     /* bytes written to stdout or stderr during the run */
-    char error[1024]; /* nd_last_error() after a failed run */
+    bool fired;         /* the armed allocation failed */
+    long allocations;   /* failable allocations the run made */
+    long leaked;        /* blocks not given back */
+    long printed;       /* bytes written to stdout or stderr during the run */
+    char error[1024];   /* nd_last_error() after a failed run */
+    nd_error_code code; /* nd_errcode() after it */
 } outcome;
 
 /* Runs w with allocation n failing (0: none), then frees nd's thread state. */
@@ -101,6 +103,7 @@ static outcome run(const workload *w, long n) {
     fclose(capture);
     const char *message = nd_last_error();
     snprintf(o.error, sizeof o.error, "%s", message ? message : "(no error message)");
+    o.code = nd_errcode();
     nd_shutdown(); /* frees every tensor: what is still taken after it is lost */
     o.leaked = fault_live_blocks() - live_before;
     return o;
@@ -123,6 +126,7 @@ static const char *check(const workload *w, long n, uint64_t want, outcome *o) {
     if (o->rc == 0 && o->digest != want) return "succeeded with wrong results";
     if (o->printed) return "printed";
     if (o->rc != 0 && !says_out_of_memory(o->error)) return "failed with a wrong message";
+    if (o->rc != 0 && o->code != ND_ERR_NOMEM) return "failed with a code other than ND_ERR_NOMEM";
     if (o->leaked) return "leaked memory";
     outcome after = run(w, 0);
     if (after.rc != 0) return "the run after it failed";
