@@ -675,14 +675,14 @@ ND_API int nd_parse_safetensors_names(const void *bytes, size_t len, char ***nam
  * names, shapes and dtypes and into opt (made over the same parameters with
  * the same kind and options); it checks every entry first, so a file that
  * does not fit (or is cut short) changes nothing. 0, or -1 + nd_last_error(). */
-int nd_checkpoint_save(const char *path, int n, const char *const *names,
-                       nd_tensor *const *tensors, const nd_optim *opt);
-int nd_checkpoint_load(const char *path, int n, const char *const *names,
-                       nd_tensor *const *tensors, nd_optim *opt);
+ND_API int nd_checkpoint_save(const char *path, int n, const char *const *names,
+                              nd_tensor *const *tensors, const nd_optim *opt);
+ND_API int nd_checkpoint_load(const char *path, int n, const char *const *names,
+                              nd_tensor *const *tensors, nd_optim *opt);
 /* Puts an iterator at the start of epoch `epoch` (0 is the first), with the
  * order it would have there had it run through the epochs before: for a run
  * resumed from a checkpoint. Keeps the shard settings. */
-int nd_batches_set_epoch(nd_batches *b, int64_t epoch);
+ND_API int nd_batches_set_epoch(nd_batches *b, int64_t epoch);
 
 #ifdef __cplusplus
 }

@@ -125,10 +125,10 @@ ND_API void nd_ddp_free(nd_ddp *ddp);
  * written, -1 on every rank when it could not be; loading, every rank reads
  * the file (so every machine must see it at that path) and every rank gets
  * -1 when any rank could not. */
-int nd_dist_save_checkpoint(const char *path, int n, const char *const *names,
-                            nd_tensor *const *tensors, const nd_optim *opt);
-int nd_dist_load_checkpoint(const char *path, int n, const char *const *names,
-                            nd_tensor *const *tensors, nd_optim *opt);
+ND_API int nd_dist_save_checkpoint(const char *path, int n, const char *const *names,
+                                   nd_tensor *const *tensors, const nd_optim *opt);
+ND_API int nd_dist_load_checkpoint(const char *path, int n, const char *const *names,
+                                   nd_tensor *const *tensors, nd_optim *opt);
 
 #ifdef __cplusplus
 }

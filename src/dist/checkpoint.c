@@ -12,7 +12,8 @@ static int all_ok(const char *op, int ok) {
     nd_scope_begin();
     nd_tensor *flag = nd_scalar(ok, ND_I32);
     int rc = flag && nd_dist_allreduce(flag, ND_RED_MIN) == 0 ? 0 : -1;
-    if (rc == 0 && nd_item(flag) != 1) rc = -2;
+    int32_t all = 0; /* nd_read, not nd_item: nd_item clears this rank's error */
+    if (rc == 0 && (nd_read(flag, ND_I32, &all, sizeof all) != 0 || all != 1)) rc = -2;
     nd_scope_end();
     if (rc == -1) return -1; /* the allreduce's own error */
     if (rc == -2 && ok)
