@@ -48,6 +48,14 @@ int nd__check_inplace_target(const char *op, nd_tensor *dst);
 int nd__record_inplace(const char *op, nd_tensor *dst, nd_tensor *src, nd_inplace_kind kind,
                        double alpha);
 
+/* C (n × m, contiguous) = op(A)·op(B) + beta·C for F32/F64, row-major: op(A) is
+ * n × k, read as A[i·lda + p] or, when trans_a, A[p·lda + i]; op(B) likewise.
+ * nd's one BLAS wrapper (linalg.c; nd's own kernel in a build without BLAS).
+ * Sizes and leading dimensions must fit BLAS's int. When beta is 0, C is only
+ * written (it may hold garbage). */
+void nd__gemm(nd_dtype dtype, bool trans_a, bool trans_b, int64_t n, int64_t m, int64_t k,
+              const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C);
+
 /* The dtype of an op between a tensor and a Python-style ("weak") number:
  * a float tensor keeps its dtype; an integer tensor stays integer for an
  * integral number and becomes float32 otherwise; bool becomes int64 (or float32). */

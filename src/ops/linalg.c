@@ -88,20 +88,22 @@ typedef struct {
     blas_layout la, lb;
     size_t esize;
     nd_dtype dtype;
+    double beta; /* C = A·B + beta·C; C is only written when beta is 0 */
 } gemm_shape;
 
-/* One product C (n × m, contiguous) = A · B for float types, choosing the
- * cheapest BLAS call: dot for 1×1, gemv when one side is a vector, else gemm.
- * Without BLAS, nd's kernel takes every shape (its small-product loop is what
- * dot and gemv would do). */
+/* One product C (n × m, contiguous) = A · B + beta·C for float types, choosing
+ * the cheapest BLAS call: dot for 1×1, gemv when one side is a vector, else
+ * gemm. Without BLAS, nd's kernel takes every shape (its small-product loop is
+ * what dot and gemv would do). The one BLAS wrapper of nd: nn.c's linear layer
+ * calls it through nd__gemm (beta = 1 adds the product onto its bias). */
 #ifdef ND_NO_BLAS
 static void blas_product(const gemm_shape *s, const void *A, const void *B, void *C) {
     if (s->dtype == ND_F32)
-        nd__gemm_f32(s->la.trans, s->lb.trans, s->n, s->m, s->k, A, s->la.ld, B, s->lb.ld, 0.0f, C,
-                     s->m);
+        nd__gemm_f32(s->la.trans, s->lb.trans, s->n, s->m, s->k, A, s->la.ld, B, s->lb.ld,
+                     (float)s->beta, C, s->m);
     else
-        nd__gemm_f64(s->la.trans, s->lb.trans, s->n, s->m, s->k, A, s->la.ld, B, s->lb.ld, 0.0, C,
-                     s->m);
+        nd__gemm_f64(s->la.trans, s->lb.trans, s->n, s->m, s->k, A, s->la.ld, B, s->lb.ld, s->beta,
+                     C, s->m);
 }
 #else
 static CBLAS_TRANSPOSE cblas_trans(bool trans) {
@@ -112,35 +114,61 @@ static void blas_product(const gemm_shape *s, const void *A, const void *B, void
     int n = (int)s->n, k = (int)s->k, m = (int)s->m;
     int lda = (int)s->la.ld, ldb = (int)s->lb.ld;
     bool f32 = s->dtype == ND_F32;
+    float beta32 = (float)s->beta;
+    double beta = s->beta;
     CBLAS_TRANSPOSE ta = cblas_trans(s->la.trans), tb = cblas_trans(s->lb.trans);
     /* A row of A (n = 1) advances by 1 (NoTrans) or by lda (Trans); a column of B likewise. */
     int a_row_step = !s->la.trans ? 1 : lda;
     int b_col_step = !s->lb.trans ? ldb : 1;
-    if (n == 1 && m == 1) {
+    if (n == 1 && m == 1) { /* C may be garbage when beta is 0: never read it then */
         if (f32)
-            *(float *)C = cblas_sdot(k, A, a_row_step, B, b_col_step);
+            *(float *)C = cblas_sdot(k, A, a_row_step, B, b_col_step) +
+                          (beta32 != 0 ? beta32 * *(float *)C : 0.0f);
         else
-            *(double *)C = cblas_ddot(k, A, a_row_step, B, b_col_step);
+            *(double *)C = cblas_ddot(k, A, a_row_step, B, b_col_step) +
+                           (beta != 0 ? beta * *(double *)C : 0.0);
     } else if (m == 1) { /* C = op(A) · b */
         int rows = !s->la.trans ? n : k, cols = !s->la.trans ? k : n;
         if (f32)
-            cblas_sgemv(CblasRowMajor, ta, rows, cols, 1.0f, A, lda, B, b_col_step, 0.0f, C, 1);
+            cblas_sgemv(CblasRowMajor, ta, rows, cols, 1.0f, A, lda, B, b_col_step, beta32, C, 1);
         else
-            cblas_dgemv(CblasRowMajor, ta, rows, cols, 1.0, A, lda, B, b_col_step, 0.0, C, 1);
+            cblas_dgemv(CblasRowMajor, ta, rows, cols, 1.0, A, lda, B, b_col_step, beta, C, 1);
     } else if (n == 1) { /* c = aᵀ · op(B), i.e. op(B)ᵀ · a */
         CBLAS_TRANSPOSE t = cblas_trans(!s->lb.trans);
         int rows = !s->lb.trans ? k : m, cols = !s->lb.trans ? m : k;
         if (f32)
-            cblas_sgemv(CblasRowMajor, t, rows, cols, 1.0f, B, ldb, A, a_row_step, 0.0f, C, 1);
+            cblas_sgemv(CblasRowMajor, t, rows, cols, 1.0f, B, ldb, A, a_row_step, beta32, C, 1);
         else
-            cblas_dgemv(CblasRowMajor, t, rows, cols, 1.0, B, ldb, A, a_row_step, 0.0, C, 1);
+            cblas_dgemv(CblasRowMajor, t, rows, cols, 1.0, B, ldb, A, a_row_step, beta, C, 1);
     } else if (f32) {
-        cblas_sgemm(CblasRowMajor, ta, tb, n, m, k, 1.0f, A, lda, B, ldb, 0.0f, C, m);
+        cblas_sgemm(CblasRowMajor, ta, tb, n, m, k, 1.0f, A, lda, B, ldb, beta32, C, m);
     } else {
-        cblas_dgemm(CblasRowMajor, ta, tb, n, m, k, 1.0, A, lda, B, ldb, 0.0, C, m);
+        cblas_dgemm(CblasRowMajor, ta, tb, n, m, k, 1.0, A, lda, B, ldb, beta, C, m);
     }
 }
 #endif
+
+void nd__gemm(nd_dtype dtype, bool trans_a, bool trans_b, int64_t n, int64_t m, int64_t k,
+              const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C) {
+    if (n == 0 || m == 0) return;
+    if (k == 0) { /* an empty sum: BLAS rejects lda = 0, and C is just beta·C */
+        for (int64_t i = 0; i < n * m; i++)
+            if (dtype == ND_F32)
+                ((float *)C)[i] = beta == 0 ? 0.0f : (float)beta * ((float *)C)[i];
+            else
+                ((double *)C)[i] = beta == 0 ? 0.0 : beta * ((double *)C)[i];
+        return;
+    }
+    gemm_shape s = {.n = n,
+                    .k = k,
+                    .m = m,
+                    .esize = nd_dtype_size(dtype),
+                    .dtype = dtype,
+                    .la = {trans_a, lda},
+                    .lb = {trans_b, ldb},
+                    .beta = beta};
+    blas_product(&s, A, B, C);
+}
 
 /* Integer products (PyTorch allows them on the CPU): a plain loop over
  * contiguous int64 copies, wrapping on overflow as PyTorch does. */

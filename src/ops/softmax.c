@@ -12,8 +12,6 @@
 
 #include <math.h>
 
-enum mode { LOGSUMEXP, SOFTMAX, LOG_SOFTMAX };
-
 /* ---------------------------------------------------------------- kernel */
 
 /* One slice: n elements `stride` apart, result in y (one value for LOGSUMEXP,
@@ -23,7 +21,7 @@ enum mode { LOGSUMEXP, SOFTMAX, LOG_SOFTMAX };
  * lse([inf, 1]) = inf and lse([-inf, -inf]) = -inf, as PyTorch. Softmax keeps
  * the shift and, like PyTorch, gives NaN for those slices. */
 #define DEFINE_SLICE(NAME, T, EXP, LOG)                                                            \
-    static void NAME(const T *restrict x, int64_t n, int64_t stride, enum mode mode,               \
+    static void NAME(const T *restrict x, int64_t n, int64_t stride, nd_softmax_mode mode,         \
                      T *restrict y) {                                                              \
         T top = -INFINITY;                                                                         \
         for (int64_t i = 0; i < n; i++) {                                                          \
@@ -31,9 +29,9 @@ enum mode { LOGSUMEXP, SOFTMAX, LOG_SOFTMAX };
             if (v > top || v != v) top = v;                                                        \
             if (top != top) break;                                                                 \
         }                                                                                          \
-        T shift = mode == LOGSUMEXP && isinf(top) ? 0 : top;                                       \
+        T shift = mode == ND_LOGSUMEXP && isinf(top) ? 0 : top;                                    \
         double total = 0;                                                                          \
-        if (mode == SOFTMAX) {                                                                     \
+        if (mode == ND_SOFTMAX) {                                                                  \
             for (int64_t i = 0; i < n; i++) {                                                      \
                 T e = EXP(x[i * stride] - shift);                                                  \
                 y[i * stride] = e;                                                                 \
@@ -45,7 +43,7 @@ enum mode { LOGSUMEXP, SOFTMAX, LOG_SOFTMAX };
         }                                                                                          \
         for (int64_t i = 0; i < n; i++) total += EXP(x[i * stride] - shift);                       \
         T log_total = (T)LOG(total);                                                               \
-        if (mode == LOGSUMEXP) {                                                                   \
+        if (mode == ND_LOGSUMEXP) {                                                                \
             *y = log_total + shift;                                                                \
             return;                                                                                \
         }                                                                                          \
@@ -56,11 +54,11 @@ DEFINE_SLICE(slice_f32, float, expf, log)
 DEFINE_SLICE(slice_f64, double, exp, log)
 
 /* Slice number s of the outer·inner slices of x. */
-static void run_slice(const char *xp, int64_t n, int64_t inner, enum mode mode, char *yp,
+static void run_slice(const char *xp, int64_t n, int64_t inner, nd_softmax_mode mode, char *yp,
                       nd_dtype dtype, int64_t s) {
     int64_t first = s / inner * n * inner + s % inner;
     size_t esize = nd_dtype_size(dtype);
-    char *out = yp + (size_t)(mode == LOGSUMEXP ? s : first) * esize;
+    char *out = yp + (size_t)(mode == ND_LOGSUMEXP ? s : first) * esize;
     if (dtype == ND_F32)
         slice_f32((const float *)xp + first, n, inner, mode, (float *)out);
     else
@@ -68,9 +66,9 @@ static void run_slice(const char *xp, int64_t n, int64_t inner, enum mode mode, 
 }
 
 /* Runs every slice of x, a contiguous (outer, n, inner) block; y is laid out
- * like x, or (outer, inner) for LOGSUMEXP. */
-static void run_slices(nd_tensor *x, int64_t outer, int64_t n, int64_t inner, enum mode mode,
-                       nd_tensor *y) {
+ * like x, or (outer, inner) for ND_LOGSUMEXP. */
+void nd__softmax_slices(nd_tensor *x, int64_t outer, int64_t n, int64_t inner, nd_softmax_mode mode,
+                        nd_tensor *y) {
     int64_t slices = outer * inner;
     int threads = nd__threads_for(outer * n * inner);
     const char *xp = nd__ptr(x);
@@ -168,7 +166,7 @@ nd_tensor *nd_logsumexp(nd_tensor *t, int dim, bool keepdim) {
     nd_tensor *x = as_block(t, d, all, &outer, &n, &inner);
     nd_tensor *out = x ? nd__empty(t->dtype, r.out_ndim, r.out_shape) : NULL;
     if (!out) return NULL;
-    if (out->numel > 0) run_slices(x, outer, n, inner, LOGSUMEXP, out);
+    if (out->numel > 0) nd__softmax_slices(x, outer, n, inner, ND_LOGSUMEXP, out);
     nd_params p = {.i = {d, all, keepdim}};
     return nd__record(&LOGSUMEXP_OP, out, 1, &t, &p);
 }
@@ -204,7 +202,7 @@ static nd_tensor *log_softmax_jvp(const nd_node *node, nd_tensor *out, nd_tensor
 static const nd_op LOG_SOFTMAX_OP = {"log_softmax", log_softmax_vjp, log_softmax_jvp,
                                      ND_SAVES_INPUTS | ND_SAVES_OUTPUT};
 
-static nd_tensor *normalise(const char *op, const nd_op *rule, enum mode mode, nd_tensor *t,
+static nd_tensor *normalise(const char *op, const nd_op *rule, nd_softmax_mode mode, nd_tensor *t,
                             int dim) {
     ND_CHECK(op, t);
     if (!nd__reduce_is_float(t->dtype))
@@ -217,14 +215,14 @@ static nd_tensor *normalise(const char *op, const nd_op *rule, enum mode mode, n
     nd_tensor *x = as_block(t, d, t->ndim == 0, &outer, &n, &inner);
     nd_tensor *out = x ? nd__empty(t->dtype, t->ndim, t->shape) : NULL;
     if (!out) return NULL;
-    if (out->numel > 0) run_slices(x, outer, n, inner, mode, out);
+    if (out->numel > 0) nd__softmax_slices(x, outer, n, inner, mode, out);
     nd_params p = {.i = {d, t->ndim == 0}};
     return nd__record(rule, out, 1, &t, &p);
 }
 
 nd_tensor *nd_softmax(nd_tensor *t, int dim) {
-    return normalise("nd_softmax", &SOFTMAX_OP, SOFTMAX, t, dim);
+    return normalise("nd_softmax", &SOFTMAX_OP, ND_SOFTMAX, t, dim);
 }
 nd_tensor *nd_log_softmax(nd_tensor *t, int dim) {
-    return normalise("nd_log_softmax", &LOG_SOFTMAX_OP, LOG_SOFTMAX, t, dim);
+    return normalise("nd_log_softmax", &LOG_SOFTMAX_OP, ND_LOG_SOFTMAX, t, dim);
 }
