@@ -163,7 +163,14 @@ static nd_tensor *where_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
     nd_tensor *zero = nd_scalar(0.0, out->dtype);
     return nd_where(n->in[0], tin[1] ? tin[1] : zero, tin[2] ? tin[2] : zero);
 }
-static const nd_op WHERE = {"where", where_vjp, where_jvp, ND_SAVES_INPUTS};
+static const nd_op WHERE = {
+    .name = "where",
+    .vjp = where_vjp,
+    .jvp = where_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "ga = g where cond, gb = g where not cond (summed to each shape)",
+    .jvp_formula = "where(cond, da, db)",
+};
 
 nd_tensor *nd_where(nd_tensor *cond, nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_where", cond, a, b);

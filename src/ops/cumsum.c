@@ -94,7 +94,14 @@ static nd_tensor *cumsum_jvp(const nd_node *node, nd_tensor *out, nd_tensor *con
     (void)out;
     return nd_cumsum(tin[0], (int)node->p.i[0]); /* linear */
 }
-static const nd_op CUMSUM = {"cumsum", cumsum_vjp, cumsum_jvp, 0};
+static const nd_op CUMSUM = {
+    .name = "cumsum",
+    .vjp = cumsum_vjp,
+    .jvp = cumsum_jvp,
+    .flags = 0,
+    .vjp_formula = "reverse cumsum of g along dim",
+    .jvp_formula = "cumsum(dx, dim)",
+};
 
 nd_tensor *nd_cumsum(nd_tensor *t, int dim) {
     ND_CHECK("nd_cumsum", t);

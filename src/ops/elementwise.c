@@ -286,7 +286,14 @@ static nd_tensor *to_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin
     (void)n;
     return tin[0] ? nd_to(tin[0], out->dtype) : NULL;
 }
-static const nd_op TO = {"to", to_vjp, to_jvp, 0};
+static const nd_op TO = {
+    .name = "to",
+    .vjp = to_vjp,
+    .jvp = to_jvp,
+    .flags = 0,
+    .vjp_formula = "to(g, x's dtype)",
+    .jvp_formula = "to(dx, y's dtype)",
+};
 
 nd_tensor *nd_to(nd_tensor *t, nd_dtype dtype) {
     ND_CHECK("nd_to", t);
@@ -305,7 +312,14 @@ static nd_tensor *clone_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
     (void)n, (void)out;
     return tin[0];
 }
-static const nd_op CLONE = {"clone", clone_vjp, clone_jvp, 0};
+static const nd_op CLONE = {
+    .name = "clone",
+    .vjp = clone_vjp,
+    .jvp = clone_jvp,
+    .flags = 0,
+    .vjp_formula = "g",
+    .jvp_formula = "dx",
+};
 
 nd_tensor *nd_clone(nd_tensor *t) {
     ND_CHECK("nd_clone", t);

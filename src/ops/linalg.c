@@ -405,13 +405,48 @@ static bool batchable_shapes(const nd_tensor *a, const nd_tensor *b) {
     return !(a->ndim == 1 && b->ndim > 2) && !(a->ndim > 2 && b->ndim == 1);
 }
 
-/* a product reads each factor only for the other's gradient */
-#define PRODUCT_SAVES (ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0)
-static const nd_op MATMUL = {"matmul", matmul_vjp, matmul_jvp, PRODUCT_SAVES | ND_BATCHABLE};
-static const nd_op MATMUL_1D_BATCHED = {"matmul", matmul_vjp, matmul_jvp, PRODUCT_SAVES};
-static const nd_op DOT = {"dot", matmul_vjp, matmul_jvp, PRODUCT_SAVES | ND_BATCHABLE};
-static const nd_op MV = {"mv", matmul_vjp, matmul_jvp, PRODUCT_SAVES | ND_BATCHABLE};
-static const nd_op MM = {"mm", matmul_vjp, matmul_jvp, PRODUCT_SAVES | ND_BATCHABLE};
+/* A product reads each factor only for the other's gradient: ND_SAVES_INPUTS
+ * with ND_READS_0_FOR_1 | ND_READS_1_FOR_0. */
+static const nd_op MATMUL = {
+    .name = "matmul",
+    .vjp = matmul_vjp,
+    .jvp = matmul_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .vjp_formula = "ga = g·bᵀ, gb = aᵀ·g (batch dims summed back)",
+    .jvp_formula = "da·b + a·db",
+};
+static const nd_op MATMUL_1D_BATCHED = {
+    .name = "matmul",
+    .vjp = matmul_vjp,
+    .jvp = matmul_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0,
+    .vjp_formula = "ga = g·bᵀ, gb = aᵀ·g (batch dims summed back)",
+    .jvp_formula = "da·b + a·db",
+};
+static const nd_op DOT = {
+    .name = "dot",
+    .vjp = matmul_vjp,
+    .jvp = matmul_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .vjp_formula = "ga = g·b, gb = g·a",
+    .jvp_formula = "da·b + a·db",
+};
+static const nd_op MV = {
+    .name = "mv",
+    .vjp = matmul_vjp,
+    .jvp = matmul_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .vjp_formula = "ga = g ⊗ b, gb = aᵀ·g",
+    .jvp_formula = "da·b + a·db",
+};
+static const nd_op MM = {
+    .name = "mm",
+    .vjp = matmul_vjp,
+    .jvp = matmul_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .vjp_formula = "ga = g·bᵀ, gb = aᵀ·g",
+    .jvp_formula = "da·b + a·db",
+};
 
 nd_tensor *nd_matmul(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_matmul", a, b);
@@ -464,7 +499,14 @@ static nd_tensor *outer_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
     return nd__tangent_sum(tin[0] ? nd_outer(tin[0], n->in[1]) : NULL,
                            tin[1] ? nd_outer(n->in[0], tin[1]) : NULL);
 }
-static const nd_op OUTER = {"outer", outer_vjp, outer_jvp, PRODUCT_SAVES};
+static const nd_op OUTER = {
+    .name = "outer",
+    .vjp = outer_vjp,
+    .jvp = outer_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0,
+    .vjp_formula = "ga = g·b, gb = gᵀ·a",
+    .jvp_formula = "da ⊗ b + a ⊗ db",
+};
 
 nd_tensor *nd_outer(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_outer", a, b);

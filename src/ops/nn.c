@@ -62,8 +62,14 @@ static nd_tensor *linear_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const 
 }
 
 /* x is read for w's gradient, w for x's; the bias never */
-static const nd_op LINEAR = {"linear", linear_vjp, linear_jvp,
-                             ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0};
+static const nd_op LINEAR = {
+    .name = "linear",
+    .vjp = linear_vjp,
+    .jvp = linear_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0,
+    .vjp_formula = "gx = g·w, gw = gᵀ·x, gb = Σ_rows g",
+    .jvp_formula = "dx·wᵀ + x·dwᵀ + db",
+};
 
 /* The fused kernel takes floats and sizes BLAS can index. */
 static bool linear_fusable(const nd_tensor *x, const nd_tensor *w) {
@@ -152,8 +158,14 @@ static nd_tensor *mse_backward_jvp(const nd_node *n, nd_tensor *out, nd_tensor *
     return nd__tangent_sum(d ? nd_mul(d, nd_mul_scalar(g, 2.0 / (double)pred->numel)) : NULL,
                            tin[2] ? mse_backward(pred, target, tin[2]) : NULL);
 }
-static const nd_op MSE_BACKWARD = {"mse_loss_backward", mse_backward_vjp, mse_backward_jvp,
-                                   ND_SAVES_INPUTS};
+static const nd_op MSE_BACKWARD = {
+    .name = "mse_loss_backward",
+    .vjp = mse_backward_vjp,
+    .jvp = mse_backward_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "gp = gg·2g/N, gt = −gp, gg' = Σ gg·(p − t)·2/N",
+    .jvp_formula = "(dp − dt)·2g/N + (p − t)·2dg/N",
+};
 
 /* d mse / d pred for the output gradient g (0-d): (pred − target)·2g/N. */
 static nd_tensor *mse_backward(nd_tensor *pred, nd_tensor *target, nd_tensor *g) {
@@ -187,7 +199,14 @@ static nd_tensor *mse_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
                          2.0 / (double)n->in[0]->numel);
 }
 
-static const nd_op MSE_LOSS = {"mse_loss", mse_vjp, mse_jvp, ND_SAVES_INPUTS};
+static const nd_op MSE_LOSS = {
+    .name = "mse_loss",
+    .vjp = mse_vjp,
+    .jvp = mse_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "mse_loss_backward(p, t, g) = (p − t)·2g/N; gt = −that",
+    .jvp_formula = "Σ (p − t)·(dp − dt)·2/N",
+};
 
 nd_tensor *nd_mse_loss(nd_tensor *pred, nd_tensor *target) {
     ND_CHECK("nd_mse_loss", pred, target);
@@ -247,8 +266,14 @@ static nd_tensor *cross_entropy_backward_jvp(const nd_node *n, nd_tensor *out,
     }
     return nd__tangent_sum(dx, tin[2] ? cross_entropy_backward(logits, labels, tin[2]) : NULL);
 }
-static const nd_op CROSS_ENTROPY_BACKWARD = {"cross_entropy_backward", cross_entropy_backward_vjp,
-                                             cross_entropy_backward_jvp, ND_SAVES_INPUTS};
+static const nd_op CROSS_ENTROPY_BACKWARD = {
+    .name = "cross_entropy_backward",
+    .vjp = cross_entropy_backward_vjp,
+    .jvp = cross_entropy_backward_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "gx = g/N·p·(gg − Σ_row p·gg), p = softmax(x); gg' = Σ gg·(p − onehot)/N",
+    .jvp_formula = "g/N·p·(dx − Σ_row p·dx) + (p − onehot)·dg/N",
+};
 
 /* d cross_entropy / d logits for the output gradient g (0-d): per row
  * (softmax(row) − onehot(label))·g/N, the softmax from softmax.c's kernel. */
@@ -285,8 +310,14 @@ static nd_tensor *cross_entropy_jvp(const nd_node *n, nd_tensor *out, nd_tensor 
     return nd_sum(nd_mul(cross_entropy_backward(n->in[0], n->in[1], one), tin[0]), ND_ALL, false);
 }
 
-static const nd_op CROSS_ENTROPY = {"cross_entropy", cross_entropy_vjp, cross_entropy_jvp,
-                                    ND_SAVES_INPUTS};
+static const nd_op CROSS_ENTROPY = {
+    .name = "cross_entropy",
+    .vjp = cross_entropy_vjp,
+    .jvp = cross_entropy_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "cross_entropy_backward(x, labels, g) = (softmax(x) − onehot)·g/N",
+    .jvp_formula = "Σ (softmax(x) − onehot)·dx / N",
+};
 
 static bool labels_valid(nd_tensor *logits, nd_tensor *labels) {
     if (!nd__is_float(logits->dtype))

@@ -266,7 +266,14 @@ static nd_tensor *sum_jvp(const nd_node *node, nd_tensor *out, nd_tensor *const 
     int n = nd__reduction_dims(&r, dims);
     return nd_sum_dims(tin[0], n, dims, r.keepdim); /* sum is linear */
 }
-static const nd_op SUM = {"sum", sum_vjp, sum_jvp, 0};
+static const nd_op SUM = {
+    .name = "sum",
+    .vjp = sum_vjp,
+    .jvp = sum_jvp,
+    .flags = 0,
+    .vjp_formula = "g broadcast back over the summed dims",
+    .jvp_formula = "sum(dx) over the same dims",
+};
 
 static nd_tensor *sum_planned(nd_tensor *t, const nd_reduction *r) {
     if (!t) return NULL;
@@ -355,7 +362,14 @@ static void std_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **
 static nd_tensor *std_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     return tin[0] ? nd_mul(tin[0], std_derivative(n, out)) : NULL;
 }
-static const nd_op STD = {"std", std_vjp, std_jvp, ND_SAVES_OUTPUT | ND_BATCHABLE};
+static const nd_op STD = {
+    .name = "std",
+    .vjp = std_vjp,
+    .jvp = std_jvp,
+    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .vjp_formula = "g/(2y), 0 where y = 0 (the input is the variance)",
+    .jvp_formula = "dx/(2y), 0 where y = 0",
+};
 
 nd_tensor *nd_std(nd_tensor *t, int dim, bool keepdim) {
     ND_CHECK("nd_std", t);

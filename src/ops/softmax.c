@@ -151,8 +151,14 @@ static nd_tensor *logsumexp_jvp(const nd_node *node, nd_tensor *out, nd_tensor *
     int n = nd__reduction_dims(&r, dims);
     return nd_sum_dims(nd_mul(tin[0], softmax), n, dims, r.keepdim);
 }
-static const nd_op LOGSUMEXP_OP = {"logsumexp", logsumexp_vjp, logsumexp_jvp,
-                                   ND_SAVES_INPUTS | ND_SAVES_OUTPUT};
+static const nd_op LOGSUMEXP_OP = {
+    .name = "logsumexp",
+    .vjp = logsumexp_vjp,
+    .jvp = logsumexp_jvp,
+    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT,
+    .vjp_formula = "g·softmax(x)",
+    .jvp_formula = "Σ softmax(x)·dx",
+};
 
 nd_tensor *nd_logsumexp(nd_tensor *t, int dim, bool keepdim) {
     ND_CHECK("nd_logsumexp", t);
@@ -188,8 +194,14 @@ static nd_tensor *softmax_jvp(const nd_node *node, nd_tensor *out, nd_tensor *co
     nd_tensor *y = output_for_rule(node, out, recompute_softmax);
     return nd_mul(y, nd_sub(tin[0], sum_along(nd_mul(tin[0], y), node)));
 }
-static const nd_op SOFTMAX_OP = {"softmax", softmax_vjp, softmax_jvp,
-                                 ND_SAVES_INPUTS | ND_SAVES_OUTPUT};
+static const nd_op SOFTMAX_OP = {
+    .name = "softmax",
+    .vjp = softmax_vjp,
+    .jvp = softmax_jvp,
+    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT,
+    .vjp_formula = "y·(g − Σ g·y)",
+    .jvp_formula = "y·(dx − Σ y·dx)",
+};
 
 static void log_softmax_vjp(const nd_node *node, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     nd_tensor *probabilities = nd_exp(output_for_rule(node, out, recompute_log_softmax));
@@ -199,8 +211,14 @@ static nd_tensor *log_softmax_jvp(const nd_node *node, nd_tensor *out, nd_tensor
     nd_tensor *probabilities = nd_exp(output_for_rule(node, out, recompute_log_softmax));
     return nd_sub(tin[0], sum_along(nd_mul(probabilities, tin[0]), node));
 }
-static const nd_op LOG_SOFTMAX_OP = {"log_softmax", log_softmax_vjp, log_softmax_jvp,
-                                     ND_SAVES_INPUTS | ND_SAVES_OUTPUT};
+static const nd_op LOG_SOFTMAX_OP = {
+    .name = "log_softmax",
+    .vjp = log_softmax_vjp,
+    .jvp = log_softmax_jvp,
+    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT,
+    .vjp_formula = "g − exp(y)·Σ g",
+    .jvp_formula = "dx − Σ exp(y)·dx",
+};
 
 static nd_tensor *normalise(const char *op, const nd_op *rule, nd_softmax_mode mode, nd_tensor *t,
                             int dim) {
