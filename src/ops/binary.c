@@ -151,14 +151,14 @@ static nd_tensor *share(nd_tensor *g, nd_tensor *loses, nd_tensor *ties) {
     return nd_where(ties, nd_mul_scalar(g, 0.5), kept);
 }
 
+static const nd_op MAXIMUM; /* defined below, with its rules */
+
 /* For maximum, a loses where a < b; for minimum where a > b. */
 static nd_tensor *a_loses(const nd_node *n) {
-    bool is_max = n->p.i[0];
-    return is_max ? nd_lt(n->in[0], n->in[1]) : nd_gt(n->in[0], n->in[1]);
+    return n->op == &MAXIMUM ? nd_lt(n->in[0], n->in[1]) : nd_gt(n->in[0], n->in[1]);
 }
 static nd_tensor *b_loses(const nd_node *n) {
-    bool is_max = n->p.i[0];
-    return is_max ? nd_lt(n->in[1], n->in[0]) : nd_gt(n->in[1], n->in[0]);
+    return n->op == &MAXIMUM ? nd_lt(n->in[1], n->in[0]) : nd_gt(n->in[1], n->in[0]);
 }
 
 static void extremum_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
@@ -194,14 +194,12 @@ nd_tensor *nd_maximum(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_maximum", a, b);
     nd_dtype dt = nd__result_type(a, b);
     nd_tensor *out = nd__binary_apply("nd_maximum", a, b, dt, dt, &max_loops);
-    nd_params p = {.i = {1}};
-    return nd__record(&MAXIMUM, out, 2, (nd_tensor *[]){a, b}, &p);
+    return nd__record(&MAXIMUM, out, 2, (nd_tensor *[]){a, b}, NULL);
 }
 
 nd_tensor *nd_minimum(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_minimum", a, b);
     nd_dtype dt = nd__result_type(a, b);
     nd_tensor *out = nd__binary_apply("nd_minimum", a, b, dt, dt, &min_loops);
-    nd_params p = {.i = {0}};
-    return nd__record(&MINIMUM, out, 2, (nd_tensor *[]){a, b}, &p);
+    return nd__record(&MINIMUM, out, 2, (nd_tensor *[]){a, b}, NULL);
 }

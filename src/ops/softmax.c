@@ -111,9 +111,26 @@ static nd_tensor *output_for_rule(const nd_node *node, nd_tensor *out,
     return recompute(node);
 }
 
-/* The dim a rule works along (params: i[0] the dim, i[1] set for every dim). */
+/* The three ops' parameters, by name. They ride in the node's nd_params;
+ * pack and unpack are the only places that know where. */
+typedef struct {
+    int dim;       /* the dim along which, wrapped to [0, ndim) */
+    bool all_dims; /* along every dim (logsumexp's ND_ALL, or a 0-d input) */
+    bool keepdim;  /* logsumexp: the reduced dims stay as size 1 */
+} softmax_params;
+
+static nd_params pack(softmax_params a) {
+    return (nd_params){.i = {a.dim, a.all_dims, a.keepdim}};
+}
+static softmax_params unpack(const nd_node *node) {
+    return (softmax_params){
+        .dim = (int)node->p.i[0], .all_dims = node->p.i[1] != 0, .keepdim = node->p.i[2] != 0};
+}
+
+/* The dim a rule works along, as the public functions take it. */
 static int rule_dim(const nd_node *node) {
-    return node->p.i[1] ? ND_ALL : (int)node->p.i[0];
+    softmax_params a = unpack(node);
+    return a.all_dims ? ND_ALL : a.dim;
 }
 
 /* Σ along the op's dim, kept as size 1 so that it broadcasts back. */
@@ -124,14 +141,14 @@ static nd_tensor *sum_along(nd_tensor *t, const nd_node *node) {
 /* ------------------------------------------------------------- logsumexp */
 
 static nd_tensor *recompute_logsumexp(const nd_node *node) {
-    return nd_logsumexp(node->in[0], rule_dim(node), node->p.i[2] != 0);
+    return nd_logsumexp(node->in[0], rule_dim(node), unpack(node).keepdim);
 }
 
 /* softmax(x) = exp(x - lse), with lse's reduced dims back as size 1. */
 static nd_tensor *logsumexp_softmax(const nd_node *node, nd_tensor *out, nd_reduction *r) {
     int dim = rule_dim(node);
     if (!nd__reduction_plan("nd_logsumexp", node->in[0], 1, dim == ND_ALL ? NULL : &dim,
-                            node->p.i[2] != 0, r))
+                            unpack(node).keepdim, r))
         return NULL;
     nd_tensor *lse = nd__unreduce(output_for_rule(node, out, recompute_logsumexp), r, false);
     return nd_exp(nd_sub(node->in[0], lse));
@@ -173,7 +190,7 @@ nd_tensor *nd_logsumexp(nd_tensor *t, int dim, bool keepdim) {
     nd_tensor *out = x ? nd__empty(t->dtype, r.out_ndim, r.out_shape) : NULL;
     if (!out) return NULL;
     if (out->numel > 0) nd__softmax_slices(x, outer, n, inner, ND_LOGSUMEXP, out);
-    nd_params p = {.i = {d, all, keepdim}};
+    nd_params p = pack((softmax_params){.dim = d, .all_dims = all, .keepdim = keepdim});
     return nd__record(&LOGSUMEXP_OP, out, 1, &t, &p);
 }
 
@@ -234,7 +251,7 @@ static nd_tensor *normalise(const char *op, const nd_op *rule, nd_softmax_mode m
     nd_tensor *out = x ? nd__empty(t->dtype, t->ndim, t->shape) : NULL;
     if (!out) return NULL;
     if (out->numel > 0) nd__softmax_slices(x, outer, n, inner, mode, out);
-    nd_params p = {.i = {d, t->ndim == 0}};
+    nd_params p = pack((softmax_params){.dim = d, .all_dims = t->ndim == 0});
     return nd__record(rule, out, 1, &t, &p);
 }
 
