@@ -5,7 +5,7 @@
 
 #include <math.h>
 
-#define MAX_OPS 3
+#define MAX_OPS 4 /* the output and up to three inputs (where's) */
 
 typedef struct {
     int ndim;
@@ -48,10 +48,14 @@ typedef struct {
     int nops;
     nd_binary_loop binary; /* operands: 0 = out, 1 = a, 2 = b */
     nd_unary_loop unary;   /* operands: 0 = out, 1 = in */
+    nd_loop any;           /* operands: 0 = out, then the inputs; with param */
+    const void *param;
 } job;
 
 static void call_loop(const job *j, int64_t n, char *const *p, const int64_t *stride) {
-    if (j->binary)
+    if (j->any)
+        j->any(n, p, stride, j->param);
+    else if (j->binary)
         j->binary(n, p[1], stride[1], p[2], stride[2], p[0], stride[0]);
     else
         j->unary(n, p[1], stride[1], p[0], stride[0]);
@@ -174,6 +178,24 @@ nd_tensor *nd__unary_apply(const char *op, nd_tensor *t, nd_dtype compute, nd_dt
              .unary = loops->loop[compute]};
     run(&j, out->numel);
     return out;
+}
+
+void nd__apply_into(nd_tensor *out, int nin, nd_tensor *const *in, nd_loop loop,
+                    const void *param) {
+    if (out->numel == 0) return;
+    iter it = {.ndim = out->ndim};
+    job j = {.it = &it, .nops = 1 + nin, .any = loop, .param = param};
+    memcpy(it.shape, out->shape, sizeof(int64_t) * (size_t)out->ndim);
+    memcpy(it.stride[0], out->strides, sizeof(int64_t) * (size_t)out->ndim);
+    j.base[0] = nd__ptr(out);
+    j.esize[0] = nd_dtype_size(out->dtype);
+    for (int k = 0; k < nin; k++) {
+        nd__broadcast_strides(in[k], out->ndim, out->shape, it.stride[1 + k]);
+        j.base[1 + k] = nd__ptr(in[k]);
+        j.esize[1 + k] = nd_dtype_size(in[k]->dtype);
+    }
+    collapse(&it, 1 + nin);
+    run(&j, out->numel);
 }
 
 static bool broadcasts_into(const char *op, const nd_tensor *dst, const nd_tensor *src) {

@@ -35,7 +35,15 @@ nd_tensor *nd__unary_apply(const char *op, nd_tensor *t, nd_dtype compute, nd_dt
 /* dst = f(dst, src) in place, src broadcast to dst's shape (dst may be a view). */
 int nd__binary_inplace(const char *op, nd_tensor *dst, nd_tensor *src,
                        const nd_binary_loops *loops);
-/* Copies src (broadcast, converted) into dst, which may be strided. */
+/* The general loop: n elements of every operand, p[0] the output's (written),
+ * p[1..] the inputs', each advancing by its stride[k] elements (0 when
+ * broadcast); param is the op's own constant data (clamp's bounds). */
+typedef void (*nd_loop)(int64_t n, char *const *p, const int64_t *stride, const void *param);
+/* Runs loop over out (any layout, shape and dtype already set) and the inputs
+ * in[0..nin) (nin <= 3, each in the dtype the loop reads) broadcast to out's
+ * shape: the same strided, threaded iteration as the ops above. */
+void nd__apply_into(nd_tensor *out, int nin, nd_tensor *const *in, nd_loop loop, const void *param);
+/* Copies src (broadcast, converted) into dst, which may be strided (cast.c). */
 int nd__copy_into(const char *op, nd_tensor *dst, nd_tensor *src);
 
 /* In-place writes (inplace.c). nd__check_inplace_target refuses a leaf that

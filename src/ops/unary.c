@@ -298,20 +298,17 @@ nd_tensor *nd_erf(nd_tensor *t) {
 
 /* ---------------------------------------------------------------- clamp */
 
-/* The bounds ride in the second operand as a pair: b points at (lo, hi), held
- * by a 0-d view of a 2-element tensor (so the loop always sees sb == 0).
+/* The bounds come as the loop's parameter: (lo, hi) in the loop's type.
  * x < lo, then > hi, in that order: lo > hi gives hi everywhere (PyTorch), and
  * NaN fails both tests and stays NaN. */
 #define CLAMP_LOOP(name, T)                                                                        \
-    static void name(int64_t n, const char *pa, int64_t sa, const char *pb, int64_t sb, char *po,  \
-                     int64_t so) {                                                                 \
-        (void)sb;                                                                                  \
-        const T *restrict x = (const T *)pa;                                                       \
-        const T lo = ((const T *)pb)[0], hi = ((const T *)pb)[1];                                  \
-        T *restrict o = (T *)po;                                                                   \
+    static void name(int64_t n, char *const *p, const int64_t *s, const void *bounds) {            \
+        const T *restrict x = (const T *)p[1];                                                     \
+        const T lo = ((const T *)bounds)[0], hi = ((const T *)bounds)[1];                          \
+        T *restrict o = (T *)p[0];                                                                 \
         for (int64_t i = 0; i < n; i++) {                                                          \
-            T v = x[i * sa] < lo ? lo : x[i * sa];                                                 \
-            o[i * so] = v > hi ? hi : v;                                                           \
+            T v = x[i * s[1]] < lo ? lo : x[i * s[1]];                                             \
+            o[i * s[0]] = v > hi ? hi : v;                                                         \
         }                                                                                          \
     }
 CLAMP_LOOP(clamp_u8, uint8_t)
@@ -319,8 +316,7 @@ CLAMP_LOOP(clamp_i32, int32_t)
 CLAMP_LOOP(clamp_i64, int64_t)
 CLAMP_LOOP(clamp_f32, float)
 CLAMP_LOOP(clamp_f64, double)
-static const nd_binary_loops clamp_loops = {
-    {NULL, clamp_u8, clamp_i32, clamp_i64, clamp_f32, clamp_f64}};
+static const nd_loop clamp_loops[6] = {NULL, clamp_u8, clamp_i32, clamp_i64, clamp_f32, clamp_f64};
 
 /* The gradient passes where lo <= x <= hi (both ends included, as PyTorch). */
 static nd_tensor *clamp_mask(const nd_node *n) {
@@ -363,12 +359,13 @@ nd_tensor *nd_clamp(nd_tensor *t, double lo, double hi) {
     nd_dtype dt = t->dtype;
     if (isfinite(lo)) dt = nd_promote_types(dt, nd__weak_scalar_dtype(t->dtype, lo));
     if (isfinite(hi)) dt = nd_promote_types(dt, nd__weak_scalar_dtype(t->dtype, hi));
-    nd_tensor *pair = nd__empty(dt, 1, (const int64_t[]){2});
-    if (!pair) return NULL;
-    nd__store(dt, nd__ptr(pair), fit_bound(lo, dt));
-    nd__store(dt, (char *)nd__ptr(pair) + nd_dtype_size(dt), fit_bound(hi, dt));
-    nd_tensor *bounds = nd__alias(pair, 0, NULL, NULL, 0);
-    nd_tensor *out = nd__binary_apply("nd_clamp", t, bounds, dt, dt, &clamp_loops);
+    _Alignas(double) char bounds[2 * sizeof(double)]; /* (lo, hi) as dt */
+    nd__store(dt, bounds, fit_bound(lo, dt));
+    nd__store(dt, bounds + nd_dtype_size(dt), fit_bound(hi, dt));
+    nd_tensor *x = t->dtype == dt ? t : nd_to(t, dt);
+    nd_tensor *out = x ? nd__empty(dt, t->ndim, t->shape) : NULL;
+    if (!out) return NULL;
+    nd__apply_into(out, 1, &x, clamp_loops[dt], bounds);
     nd_params p = {.f = {lo, hi}};
     return nd__record(&CLAMP, out, 1, &t, &p);
 }
