@@ -184,6 +184,14 @@ static inline void *nd__ptr(const nd_tensor *t) {
 /* An element as double, and writing one from double, at a C-order linear index. */
 double nd__get_flat(const nd_tensor *t, int64_t linear);
 double nd__load(nd_dtype dtype, const void *p);
+/* A double as int64, as a C cast would give it but defined for every input:
+ * NaN is 0, out-of-range values saturate (nd__store's and the casts' rule). */
+static inline int64_t nd__to_int64(double v) {
+    if (v != v) return 0;
+    if (v >= 9.2233720368547758e18) return INT64_MAX;
+    if (v <= -9.2233720368547758e18) return INT64_MIN;
+    return (int64_t)v;
+}
 void nd__store(nd_dtype dtype, void *p, double v);
 bool nd__is_float(nd_dtype dtype);
 /* The dtype two tensors compute in, as torch.result_type: a 0-d tensor next

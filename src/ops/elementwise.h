@@ -43,8 +43,15 @@ typedef void (*nd_loop)(int64_t n, char *const *p, const int64_t *stride, const 
  * in[0..nin) (nin <= 3, each in the dtype the loop reads) broadcast to out's
  * shape: the same strided, threaded iteration as the ops above. */
 void nd__apply_into(nd_tensor *out, int nin, nd_tensor *const *in, nd_loop loop, const void *param);
-/* Copies src (broadcast, converted) into dst, which may be strided (cast.c). */
+/* dst = loop(src), src broadcast to dst's shape (dst may be a view): the
+ * iteration under nd__copy_into. Fails, naming op, when src does not broadcast. */
+int nd__unary_into(const char *op, nd_tensor *dst, nd_tensor *src, nd_unary_loop loop);
+
+/* cast.c. Copies src (broadcast, converted) into dst, which may be strided. */
 int nd__copy_into(const char *op, nd_tensor *dst, nd_tensor *src);
+/* t itself when it is of dtype and contiguous, else a contiguous copy in dtype
+ * (not recorded: for kernels that read memory in order). NULL for NULL. */
+nd_tensor *nd__dense(const char *op, nd_tensor *t, nd_dtype dtype);
 
 /* In-place writes (inplace.c). nd__check_inplace_target refuses a leaf that
  * requires a gradient (or a view of one) while gradients are recorded;

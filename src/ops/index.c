@@ -30,13 +30,6 @@ static inline void add_element(nd_dtype dtype, char *dst, const char *src) {
         *(double *)dst += *(const double *)src;
 }
 
-/* t itself when C-contiguous, else a contiguous copy (not recorded: kernels only). */
-static nd_tensor *dense(const char *op, nd_tensor *t) {
-    if (t->contiguous) return t;
-    nd_tensor *copy = nd__empty(t->dtype, t->ndim, t->shape);
-    return copy && nd__copy_into(op, copy, t) == 0 ? copy : NULL;
-}
-
 /* The indices of idx as contiguous int64 values, each checked against size. */
 static const int64_t *indices(const char *op, nd_tensor *idx, int dim, int64_t size) {
     if (idx->dtype != ND_I64 && idx->dtype != ND_I32)
@@ -94,7 +87,7 @@ nd_tensor *nd_index_select(nd_tensor *t, int dim, nd_tensor *idx) {
     int d = nd__wrap_dim("nd_index_select", dim, t->ndim);
     if (d < 0) return NULL;
     const int64_t *ix = indices("nd_index_select", idx, dim, t->shape[d]);
-    nd_tensor *src = ix ? dense("nd_index_select", t) : NULL;
+    nd_tensor *src = ix ? nd__dense("nd_index_select", t, t->dtype) : NULL;
     if (!src) return NULL;
     int64_t shape[ND_MAX_DIMS], outer, inner, count = idx->numel, size = t->shape[d];
     memcpy(shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
@@ -144,7 +137,7 @@ static nd_tensor *index_add_zeros(nd_tensor *g, nd_tensor *idx, int dim, int ndi
                         nd_dtype_name(g->dtype));
     nd_tensor *out = nd__zeros(g->dtype, ndim, shape);
     const int64_t *ix = out ? indices("index_select_backward", idx, dim, shape[dim]) : NULL;
-    nd_tensor *src = ix ? dense("index_select_backward", g) : NULL;
+    nd_tensor *src = ix ? nd__dense("index_select_backward", g, g->dtype) : NULL;
     if (!src) return NULL;
     int64_t outer, inner, count = idx->numel, size = shape[dim];
     split_at(out, dim, &outer, &inner);
@@ -267,7 +260,7 @@ static nd_tensor *gather_add_zeros(nd_tensor *g, nd_tensor *idx, int dim, int nd
                         nd_dtype_name(g->dtype));
     nd_tensor *out = nd__zeros(g->dtype, ndim, shape);
     const int64_t *ix = out ? indices("gather_backward", idx, dim, ndim ? shape[dim] : 1) : NULL;
-    nd_tensor *src = ix ? dense("gather_backward", g) : NULL;
+    nd_tensor *src = ix ? nd__dense("gather_backward", g, g->dtype) : NULL;
     if (!src) return NULL;
     size_t es = nd_dtype_size(g->dtype);
     const char *from = nd__ptr(src);
@@ -361,7 +354,7 @@ static const nd_op MASKED_SCATTER = {
 static nd_tensor *masked_scatter_zeros(nd_tensor *g, nd_tensor *mask) {
     if (!g) return NULL;
     nd_tensor *out = nd__zeros(g->dtype, mask->ndim, mask->shape);
-    nd_tensor *src = out ? dense("masked_select_backward", g) : NULL;
+    nd_tensor *src = out ? nd__dense("masked_select_backward", g, g->dtype) : NULL;
     if (!src) return NULL;
     const bool *keep = nd__ptr(mask);
     size_t es = nd_dtype_size(g->dtype);

@@ -45,13 +45,6 @@ static bool matrix_layout(const nd_tensor *t, blas_layout *l) {
     return layout_of(t->shape[d - 2], t->shape[d - 1], t->strides[d - 2], t->strides[d - 1], l);
 }
 
-/* A contiguous copy (of dtype), made when BLAS cannot read a view as it is. */
-static nd_tensor *dense_copy(const char *op, nd_tensor *t, nd_dtype dtype) {
-    nd_tensor *c = nd__empty(dtype, t->ndim, t->shape);
-    if (!c || nd__copy_into(op, c, t)) return NULL;
-    return c;
-}
-
 /* The element offsets of every batch of t, for the broadcast batch shape. */
 static void batch_offsets(const nd_tensor *t, int nbatch, const int64_t *batch, int64_t count,
                           int64_t *offsets) {
@@ -198,7 +191,7 @@ static int product_into(const char *op, nd_tensor *a, nd_tensor *b, int nbatch,
         return 0;
     }
     if (!nd__is_float(a->dtype)) {
-        nd_tensor *a64 = dense_copy(op, a, ND_I64), *b64 = dense_copy(op, b, ND_I64);
+        nd_tensor *a64 = nd__dense(op, a, ND_I64), *b64 = nd__dense(op, b, ND_I64);
         nd_tensor *c64 = nd__empty(ND_I64, out->ndim, out->shape);
         if (!a64 || !b64 || !c64) return -1;
         int64_t *offa = malloc(2 * (size_t)count * sizeof *offa);
@@ -217,14 +210,12 @@ static int product_into(const char *op, nd_tensor *a, nd_tensor *b, int nbatch,
         return nd__fail_int("%s: dims of %s and %s exceed what BLAS can index", op, nd__tshape(a),
                             nd__tshape(b));
     gemm_shape s = {.n = n, .k = k, .m = m, .esize = esize, .dtype = a->dtype};
-    if (!matrix_layout(a, &s.la) &&
-        (!(a = dense_copy(op, a, a->dtype)) || !matrix_layout(a, &s.la)))
+    if (!matrix_layout(a, &s.la) && (!(a = nd__dense(op, a, a->dtype)) || !matrix_layout(a, &s.la)))
         return -1;
-    if (!matrix_layout(b, &s.lb) &&
-        (!(b = dense_copy(op, b, b->dtype)) || !matrix_layout(b, &s.lb)))
+    if (!matrix_layout(b, &s.lb) && (!(b = nd__dense(op, b, b->dtype)) || !matrix_layout(b, &s.lb)))
         return -1;
     if (s.la.ld > INT_MAX || s.lb.ld > INT_MAX) { /* a huge stride: copy instead */
-        if (!(a = dense_copy(op, a, a->dtype)) || !(b = dense_copy(op, b, b->dtype))) return -1;
+        if (!(a = nd__dense(op, a, a->dtype)) || !(b = nd__dense(op, b, b->dtype))) return -1;
         matrix_layout(a, &s.la), matrix_layout(b, &s.lb);
     }
     char *C = nd__ptr(out);

@@ -16,13 +16,6 @@
 
 /* -------------------------------------------------------------- helpers */
 
-/* t in dtype, contiguous (t itself when it already is). */
-static nd_tensor *dense(nd_tensor *t, nd_dtype dtype) {
-    if (t->dtype != dtype) t = nd_to(t, dtype);
-    if (t && !t->contiguous) t = nd_contiguous(t);
-    return t;
-}
-
 /* ----------------------------------------------------------------- linear */
 
 /* x·wᵀ + b for x (..., in), w (out, in), b (out,) or NULL: torch.nn.functional.linear.
@@ -103,7 +96,8 @@ nd_tensor *nd_linear(nd_tensor *x, nd_tensor *w, nd_tensor *b) {
     int64_t shape[ND_MAX_DIMS];
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = outf;
-    nd_tensor *X = dense(x, dt), *W = dense(w, dt), *B = b ? dense(b, dt) : NULL;
+    nd_tensor *X = nd__dense("nd_linear", x, dt), *W = nd__dense("nd_linear", w, dt),
+              *B = b ? nd__dense("nd_linear", b, dt) : NULL;
     nd_tensor *out = nd__empty(dt, x->ndim, shape);
     if (!X || !W || (b && !B) || !out) return NULL;
     size_t row_bytes = (size_t)outf * nd_dtype_size(dt);
@@ -171,7 +165,8 @@ static const nd_op MSE_BACKWARD = {
 static nd_tensor *mse_backward(nd_tensor *pred, nd_tensor *target, nd_tensor *g) {
     if (!pred || !target || !g) return NULL;
     nd_dtype dt = nd__float_dtype(nd_promote_types(pred->dtype, target->dtype));
-    nd_tensor *p = dense(pred, dt), *t = dense(target, dt);
+    nd_tensor *p = nd__dense("mse_loss_backward", pred, dt),
+              *t = nd__dense("mse_loss_backward", target, dt);
     nd_tensor *grad = p && t ? nd__empty(dt, pred->ndim, pred->shape) : NULL;
     if (!grad) return NULL;
     double scale = 2.0 / (double)pred->numel * nd_item(g);
@@ -219,7 +214,7 @@ nd_tensor *nd_mse_loss(nd_tensor *pred, nd_tensor *target) {
         return nd__fail("nd_mse_loss: pred and target must be floating point, got %s and %s",
                         nd_dtype_name(pred->dtype), nd_dtype_name(target->dtype));
     nd_tensor *out = nd__empty(dt, 0, NULL);
-    nd_tensor *p = dense(pred, dt), *t = dense(target, dt);
+    nd_tensor *p = nd__dense("nd_mse_loss", pred, dt), *t = nd__dense("nd_mse_loss", target, dt);
     if (!out || !p || !t) return NULL;
     double sum = dt == ND_F32 ? squared_error_f32(p->numel, nd__ptr(p), nd__ptr(t))
                               : squared_error_f64(p->numel, nd__ptr(p), nd__ptr(t));
@@ -279,7 +274,8 @@ static const nd_op CROSS_ENTROPY_BACKWARD = {
  * (softmax(row) − onehot(label))·g/N, the softmax from softmax.c's kernel. */
 static nd_tensor *cross_entropy_backward(nd_tensor *logits, nd_tensor *labels, nd_tensor *g) {
     if (!logits || !labels || !g) return NULL;
-    nd_tensor *x = dense(logits, logits->dtype), *lab = dense(labels, ND_I64);
+    nd_tensor *x = nd__dense("cross_entropy_backward", logits, logits->dtype),
+              *lab = nd__dense("cross_entropy_backward", labels, ND_I64);
     nd_tensor *grad = x && lab ? nd__empty(x->dtype, x->ndim, x->shape) : NULL;
     if (!grad) return NULL;
     int64_t rows = rows_of(x), classes = x->shape[x->ndim - 1];
@@ -352,7 +348,8 @@ nd_tensor *nd_cross_entropy(nd_tensor *logits, nd_tensor *labels) {
     ND_CHECK("nd_cross_entropy", logits, labels);
     if (!labels_valid(logits, labels)) return NULL;
     nd_tensor *out = nd__empty(logits->dtype, 0, NULL);
-    nd_tensor *x = dense(logits, logits->dtype), *lab = dense(labels, ND_I64);
+    nd_tensor *x = nd__dense("nd_cross_entropy", logits, logits->dtype),
+              *lab = nd__dense("nd_cross_entropy", labels, ND_I64);
     if (!out || !x || !lab) return NULL;
     /* −Σ over rows of log_softmax(row)[label], as PyTorch (nll_loss of
      * log_softmax): softmax.c's kernel subtracts the row's max before

@@ -119,7 +119,7 @@ static const nd_op NORM = {
 
 nd_tensor *nd_norm(nd_tensor *t, double p) {
     ND_CHECK("nd_norm", t);
-    if (!nd__reduce_is_float(t->dtype))
+    if (!nd__is_float(t->dtype))
         return nd__fail("nd_norm: expected a floating-point tensor, got %s (convert it with "
                         "nd_to)",
                         nd_dtype_name(t->dtype));

@@ -277,7 +277,7 @@ static const nd_op SUM = {
 
 static nd_tensor *sum_planned(nd_tensor *t, const nd_reduction *r) {
     if (!t) return NULL;
-    nd_dtype out_dtype = nd__reduce_is_float(t->dtype) ? t->dtype : ND_I64;
+    nd_dtype out_dtype = nd__is_float(t->dtype) ? t->dtype : ND_I64;
     int64_t outer, n, inner;
     nd_tensor *x = nd__reduction_input(t, r, &outer, &n, &inner);
     nd_tensor *out = x ? nd__empty(out_dtype, r->out_ndim, r->out_shape) : NULL;
@@ -311,7 +311,7 @@ nd_tensor *nd_sum_dims(nd_tensor *t, int n, const int *dims, bool keepdim) {
 
 nd_tensor *nd_mean(nd_tensor *t, int dim, bool keepdim) {
     ND_CHECK("nd_mean", t);
-    if (!nd__reduce_is_float(t->dtype))
+    if (!nd__is_float(t->dtype))
         return nd__fail("nd_mean: could not infer output dtype: the input must be floating "
                         "point, got %s (convert it with nd_to)",
                         nd_dtype_name(t->dtype));
@@ -324,7 +324,7 @@ nd_tensor *nd_mean(nd_tensor *t, int dim, bool keepdim) {
 /* Σ(x - mean)² / (n - 1), two passes: the deviations are formed before squaring,
  * which keeps f32 accurate where Σx² - n·mean² would cancel. */
 static nd_tensor *unbiased_variance(const char *op, nd_tensor *t, int dim, bool keepdim) {
-    if (!nd__reduce_is_float(t->dtype))
+    if (!nd__is_float(t->dtype))
         return nd__fail("%s: std and var only support floating-point tensors, got %s (convert "
                         "it with nd_to)",
                         op, nd_dtype_name(t->dtype));

@@ -58,8 +58,4 @@ typedef enum { ND_LOGSUMEXP, ND_SOFTMAX, ND_LOG_SOFTMAX } nd_softmax_mode;
 void nd__softmax_slices(nd_tensor *x, int64_t outer, int64_t n, int64_t inner, nd_softmax_mode mode,
                         nd_tensor *y);
 
-static inline bool nd__reduce_is_float(nd_dtype d) {
-    return d == ND_F32 || d == ND_F64;
-}
-
 #endif /* ND_REDUCE_H */

@@ -179,7 +179,7 @@ static const nd_op LOGSUMEXP_OP = {
 
 nd_tensor *nd_logsumexp(nd_tensor *t, int dim, bool keepdim) {
     ND_CHECK("nd_logsumexp", t);
-    if (!nd__reduce_is_float(t->dtype)) t = nd_to(t, ND_F32); /* integers: as PyTorch */
+    if (!nd__is_float(t->dtype)) t = nd_to(t, ND_F32); /* integers: as PyTorch */
     bool all = dim == ND_ALL;
     nd_reduction r;
     if (!t || !nd__reduction_plan("nd_logsumexp", t, 1, all ? NULL : &dim, keepdim, &r))
@@ -240,7 +240,7 @@ static const nd_op LOG_SOFTMAX_OP = {
 static nd_tensor *normalise(const char *op, const nd_op *rule, nd_softmax_mode mode, nd_tensor *t,
                             int dim) {
     ND_CHECK(op, t);
-    if (!nd__reduce_is_float(t->dtype))
+    if (!nd__is_float(t->dtype))
         return nd__fail("%s: expected a floating-point tensor, got %s (convert it with nd_to)", op,
                         nd_dtype_name(t->dtype));
     int d = nd__wrap_dim(op, dim, t->ndim);
