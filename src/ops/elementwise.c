@@ -141,7 +141,8 @@ nd_tensor *nd__binary_apply(const char *op, nd_tensor *a, nd_tensor *b, nd_dtype
     nd_tensor *out = nd__empty(out_dtype, ndim, shape);
     if (!a || !b || !out) return NULL;
     if (out->numel == 0) return out;
-    iter it = {.ndim = ndim};
+    iter it; /* not zeroed: every field read is set below (this is per op call) */
+    it.ndim = ndim;
     memcpy(it.shape, shape, sizeof(int64_t) * (size_t)ndim);
     memcpy(it.stride[0], out->strides, sizeof(int64_t) * (size_t)ndim);
     nd__broadcast_strides(a, ndim, shape, it.stride[1]);
@@ -166,7 +167,8 @@ nd_tensor *nd__unary_apply(const char *op, nd_tensor *t, nd_dtype compute, nd_dt
     nd_tensor *out = nd__empty(out_dtype, t->ndim, t->shape);
     if (!out) return NULL;
     if (out->numel == 0) return out;
-    iter it = {.ndim = t->ndim};
+    iter it; /* not zeroed: every field read is set below (this is per op call) */
+    it.ndim = t->ndim;
     memcpy(it.shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
     memcpy(it.stride[0], out->strides, sizeof(int64_t) * (size_t)t->ndim);
     memcpy(it.stride[1], t->strides, sizeof(int64_t) * (size_t)t->ndim);
@@ -183,7 +185,8 @@ nd_tensor *nd__unary_apply(const char *op, nd_tensor *t, nd_dtype compute, nd_dt
 void nd__apply_into(nd_tensor *out, int nin, nd_tensor *const *in, nd_loop loop,
                     const void *param) {
     if (out->numel == 0) return;
-    iter it = {.ndim = out->ndim};
+    iter it; /* not zeroed: every field read is set below (this is per op call) */
+    it.ndim = out->ndim;
     job j = {.it = &it, .nops = 1 + nin, .any = loop, .param = param};
     memcpy(it.shape, out->shape, sizeof(int64_t) * (size_t)out->ndim);
     memcpy(it.stride[0], out->strides, sizeof(int64_t) * (size_t)out->ndim);
@@ -227,7 +230,8 @@ int nd__binary_inplace(const char *op, nd_tensor *dst, nd_tensor *src,
     src = safe_source(dst, src, dst->dtype);
     if (!src) return -1;
     if (dst->numel == 0) return 0;
-    iter it = {.ndim = dst->ndim};
+    iter it; /* not zeroed: every field read is set below (this is per op call) */
+    it.ndim = dst->ndim;
     memcpy(it.shape, dst->shape, sizeof(int64_t) * (size_t)dst->ndim);
     memcpy(it.stride[0], dst->strides, sizeof(int64_t) * (size_t)dst->ndim);
     memcpy(it.stride[1], dst->strides, sizeof(int64_t) * (size_t)dst->ndim);
@@ -247,7 +251,8 @@ int nd__binary_inplace(const char *op, nd_tensor *dst, nd_tensor *src,
 int nd__unary_into(const char *op, nd_tensor *dst, nd_tensor *src, nd_unary_loop loop) {
     if (!broadcasts_into(op, dst, src)) return -1;
     if (dst->numel == 0) return 0;
-    iter it = {.ndim = dst->ndim};
+    iter it; /* not zeroed: every field read is set below (this is per op call) */
+    it.ndim = dst->ndim;
     memcpy(it.shape, dst->shape, sizeof(int64_t) * (size_t)dst->ndim);
     memcpy(it.stride[0], dst->strides, sizeof(int64_t) * (size_t)dst->ndim);
     nd__broadcast_strides(src, dst->ndim, dst->shape, it.stride[1]);

@@ -7,14 +7,12 @@
  * network train fast.
  * Each has one VJP. Linear's is two products (BLAS already fuses them). The
  * losses' gradients are one loop each, run as an op of its own
- * (mse_backward, cross_entropy_backward) whose rules are written with nd ops:
+ * (mse_loss_backward, cross_entropy_backward) whose rules are written with nd ops:
  * the first-order step costs one loop, and second derivatives still work. */
 #include "reduce.h" /* nd__softmax_slices */
 
 #include <limits.h>
 #include <math.h>
-
-/* -------------------------------------------------------------- helpers */
 
 /* ----------------------------------------------------------------- linear */
 
