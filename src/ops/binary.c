@@ -151,14 +151,14 @@ static nd_tensor *share(nd_tensor *g, nd_tensor *loses, nd_tensor *ties) {
     return nd_where(ties, nd_mul_scalar(g, 0.5), kept);
 }
 
-static const nd_op MAXIMUM; /* defined below, with its rules */
+static bool is_maximum(const nd_node *n); /* which of the two tables n has (below) */
 
 /* For maximum, a loses where a < b; for minimum where a > b. */
 static nd_tensor *a_loses(const nd_node *n) {
-    return n->op == &MAXIMUM ? nd_lt(n->in[0], n->in[1]) : nd_gt(n->in[0], n->in[1]);
+    return is_maximum(n) ? nd_lt(n->in[0], n->in[1]) : nd_gt(n->in[0], n->in[1]);
 }
 static nd_tensor *b_loses(const nd_node *n) {
-    return n->op == &MAXIMUM ? nd_lt(n->in[1], n->in[0]) : nd_gt(n->in[1], n->in[0]);
+    return is_maximum(n) ? nd_lt(n->in[1], n->in[0]) : nd_gt(n->in[1], n->in[0]);
 }
 
 static void extremum_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
@@ -189,6 +189,10 @@ static const nd_op MINIMUM = {
     .vjp_formula = "g to the smaller input, half to each on ties",
     .jvp_formula = "da or db from the smaller input, their mean on ties",
 };
+
+static bool is_maximum(const nd_node *n) {
+    return n->op == &MAXIMUM;
+}
 
 nd_tensor *nd_maximum(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_maximum", a, b);
