@@ -48,7 +48,6 @@ nd_tensor *nd__reduction_input(nd_tensor *t, const nd_reduction *r, int64_t *out
  * reduction's VJP hands each input element the gradient of its output. */
 nd_tensor *nd__unreduce(nd_tensor *g, const nd_reduction *r, bool expand);
 
-/* True for the values a float reduction computes in double. */
 /* softmax.c's kernel, shared with nn.c's cross-entropy so that the two give
  * the same numbers: over x, a contiguous F32/F64 (outer, n, inner) block, each
  * of the outer·inner slices of n elements `inner` apart is max-shifted, then
