@@ -64,6 +64,14 @@ typedef struct {
     char vjp[512], jvp[512];
 } op_entry;
 
+/* src into dst (cap bytes), cut short if it does not fit. */
+static void copy_text(char *dst, size_t cap, const char *src) {
+    size_t n = strlen(src);
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static int fail(const char *file, const char *ident, const char *why) {
     fprintf(stderr, "gen_ops_md: %s: op table %s: %s\n", file, ident, why);
     return -1;
@@ -116,13 +124,13 @@ static int parse_table(const char *p, op_entry *e) {
         char value[512];
         p = read_value(eq + 1, value, sizeof value);
         if (!strcmp(field, "name"))
-            snprintf(e->name, sizeof e->name, "%s", value);
+            copy_text(e->name, sizeof e->name, value);
         else if (!strcmp(field, "flags"))
-            snprintf(e->flags, sizeof e->flags, "%s", value);
+            copy_text(e->flags, sizeof e->flags, value);
         else if (!strcmp(field, "vjp_formula"))
-            snprintf(e->vjp, sizeof e->vjp, "%s", value);
+            copy_text(e->vjp, sizeof e->vjp, value);
         else if (!strcmp(field, "jvp_formula"))
-            snprintf(e->jvp, sizeof e->jvp, "%s", value);
+            copy_text(e->jvp, sizeof e->jvp, value);
         if (*p == ',') p++;
     }
     if (!e->name[0]) return fail(e->file, e->ident, "no .name (use designated initializers)");
@@ -161,7 +169,7 @@ static int scan_file(const char *path, const char *shown, op_list *ops) {
         op_entry *e = &ops->items[ops->count];
         memset(e, 0, sizeof *e);
         snprintf(e->ident, sizeof e->ident, "%.*s", (int)(after - id), id);
-        snprintf(e->file, sizeof e->file, "%s", shown);
+        copy_text(e->file, sizeof e->file, shown);
         if (parse_table(after + 4, e)) return free(src), -1;
         ops->count++;
     }
