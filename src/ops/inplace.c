@@ -177,8 +177,9 @@ static const nd_op WRITE = {
     .vjp = write_vjp,
     .jvp = write_jvp,
     .flags = 0,
-    .vjp_formula = "gold = g outside the region (times α inside), gsrc = g[region] (times α)",
-    .jvp_formula = "dold with the region's tangent written like the values",
+    .vjp_formula = "old: g (+=), or g with the region zeroed (copy, fill) or times α (*=); src: "
+                   "g[region] (times α for +=)",
+    .jvp_formula = "dold masked as in the VJP + dsrc (times α for +=) scattered into the region",
 };
 
 int nd__check_inplace_target(const char *op, nd_tensor *dst) {
