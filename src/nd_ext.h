@@ -18,7 +18,10 @@
  *     static nd_tensor *mul_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
  *         return nd__tangent_sum(nd_mul(tin[0], n->in[1]), nd_mul(n->in[0], tin[1]));
  *     }
- *     static const nd_op MUL = {"mul", mul_vjp, mul_jvp, ND_SAVES_INPUTS};
+ *     static const nd_op MUL = {
+ *         .name = "mul", .vjp = mul_vjp, .jvp = mul_jvp, .flags = ND_SAVES_INPUTS,
+ *         .vjp_formula = "ga = g·b, gb = g·a", .jvp_formula = "da·b + a·db",
+ *     };
  *     nd_tensor *nd_mul(nd_tensor *a, nd_tensor *b) {
  *         nd_tensor *out = binary_kernel(...);           // the computation
  *         return nd__record(&MUL, out, 2, (nd_tensor *[]){a, b}, NULL);
@@ -161,6 +164,14 @@ static inline void *nd__ptr(const nd_tensor *t) {
 ND_API double nd__get_flat(const nd_tensor *t, int64_t linear);
 ND_API double nd__load(nd_dtype dtype, const void *p);
 ND_API void nd__store(nd_dtype dtype, void *p, double v);
+/* A double as int64, as a C cast would give it but defined for every input:
+ * NaN is 0, out-of-range values saturate (nd__store's and the casts' rule). */
+static inline int64_t nd__to_int64(double v) {
+    if (v != v) return 0;
+    if (v >= 9.2233720368547758e18) return INT64_MAX;
+    if (v <= -9.2233720368547758e18) return INT64_MIN;
+    return (int64_t)v;
+}
 ND_API bool nd__is_float(nd_dtype dtype);
 /* Marks an in-place write (version counter). */
 static inline void nd__bump_version(nd_tensor *t) {
@@ -195,6 +206,11 @@ typedef struct nd_op {
     /* Forward mode: the output's tangent from the inputs' tangents (NULL = zero). */
     nd_tensor *(*jvp)(const nd_node *n, nd_tensor *out, nd_tensor *const *tin);
     unsigned flags;
+    /* The two rules as short formulas, listed in docs/OPS.md (written by
+     * tools/gen_ops_md.c; a test keeps it current and refuses an op without
+     * them): g the output's gradient, dx an input's tangent, y the output. */
+    const char *vjp_formula;
+    const char *jvp_formula;
 } nd_op;
 
 /* An op's scalar parameters, kept for its rules. */

@@ -345,7 +345,14 @@ static nd_tensor *dual_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *t
     (void)n, (void)out, (void)tin;
     return NULL; /* make_dual sets the tangent itself */
 }
-static const nd_op MAKE_DUAL = {"make_dual", dual_vjp, dual_jvp, 0};
+static const nd_op MAKE_DUAL = {
+    .name = "make_dual",
+    .vjp = dual_vjp,
+    .jvp = dual_jvp,
+    .flags = 0,
+    .vjp_formula = "g (make_dual only marks its input)",
+    .jvp_formula = "the tangent it was given",
+};
 
 nd_tensor *nd_make_dual(nd_tensor *primal, nd_tensor *tangent) {
     ND_CHECK("nd_make_dual", primal, tangent);

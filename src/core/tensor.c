@@ -61,28 +61,19 @@ double nd__load(nd_dtype dtype, const void *p) {
     return NAN;
 }
 
-/* Conversions from double as C casts would do them, but defined for every input
- * (NaN and out-of-range values must not be undefined behaviour). */
-static int64_t to_int64(double v) {
-    if (isnan(v)) return 0;
-    if (v >= 9.2233720368547758e18) return INT64_MAX;
-    if (v <= -9.2233720368547758e18) return INT64_MIN;
-    return (int64_t)v;
-}
-
 void nd__store(nd_dtype dtype, void *p, double v) {
     switch (dtype) {
     case ND_BOOL:
         *(bool *)p = v != 0;
         break;
     case ND_U8:
-        *(uint8_t *)p = (uint8_t)(to_int64(v) & 0xff);
+        *(uint8_t *)p = (uint8_t)(nd__to_int64(v) & 0xff);
         break;
     case ND_I32:
-        *(int32_t *)p = (int32_t)(uint32_t)(uint64_t)to_int64(v);
+        *(int32_t *)p = (int32_t)(uint32_t)(uint64_t)nd__to_int64(v);
         break;
     case ND_I64:
-        *(int64_t *)p = to_int64(v);
+        *(int64_t *)p = nd__to_int64(v);
         break;
     case ND_F32:
         *(float *)p = (float)v;

@@ -190,7 +190,14 @@ static nd_tensor *grid_sample_jvp(const nd_node *n, nd_tensor *out, nd_tensor *c
     nd_tensor *from_grid = tin[1] ? grid_tangent(n->in[0], n->in[1], tin[1], align) : NULL;
     return nd__tangent_sum(from_input, from_grid);
 }
-static const nd_op GRID_SAMPLE = {"grid_sample", grid_sample_vjp, grid_sample_jvp, ND_SAVES_INPUTS};
+static const nd_op GRID_SAMPLE = {
+    .name = "grid_sample",
+    .vjp = grid_sample_vjp,
+    .jvp = grid_sample_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "gin = grid_sample_backward(g), ggrid = grid_sample_grid_backward(g)",
+    .jvp_formula = "grid_sample(din, grid) + ∂out/∂grid·dgrid",
+};
 
 nd_tensor *nd_grid_sample(nd_tensor *input, nd_tensor *grid, bool align_corners) {
     ND_CHECK("nd_grid_sample", input, grid);
@@ -240,8 +247,14 @@ static nd_tensor *transpose_jvp(const nd_node *n, nd_tensor *out, nd_tensor *con
     return tin[0] ? grid_sample_transpose(tin[0], n->in[1], n->p.i[1], n->p.i[2], n->p.i[0] != 0)
                   : NULL;
 }
-static const nd_op GRID_SAMPLE_TRANSPOSE = {"grid_sample_backward", transpose_vjp, transpose_jvp,
-                                            ND_SAVES_INPUTS};
+static const nd_op GRID_SAMPLE_TRANSPOSE = {
+    .name = "grid_sample_backward",
+    .vjp = transpose_vjp,
+    .jvp = transpose_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "grid_sample(gg, grid) (linear in g)",
+    .jvp_formula = "grid_sample_backward(dg)",
+};
 
 static nd_tensor *grid_sample_transpose(nd_tensor *g, nd_tensor *grid, int64_t h, int64_t w,
                                         bool align) {
@@ -270,8 +283,14 @@ static nd_tensor *grid_grad_jvp(const nd_node *n, nd_tensor *out, nd_tensor *con
                      "supported");
     return NULL;
 }
-static const nd_op GRID_SAMPLE_GRID_GRAD = {"grid_sample_grid_backward", grid_grad_vjp,
-                                            grid_grad_jvp, ND_SAVES_INPUTS};
+static const nd_op GRID_SAMPLE_GRID_GRAD = {
+    .name = "grid_sample_grid_backward",
+    .vjp = grid_grad_vjp,
+    .jvp = grid_grad_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "through input, grid and g (itself nd ops)",
+    .jvp_formula = "the same map applied to the tangents",
+};
 
 static nd_tensor *grid_sample_grid_grad(nd_tensor *g, nd_tensor *input, nd_tensor *grid,
                                         bool align) {
@@ -307,7 +326,14 @@ static nd_tensor *affine_grid_jvp(const nd_node *n, nd_tensor *out, nd_tensor *c
     return nd_affine_grid(tin[0], out->shape[0], n->p.i[1], out->shape[1], out->shape[2],
                           n->p.i[0] != 0);
 }
-static const nd_op AFFINE_GRID = {"affine_grid", affine_grid_vjp, affine_grid_jvp, 0};
+static const nd_op AFFINE_GRID = {
+    .name = "affine_grid",
+    .vjp = affine_grid_vjp,
+    .jvp = affine_grid_jvp,
+    .flags = 0,
+    .vjp_formula = "affine_grid_backward(g) = Σ_pixels g ⊗ (x, y, 1)",
+    .jvp_formula = "affine_grid(dθ)",
+};
 
 nd_tensor *nd_affine_grid(nd_tensor *theta, int64_t n, int64_t c, int64_t h, int64_t w,
                           bool align_corners) {
@@ -355,8 +381,14 @@ static nd_tensor *transpose_grid_jvp(const nd_node *n, nd_tensor *out, nd_tensor
     (void)out;
     return affine_grid_transpose(tin[0], n->p.i[0] != 0);
 }
-static const nd_op AFFINE_GRID_TRANSPOSE = {"affine_grid_backward", transpose_grid_vjp,
-                                            transpose_grid_jvp, 0};
+static const nd_op AFFINE_GRID_TRANSPOSE = {
+    .name = "affine_grid_backward",
+    .vjp = transpose_grid_vjp,
+    .jvp = transpose_grid_jvp,
+    .flags = 0,
+    .vjp_formula = "affine_grid(gg) (linear in g)",
+    .jvp_formula = "affine_grid_backward(dg)",
+};
 
 static nd_tensor *affine_grid_transpose(nd_tensor *g, bool align) {
     if (!g) return NULL;

@@ -28,7 +28,14 @@ ND_UNARY_LOOPS_FLOAT(sigmoid_loops, sigmoidf_stable(x), sigmoid_stable(x))
 
 /* sigmoid' = s·(1 - s), from the saved output s. */
 UNARY_RULES(sigmoid, nd_mul(out, nd_rsub_scalar(out, 1.0)))
-static const nd_op SIGMOID = {"sigmoid", sigmoid_vjp, sigmoid_jvp, ND_SAVES_OUTPUT | ND_BATCHABLE};
+static const nd_op SIGMOID = {
+    .name = "sigmoid",
+    .vjp = sigmoid_vjp,
+    .jvp = sigmoid_jvp,
+    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .vjp_formula = "g·y·(1 − y)",
+    .jvp_formula = "dx·y·(1 − y)",
+};
 
 nd_tensor *nd_sigmoid(nd_tensor *t) {
     ND_CHECK("nd_sigmoid", t);
@@ -64,8 +71,14 @@ static nd_tensor *relu_grad_jvp(const nd_node *n, nd_tensor *out, nd_tensor *con
     (void)out;
     return tin[1] ? relu_grad(n->in[0], tin[1]) : NULL;
 }
-static const nd_op RELU_GRAD = {"relu_backward", relu_grad_vjp, relu_grad_jvp,
-                                ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op RELU_GRAD = {
+    .name = "relu_backward",
+    .vjp = relu_grad_vjp,
+    .jvp = relu_grad_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "to its g input: relu_backward(x, g); none to x",
+    .jvp_formula = "relu_backward(x, dg)",
+};
 
 static nd_tensor *relu_grad(nd_tensor *x, nd_tensor *g) {
     ND_CHECK("relu_backward", x, g);
@@ -84,7 +97,14 @@ static nd_tensor *relu_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *t
     (void)n;
     return tin[0] ? relu_grad(out, tin[0]) : NULL;
 }
-static const nd_op RELU = {"relu", relu_vjp, relu_jvp, ND_SAVES_OUTPUT | ND_BATCHABLE};
+static const nd_op RELU = {
+    .name = "relu",
+    .vjp = relu_vjp,
+    .jvp = relu_jvp,
+    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .vjp_formula = "relu_backward(y, g) = g·[y > 0]",
+    .jvp_formula = "dx·[y > 0]",
+};
 
 nd_tensor *nd_relu(nd_tensor *t) {
     ND_CHECK("nd_relu", t);
@@ -110,8 +130,14 @@ static nd_tensor *leaky_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
     (void)out;
     return tin[0] ? where_positive(n->in[0], tin[0], nd_mul_scalar(tin[0], n->p.f[0])) : NULL;
 }
-static const nd_op LEAKY_RELU = {"leaky_relu", leaky_vjp, leaky_jvp,
-                                 ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op LEAKY_RELU = {
+    .name = "leaky_relu",
+    .vjp = leaky_vjp,
+    .jvp = leaky_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "g·(x > 0 ? 1 : slope)",
+    .jvp_formula = "dx·(x > 0 ? 1 : slope)",
+};
 
 nd_tensor *nd_leaky_relu(nd_tensor *t, double slope) {
     ND_CHECK("nd_leaky_relu", t);
@@ -161,8 +187,14 @@ static nd_tensor *softplus_jvp(const nd_node *n, nd_tensor *out, nd_tensor *cons
     nd_tensor *x = n->in[0], *t = tin[0];
     return t ? nd_where(nd_gt(x, nd_scalar(20.0, x->dtype)), t, nd_mul(t, nd_sigmoid(x))) : NULL;
 }
-static const nd_op SOFTPLUS = {"softplus", softplus_vjp, softplus_jvp,
-                               ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op SOFTPLUS = {
+    .name = "softplus",
+    .vjp = softplus_vjp,
+    .jvp = softplus_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "g·sigmoid(x), g where x > 20",
+    .jvp_formula = "dx·sigmoid(x), dx where x > 20",
+};
 
 nd_tensor *nd_softplus(nd_tensor *t) {
     ND_CHECK("nd_softplus", t);
@@ -191,7 +223,14 @@ static void gelu_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor *
 static nd_tensor *gelu_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     return tin[0] ? nd_mul(tin[0], gelu_derivative(n, out)) : NULL;
 }
-static const nd_op GELU = {"gelu", gelu_vjp, gelu_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op GELU = {
+    .name = "gelu",
+    .vjp = gelu_vjp,
+    .jvp = gelu_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "g·(Φ(x) + x·φ(x))",
+    .jvp_formula = "dx·(Φ(x) + x·φ(x))",
+};
 
 nd_tensor *nd_gelu(nd_tensor *t) {
     ND_CHECK("nd_gelu", t);

@@ -15,7 +15,14 @@ static nd_tensor *add_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     (void)n, (void)out;
     return nd__tangent_sum(tin[0], tin[1]);
 }
-static const nd_op ADD = {"add", add_vjp, add_jvp, ND_BATCHABLE};
+static const nd_op ADD = {
+    .name = "add",
+    .vjp = add_vjp,
+    .jvp = add_jvp,
+    .flags = ND_BATCHABLE,
+    .vjp_formula = "ga = g, gb = g (summed to each shape)",
+    .jvp_formula = "da + db",
+};
 
 nd_tensor *nd_add(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_add", a, b);
@@ -37,7 +44,14 @@ static nd_tensor *sub_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     (void)n, (void)out;
     return nd__tangent_sub(tin[0], tin[1]);
 }
-static const nd_op SUB = {"sub", sub_vjp, sub_jvp, ND_BATCHABLE};
+static const nd_op SUB = {
+    .name = "sub",
+    .vjp = sub_vjp,
+    .jvp = sub_jvp,
+    .flags = ND_BATCHABLE,
+    .vjp_formula = "ga = g, gb = −g (summed to each shape)",
+    .jvp_formula = "da − db",
+};
 
 nd_tensor *nd_sub(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_sub", a, b);
@@ -70,8 +84,14 @@ static nd_tensor *mul_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     return nd__tangent_sum(tin[0] ? nd_mul(tin[0], n->in[1]) : NULL,
                            tin[1] ? nd_mul(n->in[0], tin[1]) : NULL);
 }
-static const nd_op MUL = {"mul", mul_vjp, mul_jvp,
-                          ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE};
+static const nd_op MUL = {
+    .name = "mul",
+    .vjp = mul_vjp,
+    .jvp = mul_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .vjp_formula = "ga = g·b, gb = g·a (summed to each shape)",
+    .jvp_formula = "da·b + a·db",
+};
 
 nd_tensor *nd_mul(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_mul", a, b);
@@ -102,8 +122,14 @@ static nd_tensor *div_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     return nd__tangent_sub(ta, tb);
 }
 /* a is read only for b's gradient; b always */
-static const nd_op DIV = {"div", div_vjp, div_jvp,
-                          ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_BATCHABLE};
+static const nd_op DIV = {
+    .name = "div",
+    .vjp = div_vjp,
+    .jvp = div_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_BATCHABLE,
+    .vjp_formula = "ga = g/b, gb = −g·a/b² (summed to each shape)",
+    .jvp_formula = "da/b − a·db/b²",
+};
 
 nd_tensor *nd_div(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_div", a, b);

@@ -53,8 +53,14 @@ static nd_tensor *pow_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     return nd__tangent_sum(tin[0] ? nd_mul(tin[0], pow_partial_base(a, b)) : NULL,
                            tin[1] ? nd_mul(tin[1], pow_partial_exponent(a, b, out)) : NULL);
 }
-static const nd_op POW = {"pow", pow_vjp, pow_jvp,
-                          ND_SAVES_INPUTS | ND_SAVES_OUTPUT | ND_BATCHABLE};
+static const nd_op POW = {
+    .name = "pow",
+    .vjp = pow_vjp,
+    .jvp = pow_jvp,
+    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .vjp_formula = "ga = g·b·a^(b−1), gb = g·y·log(a)",
+    .jvp_formula = "db·y·log(a) + da·b·a^(b−1)",
+};
 
 nd_tensor *nd_pow(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_pow", a, b);
@@ -90,8 +96,14 @@ static nd_tensor *pow_scalar_jvp(const nd_node *n, nd_tensor *out, nd_tensor *co
     (void)out;
     return tin[0] ? nd_mul(tin[0], pow_scalar_derivative(n)) : NULL;
 }
-static const nd_op POW_SCALAR = {"pow", pow_scalar_vjp, pow_scalar_jvp,
-                                 ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op POW_SCALAR = {
+    .name = "pow",
+    .vjp = pow_scalar_vjp,
+    .jvp = pow_scalar_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "g·s·x^(s−1)",
+    .jvp_formula = "dx·s·x^(s−1)",
+};
 
 nd_tensor *nd_pow_scalar(nd_tensor *t, double s) {
     ND_CHECK("nd_pow_scalar", t);
@@ -140,14 +152,14 @@ static nd_tensor *share(nd_tensor *g, nd_tensor *loses, nd_tensor *ties) {
     return nd_where(ties, nd_mul_scalar(g, 0.5), kept);
 }
 
+static bool is_maximum(const nd_node *n); /* which of the two tables n has (below) */
+
 /* For maximum, a loses where a < b; for minimum where a > b. */
 static nd_tensor *a_loses(const nd_node *n) {
-    bool is_max = n->p.i[0];
-    return is_max ? nd_lt(n->in[0], n->in[1]) : nd_gt(n->in[0], n->in[1]);
+    return is_maximum(n) ? nd_lt(n->in[0], n->in[1]) : nd_gt(n->in[0], n->in[1]);
 }
 static nd_tensor *b_loses(const nd_node *n) {
-    bool is_max = n->p.i[0];
-    return is_max ? nd_lt(n->in[1], n->in[0]) : nd_gt(n->in[1], n->in[0]);
+    return is_maximum(n) ? nd_lt(n->in[1], n->in[0]) : nd_gt(n->in[1], n->in[0]);
 }
 
 static void extremum_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
@@ -162,23 +174,37 @@ static nd_tensor *extremum_jvp(const nd_node *n, nd_tensor *out, nd_tensor *cons
     return nd__tangent_sum(tin[0] ? share(tin[0], a_loses(n), ties) : NULL,
                            tin[1] ? share(tin[1], b_loses(n), ties) : NULL);
 }
-static const nd_op MAXIMUM = {"maximum", extremum_vjp, extremum_jvp,
-                              ND_SAVES_INPUTS | ND_BATCHABLE};
-static const nd_op MINIMUM = {"minimum", extremum_vjp, extremum_jvp,
-                              ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op MAXIMUM = {
+    .name = "maximum",
+    .vjp = extremum_vjp,
+    .jvp = extremum_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "g to the larger input, half to each on ties",
+    .jvp_formula = "da or db from the larger input, their mean on ties",
+};
+static const nd_op MINIMUM = {
+    .name = "minimum",
+    .vjp = extremum_vjp,
+    .jvp = extremum_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "g to the smaller input, half to each on ties",
+    .jvp_formula = "da or db from the smaller input, their mean on ties",
+};
+
+static bool is_maximum(const nd_node *n) {
+    return n->op == &MAXIMUM;
+}
 
 nd_tensor *nd_maximum(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_maximum", a, b);
     nd_dtype dt = nd__result_type(a, b);
     nd_tensor *out = nd__binary_apply("nd_maximum", a, b, dt, dt, &max_loops);
-    nd_params p = {.i = {1}};
-    return nd__record(&MAXIMUM, out, 2, (nd_tensor *[]){a, b}, &p);
+    return nd__record(&MAXIMUM, out, 2, (nd_tensor *[]){a, b}, NULL);
 }
 
 nd_tensor *nd_minimum(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_minimum", a, b);
     nd_dtype dt = nd__result_type(a, b);
     nd_tensor *out = nd__binary_apply("nd_minimum", a, b, dt, dt, &min_loops);
-    nd_params p = {.i = {0}};
-    return nd__record(&MINIMUM, out, 2, (nd_tensor *[]){a, b}, &p);
+    return nd__record(&MINIMUM, out, 2, (nd_tensor *[]){a, b}, NULL);
 }

@@ -54,23 +54,15 @@ nd_tensor *nd_ge(nd_tensor *a, nd_tensor *b) {
 
 /* ---------------------------------------------------------------- where */
 
-/* where has three operands, one more than the shared elementwise machinery
- * takes, so it iterates itself. It only moves elements, so one loop per element
- * size (1, 4, 8 bytes) serves every dtype. The selection is a bit mask (all
- * ones where cond holds), which the compiler vectorises; `c ? a : b` it does not. */
-enum { W_OUT, W_COND, W_A, W_B, W_OPS };
-
-typedef struct {
-    int ndim;
-    int64_t shape[ND_MAX_DIMS];
-    int64_t stride[W_OPS][ND_MAX_DIMS]; /* in elements */
-    char *base[W_OPS];
-    size_t esize; /* of out, a and b (cond is bool) */
-} where_iter;
+/* where only moves elements, so one loop per element size (1, 4, 8 bytes)
+ * serves every dtype. The selection is a bit mask (all ones where cond holds),
+ * which the compiler vectorises; `c ? a : b` it does not. */
+enum { W_OUT, W_COND, W_A, W_B };
 
 #define SELECT(T, c, a, b) ((T)(((a) & (T)(0 - (T)(c))) | ((b) & (T) ~(T)(0 - (T)(c)))))
 #define WHERE_LOOP(name, T)                                                                        \
-    static void name(int64_t n, char *const *p, const int64_t *s) {                                \
+    static void name(int64_t n, char *const *p, const int64_t *s, const void *param) {             \
+        (void)param;                                                                               \
         const bool *restrict c = (const bool *)p[W_COND];                                          \
         const T *restrict a = (const T *)p[W_A];                                                   \
         const T *restrict b = (const T *)p[W_B];                                                   \
@@ -89,69 +81,6 @@ WHERE_LOOP(where_1, uint8_t)
 WHERE_LOOP(where_4, uint32_t)
 WHERE_LOOP(where_8, uint64_t)
 
-/* Merges neighbouring dims that are one run in every operand (drops size-1 dims). */
-static void where_collapse(where_iter *it) {
-    int out = 0;
-    for (int d = 0; d < it->ndim; d++) {
-        if (it->shape[d] == 1) continue;
-        bool merge = out > 0;
-        for (int k = 0; k < W_OPS && merge; k++)
-            merge = it->stride[k][out - 1] == it->stride[k][d] * it->shape[d];
-        if (merge) {
-            it->shape[out - 1] *= it->shape[d];
-            for (int k = 0; k < W_OPS; k++) it->stride[k][out - 1] = it->stride[k][d];
-            continue;
-        }
-        it->shape[out] = it->shape[d];
-        for (int k = 0; k < W_OPS; k++) it->stride[k][out] = it->stride[k][d];
-        out++;
-    }
-    if (out == 0) {
-        it->shape[0] = 1;
-        for (int k = 0; k < W_OPS; k++) it->stride[k][0] = 0;
-        out = 1;
-    }
-    it->ndim = out;
-}
-
-/* Elements [first, last) of the (collapsed) iteration, walked row by row. */
-static void where_range(const where_iter *it, int64_t first, int64_t last) {
-    void (*loop)(int64_t, char *const *, const int64_t *) = it->esize == 1   ? where_1
-                                                            : it->esize == 4 ? where_4
-                                                                             : where_8;
-    size_t esize[W_OPS] = {it->esize, 1, it->esize, it->esize};
-    int inner = it->ndim - 1;
-    int64_t row_len = it->shape[inner], inner_stride[W_OPS];
-    for (int k = 0; k < W_OPS; k++) inner_stride[k] = it->stride[k][inner];
-    for (int64_t pos = first; pos < last;) {
-        int64_t col = pos % row_len, rest = pos / row_len;
-        int64_t n = row_len - col < last - pos ? row_len - col : last - pos;
-        char *p[W_OPS];
-        for (int k = 0; k < W_OPS; k++) {
-            int64_t offset = col * inner_stride[k], r = rest;
-            for (int d = inner - 1; d >= 0; d--) {
-                offset += (r % it->shape[d]) * it->stride[k][d];
-                r /= it->shape[d];
-            }
-            p[k] = it->base[k] + offset * (int64_t)esize[k];
-        }
-        loop(n, p, inner_stride);
-        pos += n;
-    }
-}
-
-static void where_run(const where_iter *it, int64_t numel) {
-    int threads = nd__threads_for(numel);
-    if (threads <= 1) {
-        where_range(it, 0, numel);
-        return;
-    }
-    /* one contiguous share of the elements per thread */
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int t = 0; t < threads; t++)
-        where_range(it, numel * t / threads, numel * (t + 1) / threads);
-}
-
 static void where_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
     nd_tensor *cond = n->in[0], *zero = nd_scalar(0.0, g->dtype);
@@ -163,39 +92,36 @@ static nd_tensor *where_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
     nd_tensor *zero = nd_scalar(0.0, out->dtype);
     return nd_where(n->in[0], tin[1] ? tin[1] : zero, tin[2] ? tin[2] : zero);
 }
-static const nd_op WHERE = {"where", where_vjp, where_jvp, ND_SAVES_INPUTS};
+static const nd_op WHERE = {
+    .name = "where",
+    .vjp = where_vjp,
+    .jvp = where_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "ga = g where cond, gb = g where not cond (summed to each shape)",
+    .jvp_formula = "where(cond, da, db)",
+};
 
 nd_tensor *nd_where(nd_tensor *cond, nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_where", cond, a, b);
-    where_iter it;
-    int ndim_ab;
-    int64_t shape_ab[ND_MAX_DIMS];
+    int ndim_ab, ndim;
+    int64_t shape_ab[ND_MAX_DIMS], shape[ND_MAX_DIMS];
     if (!nd__broadcast_shape("nd_where", a->ndim, a->shape, b->ndim, b->shape, &ndim_ab,
                              shape_ab) ||
-        !nd__broadcast_shape("nd_where", cond->ndim, cond->shape, ndim_ab, shape_ab, &it.ndim,
-                             it.shape))
+        !nd__broadcast_shape("nd_where", cond->ndim, cond->shape, ndim_ab, shape_ab, &ndim, shape))
         return NULL;
     nd_dtype dt = nd__result_type(a, b);
     /* A numeric condition means "!= 0", as NumPy. */
     nd_tensor *mask = cond->dtype == ND_BOOL ? cond : nd_ne(cond, nd_scalar(0.0, cond->dtype));
     nd_tensor *av = a->dtype == dt ? a : nd_to(a, dt);
     nd_tensor *bv = b->dtype == dt ? b : nd_to(b, dt);
-    nd_tensor *out = nd__empty(dt, it.ndim, it.shape);
+    nd_tensor *out = nd__empty(dt, ndim, shape);
     if (!mask || !av || !bv || !out) return NULL;
-    if (out->numel > 0) {
-        memcpy(it.stride[W_OUT], out->strides, sizeof(int64_t) * (size_t)it.ndim);
-        nd__broadcast_strides(mask, it.ndim, it.shape, it.stride[W_COND]);
-        nd__broadcast_strides(av, it.ndim, it.shape, it.stride[W_A]);
-        nd__broadcast_strides(bv, it.ndim, it.shape, it.stride[W_B]);
-        it.base[W_OUT] = nd__ptr(out);
-        it.base[W_COND] = nd__ptr(mask);
-        it.base[W_A] = nd__ptr(av);
-        it.base[W_B] = nd__ptr(bv);
-        it.esize = nd_dtype_size(dt);
-        int64_t numel = out->numel;
-        where_collapse(&it);
-        where_run(&it, numel);
-    }
+    size_t esize = nd_dtype_size(dt);
+    nd__apply_into(out, 3, (nd_tensor *[]){mask, av, bv},
+                   esize == 1   ? where_1
+                   : esize == 4 ? where_4
+                                : where_8,
+                   NULL);
     return nd__record(&WHERE, out, 3, (nd_tensor *[]){cond, a, b}, NULL);
 }
 

@@ -34,7 +34,7 @@ DEFINE_CUMSUM(cumsum_f64, double, double, double)
  * accumulator row; int64 and double have the same size, so one buffer fits both. */
 static int run_cumsum(nd_dtype dtype, const char *x, int64_t outer, int64_t n, int64_t inner,
                       char *y) {
-    size_t in_size = nd_dtype_size(dtype), out_size = nd__reduce_is_float(dtype) ? in_size : 8;
+    size_t in_size = nd_dtype_size(dtype), out_size = nd__is_float(dtype) ? in_size : 8;
     int threads = nd__threads_for(outer * n * inner);
     if (outer < threads) threads = outer > 1 ? (int)outer : 1;
     bool failed = false;
@@ -94,7 +94,14 @@ static nd_tensor *cumsum_jvp(const nd_node *node, nd_tensor *out, nd_tensor *con
     (void)out;
     return nd_cumsum(tin[0], (int)node->p.i[0]); /* linear */
 }
-static const nd_op CUMSUM = {"cumsum", cumsum_vjp, cumsum_jvp, 0};
+static const nd_op CUMSUM = {
+    .name = "cumsum",
+    .vjp = cumsum_vjp,
+    .jvp = cumsum_jvp,
+    .flags = 0,
+    .vjp_formula = "reverse cumsum of g along dim",
+    .jvp_formula = "cumsum(dx, dim)",
+};
 
 nd_tensor *nd_cumsum(nd_tensor *t, int dim) {
     ND_CHECK("nd_cumsum", t);
@@ -111,7 +118,7 @@ nd_tensor *nd_cumsum(nd_tensor *t, int dim) {
         x = nd__empty(t->dtype, t->ndim, t->shape);
         if (!x || nd__copy_into("nd_cumsum", x, t)) return NULL;
     }
-    nd_dtype out_dtype = nd__reduce_is_float(t->dtype) ? t->dtype : ND_I64;
+    nd_dtype out_dtype = nd__is_float(t->dtype) ? t->dtype : ND_I64;
     nd_tensor *out = nd__empty(out_dtype, t->ndim, t->shape);
     if (!out) return NULL;
     if (out->numel > 0 && run_cumsum(t->dtype, nd__ptr(x), outer, n, inner, nd__ptr(out)))

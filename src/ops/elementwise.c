@@ -5,7 +5,7 @@
 
 #include <math.h>
 
-#define MAX_OPS 3
+#define MAX_OPS 4 /* the output and up to three inputs (where's) */
 
 typedef struct {
     int ndim;
@@ -48,10 +48,14 @@ typedef struct {
     int nops;
     nd_binary_loop binary; /* operands: 0 = out, 1 = a, 2 = b */
     nd_unary_loop unary;   /* operands: 0 = out, 1 = in */
+    nd_loop any;           /* operands: 0 = out, then the inputs; with param */
+    const void *param;
 } job;
 
 static void call_loop(const job *j, int64_t n, char *const *p, const int64_t *stride) {
-    if (j->binary)
+    if (j->any)
+        j->any(n, p, stride, j->param);
+    else if (j->binary)
         j->binary(n, p[1], stride[1], p[2], stride[2], p[0], stride[0]);
     else
         j->unary(n, p[1], stride[1], p[0], stride[0]);
@@ -139,7 +143,8 @@ nd_tensor *nd__binary_apply(const char *op, nd_tensor *a, nd_tensor *b, nd_dtype
     nd_tensor *out = nd__empty(out_dtype, ndim, shape);
     if (!a || !b || !out) return NULL;
     if (out->numel == 0) return out;
-    iter it = {.ndim = ndim};
+    iter it; /* not zeroed: every field read is set below (this is per op call) */
+    it.ndim = ndim;
     memcpy(it.shape, shape, sizeof(int64_t) * (size_t)ndim);
     memcpy(it.stride[0], out->strides, sizeof(int64_t) * (size_t)ndim);
     nd__broadcast_strides(a, ndim, shape, it.stride[1]);
@@ -165,7 +170,8 @@ nd_tensor *nd__unary_apply(const char *op, nd_tensor *t, nd_dtype compute, nd_dt
     nd_tensor *out = nd__empty(out_dtype, t->ndim, t->shape);
     if (!out) return NULL;
     if (out->numel == 0) return out;
-    iter it = {.ndim = t->ndim};
+    iter it; /* not zeroed: every field read is set below (this is per op call) */
+    it.ndim = t->ndim;
     memcpy(it.shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
     memcpy(it.stride[0], out->strides, sizeof(int64_t) * (size_t)t->ndim);
     memcpy(it.stride[1], t->strides, sizeof(int64_t) * (size_t)t->ndim);
@@ -177,6 +183,25 @@ nd_tensor *nd__unary_apply(const char *op, nd_tensor *t, nd_dtype compute, nd_dt
              .unary = loops->loop[compute]};
     run(&j, out->numel);
     return out;
+}
+
+void nd__apply_into(nd_tensor *out, int nin, nd_tensor *const *in, nd_loop loop,
+                    const void *param) {
+    if (out->numel == 0) return;
+    iter it; /* not zeroed: every field read is set below (this is per op call) */
+    it.ndim = out->ndim;
+    job j = {.it = &it, .nops = 1 + nin, .any = loop, .param = param};
+    memcpy(it.shape, out->shape, sizeof(int64_t) * (size_t)out->ndim);
+    memcpy(it.stride[0], out->strides, sizeof(int64_t) * (size_t)out->ndim);
+    j.base[0] = nd__ptr(out);
+    j.esize[0] = nd_dtype_size(out->dtype);
+    for (int k = 0; k < nin; k++) {
+        nd__broadcast_strides(in[k], out->ndim, out->shape, it.stride[1 + k]);
+        j.base[1 + k] = nd__ptr(in[k]);
+        j.esize[1 + k] = nd_dtype_size(in[k]->dtype);
+    }
+    collapse(&it, 1 + nin);
+    run(&j, out->numel);
 }
 
 static bool broadcasts_into(const char *op, const nd_tensor *dst, const nd_tensor *src) {
@@ -209,7 +234,8 @@ int nd__binary_inplace(const char *op, nd_tensor *dst, nd_tensor *src,
     src = safe_source(dst, src, dst->dtype);
     if (!src) return -1;
     if (dst->numel == 0) return 0;
-    iter it = {.ndim = dst->ndim};
+    iter it; /* not zeroed: every field read is set below (this is per op call) */
+    it.ndim = dst->ndim;
     memcpy(it.shape, dst->shape, sizeof(int64_t) * (size_t)dst->ndim);
     memcpy(it.stride[0], dst->strides, sizeof(int64_t) * (size_t)dst->ndim);
     memcpy(it.stride[1], dst->strides, sizeof(int64_t) * (size_t)dst->ndim);
@@ -226,47 +252,11 @@ int nd__binary_inplace(const char *op, nd_tensor *dst, nd_tensor *src,
     return 0;
 }
 
-/* ------------------------------------------------------------- casts */
-
-#define CAST_LOOP(FROM, FT, TO, TT, expr) ND_UNARY_LOOP(cast_##FROM##_##TO, FT, TT, expr)
-
-/* Float to integer conversion must be defined for NaN and out-of-range values. */
-static inline int64_t f2i(double v) {
-    if (isnan(v)) return 0;
-    if (v >= 9.2233720368547758e18) return INT64_MAX;
-    if (v <= -9.2233720368547758e18) return INT64_MIN;
-    return (int64_t)v;
-}
-
-#define CAST_FROM(FROM, FT)                                                                        \
-    CAST_LOOP(FROM, FT, b8, bool, x != 0)                                                          \
-    CAST_LOOP(FROM, FT, u8, uint8_t, (uint8_t)(f2i((double)x) & 0xff))                             \
-    CAST_LOOP(FROM, FT, i32, int32_t, (int32_t)(uint32_t)(uint64_t)f2i((double)x))                 \
-    CAST_LOOP(FROM, FT, i64, int64_t, f2i((double)x))                                              \
-    CAST_LOOP(FROM, FT, f32, float, (float)x)                                                      \
-    CAST_LOOP(FROM, FT, f64, double, (double)x)
-CAST_FROM(b8, bool)
-CAST_FROM(u8, uint8_t)
-CAST_FROM(i32, int32_t)
-CAST_FROM(i64, int64_t)
-CAST_FROM(f32, float)
-CAST_FROM(f64, double)
-
-#define CAST_ROW(FROM)                                                                             \
-    {                                                                                              \
-        cast_##FROM##_b8, cast_##FROM##_u8, cast_##FROM##_i32, cast_##FROM##_i64,                  \
-            cast_##FROM##_f32, cast_##FROM##_f64                                                   \
-    }
-static const nd_unary_loop cast_loops[6][6] = {CAST_ROW(b8),  CAST_ROW(u8),  CAST_ROW(i32),
-                                               CAST_ROW(i64), CAST_ROW(f32), CAST_ROW(f64)};
-
-int nd__copy_into(const char *op, nd_tensor *dst, nd_tensor *src) {
-    ND_CHECK_INT(op, dst, src);
+int nd__unary_into(const char *op, nd_tensor *dst, nd_tensor *src, nd_unary_loop loop) {
     if (!broadcasts_into(op, dst, src)) return -1;
-    if (src->storage == dst->storage) src = nd_clone(src);
-    if (!src) return -1;
     if (dst->numel == 0) return 0;
-    iter it = {.ndim = dst->ndim};
+    iter it; /* not zeroed: every field read is set below (this is per op call) */
+    it.ndim = dst->ndim;
     memcpy(it.shape, dst->shape, sizeof(int64_t) * (size_t)dst->ndim);
     memcpy(it.stride[0], dst->strides, sizeof(int64_t) * (size_t)dst->ndim);
     nd__broadcast_strides(src, dst->ndim, dst->shape, it.stride[1]);
@@ -275,54 +265,7 @@ int nd__copy_into(const char *op, nd_tensor *dst, nd_tensor *src) {
              .base = {nd__ptr(dst), nd__ptr(src)},
              .esize = {nd_dtype_size(dst->dtype), nd_dtype_size(src->dtype)},
              .nops = 2,
-             .unary = cast_loops[src->dtype][dst->dtype]};
+             .unary = loop};
     run(&j, dst->numel);
     return 0;
-}
-
-/* Casting is differentiable between float types: the gradient is cast back by
- * the engine, so the VJP passes it through. */
-static void to_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
-    (void)n, (void)out;
-    gin[0] = g;
-}
-static nd_tensor *to_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
-    (void)n;
-    return tin[0] ? nd_to(tin[0], out->dtype) : NULL;
-}
-static const nd_op TO = {"to", to_vjp, to_jvp, 0};
-
-nd_tensor *nd_to(nd_tensor *t, nd_dtype dtype) {
-    ND_CHECK("nd_to", t);
-    if ((unsigned)dtype > ND_F64)
-        return nd__fail_as(ND_ERR_DTYPE, "nd_to: invalid dtype %d", (int)dtype);
-    nd_tensor *out = nd__empty(dtype, t->ndim, t->shape);
-    if (!out || nd__copy_into("nd_to", out, t)) return NULL;
-    if (!nd__is_float(t->dtype)) return out;
-    return nd__record(&TO, out, 1, &t, NULL);
-}
-
-static void clone_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
-    (void)n, (void)out;
-    gin[0] = g;
-}
-static nd_tensor *clone_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
-    (void)n, (void)out;
-    return tin[0];
-}
-static const nd_op CLONE = {"clone", clone_vjp, clone_jvp, 0};
-
-nd_tensor *nd_clone(nd_tensor *t) {
-    ND_CHECK("nd_clone", t);
-    nd_tensor *out = nd__empty(t->dtype, t->ndim, t->shape);
-    if (!out || nd__copy_into("nd_clone", out, t)) return NULL;
-    return nd__record(&CLONE, out, 1, &t, NULL);
-}
-
-nd_tensor *nd_contiguous(nd_tensor *t) {
-    ND_CHECK("nd_contiguous", t);
-    if (t->contiguous) /* a new header over the same memory: every op returns a new tensor */
-        return nd__record(&CLONE, nd__alias(t, t->ndim, t->shape, t->strides, t->offset), 1, &t,
-                          NULL);
-    return nd_clone(t);
 }

@@ -35,8 +35,23 @@ nd_tensor *nd__unary_apply(const char *op, nd_tensor *t, nd_dtype compute, nd_dt
 /* dst = f(dst, src) in place, src broadcast to dst's shape (dst may be a view). */
 int nd__binary_inplace(const char *op, nd_tensor *dst, nd_tensor *src,
                        const nd_binary_loops *loops);
-/* Copies src (broadcast, converted) into dst, which may be strided. */
+/* The general loop: n elements of every operand, p[0] the output's (written),
+ * p[1..] the inputs', each advancing by its stride[k] elements (0 when
+ * broadcast); param is the op's own constant data (clamp's bounds). */
+typedef void (*nd_loop)(int64_t n, char *const *p, const int64_t *stride, const void *param);
+/* Runs loop over out (any layout, shape and dtype already set) and the inputs
+ * in[0..nin) (nin <= 3, each in the dtype the loop reads) broadcast to out's
+ * shape: the same strided, threaded iteration as the ops above. */
+void nd__apply_into(nd_tensor *out, int nin, nd_tensor *const *in, nd_loop loop, const void *param);
+/* dst = loop(src), src broadcast to dst's shape (dst may be a view): the
+ * iteration under nd__copy_into. Fails, naming op, when src does not broadcast. */
+int nd__unary_into(const char *op, nd_tensor *dst, nd_tensor *src, nd_unary_loop loop);
+
+/* cast.c. Copies src (broadcast, converted) into dst, which may be strided. */
 int nd__copy_into(const char *op, nd_tensor *dst, nd_tensor *src);
+/* t itself when it is of dtype and contiguous, else a contiguous copy in dtype
+ * (not recorded: for kernels that read memory in order). NULL for NULL. */
+nd_tensor *nd__dense(const char *op, nd_tensor *t, nd_dtype dtype);
 
 /* In-place writes (inplace.c). nd__check_inplace_target refuses a leaf that
  * requires a gradient (or a view of one) while gradients are recorded;
@@ -47,6 +62,14 @@ typedef enum { ND_INPLACE_COPY, ND_INPLACE_ADD, ND_INPLACE_SCALE, ND_INPLACE_FIL
 int nd__check_inplace_target(const char *op, nd_tensor *dst);
 int nd__record_inplace(const char *op, nd_tensor *dst, nd_tensor *src, nd_inplace_kind kind,
                        double alpha);
+
+/* C (n × m, contiguous) = op(A)·op(B) + beta·C for F32/F64, row-major: op(A) is
+ * n × k, read as A[i·lda + p] or, when trans_a, A[p·lda + i]; op(B) likewise.
+ * nd's one BLAS wrapper (linalg.c; nd's own kernel in a build without BLAS).
+ * Sizes and leading dimensions must fit BLAS's int. When beta is 0, C is only
+ * written (it may hold garbage). */
+void nd__gemm(nd_dtype dtype, bool trans_a, bool trans_b, int64_t n, int64_t m, int64_t k,
+              const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C);
 
 /* The dtype of an op between a tensor and a Python-style ("weak") number:
  * a float tensor keeps its dtype; an integer tensor stays integer for an

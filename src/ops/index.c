@@ -30,13 +30,6 @@ static inline void add_element(nd_dtype dtype, char *dst, const char *src) {
         *(double *)dst += *(const double *)src;
 }
 
-/* t itself when C-contiguous, else a contiguous copy (not recorded: kernels only). */
-static nd_tensor *dense(const char *op, nd_tensor *t) {
-    if (t->contiguous) return t;
-    nd_tensor *copy = nd__empty(t->dtype, t->ndim, t->shape);
-    return copy && nd__copy_into(op, copy, t) == 0 ? copy : NULL;
-}
-
 /* The indices of idx as contiguous int64 values, each checked against size. */
 static const int64_t *indices(const char *op, nd_tensor *idx, int dim, int64_t size) {
     if (idx->dtype != ND_I64 && idx->dtype != ND_I32)
@@ -79,8 +72,14 @@ static nd_tensor *index_select_jvp(const nd_node *n, nd_tensor *out, nd_tensor *
 }
 /* The rules read the indices (and masks) again: a later in-place change to them
  * must fail the backward pass rather than give a wrong gradient. */
-static const nd_op INDEX_SELECT = {"index_select", index_select_vjp, index_select_jvp,
-                                   ND_SAVES_INPUTS};
+static const nd_op INDEX_SELECT = {
+    .name = "index_select",
+    .vjp = index_select_vjp,
+    .jvp = index_select_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "index_add(zeros of x's shape, dim, index, g)",
+    .jvp_formula = "index_select(dx, dim, index)",
+};
 
 nd_tensor *nd_index_select(nd_tensor *t, int dim, nd_tensor *idx) {
     ND_CHECK("nd_index_select", t, idx);
@@ -92,7 +91,7 @@ nd_tensor *nd_index_select(nd_tensor *t, int dim, nd_tensor *idx) {
     int d = nd__wrap_dim("nd_index_select", dim, t->ndim);
     if (d < 0) return NULL;
     const int64_t *ix = indices("nd_index_select", idx, dim, t->shape[d]);
-    nd_tensor *src = ix ? dense("nd_index_select", t) : NULL;
+    nd_tensor *src = ix ? nd__dense("nd_index_select", t, t->dtype) : NULL;
     if (!src) return NULL;
     int64_t shape[ND_MAX_DIMS], outer, inner, count = idx->numel, size = t->shape[d];
     memcpy(shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
@@ -125,8 +124,14 @@ static nd_tensor *index_add_jvp(const nd_node *n, nd_tensor *out, nd_tensor *con
     (void)out;
     return index_add_zeros(tin[0], n->in[1], (int)n->p.i[0], n->p.ndim, n->p.shape);
 }
-static const nd_op INDEX_ADD = {"index_select_backward", index_add_vjp, index_add_jvp,
-                                ND_SAVES_INPUTS};
+static const nd_op INDEX_ADD = {
+    .name = "index_select_backward",
+    .vjp = index_add_vjp,
+    .jvp = index_add_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "index_select(gg, dim, index)",
+    .jvp_formula = "index_add(zeros, dim, index, dg)",
+};
 
 static nd_tensor *index_add_zeros(nd_tensor *g, nd_tensor *idx, int dim, int ndim,
                                   const int64_t *shape) {
@@ -136,7 +141,7 @@ static nd_tensor *index_add_zeros(nd_tensor *g, nd_tensor *idx, int dim, int ndi
                            nd_dtype_name(g->dtype));
     nd_tensor *out = nd__zeros(g->dtype, ndim, shape);
     const int64_t *ix = out ? indices("index_select_backward", idx, dim, shape[dim]) : NULL;
-    nd_tensor *src = ix ? dense("index_select_backward", g) : NULL;
+    nd_tensor *src = ix ? nd__dense("index_select_backward", g, g->dtype) : NULL;
     if (!src) return NULL;
     int64_t outer, inner, count = idx->numel, size = shape[dim];
     split_at(out, dim, &outer, &inner);
@@ -209,7 +214,14 @@ static nd_tensor *gather_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const 
     (void)out;
     return nd_gather(tin[0], (int)n->p.i[0], n->in[1]);
 }
-static const nd_op GATHER = {"gather", gather_vjp, gather_jvp, ND_SAVES_INPUTS};
+static const nd_op GATHER = {
+    .name = "gather",
+    .vjp = gather_vjp,
+    .jvp = gather_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "scatter_add(zeros of x's shape, dim, index, g)",
+    .jvp_formula = "gather(dx, dim, index)",
+};
 
 nd_tensor *nd_gather(nd_tensor *t, int dim, nd_tensor *idx) {
     ND_CHECK("nd_gather", t, idx);
@@ -238,8 +250,14 @@ static nd_tensor *gather_add_jvp(const nd_node *n, nd_tensor *out, nd_tensor *co
     (void)out;
     return gather_add_zeros(tin[0], n->in[1], (int)n->p.i[0], n->p.ndim, n->p.shape);
 }
-static const nd_op GATHER_ADD = {"gather_backward", gather_add_vjp, gather_add_jvp,
-                                 ND_SAVES_INPUTS};
+static const nd_op GATHER_ADD = {
+    .name = "gather_backward",
+    .vjp = gather_add_vjp,
+    .jvp = gather_add_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "gather(gg, dim, index)",
+    .jvp_formula = "scatter_add(zeros, dim, index, dg)",
+};
 
 static nd_tensor *gather_add_zeros(nd_tensor *g, nd_tensor *idx, int dim, int ndim,
                                    const int64_t *shape) {
@@ -249,7 +267,7 @@ static nd_tensor *gather_add_zeros(nd_tensor *g, nd_tensor *idx, int dim, int nd
                            nd_dtype_name(g->dtype));
     nd_tensor *out = nd__zeros(g->dtype, ndim, shape);
     const int64_t *ix = out ? indices("gather_backward", idx, dim, ndim ? shape[dim] : 1) : NULL;
-    nd_tensor *src = ix ? dense("gather_backward", g) : NULL;
+    nd_tensor *src = ix ? nd__dense("gather_backward", g, g->dtype) : NULL;
     if (!src) return NULL;
     size_t es = nd_dtype_size(g->dtype);
     const char *from = nd__ptr(src);
@@ -275,8 +293,14 @@ static nd_tensor *masked_select_jvp(const nd_node *n, nd_tensor *out, nd_tensor 
     (void)out;
     return nd_masked_select(tin[0], n->in[1]);
 }
-static const nd_op MASKED_SELECT = {"masked_select", masked_select_vjp, masked_select_jvp,
-                                    ND_SAVES_INPUTS};
+static const nd_op MASKED_SELECT = {
+    .name = "masked_select",
+    .vjp = masked_select_vjp,
+    .jvp = masked_select_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "zeros of x's shape with g where mask",
+    .jvp_formula = "masked_select(dx, mask)",
+};
 
 /* A contiguous copy of t broadcast to (ndim, shape), or t when it already is one. */
 static nd_tensor *dense_broadcast(const char *op, nd_tensor *t, int ndim, const int64_t *shape) {
@@ -324,14 +348,20 @@ static nd_tensor *masked_scatter_jvp(const nd_node *n, nd_tensor *out, nd_tensor
     (void)out;
     return masked_scatter_zeros(tin[0], n->in[1]);
 }
-static const nd_op MASKED_SCATTER = {"masked_select_backward", masked_scatter_vjp,
-                                     masked_scatter_jvp, ND_SAVES_INPUTS};
+static const nd_op MASKED_SCATTER = {
+    .name = "masked_select_backward",
+    .vjp = masked_scatter_vjp,
+    .jvp = masked_scatter_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "masked_select(gg, mask)",
+    .jvp_formula = "zeros with dg where mask",
+};
 
 /* mask is contiguous bool with exactly g->numel true elements (made by nd_masked_select). */
 static nd_tensor *masked_scatter_zeros(nd_tensor *g, nd_tensor *mask) {
     if (!g) return NULL;
     nd_tensor *out = nd__zeros(g->dtype, mask->ndim, mask->shape);
-    nd_tensor *src = out ? dense("masked_select_backward", g) : NULL;
+    nd_tensor *src = out ? nd__dense("masked_select_backward", g, g->dtype) : NULL;
     if (!src) return NULL;
     const bool *keep = nd__ptr(mask);
     size_t es = nd_dtype_size(g->dtype);

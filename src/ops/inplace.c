@@ -63,7 +63,14 @@ static nd_tensor *region_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const 
     (void)out;
     return tin[0] ? region_of(tin[0], n->p.ptr) : NULL;
 }
-static const nd_op REGION = {"inplace_region", region_vjp, region_jvp, 0};
+static const nd_op REGION = {
+    .name = "inplace_region",
+    .vjp = region_vjp,
+    .jvp = region_jvp,
+    .flags = 0,
+    .vjp_formula = "g scattered into the region of zeros of the base's shape",
+    .jvp_formula = "dbase[region]",
+};
 
 /* A tensor of the base's shape laid out as the base is (its strides, from
  * offset 0 of its own storage), filled with `value` (NaN: left unfilled). */
@@ -107,7 +114,14 @@ static nd_tensor *scatter_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const
     (void)out;
     return tin[0] ? region_scatter(tin[0], n->p.ptr) : NULL;
 }
-static const nd_op SCATTER = {"inplace_region_backward", scatter_vjp, scatter_jvp, 0};
+static const nd_op SCATTER = {
+    .name = "inplace_region_backward",
+    .vjp = scatter_vjp,
+    .jvp = scatter_jvp,
+    .flags = 0,
+    .vjp_formula = "gg[region]",
+    .jvp_formula = "zeros with dv in the region",
+};
 
 /* Zeros of the base's shape with v (broadcast) in the region. */
 static nd_tensor *region_scatter(nd_tensor *v, const region *r) {
@@ -158,7 +172,15 @@ static nd_tensor *write_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
     (void)out;
     return write_tangent(n->p.ptr, tin[0], n->nin > 1 ? tin[1] : NULL);
 }
-static const nd_op WRITE = {"inplace_write", write_vjp, write_jvp, 0};
+static const nd_op WRITE = {
+    .name = "inplace_write",
+    .vjp = write_vjp,
+    .jvp = write_jvp,
+    .flags = 0,
+    .vjp_formula = "old: g (+=), or g with the region zeroed (copy, fill) or times α (*=); src: "
+                   "g[region] (times α for +=)",
+    .jvp_formula = "dold masked as in the VJP + dsrc (times α for +=) scattered into the region",
+};
 
 int nd__check_inplace_target(const char *op, nd_tensor *dst) {
     nd_tensor *base = dst->base ? dst->base : dst;

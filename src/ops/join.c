@@ -35,7 +35,14 @@ static nd_tensor *cat_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     return tangent;
 }
 
-static const nd_op CAT = {"cat", cat_vjp, cat_jvp, 0};
+static const nd_op CAT = {
+    .name = "cat",
+    .vjp = cat_vjp,
+    .jvp = cat_jvp,
+    .flags = 0,
+    .vjp_formula = "g sliced back into each input's part",
+    .jvp_formula = "cat(dx_i) (zero for inputs without one)",
+};
 
 /* The first input that is not skipped, or 0 when all are (then the result is (0,)). */
 static int first_kept(int n, nd_tensor *const *ts) {

@@ -45,13 +45,6 @@ static bool matrix_layout(const nd_tensor *t, blas_layout *l) {
     return layout_of(t->shape[d - 2], t->shape[d - 1], t->strides[d - 2], t->strides[d - 1], l);
 }
 
-/* A contiguous copy (of dtype), made when BLAS cannot read a view as it is. */
-static nd_tensor *dense_copy(const char *op, nd_tensor *t, nd_dtype dtype) {
-    nd_tensor *c = nd__empty(dtype, t->ndim, t->shape);
-    if (!c || nd__copy_into(op, c, t)) return NULL;
-    return c;
-}
-
 /* The element offsets of every batch of t, for the broadcast batch shape. */
 static void batch_offsets(const nd_tensor *t, int nbatch, const int64_t *batch, int64_t count,
                           int64_t *offsets) {
@@ -88,20 +81,22 @@ typedef struct {
     blas_layout la, lb;
     size_t esize;
     nd_dtype dtype;
+    double beta; /* C = A·B + beta·C; C is only written when beta is 0 */
 } gemm_shape;
 
-/* One product C (n × m, contiguous) = A · B for float types, choosing the
- * cheapest BLAS call: dot for 1×1, gemv when one side is a vector, else gemm.
- * Without BLAS, nd's kernel takes every shape (its small-product loop is what
- * dot and gemv would do). */
+/* One product C (n × m, contiguous) = A · B + beta·C for float types, choosing
+ * the cheapest BLAS call: dot for 1×1, gemv when one side is a vector, else
+ * gemm. Without BLAS, nd's kernel takes every shape (its small-product loop is
+ * what dot and gemv would do). The one BLAS wrapper of nd: nn.c's linear layer
+ * calls it through nd__gemm (beta = 1 adds the product onto its bias). */
 #ifdef ND_NO_BLAS
 static void blas_product(const gemm_shape *s, const void *A, const void *B, void *C) {
     if (s->dtype == ND_F32)
-        nd__gemm_f32(s->la.trans, s->lb.trans, s->n, s->m, s->k, A, s->la.ld, B, s->lb.ld, 0.0f, C,
-                     s->m);
+        nd__gemm_f32(s->la.trans, s->lb.trans, s->n, s->m, s->k, A, s->la.ld, B, s->lb.ld,
+                     (float)s->beta, C, s->m);
     else
-        nd__gemm_f64(s->la.trans, s->lb.trans, s->n, s->m, s->k, A, s->la.ld, B, s->lb.ld, 0.0, C,
-                     s->m);
+        nd__gemm_f64(s->la.trans, s->lb.trans, s->n, s->m, s->k, A, s->la.ld, B, s->lb.ld, s->beta,
+                     C, s->m);
 }
 #else
 static CBLAS_TRANSPOSE cblas_trans(bool trans) {
@@ -112,35 +107,61 @@ static void blas_product(const gemm_shape *s, const void *A, const void *B, void
     int n = (int)s->n, k = (int)s->k, m = (int)s->m;
     int lda = (int)s->la.ld, ldb = (int)s->lb.ld;
     bool f32 = s->dtype == ND_F32;
+    float beta32 = (float)s->beta;
+    double beta = s->beta;
     CBLAS_TRANSPOSE ta = cblas_trans(s->la.trans), tb = cblas_trans(s->lb.trans);
     /* A row of A (n = 1) advances by 1 (NoTrans) or by lda (Trans); a column of B likewise. */
     int a_row_step = !s->la.trans ? 1 : lda;
     int b_col_step = !s->lb.trans ? ldb : 1;
-    if (n == 1 && m == 1) {
+    if (n == 1 && m == 1) { /* C may be garbage when beta is 0: never read it then */
         if (f32)
-            *(float *)C = cblas_sdot(k, A, a_row_step, B, b_col_step);
+            *(float *)C = cblas_sdot(k, A, a_row_step, B, b_col_step) +
+                          (beta32 != 0 ? beta32 * *(float *)C : 0.0f);
         else
-            *(double *)C = cblas_ddot(k, A, a_row_step, B, b_col_step);
+            *(double *)C = cblas_ddot(k, A, a_row_step, B, b_col_step) +
+                           (beta != 0 ? beta * *(double *)C : 0.0);
     } else if (m == 1) { /* C = op(A) · b */
         int rows = !s->la.trans ? n : k, cols = !s->la.trans ? k : n;
         if (f32)
-            cblas_sgemv(CblasRowMajor, ta, rows, cols, 1.0f, A, lda, B, b_col_step, 0.0f, C, 1);
+            cblas_sgemv(CblasRowMajor, ta, rows, cols, 1.0f, A, lda, B, b_col_step, beta32, C, 1);
         else
-            cblas_dgemv(CblasRowMajor, ta, rows, cols, 1.0, A, lda, B, b_col_step, 0.0, C, 1);
+            cblas_dgemv(CblasRowMajor, ta, rows, cols, 1.0, A, lda, B, b_col_step, beta, C, 1);
     } else if (n == 1) { /* c = aᵀ · op(B), i.e. op(B)ᵀ · a */
         CBLAS_TRANSPOSE t = cblas_trans(!s->lb.trans);
         int rows = !s->lb.trans ? k : m, cols = !s->lb.trans ? m : k;
         if (f32)
-            cblas_sgemv(CblasRowMajor, t, rows, cols, 1.0f, B, ldb, A, a_row_step, 0.0f, C, 1);
+            cblas_sgemv(CblasRowMajor, t, rows, cols, 1.0f, B, ldb, A, a_row_step, beta32, C, 1);
         else
-            cblas_dgemv(CblasRowMajor, t, rows, cols, 1.0, B, ldb, A, a_row_step, 0.0, C, 1);
+            cblas_dgemv(CblasRowMajor, t, rows, cols, 1.0, B, ldb, A, a_row_step, beta, C, 1);
     } else if (f32) {
-        cblas_sgemm(CblasRowMajor, ta, tb, n, m, k, 1.0f, A, lda, B, ldb, 0.0f, C, m);
+        cblas_sgemm(CblasRowMajor, ta, tb, n, m, k, 1.0f, A, lda, B, ldb, beta32, C, m);
     } else {
-        cblas_dgemm(CblasRowMajor, ta, tb, n, m, k, 1.0, A, lda, B, ldb, 0.0, C, m);
+        cblas_dgemm(CblasRowMajor, ta, tb, n, m, k, 1.0, A, lda, B, ldb, beta, C, m);
     }
 }
 #endif
+
+void nd__gemm(nd_dtype dtype, bool trans_a, bool trans_b, int64_t n, int64_t m, int64_t k,
+              const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C) {
+    if (n == 0 || m == 0) return;
+    if (k == 0) { /* an empty sum: BLAS rejects lda = 0, and C is just beta·C */
+        for (int64_t i = 0; i < n * m; i++)
+            if (dtype == ND_F32)
+                ((float *)C)[i] = beta == 0 ? 0.0f : (float)beta * ((float *)C)[i];
+            else
+                ((double *)C)[i] = beta == 0 ? 0.0 : beta * ((double *)C)[i];
+        return;
+    }
+    gemm_shape s = {.n = n,
+                    .k = k,
+                    .m = m,
+                    .esize = nd_dtype_size(dtype),
+                    .dtype = dtype,
+                    .la = {trans_a, lda},
+                    .lb = {trans_b, ldb},
+                    .beta = beta};
+    blas_product(&s, A, B, C);
+}
 
 /* Integer products (PyTorch allows them on the CPU): a plain loop over
  * contiguous int64 copies, wrapping on overflow as PyTorch does. */
@@ -170,7 +191,7 @@ static int product_into(const char *op, nd_tensor *a, nd_tensor *b, int nbatch,
         return 0;
     }
     if (!nd__is_float(a->dtype)) {
-        nd_tensor *a64 = dense_copy(op, a, ND_I64), *b64 = dense_copy(op, b, ND_I64);
+        nd_tensor *a64 = nd__dense(op, a, ND_I64), *b64 = nd__dense(op, b, ND_I64);
         nd_tensor *c64 = nd__empty(ND_I64, out->ndim, out->shape);
         if (!a64 || !b64 || !c64) return -1;
         int64_t *offa = malloc(2 * (size_t)count * sizeof *offa);
@@ -189,14 +210,12 @@ static int product_into(const char *op, nd_tensor *a, nd_tensor *b, int nbatch,
         return nd__fail_int_as(ND_ERR_SHAPE, "%s: dims of %s and %s exceed what BLAS can index", op,
                                nd__tshape(a), nd__tshape(b));
     gemm_shape s = {.n = n, .k = k, .m = m, .esize = esize, .dtype = a->dtype};
-    if (!matrix_layout(a, &s.la) &&
-        (!(a = dense_copy(op, a, a->dtype)) || !matrix_layout(a, &s.la)))
+    if (!matrix_layout(a, &s.la) && (!(a = nd__dense(op, a, a->dtype)) || !matrix_layout(a, &s.la)))
         return -1;
-    if (!matrix_layout(b, &s.lb) &&
-        (!(b = dense_copy(op, b, b->dtype)) || !matrix_layout(b, &s.lb)))
+    if (!matrix_layout(b, &s.lb) && (!(b = nd__dense(op, b, b->dtype)) || !matrix_layout(b, &s.lb)))
         return -1;
     if (s.la.ld > INT_MAX || s.lb.ld > INT_MAX) { /* a huge stride: copy instead */
-        if (!(a = dense_copy(op, a, a->dtype)) || !(b = dense_copy(op, b, b->dtype))) return -1;
+        if (!(a = nd__dense(op, a, a->dtype)) || !(b = nd__dense(op, b, b->dtype))) return -1;
         matrix_layout(a, &s.la), matrix_layout(b, &s.lb);
     }
     char *C = nd__ptr(out);
@@ -383,13 +402,48 @@ static bool batchable_shapes(const nd_tensor *a, const nd_tensor *b) {
     return !(a->ndim == 1 && b->ndim > 2) && !(a->ndim > 2 && b->ndim == 1);
 }
 
-/* a product reads each factor only for the other's gradient */
-#define PRODUCT_SAVES (ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0)
-static const nd_op MATMUL = {"matmul", matmul_vjp, matmul_jvp, PRODUCT_SAVES | ND_BATCHABLE};
-static const nd_op MATMUL_1D_BATCHED = {"matmul", matmul_vjp, matmul_jvp, PRODUCT_SAVES};
-static const nd_op DOT = {"dot", matmul_vjp, matmul_jvp, PRODUCT_SAVES | ND_BATCHABLE};
-static const nd_op MV = {"mv", matmul_vjp, matmul_jvp, PRODUCT_SAVES | ND_BATCHABLE};
-static const nd_op MM = {"mm", matmul_vjp, matmul_jvp, PRODUCT_SAVES | ND_BATCHABLE};
+/* A product reads each factor only for the other's gradient: ND_SAVES_INPUTS
+ * with ND_READS_0_FOR_1 | ND_READS_1_FOR_0. */
+static const nd_op MATMUL = {
+    .name = "matmul",
+    .vjp = matmul_vjp,
+    .jvp = matmul_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .vjp_formula = "ga = g·bᵀ, gb = aᵀ·g (batch dims summed back)",
+    .jvp_formula = "da·b + a·db",
+};
+static const nd_op MATMUL_1D_BATCHED = {
+    .name = "matmul",
+    .vjp = matmul_vjp,
+    .jvp = matmul_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0,
+    .vjp_formula = "ga = g·bᵀ, gb = aᵀ·g (batch dims summed back)",
+    .jvp_formula = "da·b + a·db",
+};
+static const nd_op DOT = {
+    .name = "dot",
+    .vjp = matmul_vjp,
+    .jvp = matmul_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .vjp_formula = "ga = g·b, gb = g·a",
+    .jvp_formula = "da·b + a·db",
+};
+static const nd_op MV = {
+    .name = "mv",
+    .vjp = matmul_vjp,
+    .jvp = matmul_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .vjp_formula = "ga = g ⊗ b, gb = aᵀ·g",
+    .jvp_formula = "da·b + a·db",
+};
+static const nd_op MM = {
+    .name = "mm",
+    .vjp = matmul_vjp,
+    .jvp = matmul_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .vjp_formula = "ga = g·bᵀ, gb = aᵀ·g",
+    .jvp_formula = "da·b + a·db",
+};
 
 nd_tensor *nd_matmul(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_matmul", a, b);
@@ -443,7 +497,14 @@ static nd_tensor *outer_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
     return nd__tangent_sum(tin[0] ? nd_outer(tin[0], n->in[1]) : NULL,
                            tin[1] ? nd_outer(n->in[0], tin[1]) : NULL);
 }
-static const nd_op OUTER = {"outer", outer_vjp, outer_jvp, PRODUCT_SAVES};
+static const nd_op OUTER = {
+    .name = "outer",
+    .vjp = outer_vjp,
+    .jvp = outer_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0,
+    .vjp_formula = "ga = g·b, gb = gᵀ·a",
+    .jvp_formula = "da ⊗ b + a ⊗ db",
+};
 
 nd_tensor *nd_outer(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_outer", a, b);

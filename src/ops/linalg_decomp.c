@@ -148,7 +148,14 @@ static nd_tensor *inv_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     (void)n;
     return nd_neg(nd_matmul(nd_matmul(out, tin[0]), out));
 }
-static const nd_op INV = {"inv", inv_vjp, inv_jvp, ND_SAVES_OUTPUT};
+static const nd_op INV = {
+    .name = "inv",
+    .vjp = inv_vjp,
+    .jvp = inv_jvp,
+    .flags = ND_SAVES_OUTPUT,
+    .vjp_formula = "−yᵀ·g·yᵀ (y = a⁻¹)",
+    .jvp_formula = "−y·da·y",
+};
 
 nd_tensor *nd_inv(nd_tensor *a) {
     ND_CHECK("nd_inv", a);
@@ -204,7 +211,14 @@ static nd_tensor *det_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     nd_tensor *trace = nd_sum(nd_mul(nd__mT(nd_inv(n->in[0])), tin[0]), ND_ALL, false);
     return nd_mul(out, trace);
 }
-static const nd_op DET = {"det", det_vjp, det_jvp, ND_SAVES_INPUTS | ND_SAVES_OUTPUT};
+static const nd_op DET = {
+    .name = "det",
+    .vjp = det_vjp,
+    .jvp = det_jvp,
+    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT,
+    .vjp_formula = "g·y·a⁻ᵀ (y = det a)",
+    .jvp_formula = "y·tr(a⁻¹·da)",
+};
 
 nd_tensor *nd_det(nd_tensor *a) {
     ND_CHECK("nd_det", a);
@@ -244,7 +258,14 @@ static nd_tensor *solve_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
     nd_tensor *rhs = nd__tangent_sub(tin[1], tin[0] ? nd_matmul(tin[0], out) : NULL);
     return rhs ? nd_solve(n->in[0], rhs) : NULL;
 }
-static const nd_op SOLVE = {"solve", solve_vjp, solve_jvp, ND_SAVES_INPUTS | ND_SAVES_OUTPUT};
+static const nd_op SOLVE = {
+    .name = "solve",
+    .vjp = solve_vjp,
+    .jvp = solve_jvp,
+    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT,
+    .vjp_formula = "gb = a⁻ᵀ·g, ga = −gb·yᵀ (y = a⁻¹·b)",
+    .jvp_formula = "a⁻¹·(db − da·y)",
+};
 
 nd_tensor *nd_solve(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_solve", a, b);
@@ -352,8 +373,22 @@ static nd_tensor *eigh_vectors_jvp(const nd_node *n, nd_tensor *out, nd_tensor *
     nd_tensor *rotated = nd_matmul(nd_matmul(nd_t(s->vectors), tin[0]), s->vectors);
     return nd_matmul(s->vectors, nd_mul(s->gaps, rotated));
 }
-static const nd_op EIGH_VALUES = {"eigh_values", eigh_values_vjp, eigh_values_jvp, 0};
-static const nd_op EIGH_VECTORS = {"eigh_vectors", eigh_vectors_vjp, eigh_vectors_jvp, 0};
+static const nd_op EIGH_VALUES = {
+    .name = "eigh_values",
+    .vjp = eigh_values_vjp,
+    .jvp = eigh_values_jvp,
+    .flags = 0,
+    .vjp_formula = "V·diag(g)·Vᵀ",
+    .jvp_formula = "diag(Vᵀ·da·V)",
+};
+static const nd_op EIGH_VECTORS = {
+    .name = "eigh_vectors",
+    .vjp = eigh_vectors_vjp,
+    .jvp = eigh_vectors_jvp,
+    .flags = 0,
+    .vjp_formula = "V·(F ∘ Vᵀ·g)·Vᵀ symmetrised, F_ij = 1/(λ_j − λ_i)",
+    .jvp_formula = "V·(F ∘ Vᵀ·da·V)",
+};
 
 static nd_tensor *eigen_gaps(nd_tensor *values) {
     int64_t n = values->shape[0];

@@ -149,9 +149,30 @@ static nd_tensor *eig_imag_jvp(const nd_node *n, nd_tensor *out, nd_tensor *cons
     if (!eig_rule_defined(n->p.ptr, vectors ? "vectors_im" : "values_im", vectors)) return NULL;
     return nd_zeros_like(out);
 }
-static const nd_op EIG_VALUES = {"eig_values", eig_values_vjp, eig_values_jvp, 0};
-static const nd_op EIG_VECTORS = {"eig_vectors", eig_vectors_vjp, eig_vectors_jvp, 0};
-static const nd_op EIG_IMAG = {"eig_imag", eig_imag_vjp, eig_imag_jvp, 0};
+static const nd_op EIG_VALUES = {
+    .name = "eig_values",
+    .vjp = eig_values_vjp,
+    .jvp = eig_values_jvp,
+    .flags = 0,
+    .vjp_formula = "V⁻ᵀ·diag(g)·Vᵀ (real eigenvalues)",
+    .jvp_formula = "diag(V⁻¹·da·V)",
+};
+static const nd_op EIG_VECTORS = {
+    .name = "eig_vectors",
+    .vjp = eig_vectors_vjp,
+    .jvp = eig_vectors_jvp,
+    .flags = 0,
+    .vjp_formula = "V⁻ᵀ·(F ∘ Vᵀ·g)·Vᵀ, F_ij = 1/(λ_j − λ_i)",
+    .jvp_formula = "V·(F ∘ V⁻¹·da·V), columns renormalised",
+};
+static const nd_op EIG_IMAG = {
+    .name = "eig_imag",
+    .vjp = eig_imag_vjp,
+    .jvp = eig_imag_jvp,
+    .flags = 0,
+    .vjp_formula = "not differentiable (zero)",
+    .jvp_formula = "zero",
+};
 
 /* Records one output of eig with its own copy of L and V. */
 static nd_tensor *eig_record(const nd_op *op, nd_tensor *out, nd_tensor *a, nd_tensor *values,
@@ -392,9 +413,30 @@ static nd_tensor *svd_vt_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const 
     }
     return nd__mT(dv);
 }
-static const nd_op SVD_U = {"svd_u", svd_u_vjp, svd_u_jvp, 0};
-static const nd_op SVD_S = {"svd_s", svd_s_vjp, svd_s_jvp, 0};
-static const nd_op SVD_VT = {"svd_vt", svd_vt_vjp, svd_vt_jvp, 0};
+static const nd_op SVD_U = {
+    .name = "svd_u",
+    .vjp = svd_u_vjp,
+    .jvp = svd_u_jvp,
+    .flags = 0,
+    .vjp_formula = "through U, S, Vᵀ (Townsend's formula)",
+    .jvp_formula = "dU from U·(F ∘ (Uᵀ·da·V·S + S·Vᵀ·daᵀ·U))",
+};
+static const nd_op SVD_S = {
+    .name = "svd_s",
+    .vjp = svd_s_vjp,
+    .jvp = svd_s_jvp,
+    .flags = 0,
+    .vjp_formula = "U·diag(g)·Vᵀ",
+    .jvp_formula = "diag(Uᵀ·da·V)",
+};
+static const nd_op SVD_VT = {
+    .name = "svd_vt",
+    .vjp = svd_vt_vjp,
+    .jvp = svd_vt_jvp,
+    .flags = 0,
+    .vjp_formula = "through U, S, Vᵀ (Townsend's formula)",
+    .jvp_formula = "dVᵀ from (F ∘ (S·Uᵀ·da·V + Vᵀ·daᵀ·U·S))·Vᵀ",
+};
 
 /* Records one output of svd with its own copy of the factors. */
 static nd_tensor *svd_record(const nd_op *op, nd_tensor *out, nd_tensor *a, nd_tensor *u,

@@ -5,65 +5,21 @@
  * chains of primitives: a training step spends most of its small-tensor time
  * in op overhead, and one op instead of three or five is what makes a tiny
  * network train fast.
- * Their VJPs and JVPs are still written with nd ops (so second derivatives
- * work), except when nothing records the backward pass (the usual first-order
- * case): then one fused loop computes the gradient. */
-#include "elementwise.h"
-#include "gemm_kernel.h"
+ * Each has one VJP. Linear's is two products (BLAS already fuses them). The
+ * losses' gradients are one loop each, run as an op of its own
+ * (mse_loss_backward, cross_entropy_backward) whose rules are written with nd ops:
+ * the first-order step costs one loop, and second derivatives still work. */
+#include "reduce.h" /* nd__softmax_slices */
 
-#ifndef ND_NO_BLAS
-#include <cblas.h>
-#endif
 #include <limits.h>
 #include <math.h>
-
-/* -------------------------------------------------------------- helpers */
-
-/* t in dtype, contiguous (t itself when it already is). */
-static nd_tensor *dense(nd_tensor *t, nd_dtype dtype) {
-    if (t->dtype != dtype) t = nd_to(t, dtype);
-    if (t && !t->contiguous) t = nd_contiguous(t);
-    return t;
-}
-
-/* True when a rule's result will be recorded (create_graph, or tangents in
- * flight): it must then be built from nd ops. */
-static bool rule_records(nd_tensor *a, nd_tensor *b, nd_tensor *c) {
-    return nd__needs_record(3, (nd_tensor *[]){a, b, c});
-}
 
 /* ----------------------------------------------------------------- linear */
 
 /* x·wᵀ + b for x (..., in), w (out, in), b (out,) or NULL: torch.nn.functional.linear.
  * One op rather than transpose + matmul + add: the bias is written into the
- * output and BLAS adds the product to it (beta = 1), and backward needs no
- * reduction pass for the bias' broadcast. Integer tensors take the composite
- * route (matmul has an integer loop; BLAS has none). */
-
-/* C (m × n, contiguous) = op(A)·op(B) + beta·C, row-major. */
-static void gemm(nd_dtype dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                 const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C) {
-    if (m == 0 || n == 0) return;
-    if (k == 0) { /* an empty sum: BLAS rejects lda = 0, and C is just beta·C */
-        if (beta == 0) memset(C, 0, (size_t)(m * n) * nd_dtype_size(dtype));
-        return;
-    }
-#ifdef ND_NO_BLAS /* nd's own kernel (gemm_kernel.c) */
-    if (dtype == ND_F32)
-        nd__gemm_f32(trans_a, trans_b, m, n, k, A, lda, B, ldb, (float)beta, C, n);
-    else
-        nd__gemm_f64(trans_a, trans_b, m, n, k, A, lda, B, ldb, beta, C, n);
-#else
-    CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
-    CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
-    if (dtype == ND_F32)
-        cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f, A, (int)lda, B, (int)ldb,
-                    (float)beta, C, (int)n);
-    else
-        cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0, A, (int)lda, B, (int)ldb,
-                    beta, C, (int)n);
-#endif
-}
+ * output and BLAS adds the product to it (beta = 1). Integer tensors take the
+ * composite route (matmul has an integer loop; BLAS has none). */
 
 /* The rows of x as a matrix (rows × in): the product of its leading dims. */
 static int64_t leading_rows(const nd_tensor *x) {
@@ -72,52 +28,19 @@ static int64_t leading_rows(const nd_tensor *x) {
     return rows;
 }
 
-/* Column sums of G (rows × cols) into out: the bias' gradient. */
-#define COLUMN_SUMS(name, T)                                                                       \
-    static void name(int64_t rows, int64_t cols, const T *G, T *out) {                             \
-        for (int64_t c = 0; c < cols; c++) out[c] = 0;                                             \
-        for (int64_t r = 0; r < rows; r++)                                                         \
-            for (int64_t c = 0; c < cols; c++) out[c] += G[r * cols + c];                          \
-    }
-COLUMN_SUMS(column_sums_f32, float)
-COLUMN_SUMS(column_sums_f64, double)
-
+/* dx = g·w, dw = gᵀ·x (rows of g and x as matrices), db = g summed over the
+ * rows (by the engine, which sums a broadcast input's gradient back). Two
+ * products, each one BLAS call through nd_matmul (a transposed view is read
+ * as such, not copied), and themselves differentiable. */
 static void linear_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
     nd_tensor *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL;
     int64_t rows = leading_rows(x), in = w->shape[1], outf = w->shape[0];
-    if (rule_records(x, w, g)) { /* with nd ops, so that it can be differentiated again */
-        if (x->requires_grad) gin[0] = nd_matmul(g, w);
-        if (w->requires_grad)
-            gin[1] = nd_matmul(nd_t(nd_reshape(g, ND_SHAPE(rows, outf))),
-                               nd_reshape(x, ND_SHAPE(rows, in)));
-        if (b && b->requires_grad) gin[2] = g; /* the engine sums the broadcast rows */
-        return;
-    }
-    nd_dtype dt = w->dtype;
-    nd_tensor *G = dense(g, dt);
-    if (!G) return;
-    if (x->requires_grad) { /* G·W */
-        nd_tensor *W = dense(w, dt), *gx = nd__empty(dt, x->ndim, x->shape);
-        if (!W || !gx) return;
-        gemm(dt, false, false, rows, in, outf, nd__ptr(G), outf, nd__ptr(W), in, 0, nd__ptr(gx));
-        gin[0] = gx;
-    }
-    if (w->requires_grad) { /* Gᵀ·X */
-        nd_tensor *X = dense(x, dt), *gw = nd__empty(dt, 2, w->shape);
-        if (!X || !gw) return;
-        gemm(dt, true, false, outf, in, rows, nd__ptr(G), outf, nd__ptr(X), in, 0, nd__ptr(gw));
-        gin[1] = gw;
-    }
-    if (b && b->requires_grad) {
-        nd_tensor *gb = nd__empty(dt, 1, b->shape);
-        if (!gb) return;
-        if (dt == ND_F32)
-            column_sums_f32(rows, outf, nd__ptr(G), nd__ptr(gb));
-        else
-            column_sums_f64(rows, outf, nd__ptr(G), nd__ptr(gb));
-        gin[2] = gb;
-    }
+    if (x->requires_grad) gin[0] = nd_matmul(g, w);
+    if (w->requires_grad)
+        gin[1] =
+            nd_matmul(nd_t(nd_reshape(g, ND_SHAPE(rows, outf))), nd_reshape(x, ND_SHAPE(rows, in)));
+    if (b && b->requires_grad) gin[2] = g;
 }
 
 /* d(x·wᵀ + b) = dx·wᵀ + x·dwᵀ + db */
@@ -130,8 +53,14 @@ static nd_tensor *linear_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const 
 }
 
 /* x is read for w's gradient, w for x's; the bias never */
-static const nd_op LINEAR = {"linear", linear_vjp, linear_jvp,
-                             ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0};
+static const nd_op LINEAR = {
+    .name = "linear",
+    .vjp = linear_vjp,
+    .jvp = linear_jvp,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0,
+    .vjp_formula = "gx = g·w, gw = gᵀ·x, gb = Σ_rows g",
+    .jvp_formula = "dx·wᵀ + x·dwᵀ + db",
+};
 
 /* The fused kernel takes floats and sizes BLAS can index. */
 static bool linear_fusable(const nd_tensor *x, const nd_tensor *w) {
@@ -170,14 +99,15 @@ nd_tensor *nd_linear(nd_tensor *x, nd_tensor *w, nd_tensor *b) {
     int64_t shape[ND_MAX_DIMS];
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = outf;
-    nd_tensor *X = dense(x, dt), *W = dense(w, dt), *B = b ? dense(b, dt) : NULL;
+    nd_tensor *X = nd__dense("nd_linear", x, dt), *W = nd__dense("nd_linear", w, dt),
+              *B = b ? nd__dense("nd_linear", b, dt) : NULL;
     nd_tensor *out = nd__empty(dt, x->ndim, shape);
     if (!X || !W || (b && !B) || !out) return NULL;
     size_t row_bytes = (size_t)outf * nd_dtype_size(dt);
     for (int64_t r = 0; B && r < rows; r++) /* BLAS then adds X·Wᵀ onto the bias */
         memcpy((char *)nd__ptr(out) + (size_t)r * row_bytes, nd__ptr(B), row_bytes);
-    gemm(dt, false, true, rows, outf, in, nd__ptr(X), in, nd__ptr(W), in, B ? 1.0 : 0.0,
-         nd__ptr(out));
+    nd__gemm(dt, false, true, rows, outf, in, nd__ptr(X), in, nd__ptr(W), in, B ? 1.0 : 0.0,
+             nd__ptr(out));
     return nd__record(&LINEAR, out, b ? 3 : 2, (nd_tensor *[]){x, w, b}, NULL);
 }
 
@@ -196,7 +126,7 @@ nd_tensor *nd_linear(nd_tensor *x, nd_tensor *w, nd_tensor *b) {
 SQUARED_ERROR_SUM(squared_error_f32, float)
 SQUARED_ERROR_SUM(squared_error_f64, double)
 
-/* d/dpred = 2(pred − target)·g/N, one loop. */
+/* 2(pred − target)·s, one loop. */
 #define MSE_GRAD(name, T)                                                                          \
     static void name(int64_t n, const T *p, const T *t, T scale, T *out) {                         \
         for (int64_t i = 0; i < n; i++) out[i] = scale * (p[i] - t[i]);                            \
@@ -204,24 +134,56 @@ SQUARED_ERROR_SUM(squared_error_f64, double)
 MSE_GRAD(mse_grad_f32, float)
 MSE_GRAD(mse_grad_f64, double)
 
+static nd_tensor *mse_backward(nd_tensor *pred, nd_tensor *target, nd_tensor *g);
+
+/* mse_backward(p, t, g) = (p − t)·2g/N is linear in g and in p − t:
+ *   d/dp = gg·2g/N, d/dt = −gg·2g/N, d/dg = Σ gg·(p − t)·2/N = Σ gg·mse_backward(p, t, 1) */
+static void mse_backward_vjp(const nd_node *n, nd_tensor *out, nd_tensor *gg, nd_tensor **gin) {
+    (void)out;
+    nd_tensor *pred = n->in[0], *target = n->in[1], *g = n->in[2];
+    nd_tensor *scaled = nd_mul(gg, nd_mul_scalar(g, 2.0 / (double)pred->numel));
+    if (pred->requires_grad) gin[0] = scaled;
+    if (target->requires_grad) gin[1] = nd_neg(scaled);
+    if (g->requires_grad)
+        gin[2] =
+            nd_sum(nd_mul(gg, mse_backward(pred, target, nd_scalar(1.0, g->dtype))), ND_ALL, false);
+}
+static nd_tensor *mse_backward_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    (void)out;
+    nd_tensor *pred = n->in[0], *target = n->in[1], *g = n->in[2];
+    nd_tensor *d = nd__tangent_sub(tin[0], tin[1]);
+    return nd__tangent_sum(d ? nd_mul(d, nd_mul_scalar(g, 2.0 / (double)pred->numel)) : NULL,
+                           tin[2] ? mse_backward(pred, target, tin[2]) : NULL);
+}
+static const nd_op MSE_BACKWARD = {
+    .name = "mse_loss_backward",
+    .vjp = mse_backward_vjp,
+    .jvp = mse_backward_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "gp = gg·2g/N, gt = −gp, gg' = Σ gg·(p − t)·2/N",
+    .jvp_formula = "(dp − dt)·2g/N + (p − t)·2dg/N",
+};
+
+/* d mse / d pred for the output gradient g (0-d): (pred − target)·2g/N. */
+static nd_tensor *mse_backward(nd_tensor *pred, nd_tensor *target, nd_tensor *g) {
+    if (!pred || !target || !g) return NULL;
+    nd_dtype dt = nd__float_dtype(nd_promote_types(pred->dtype, target->dtype));
+    nd_tensor *p = nd__dense("mse_loss_backward", pred, dt),
+              *t = nd__dense("mse_loss_backward", target, dt);
+    nd_tensor *grad = p && t ? nd__empty(dt, pred->ndim, pred->shape) : NULL;
+    if (!grad) return NULL;
+    double scale = 2.0 / (double)pred->numel * nd_item(g);
+    if (dt == ND_F32)
+        mse_grad_f32(grad->numel, nd__ptr(p), nd__ptr(t), (float)scale, nd__ptr(grad));
+    else
+        mse_grad_f64(grad->numel, nd__ptr(p), nd__ptr(t), scale, nd__ptr(grad));
+    return nd__record(&MSE_BACKWARD, grad, 3, (nd_tensor *[]){pred, target, g}, NULL);
+}
+
 static void mse_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
     nd_tensor *pred = n->in[0], *target = n->in[1];
-    double two_over_n = 2.0 / (double)pred->numel;
-    nd_tensor *grad;
-    if (!rule_records(pred, target, g)) {
-        nd_dtype dt = nd__float_dtype(nd_promote_types(pred->dtype, target->dtype));
-        nd_tensor *p = dense(pred, dt), *t = dense(target, dt);
-        grad = p && t ? nd__empty(dt, pred->ndim, pred->shape) : NULL;
-        if (!grad) return;
-        double scale = two_over_n * nd_item(g);
-        if (dt == ND_F32)
-            mse_grad_f32(grad->numel, nd__ptr(p), nd__ptr(t), (float)scale, nd__ptr(grad));
-        else
-            mse_grad_f64(grad->numel, nd__ptr(p), nd__ptr(t), scale, nd__ptr(grad));
-    } else {
-        grad = nd_mul(nd_sub(pred, target), nd_mul_scalar(g, two_over_n));
-    }
+    nd_tensor *grad = mse_backward(pred, target, g);
     if (pred->requires_grad) gin[0] = grad;
     if (target->requires_grad) gin[1] = nd_neg(grad);
 }
@@ -235,7 +197,14 @@ static nd_tensor *mse_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
                          2.0 / (double)n->in[0]->numel);
 }
 
-static const nd_op MSE_LOSS = {"mse_loss", mse_vjp, mse_jvp, ND_SAVES_INPUTS};
+static const nd_op MSE_LOSS = {
+    .name = "mse_loss",
+    .vjp = mse_vjp,
+    .jvp = mse_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "mse_loss_backward(p, t, g) = (p − t)·2g/N; gt = −that",
+    .jvp_formula = "Σ (p − t)·(dp − dt)·2/N",
+};
 
 nd_tensor *nd_mse_loss(nd_tensor *pred, nd_tensor *target) {
     ND_CHECK("nd_mse_loss", pred, target);
@@ -251,7 +220,7 @@ nd_tensor *nd_mse_loss(nd_tensor *pred, nd_tensor *target) {
                            "nd_mse_loss: pred and target must be floating point, got %s and %s",
                            nd_dtype_name(pred->dtype), nd_dtype_name(target->dtype));
     nd_tensor *out = nd__empty(dt, 0, NULL);
-    nd_tensor *p = dense(pred, dt), *t = dense(target, dt);
+    nd_tensor *p = nd__dense("nd_mse_loss", pred, dt), *t = nd__dense("nd_mse_loss", target, dt);
     if (!out || !p || !t) return NULL;
     double sum = dt == ND_F32 ? squared_error_f32(p->numel, nd__ptr(p), nd__ptr(t))
                               : squared_error_f64(p->numel, nd__ptr(p), nd__ptr(t));
@@ -261,91 +230,96 @@ nd_tensor *nd_mse_loss(nd_tensor *pred, nd_tensor *target) {
 
 /* --------------------------------------------------------- cross-entropy */
 
-/* Σ over rows of logsumexp(row) − row[label], with the row's max subtracted
- * first so that logits of ±1000 neither overflow nor lose the answer. */
-#define CROSS_ENTROPY_SUM(name, T)                                                                 \
-    static double name(int64_t rows, int64_t classes, const T *x, const int64_t *labels) {         \
-        double total = 0;                                                                          \
-        for (int64_t r = 0; r < rows; r++) {                                                       \
-            const T *row = x + r * classes;                                                        \
-            double max = row[0], sum = 0;                                                          \
-            for (int64_t c = 1; c < classes; c++) max = row[c] > max ? row[c] : max;               \
-            for (int64_t c = 0; c < classes; c++) sum += exp((double)row[c] - max);                \
-            total += max + log(sum) - (double)row[labels[r]];                                      \
-        }                                                                                          \
-        return total;                                                                              \
-    }
-CROSS_ENTROPY_SUM(cross_entropy_f32, float)
-CROSS_ENTROPY_SUM(cross_entropy_f64, double)
-
-/* d/dlogits = (softmax − onehot)·scale, one pass per row. */
-#define CROSS_ENTROPY_GRAD(name, T)                                                                \
-    static void name(int64_t rows, int64_t classes, const T *x, const int64_t *labels,             \
-                     double scale, T *out) {                                                       \
-        for (int64_t r = 0; r < rows; r++) {                                                       \
-            const T *row = x + r * classes;                                                        \
-            T *grad = out + r * classes;                                                           \
-            double max = row[0], sum = 0;                                                          \
-            for (int64_t c = 1; c < classes; c++) max = row[c] > max ? row[c] : max;               \
-            for (int64_t c = 0; c < classes; c++) sum += exp((double)row[c] - max);                \
-            double factor = scale / sum;                                                           \
-            for (int64_t c = 0; c < classes; c++)                                                  \
-                grad[c] = (T)(exp((double)row[c] - max) * factor);                                 \
-            grad[labels[r]] = (T)((double)grad[labels[r]] - scale);                                \
-        }                                                                                          \
-    }
-CROSS_ENTROPY_GRAD(cross_entropy_grad_f32, float)
-CROSS_ENTROPY_GRAD(cross_entropy_grad_f64, double)
-
-/* The one-hot rows of the labels, shaped and typed like the logits. */
-static nd_tensor *one_hot_like(nd_tensor *logits, nd_tensor *labels) {
-    nd_tensor *hot = nd__zeros(logits->dtype, logits->ndim, logits->shape);
-    nd_tensor *lab = dense(labels, ND_I64);
-    if (!hot || !lab) return NULL;
-    int64_t classes = logits->shape[logits->ndim - 1];
-    const int64_t *l = nd__ptr(lab);
-    char *h = nd__ptr(hot);
-    size_t size = nd_dtype_size(hot->dtype);
-    for (int64_t r = 0; r < lab->numel; r++)
-        nd__store(hot->dtype, h + (size_t)(r * classes + l[r]) * size, 1.0);
-    return hot;
-}
-
+/* Rows of logits: N for (N, C), 1 for (C,). */
 static int64_t rows_of(const nd_tensor *logits) {
     return logits->ndim == 2 ? logits->shape[0] : 1;
 }
 
+static nd_tensor *cross_entropy_backward(nd_tensor *logits, nd_tensor *labels, nd_tensor *g);
+
+/* y = (softmax(x) − onehot)·s with s = g/N, per row. Linear in g, and the
+ * softmax's rule in x:
+ *   d/dx = s·p·(gg − Σ_row p·gg), p = softmax(x)
+ *   d/dg = Σ gg·(p − onehot)/N = Σ gg·cross_entropy_backward(x, labels, 1) */
+static void cross_entropy_backward_vjp(const nd_node *n, nd_tensor *out, nd_tensor *gg,
+                                       nd_tensor **gin) {
+    (void)out;
+    nd_tensor *logits = n->in[0], *labels = n->in[1], *g = n->in[2];
+    if (logits->requires_grad) {
+        nd_tensor *p = nd_softmax(logits, -1);
+        nd_tensor *s = nd_div_scalar(g, (double)rows_of(logits));
+        gin[0] = nd_mul(nd_mul(p, nd_sub(gg, nd_sum(nd_mul(gg, p), -1, true))), s);
+    }
+    if (g->requires_grad)
+        gin[2] =
+            nd_sum(nd_mul(gg, cross_entropy_backward(logits, labels, nd_scalar(1.0, g->dtype))),
+                   ND_ALL, false);
+}
+static nd_tensor *cross_entropy_backward_jvp(const nd_node *n, nd_tensor *out,
+                                             nd_tensor *const *tin) {
+    (void)out;
+    nd_tensor *logits = n->in[0], *labels = n->in[1], *g = n->in[2];
+    nd_tensor *dx = NULL;
+    if (tin[0]) {
+        nd_tensor *p = nd_softmax(logits, -1);
+        nd_tensor *s = nd_div_scalar(g, (double)rows_of(logits));
+        dx = nd_mul(nd_mul(p, nd_sub(tin[0], nd_sum(nd_mul(tin[0], p), -1, true))), s);
+    }
+    return nd__tangent_sum(dx, tin[2] ? cross_entropy_backward(logits, labels, tin[2]) : NULL);
+}
+static const nd_op CROSS_ENTROPY_BACKWARD = {
+    .name = "cross_entropy_backward",
+    .vjp = cross_entropy_backward_vjp,
+    .jvp = cross_entropy_backward_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "gx = g/N·p·(gg − Σ_row p·gg), p = softmax(x); gg' = Σ gg·(p − onehot)/N",
+    .jvp_formula = "g/N·p·(dx − Σ_row p·dx) + (p − onehot)·dg/N",
+};
+
+/* d cross_entropy / d logits for the output gradient g (0-d): per row
+ * (softmax(row) − onehot(label))·g/N, the softmax from softmax.c's kernel. */
+static nd_tensor *cross_entropy_backward(nd_tensor *logits, nd_tensor *labels, nd_tensor *g) {
+    if (!logits || !labels || !g) return NULL;
+    nd_tensor *x = nd__dense("cross_entropy_backward", logits, logits->dtype),
+              *lab = nd__dense("cross_entropy_backward", labels, ND_I64);
+    nd_tensor *grad = x && lab ? nd__empty(x->dtype, x->ndim, x->shape) : NULL;
+    if (!grad) return NULL;
+    int64_t rows = rows_of(x), classes = x->shape[x->ndim - 1];
+    double scale = nd_item(g) / (double)rows;
+    if (grad->numel > 0) nd__softmax_slices(x, rows, classes, 1, ND_SOFTMAX, grad);
+    const int64_t *l = nd__ptr(lab);
+    if (x->dtype == ND_F32) {
+        float *o = nd__ptr(grad), s = (float)scale;
+        for (int64_t i = 0; i < grad->numel; i++) o[i] *= s;
+        for (int64_t r = 0; r < rows; r++) o[r * classes + l[r]] -= s;
+    } else {
+        double *o = nd__ptr(grad);
+        for (int64_t i = 0; i < grad->numel; i++) o[i] *= scale;
+        for (int64_t r = 0; r < rows; r++) o[r * classes + l[r]] -= scale;
+    }
+    return nd__record(&CROSS_ENTROPY_BACKWARD, grad, 3, (nd_tensor *[]){logits, labels, g}, NULL);
+}
+
 static void cross_entropy_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
-    nd_tensor *logits = n->in[0], *labels = n->in[1];
-    double inv_rows = 1.0 / (double)rows_of(logits);
-    if (!rule_records(logits, g, NULL)) {
-        nd_tensor *x = dense(logits, logits->dtype), *lab = dense(labels, ND_I64);
-        nd_tensor *grad = x && lab ? nd__empty(x->dtype, x->ndim, x->shape) : NULL;
-        if (!grad) return;
-        int64_t rows = rows_of(x), classes = x->shape[x->ndim - 1];
-        double scale = nd_item(g) * inv_rows;
-        if (x->dtype == ND_F32)
-            cross_entropy_grad_f32(rows, classes, nd__ptr(x), nd__ptr(lab), scale, nd__ptr(grad));
-        else
-            cross_entropy_grad_f64(rows, classes, nd__ptr(x), nd__ptr(lab), scale, nd__ptr(grad));
-        gin[0] = grad;
-        return;
-    }
-    nd_tensor *residual = nd_sub(nd_softmax(logits, -1), one_hot_like(logits, labels));
-    gin[0] = nd_mul(residual, nd_mul_scalar(g, inv_rows));
+    gin[0] = cross_entropy_backward(n->in[0], n->in[1], g);
 }
 
 /* d loss = Σ (softmax − onehot)·dlogits / N */
 static nd_tensor *cross_entropy_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
+    nd_tensor *one = nd_scalar(1.0, n->in[0]->dtype);
     (void)out;
-    nd_tensor *logits = n->in[0];
-    nd_tensor *residual = nd_sub(nd_softmax(logits, -1), one_hot_like(logits, n->in[1]));
-    return nd_div_scalar(nd_sum(nd_mul(residual, tin[0]), ND_ALL, false), (double)rows_of(logits));
+    return nd_sum(nd_mul(cross_entropy_backward(n->in[0], n->in[1], one), tin[0]), ND_ALL, false);
 }
 
-static const nd_op CROSS_ENTROPY = {"cross_entropy", cross_entropy_vjp, cross_entropy_jvp,
-                                    ND_SAVES_INPUTS};
+static const nd_op CROSS_ENTROPY = {
+    .name = "cross_entropy",
+    .vjp = cross_entropy_vjp,
+    .jvp = cross_entropy_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "cross_entropy_backward(x, labels, g) = (softmax(x) − onehot)·g/N",
+    .jvp_formula = "Σ (softmax(x) − onehot)·dx / N",
+};
 
 static bool labels_valid(nd_tensor *logits, nd_tensor *labels) {
     if (!nd__is_float(logits->dtype))
@@ -383,11 +357,19 @@ nd_tensor *nd_cross_entropy(nd_tensor *logits, nd_tensor *labels) {
     ND_CHECK("nd_cross_entropy", logits, labels);
     if (!labels_valid(logits, labels)) return NULL;
     nd_tensor *out = nd__empty(logits->dtype, 0, NULL);
-    nd_tensor *x = dense(logits, logits->dtype), *lab = dense(labels, ND_I64);
+    nd_tensor *x = nd__dense("nd_cross_entropy", logits, logits->dtype),
+              *lab = nd__dense("nd_cross_entropy", labels, ND_I64);
     if (!out || !x || !lab) return NULL;
+    /* −Σ over rows of log_softmax(row)[label], as PyTorch (nll_loss of
+     * log_softmax): softmax.c's kernel subtracts the row's max before
+     * exponentiating, so logits of ±1000 neither overflow nor lose the answer. */
     int64_t rows = rows_of(x), classes = x->shape[x->ndim - 1];
-    double total = x->dtype == ND_F32 ? cross_entropy_f32(rows, classes, nd__ptr(x), nd__ptr(lab))
-                                      : cross_entropy_f64(rows, classes, nd__ptr(x), nd__ptr(lab));
+    nd_tensor *logp = nd__empty(x->dtype, x->ndim, x->shape);
+    if (!logp) return NULL;
+    if (x->numel > 0) nd__softmax_slices(x, rows, classes, 1, ND_LOG_SOFTMAX, logp);
+    const int64_t *l = nd__ptr(lab);
+    double total = 0;
+    for (int64_t r = 0; r < rows; r++) total -= nd__get_flat(logp, r * classes + l[r]);
     nd__store(out->dtype, nd__ptr(out), total / (double)rows); /* NaN for no rows, as PyTorch */
     return nd__record(&CROSS_ENTROPY, out, 2, (nd_tensor *[]){logits, labels}, NULL);
 }

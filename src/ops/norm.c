@@ -107,11 +107,19 @@ static void norm_vjp(const nd_node *node, nd_tensor *out, nd_tensor *g, nd_tenso
 static nd_tensor *norm_jvp(const nd_node *node, nd_tensor *out, nd_tensor *const *tin) {
     return nd_sum(nd_mul(tin[0], norm_derivative(node, out)), ND_ALL, false);
 }
-static const nd_op NORM = {"norm", norm_vjp, norm_jvp, ND_SAVES_INPUTS | ND_SAVES_OUTPUT};
+static const nd_op NORM = {
+    .name = "norm",
+    .vjp = norm_vjp,
+    .jvp = norm_jvp,
+    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT,
+    .vjp_formula = "g·∂y/∂x: sign(x) (p = 1), x/y (p = 2, 0 at x = 0), sign(x) shared among the "
+                   "largest |x| (p = ∞)",
+    .jvp_formula = "Σ dx·∂y/∂x",
+};
 
 nd_tensor *nd_norm(nd_tensor *t, double p) {
     ND_CHECK("nd_norm", t);
-    if (!nd__reduce_is_float(t->dtype))
+    if (!nd__is_float(t->dtype))
         return nd__fail_as(ND_ERR_DTYPE,
                            "nd_norm: expected a floating-point tensor, got %s (convert it with "
                            "nd_to)",

@@ -267,11 +267,18 @@ static nd_tensor *sum_jvp(const nd_node *node, nd_tensor *out, nd_tensor *const 
     int n = nd__reduction_dims(&r, dims);
     return nd_sum_dims(tin[0], n, dims, r.keepdim); /* sum is linear */
 }
-static const nd_op SUM = {"sum", sum_vjp, sum_jvp, 0};
+static const nd_op SUM = {
+    .name = "sum",
+    .vjp = sum_vjp,
+    .jvp = sum_jvp,
+    .flags = 0,
+    .vjp_formula = "g broadcast back over the summed dims",
+    .jvp_formula = "sum(dx) over the same dims",
+};
 
 static nd_tensor *sum_planned(nd_tensor *t, const nd_reduction *r) {
     if (!t) return NULL;
-    nd_dtype out_dtype = nd__reduce_is_float(t->dtype) ? t->dtype : ND_I64;
+    nd_dtype out_dtype = nd__is_float(t->dtype) ? t->dtype : ND_I64;
     int64_t outer, n, inner;
     nd_tensor *x = nd__reduction_input(t, r, &outer, &n, &inner);
     nd_tensor *out = x ? nd__empty(out_dtype, r->out_ndim, r->out_shape) : NULL;
@@ -305,7 +312,7 @@ nd_tensor *nd_sum_dims(nd_tensor *t, int n, const int *dims, bool keepdim) {
 
 nd_tensor *nd_mean(nd_tensor *t, int dim, bool keepdim) {
     ND_CHECK("nd_mean", t);
-    if (!nd__reduce_is_float(t->dtype))
+    if (!nd__is_float(t->dtype))
         return nd__fail_as(ND_ERR_DTYPE,
                            "nd_mean: could not infer output dtype: the input must be floating "
                            "point, got %s (convert it with nd_to)",
@@ -319,7 +326,7 @@ nd_tensor *nd_mean(nd_tensor *t, int dim, bool keepdim) {
 /* Σ(x - mean)² / (n - 1), two passes: the deviations are formed before squaring,
  * which keeps f32 accurate where Σx² - n·mean² would cancel. */
 static nd_tensor *unbiased_variance(const char *op, nd_tensor *t, int dim, bool keepdim) {
-    if (!nd__reduce_is_float(t->dtype))
+    if (!nd__is_float(t->dtype))
         return nd__fail_as(ND_ERR_DTYPE,
                            "%s: std and var only support floating-point tensors, got %s (convert "
                            "it with nd_to)",
@@ -358,7 +365,14 @@ static void std_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **
 static nd_tensor *std_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     return tin[0] ? nd_mul(tin[0], std_derivative(n, out)) : NULL;
 }
-static const nd_op STD = {"std", std_vjp, std_jvp, ND_SAVES_OUTPUT | ND_BATCHABLE};
+static const nd_op STD = {
+    .name = "std",
+    .vjp = std_vjp,
+    .jvp = std_jvp,
+    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .vjp_formula = "g/(2y), 0 where y = 0 (the input is the variance)",
+    .jvp_formula = "dx/(2y), 0 where y = 0",
+};
 
 nd_tensor *nd_std(nd_tensor *t, int dim, bool keepdim) {
     ND_CHECK("nd_std", t);

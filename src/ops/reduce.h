@@ -48,9 +48,13 @@ nd_tensor *nd__reduction_input(nd_tensor *t, const nd_reduction *r, int64_t *out
  * reduction's VJP hands each input element the gradient of its output. */
 nd_tensor *nd__unreduce(nd_tensor *g, const nd_reduction *r, bool expand);
 
-/* True for the values a float reduction computes in double. */
-static inline bool nd__reduce_is_float(nd_dtype d) {
-    return d == ND_F32 || d == ND_F64;
-}
+/* softmax.c's kernel, shared with nn.c's cross-entropy so that the two give
+ * the same numbers: over x, a contiguous F32/F64 (outer, n, inner) block, each
+ * of the outer·inner slices of n elements `inner` apart is max-shifted, then
+ * exponentiated (f32 in float, summed in double). y is laid out like x, or
+ * (outer, inner) for ND_LOGSUMEXP. */
+typedef enum { ND_LOGSUMEXP, ND_SOFTMAX, ND_LOG_SOFTMAX } nd_softmax_mode;
+void nd__softmax_slices(nd_tensor *x, int64_t outer, int64_t n, int64_t inner, nd_softmax_mode mode,
+                        nd_tensor *y);
 
 #endif /* ND_REDUCE_H */

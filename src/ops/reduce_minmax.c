@@ -157,8 +157,22 @@ static nd_tensor *extreme_jvp(const nd_node *node, nd_tensor *out, nd_tensor *co
     return share == 1 ? total : nd_div_scalar(total, share);
 }
 
-static const nd_op MAX = {"max", extreme_vjp, extreme_jvp, ND_SAVES_INPUTS};
-static const nd_op MIN = {"min", extreme_vjp, extreme_jvp, ND_SAVES_INPUTS};
+static const nd_op MAX = {
+    .name = "max",
+    .vjp = extreme_vjp,
+    .jvp = extreme_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "g shared evenly among the maximal elements",
+    .jvp_formula = "mean of dx over the maximal elements",
+};
+static const nd_op MIN = {
+    .name = "min",
+    .vjp = extreme_vjp,
+    .jvp = extreme_jvp,
+    .flags = ND_SAVES_INPUTS,
+    .vjp_formula = "g shared evenly among the minimal elements",
+    .jvp_formula = "mean of dx over the minimal elements",
+};
 
 static nd_tensor *extreme_value(const char *op, bool is_max, nd_tensor *t, int dim, bool keepdim) {
     ND_CHECK(op, t);

@@ -86,7 +86,14 @@ static nd_tensor *slice_backward_jvp(const nd_node *n, nd_tensor *out, nd_tensor
     (void)out;
     return slice_backward(tin[0], n->p.ndim, n->p.shape, params_range(&n->p));
 }
-static const nd_op SLICE_BACKWARD = {"slice_backward", slice_backward_vjp, slice_backward_jvp, 0};
+static const nd_op SLICE_BACKWARD = {
+    .name = "slice_backward",
+    .vjp = slice_backward_vjp,
+    .jvp = slice_backward_jvp,
+    .flags = 0,
+    .vjp_formula = "gg[slice]",
+    .jvp_formula = "zeros with dg in the slice",
+};
 
 static nd_tensor *slice_backward(nd_tensor *g, int ndim, const int64_t *shape, range r) {
     if (!g) return NULL;
@@ -111,7 +118,14 @@ static nd_tensor *slice_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
     (void)out;
     return slice_range(tin[0], params_range(&n->p));
 }
-static const nd_op SLICE = {"slice", slice_vjp, slice_jvp, 0};
+static const nd_op SLICE = {
+    .name = "slice",
+    .vjp = slice_vjp,
+    .jvp = slice_jvp,
+    .flags = 0,
+    .vjp_formula = "slice_backward(g): zeros of x's shape with g in the slice",
+    .jvp_formula = "dx[slice]",
+};
 
 static nd_tensor *slice_range(nd_tensor *t, range r) {
     if (!t) return NULL;
@@ -146,7 +160,14 @@ static nd_tensor *select_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const 
     range r = params_range(&n->p);
     return nd_select(tin[0], r.dim, r.start);
 }
-static const nd_op SELECT = {"select", select_vjp, select_jvp, 0};
+static const nd_op SELECT = {
+    .name = "select",
+    .vjp = select_vjp,
+    .jvp = select_jvp,
+    .flags = 0,
+    .vjp_formula = "slice_backward(g): zeros of x's shape with g at the index",
+    .jvp_formula = "dx[index]",
+};
 
 nd_tensor *nd_select(nd_tensor *t, int dim, int64_t index) {
     ND_CHECK("nd_select", t);

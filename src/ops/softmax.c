@@ -12,8 +12,6 @@
 
 #include <math.h>
 
-enum mode { LOGSUMEXP, SOFTMAX, LOG_SOFTMAX };
-
 /* ---------------------------------------------------------------- kernel */
 
 /* One slice: n elements `stride` apart, result in y (one value for LOGSUMEXP,
@@ -23,7 +21,7 @@ enum mode { LOGSUMEXP, SOFTMAX, LOG_SOFTMAX };
  * lse([inf, 1]) = inf and lse([-inf, -inf]) = -inf, as PyTorch. Softmax keeps
  * the shift and, like PyTorch, gives NaN for those slices. */
 #define DEFINE_SLICE(NAME, T, EXP, LOG)                                                            \
-    static void NAME(const T *restrict x, int64_t n, int64_t stride, enum mode mode,               \
+    static void NAME(const T *restrict x, int64_t n, int64_t stride, nd_softmax_mode mode,         \
                      T *restrict y) {                                                              \
         T top = -INFINITY;                                                                         \
         for (int64_t i = 0; i < n; i++) {                                                          \
@@ -31,9 +29,9 @@ enum mode { LOGSUMEXP, SOFTMAX, LOG_SOFTMAX };
             if (v > top || v != v) top = v;                                                        \
             if (top != top) break;                                                                 \
         }                                                                                          \
-        T shift = mode == LOGSUMEXP && isinf(top) ? 0 : top;                                       \
+        T shift = mode == ND_LOGSUMEXP && isinf(top) ? 0 : top;                                    \
         double total = 0;                                                                          \
-        if (mode == SOFTMAX) {                                                                     \
+        if (mode == ND_SOFTMAX) {                                                                  \
             for (int64_t i = 0; i < n; i++) {                                                      \
                 T e = EXP(x[i * stride] - shift);                                                  \
                 y[i * stride] = e;                                                                 \
@@ -45,7 +43,7 @@ enum mode { LOGSUMEXP, SOFTMAX, LOG_SOFTMAX };
         }                                                                                          \
         for (int64_t i = 0; i < n; i++) total += EXP(x[i * stride] - shift);                       \
         T log_total = (T)LOG(total);                                                               \
-        if (mode == LOGSUMEXP) {                                                                   \
+        if (mode == ND_LOGSUMEXP) {                                                                \
             *y = log_total + shift;                                                                \
             return;                                                                                \
         }                                                                                          \
@@ -56,11 +54,11 @@ DEFINE_SLICE(slice_f32, float, expf, log)
 DEFINE_SLICE(slice_f64, double, exp, log)
 
 /* Slice number s of the outer·inner slices of x. */
-static void run_slice(const char *xp, int64_t n, int64_t inner, enum mode mode, char *yp,
+static void run_slice(const char *xp, int64_t n, int64_t inner, nd_softmax_mode mode, char *yp,
                       nd_dtype dtype, int64_t s) {
     int64_t first = s / inner * n * inner + s % inner;
     size_t esize = nd_dtype_size(dtype);
-    char *out = yp + (size_t)(mode == LOGSUMEXP ? s : first) * esize;
+    char *out = yp + (size_t)(mode == ND_LOGSUMEXP ? s : first) * esize;
     if (dtype == ND_F32)
         slice_f32((const float *)xp + first, n, inner, mode, (float *)out);
     else
@@ -68,9 +66,9 @@ static void run_slice(const char *xp, int64_t n, int64_t inner, enum mode mode, 
 }
 
 /* Runs every slice of x, a contiguous (outer, n, inner) block; y is laid out
- * like x, or (outer, inner) for LOGSUMEXP. */
-static void run_slices(nd_tensor *x, int64_t outer, int64_t n, int64_t inner, enum mode mode,
-                       nd_tensor *y) {
+ * like x, or (outer, inner) for ND_LOGSUMEXP. */
+void nd__softmax_slices(nd_tensor *x, int64_t outer, int64_t n, int64_t inner, nd_softmax_mode mode,
+                        nd_tensor *y) {
     int64_t slices = outer * inner;
     int threads = nd__threads_for(outer * n * inner);
     const char *xp = nd__ptr(x);
@@ -113,9 +111,26 @@ static nd_tensor *output_for_rule(const nd_node *node, nd_tensor *out,
     return recompute(node);
 }
 
-/* The dim a rule works along (params: i[0] the dim, i[1] set for every dim). */
+/* The three ops' parameters, by name. They ride in the node's nd_params;
+ * pack and unpack are the only places that know where. */
+typedef struct {
+    int dim;       /* the dim along which, wrapped to [0, ndim) */
+    bool all_dims; /* along every dim (logsumexp's ND_ALL, or a 0-d input) */
+    bool keepdim;  /* logsumexp: the reduced dims stay as size 1 */
+} softmax_params;
+
+static nd_params pack(softmax_params a) {
+    return (nd_params){.i = {a.dim, a.all_dims, a.keepdim}};
+}
+static softmax_params unpack(const nd_node *node) {
+    return (softmax_params){
+        .dim = (int)node->p.i[0], .all_dims = node->p.i[1] != 0, .keepdim = node->p.i[2] != 0};
+}
+
+/* The dim a rule works along, as the public functions take it. */
 static int rule_dim(const nd_node *node) {
-    return node->p.i[1] ? ND_ALL : (int)node->p.i[0];
+    softmax_params a = unpack(node);
+    return a.all_dims ? ND_ALL : a.dim;
 }
 
 /* Σ along the op's dim, kept as size 1 so that it broadcasts back. */
@@ -126,14 +141,14 @@ static nd_tensor *sum_along(nd_tensor *t, const nd_node *node) {
 /* ------------------------------------------------------------- logsumexp */
 
 static nd_tensor *recompute_logsumexp(const nd_node *node) {
-    return nd_logsumexp(node->in[0], rule_dim(node), node->p.i[2] != 0);
+    return nd_logsumexp(node->in[0], rule_dim(node), unpack(node).keepdim);
 }
 
 /* softmax(x) = exp(x - lse), with lse's reduced dims back as size 1. */
 static nd_tensor *logsumexp_softmax(const nd_node *node, nd_tensor *out, nd_reduction *r) {
     int dim = rule_dim(node);
     if (!nd__reduction_plan("nd_logsumexp", node->in[0], 1, dim == ND_ALL ? NULL : &dim,
-                            node->p.i[2] != 0, r))
+                            unpack(node).keepdim, r))
         return NULL;
     nd_tensor *lse = nd__unreduce(output_for_rule(node, out, recompute_logsumexp), r, false);
     return nd_exp(nd_sub(node->in[0], lse));
@@ -153,12 +168,18 @@ static nd_tensor *logsumexp_jvp(const nd_node *node, nd_tensor *out, nd_tensor *
     int n = nd__reduction_dims(&r, dims);
     return nd_sum_dims(nd_mul(tin[0], softmax), n, dims, r.keepdim);
 }
-static const nd_op LOGSUMEXP_OP = {"logsumexp", logsumexp_vjp, logsumexp_jvp,
-                                   ND_SAVES_INPUTS | ND_SAVES_OUTPUT};
+static const nd_op LOGSUMEXP_OP = {
+    .name = "logsumexp",
+    .vjp = logsumexp_vjp,
+    .jvp = logsumexp_jvp,
+    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT,
+    .vjp_formula = "g·softmax(x)",
+    .jvp_formula = "Σ softmax(x)·dx",
+};
 
 nd_tensor *nd_logsumexp(nd_tensor *t, int dim, bool keepdim) {
     ND_CHECK("nd_logsumexp", t);
-    if (!nd__reduce_is_float(t->dtype)) t = nd_to(t, ND_F32); /* integers: as PyTorch */
+    if (!nd__is_float(t->dtype)) t = nd_to(t, ND_F32); /* integers: as PyTorch */
     bool all = dim == ND_ALL;
     nd_reduction r;
     if (!t || !nd__reduction_plan("nd_logsumexp", t, 1, all ? NULL : &dim, keepdim, &r))
@@ -168,8 +189,8 @@ nd_tensor *nd_logsumexp(nd_tensor *t, int dim, bool keepdim) {
     nd_tensor *x = as_block(t, d, all, &outer, &n, &inner);
     nd_tensor *out = x ? nd__empty(t->dtype, r.out_ndim, r.out_shape) : NULL;
     if (!out) return NULL;
-    if (out->numel > 0) run_slices(x, outer, n, inner, LOGSUMEXP, out);
-    nd_params p = {.i = {d, all, keepdim}};
+    if (out->numel > 0) nd__softmax_slices(x, outer, n, inner, ND_LOGSUMEXP, out);
+    nd_params p = pack((softmax_params){.dim = d, .all_dims = all, .keepdim = keepdim});
     return nd__record(&LOGSUMEXP_OP, out, 1, &t, &p);
 }
 
@@ -190,8 +211,14 @@ static nd_tensor *softmax_jvp(const nd_node *node, nd_tensor *out, nd_tensor *co
     nd_tensor *y = output_for_rule(node, out, recompute_softmax);
     return nd_mul(y, nd_sub(tin[0], sum_along(nd_mul(tin[0], y), node)));
 }
-static const nd_op SOFTMAX_OP = {"softmax", softmax_vjp, softmax_jvp,
-                                 ND_SAVES_INPUTS | ND_SAVES_OUTPUT};
+static const nd_op SOFTMAX_OP = {
+    .name = "softmax",
+    .vjp = softmax_vjp,
+    .jvp = softmax_jvp,
+    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT,
+    .vjp_formula = "y·(g − Σ g·y)",
+    .jvp_formula = "y·(dx − Σ y·dx)",
+};
 
 static void log_softmax_vjp(const nd_node *node, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     nd_tensor *probabilities = nd_exp(output_for_rule(node, out, recompute_log_softmax));
@@ -201,13 +228,19 @@ static nd_tensor *log_softmax_jvp(const nd_node *node, nd_tensor *out, nd_tensor
     nd_tensor *probabilities = nd_exp(output_for_rule(node, out, recompute_log_softmax));
     return nd_sub(tin[0], sum_along(nd_mul(probabilities, tin[0]), node));
 }
-static const nd_op LOG_SOFTMAX_OP = {"log_softmax", log_softmax_vjp, log_softmax_jvp,
-                                     ND_SAVES_INPUTS | ND_SAVES_OUTPUT};
+static const nd_op LOG_SOFTMAX_OP = {
+    .name = "log_softmax",
+    .vjp = log_softmax_vjp,
+    .jvp = log_softmax_jvp,
+    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT,
+    .vjp_formula = "g − exp(y)·Σ g",
+    .jvp_formula = "dx − Σ exp(y)·dx",
+};
 
-static nd_tensor *normalise(const char *op, const nd_op *rule, enum mode mode, nd_tensor *t,
+static nd_tensor *normalise(const char *op, const nd_op *rule, nd_softmax_mode mode, nd_tensor *t,
                             int dim) {
     ND_CHECK(op, t);
-    if (!nd__reduce_is_float(t->dtype))
+    if (!nd__is_float(t->dtype))
         return nd__fail_as(ND_ERR_DTYPE,
                            "%s: expected a floating-point tensor, got %s (convert it with nd_to)",
                            op, nd_dtype_name(t->dtype));
@@ -218,14 +251,14 @@ static nd_tensor *normalise(const char *op, const nd_op *rule, enum mode mode, n
     nd_tensor *x = as_block(t, d, t->ndim == 0, &outer, &n, &inner);
     nd_tensor *out = x ? nd__empty(t->dtype, t->ndim, t->shape) : NULL;
     if (!out) return NULL;
-    if (out->numel > 0) run_slices(x, outer, n, inner, mode, out);
-    nd_params p = {.i = {d, t->ndim == 0}};
+    if (out->numel > 0) nd__softmax_slices(x, outer, n, inner, mode, out);
+    nd_params p = pack((softmax_params){.dim = d, .all_dims = t->ndim == 0});
     return nd__record(rule, out, 1, &t, &p);
 }
 
 nd_tensor *nd_softmax(nd_tensor *t, int dim) {
-    return normalise("nd_softmax", &SOFTMAX_OP, SOFTMAX, t, dim);
+    return normalise("nd_softmax", &SOFTMAX_OP, ND_SOFTMAX, t, dim);
 }
 nd_tensor *nd_log_softmax(nd_tensor *t, int dim) {
-    return normalise("nd_log_softmax", &LOG_SOFTMAX_OP, LOG_SOFTMAX, t, dim);
+    return normalise("nd_log_softmax", &LOG_SOFTMAX_OP, ND_LOG_SOFTMAX, t, dim);
 }

@@ -40,7 +40,14 @@ static nd_tensor *neg_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     (void)n, (void)out;
     return tin[0] ? nd_neg(tin[0]) : NULL;
 }
-static const nd_op NEG = {"neg", neg_vjp, neg_jvp, ND_BATCHABLE};
+static const nd_op NEG = {
+    .name = "neg",
+    .vjp = neg_vjp,
+    .jvp = neg_jvp,
+    .flags = ND_BATCHABLE,
+    .vjp_formula = "−g",
+    .jvp_formula = "−dx",
+};
 
 nd_tensor *nd_neg(nd_tensor *t) {
     ND_CHECK("nd_neg", t);
@@ -57,7 +64,14 @@ WRAPPING_LOOPS(abs_loops, ABS_INT, fabs(x))
 
 /* d|x|/dx = sign(x), which is 0 at 0 (PyTorch's choice). */
 UNARY_RULES(abs, nd_sign(x))
-static const nd_op ABS = {"abs", abs_vjp, abs_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op ABS = {
+    .name = "abs",
+    .vjp = abs_vjp,
+    .jvp = abs_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "g·sign(x)",
+    .jvp_formula = "dx·sign(x)",
+};
 
 nd_tensor *nd_abs(nd_tensor *t) {
     ND_CHECK("nd_abs", t);
@@ -88,7 +102,14 @@ static nd_tensor *sign_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *t
     (void)n, (void)tin;
     return nd_zeros_like(out);
 }
-static const nd_op SIGN = {"sign", sign_vjp, sign_jvp, ND_BATCHABLE};
+static const nd_op SIGN = {
+    .name = "sign",
+    .vjp = sign_vjp,
+    .jvp = sign_jvp,
+    .flags = ND_BATCHABLE,
+    .vjp_formula = "zero",
+    .jvp_formula = "zero",
+};
 
 nd_tensor *nd_sign(nd_tensor *t) {
     ND_CHECK("nd_sign", t);
@@ -100,7 +121,14 @@ nd_tensor *nd_sign(nd_tensor *t) {
 
 ND_UNARY_LOOPS_FLOAT(exp_loops, vm_expf(x), vm_exp(x))
 UNARY_RULES(exp, out) /* (e^x)' = e^x, the output itself */
-static const nd_op EXP = {"exp", exp_vjp, exp_jvp, ND_SAVES_OUTPUT | ND_BATCHABLE};
+static const nd_op EXP = {
+    .name = "exp",
+    .vjp = exp_vjp,
+    .jvp = exp_jvp,
+    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .vjp_formula = "g·y",
+    .jvp_formula = "dx·y",
+};
 
 nd_tensor *nd_exp(nd_tensor *t) {
     ND_CHECK("nd_exp", t);
@@ -111,7 +139,14 @@ nd_tensor *nd_exp(nd_tensor *t) {
 
 ND_UNARY_LOOPS_FLOAT(log_loops, vm_logf(x), vm_log(x))
 UNARY_RULES(log, nd_rdiv_scalar(x, 1.0))
-static const nd_op LOG = {"log", log_vjp, log_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op LOG = {
+    .name = "log",
+    .vjp = log_vjp,
+    .jvp = log_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "g/x",
+    .jvp_formula = "dx/x",
+};
 
 nd_tensor *nd_log(nd_tensor *t) {
     ND_CHECK("nd_log", t);
@@ -122,7 +157,14 @@ nd_tensor *nd_log(nd_tensor *t) {
 
 ND_UNARY_LOOPS_FLOAT(sqrt_loops, sqrtf(x), sqrt(x))
 UNARY_RULES(sqrt, nd_rdiv_scalar(out, 0.5)) /* 1 / (2·sqrt(x)): inf at 0, as PyTorch */
-static const nd_op SQRT = {"sqrt", sqrt_vjp, sqrt_jvp, ND_SAVES_OUTPUT | ND_BATCHABLE};
+static const nd_op SQRT = {
+    .name = "sqrt",
+    .vjp = sqrt_vjp,
+    .jvp = sqrt_jvp,
+    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .vjp_formula = "g/(2·y)",
+    .jvp_formula = "dx/(2·y)",
+};
 
 nd_tensor *nd_sqrt(nd_tensor *t) {
     ND_CHECK("nd_sqrt", t);
@@ -134,7 +176,14 @@ nd_tensor *nd_sqrt(nd_tensor *t) {
 #define SQUARE_INT(T, U) ((T)((U)x * (U)x))
 WRAPPING_LOOPS(square_loops, SQUARE_INT, (x * x))
 UNARY_RULES(square, nd_mul_scalar(x, 2.0))
-static const nd_op SQUARE = {"square", square_vjp, square_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op SQUARE = {
+    .name = "square",
+    .vjp = square_vjp,
+    .jvp = square_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "2·g·x",
+    .jvp_formula = "2·dx·x",
+};
 
 nd_tensor *nd_square(nd_tensor *t) {
     ND_CHECK("nd_square", t);
@@ -147,7 +196,14 @@ nd_tensor *nd_square(nd_tensor *t) {
 
 ND_UNARY_LOOPS_FLOAT(sin_loops, vm_sinf(x), vm_sin(x))
 UNARY_RULES(sin, nd_cos(x))
-static const nd_op SIN = {"sin", sin_vjp, sin_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op SIN = {
+    .name = "sin",
+    .vjp = sin_vjp,
+    .jvp = sin_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "g·cos(x)",
+    .jvp_formula = "dx·cos(x)",
+};
 
 nd_tensor *nd_sin(nd_tensor *t) {
     ND_CHECK("nd_sin", t);
@@ -156,7 +212,14 @@ nd_tensor *nd_sin(nd_tensor *t) {
 
 ND_UNARY_LOOPS_FLOAT(cos_loops, vm_cosf(x), vm_cos(x))
 UNARY_RULES(cos, nd_neg(nd_sin(x)))
-static const nd_op COS = {"cos", cos_vjp, cos_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op COS = {
+    .name = "cos",
+    .vjp = cos_vjp,
+    .jvp = cos_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "−g·sin(x)",
+    .jvp_formula = "−dx·sin(x)",
+};
 
 nd_tensor *nd_cos(nd_tensor *t) {
     ND_CHECK("nd_cos", t);
@@ -166,7 +229,14 @@ nd_tensor *nd_cos(nd_tensor *t) {
 /* tanh' = 1 - tanh², from the saved output (no second tanh). */
 ND_UNARY_LOOPS_FLOAT(tanh_loops, vm_tanhf(x), vm_tanh(x))
 UNARY_RULES(tanh, nd_rsub_scalar(nd_mul(out, out), 1.0))
-static const nd_op TANH = {"tanh", tanh_vjp, tanh_jvp, ND_SAVES_OUTPUT | ND_BATCHABLE};
+static const nd_op TANH = {
+    .name = "tanh",
+    .vjp = tanh_vjp,
+    .jvp = tanh_jvp,
+    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .vjp_formula = "g·(1 − y²)",
+    .jvp_formula = "dx·(1 − y²)",
+};
 
 nd_tensor *nd_tanh(nd_tensor *t) {
     ND_CHECK("nd_tanh", t);
@@ -179,7 +249,14 @@ nd_tensor *nd_tanh(nd_tensor *t) {
  * cosh differentiable to any order. */
 ND_UNARY_LOOPS_FLOAT(sinh_loops, vm_sinhf(x), vm_sinh(x))
 UNARY_RULES(sinh, nd_cosh(x))
-static const nd_op SINH = {"sinh", sinh_vjp, sinh_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op SINH = {
+    .name = "sinh",
+    .vjp = sinh_vjp,
+    .jvp = sinh_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "g·cosh(x)",
+    .jvp_formula = "dx·cosh(x)",
+};
 
 static nd_tensor *sinh_of(nd_tensor *t) {
     return nd__record(&SINH, float_unary("nd_sinh", t, &sinh_loops), 1, &t, NULL);
@@ -187,7 +264,14 @@ static nd_tensor *sinh_of(nd_tensor *t) {
 
 ND_UNARY_LOOPS_FLOAT(cosh_loops, vm_coshf(x), vm_cosh(x))
 UNARY_RULES(cosh, sinh_of(x))
-static const nd_op COSH = {"cosh", cosh_vjp, cosh_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op COSH = {
+    .name = "cosh",
+    .vjp = cosh_vjp,
+    .jvp = cosh_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "g·sinh(x)",
+    .jvp_formula = "dx·sinh(x)",
+};
 
 nd_tensor *nd_cosh(nd_tensor *t) {
     ND_CHECK("nd_cosh", t);
@@ -199,7 +283,14 @@ nd_tensor *nd_cosh(nd_tensor *t) {
 /* erf'(x) = 2/√π · exp(-x²) */
 ND_UNARY_LOOPS_FLOAT(erf_loops, vm_erff(x), vm_erf(x))
 UNARY_RULES(erf, nd_mul_scalar(nd_exp(nd_neg(nd_mul(x, x))), 1.1283791670955126))
-static const nd_op ERF = {"erf", erf_vjp, erf_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op ERF = {
+    .name = "erf",
+    .vjp = erf_vjp,
+    .jvp = erf_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "g·2/√π·exp(−x²)",
+    .jvp_formula = "dx·2/√π·exp(−x²)",
+};
 
 nd_tensor *nd_erf(nd_tensor *t) {
     ND_CHECK("nd_erf", t);
@@ -208,20 +299,17 @@ nd_tensor *nd_erf(nd_tensor *t) {
 
 /* ---------------------------------------------------------------- clamp */
 
-/* The bounds ride in the second operand as a pair: b points at (lo, hi), held
- * by a 0-d view of a 2-element tensor (so the loop always sees sb == 0).
+/* The bounds come as the loop's parameter: (lo, hi) in the loop's type.
  * x < lo, then > hi, in that order: lo > hi gives hi everywhere (PyTorch), and
  * NaN fails both tests and stays NaN. */
 #define CLAMP_LOOP(name, T)                                                                        \
-    static void name(int64_t n, const char *pa, int64_t sa, const char *pb, int64_t sb, char *po,  \
-                     int64_t so) {                                                                 \
-        (void)sb;                                                                                  \
-        const T *restrict x = (const T *)pa;                                                       \
-        const T lo = ((const T *)pb)[0], hi = ((const T *)pb)[1];                                  \
-        T *restrict o = (T *)po;                                                                   \
+    static void name(int64_t n, char *const *p, const int64_t *s, const void *bounds) {            \
+        const T *restrict x = (const T *)p[1];                                                     \
+        const T lo = ((const T *)bounds)[0], hi = ((const T *)bounds)[1];                          \
+        T *restrict o = (T *)p[0];                                                                 \
         for (int64_t i = 0; i < n; i++) {                                                          \
-            T v = x[i * sa] < lo ? lo : x[i * sa];                                                 \
-            o[i * so] = v > hi ? hi : v;                                                           \
+            T v = x[i * s[1]] < lo ? lo : x[i * s[1]];                                             \
+            o[i * s[0]] = v > hi ? hi : v;                                                         \
         }                                                                                          \
     }
 CLAMP_LOOP(clamp_u8, uint8_t)
@@ -229,8 +317,7 @@ CLAMP_LOOP(clamp_i32, int32_t)
 CLAMP_LOOP(clamp_i64, int64_t)
 CLAMP_LOOP(clamp_f32, float)
 CLAMP_LOOP(clamp_f64, double)
-static const nd_binary_loops clamp_loops = {
-    {NULL, clamp_u8, clamp_i32, clamp_i64, clamp_f32, clamp_f64}};
+static const nd_loop clamp_loops[6] = {NULL, clamp_u8, clamp_i32, clamp_i64, clamp_f32, clamp_f64};
 
 /* The gradient passes where lo <= x <= hi (both ends included, as PyTorch). */
 static nd_tensor *clamp_mask(const nd_node *n) {
@@ -246,7 +333,14 @@ static nd_tensor *clamp_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
     (void)out;
     return tin[0] ? nd_where(clamp_mask(n), tin[0], nd_scalar(0.0, tin[0]->dtype)) : NULL;
 }
-static const nd_op CLAMP = {"clamp", clamp_vjp, clamp_jvp, ND_SAVES_INPUTS | ND_BATCHABLE};
+static const nd_op CLAMP = {
+    .name = "clamp",
+    .vjp = clamp_vjp,
+    .jvp = clamp_jvp,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .vjp_formula = "g where lo ≤ x ≤ hi, else 0",
+    .jvp_formula = "dx where lo ≤ x ≤ hi, else 0",
+};
 
 /* A bound as the integer type can hold it (infinite means "no bound"). */
 static double fit_bound(double v, nd_dtype dt) {
@@ -266,12 +360,13 @@ nd_tensor *nd_clamp(nd_tensor *t, double lo, double hi) {
     nd_dtype dt = t->dtype;
     if (isfinite(lo)) dt = nd_promote_types(dt, nd__weak_scalar_dtype(t->dtype, lo));
     if (isfinite(hi)) dt = nd_promote_types(dt, nd__weak_scalar_dtype(t->dtype, hi));
-    nd_tensor *pair = nd__empty(dt, 1, (const int64_t[]){2});
-    if (!pair) return NULL;
-    nd__store(dt, nd__ptr(pair), fit_bound(lo, dt));
-    nd__store(dt, (char *)nd__ptr(pair) + nd_dtype_size(dt), fit_bound(hi, dt));
-    nd_tensor *bounds = nd__alias(pair, 0, NULL, NULL, 0);
-    nd_tensor *out = nd__binary_apply("nd_clamp", t, bounds, dt, dt, &clamp_loops);
+    _Alignas(double) char bounds[2 * sizeof(double)]; /* (lo, hi) as dt */
+    nd__store(dt, bounds, fit_bound(lo, dt));
+    nd__store(dt, bounds + nd_dtype_size(dt), fit_bound(hi, dt));
+    nd_tensor *x = t->dtype == dt ? t : nd_to(t, dt);
+    nd_tensor *out = x ? nd__empty(dt, t->ndim, t->shape) : NULL;
+    if (!out) return NULL;
+    nd__apply_into(out, 1, &x, clamp_loops[dt], bounds);
     nd_params p = {.f = {lo, hi}};
     return nd__record(&CLAMP, out, 1, &t, &p);
 }

@@ -103,11 +103,46 @@ static nd_tensor *regroup_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const
     (void)n;
     return nd_reshape(tin[0], out->ndim, out->shape);
 }
-static const nd_op RESHAPE = {"reshape", regroup_vjp, regroup_jvp, 0};
-static const nd_op VIEW = {"view", regroup_vjp, regroup_jvp, 0};
-static const nd_op FLATTEN = {"flatten", regroup_vjp, regroup_jvp, 0};
-static const nd_op SQUEEZE = {"squeeze", regroup_vjp, regroup_jvp, 0};
-static const nd_op UNSQUEEZE = {"unsqueeze", regroup_vjp, regroup_jvp, 0};
+static const nd_op RESHAPE = {
+    .name = "reshape",
+    .vjp = regroup_vjp,
+    .jvp = regroup_jvp,
+    .flags = 0,
+    .vjp_formula = "reshape(g, x's shape)",
+    .jvp_formula = "reshape(dx, y's shape)",
+};
+static const nd_op VIEW = {
+    .name = "view",
+    .vjp = regroup_vjp,
+    .jvp = regroup_jvp,
+    .flags = 0,
+    .vjp_formula = "reshape(g, x's shape)",
+    .jvp_formula = "reshape(dx, y's shape)",
+};
+static const nd_op FLATTEN = {
+    .name = "flatten",
+    .vjp = regroup_vjp,
+    .jvp = regroup_jvp,
+    .flags = 0,
+    .vjp_formula = "reshape(g, x's shape)",
+    .jvp_formula = "reshape(dx, y's shape)",
+};
+static const nd_op SQUEEZE = {
+    .name = "squeeze",
+    .vjp = regroup_vjp,
+    .jvp = regroup_jvp,
+    .flags = 0,
+    .vjp_formula = "reshape(g, x's shape)",
+    .jvp_formula = "reshape(dx, y's shape)",
+};
+static const nd_op UNSQUEEZE = {
+    .name = "unsqueeze",
+    .vjp = regroup_vjp,
+    .jvp = regroup_jvp,
+    .flags = 0,
+    .vjp_formula = "reshape(g, x's shape)",
+    .jvp_formula = "reshape(dx, y's shape)",
+};
 
 /* The elements of t in C order under a new shape: a view when strides allow,
  * else (only when allowed to) a contiguous copy. */
@@ -211,8 +246,22 @@ static nd_tensor *permute_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const
     for (int i = 0; i < n->p.ndim; i++) perm[i] = (int)n->p.i[i];
     return nd_permute(tin[0], n->p.ndim, perm);
 }
-static const nd_op PERMUTE = {"permute", permute_vjp, permute_jvp, 0};
-static const nd_op TRANSPOSE = {"transpose", permute_vjp, permute_jvp, 0};
+static const nd_op PERMUTE = {
+    .name = "permute",
+    .vjp = permute_vjp,
+    .jvp = permute_jvp,
+    .flags = 0,
+    .vjp_formula = "permute(g, inverse permutation)",
+    .jvp_formula = "permute(dx, same permutation)",
+};
+static const nd_op TRANSPOSE = {
+    .name = "transpose",
+    .vjp = permute_vjp,
+    .jvp = permute_jvp,
+    .flags = 0,
+    .vjp_formula = "transpose(g, same dims)",
+    .jvp_formula = "transpose(dx, same dims)",
+};
 
 /* perm is already checked: dims of the result in terms of the input's. */
 static nd_tensor *permuted(const nd_op *rule, nd_tensor *t, const int *perm) {
@@ -287,7 +336,14 @@ static nd_tensor *expand_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const 
     (void)n;
     return nd_expand(tin[0], out->ndim, out->shape);
 }
-static const nd_op EXPAND = {"expand", expand_vjp, expand_jvp, 0};
+static const nd_op EXPAND = {
+    .name = "expand",
+    .vjp = expand_vjp,
+    .jvp = expand_jvp,
+    .flags = 0,
+    .vjp_formula = "g summed over the expanded dims",
+    .jvp_formula = "expand(dx, same shape)",
+};
 
 static nd_tensor *expanded(const char *op, nd_tensor *t, int ndim, const int64_t *shape) {
     if (ndim < t->ndim || ndim > ND_MAX_DIMS)

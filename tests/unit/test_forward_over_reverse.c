@@ -439,6 +439,9 @@ static void collect_ops(const nd_tensor *t, name_set *seen, const nd_node **visi
     cr_assert_lt(*nvisited, 100000);
     visited[(*nvisited)++] = t->node;
     set_add(seen, t->node->op->name);
+    /* docs/OPS.md lists these; tools/gen_ops_md.c refuses a table without them */
+    cr_expect(t->node->op->vjp_formula && t->node->op->jvp_formula,
+              "op '%s' has no .vjp_formula/.jvp_formula", t->node->op->name);
     for (int i = 0; i < t->node->nin; i++) collect_ops(t->node->in[i], seen, visited, nvisited);
 }
 

@@ -155,6 +155,24 @@ ND_TEST(nn, cross_entropy_matches_torch_and_is_stable) {
     assert_close(l32, golden("optim_nn_ce_loss.npy"), 1e-6, 0);
 }
 
+ND_TEST(nn, cross_entropy_is_log_softmax_and_softmax_in_f32) {
+    /* one kernel (softmax.c's) for both, f32 exponentials taken in float: the
+     * loss is exactly −mean(log_softmax(x)[label]), and with N = 64 (dividing
+     * by it is exact) the gradient is exactly (softmax(x) − onehot)/N */
+    nd_manual_seed(7);
+    nd_tensor *x = nd_mul_scalar(nd_randn(ND_F32, ND_SHAPE(64, 1000)), 3.0);
+    nd_tensor *labels = nd_randint(0, 1000, ND_SHAPE(64));
+    nd_tensor *rows = nd_unsqueeze(labels, 1);
+    nd_tensor *picked = nd_gather(nd_log_softmax(x, -1), 1, rows);
+    assert_close(nd_cross_entropy(x, labels), nd_neg(nd_mean(picked, ND_ALL, false)), 0, 0);
+    nd_tensor *xv = nd_set_requires_grad(nd_clone(x), true);
+    cr_assert_eq(nd_backward(nd_cross_entropy(xv, labels)), 0);
+    nd_tensor *hot = nd_eq(nd_unsqueeze(nd_arange(0, (double)nd_shape(x)[1], 1, ND_I64), 0), rows);
+    nd_tensor *expected =
+        nd_div_scalar(nd_sub(nd_softmax(x, -1), nd_to(hot, ND_F32)), (double)nd_shape(x)[0]);
+    assert_close(nd_grad(xv), expected, 0, 0);
+}
+
 static nd_tensor *cross_entropy_of(nd_tensor *x, void *labels) {
     return nd_cross_entropy(x, labels);
 }
