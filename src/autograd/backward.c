@@ -274,6 +274,8 @@ static bool graph_takes_batch(nd_tensor *y, const node_list *order) {
  * into leaves. Gradients of targets are returned in target_grads (owned refs). */
 static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool create_graph,
                         int ntargets, nd_tensor *const *targets, nd_tensor **target_grads) {
+    /* a view whose base was written since its history was made (see nd__record) */
+    if (y->base && atomic_load(&y->storage->version) != y->base_version) nd__refresh_view(y);
     if (!y->requires_grad)
         return nd__fail_int("%s: the tensor does not require a gradient (no input of the "
                             "computation had nd_set_requires_grad(t, true))",

@@ -270,14 +270,16 @@ struct nd_node {
     int nin;
     nd_tensor **in;
     /* The node each input had when this op used it (NULL for a leaf): an
-     * in-place write later gives the tensor a new node, and the gradient of
-     * this op must still flow to the old one. Borrowed: the input keeps its
-     * old node alive, through the in-place node's inputs. */
+     * in-place write later gives the tensor a new node (and a view whose base
+     * was written is given a new one when next used), and the gradient of
+     * this op must still flow to the old one. Owned, as PyTorch's edges hold
+     * their nodes: the graph stays whole whatever happens to the tensors. */
     nd_node **in_node;
     unsigned long *in_version;
     nd_tensor *in_small[3];
     nd_node *in_node_small[3];
     unsigned long ver_small[3];
+    nd_node *next_free; /* links the nodes waiting to be freed (tensor.c) */
 };
 
 /* A view whose base was written in place since its history was made (see

@@ -20,8 +20,12 @@
  * CopySlices, a gradient is then laid out as the base is (its strides)
  * before the region is taken out of it by the view's strides and offset.
  *
- * Views of the base made before the write keep their earlier history (their
- * values do change): PyTorch would regenerate it. */
+ * A view of the base made before the write, used after it, is given the
+ * history "the region of the new base" when next used (nd__refresh_view), as
+ * PyTorch regenerates a view's grad_fn; ops that used it before keep the old.
+ *
+ * An op in src's history that used the base would close a cycle of
+ * references through the write: see cut_cycles. */
 #include "elementwise.h"
 
 #include <math.h>
@@ -109,9 +113,25 @@ static nd_tensor *scatter_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const
 }
 static const nd_op SCATTER = {"inplace_region_backward", scatter_vjp, scatter_jvp, 0};
 
-/* Zeros of the base's shape with v (broadcast) in the region. */
+/* Zeros of the base's shape with v (broadcast) in the region. A region that
+ * reads one element several times (a view of an expanded view: stride 0)
+ * takes the sum of what lands there, the transpose of reading it: v is
+ * summed over those dims first, as PyTorch's expand backward. */
 static nd_tensor *region_scatter(nd_tensor *v, const region *r) {
     if (!v) return NULL;
+    region once = *r;
+    bool repeats = false;
+    for (int d = 0; d < r->ndim; d++) repeats |= r->shape[d] > 1 && r->strides[d] == 0;
+    if (repeats) {
+        v = nd_expand(v, r->ndim, r->shape); /* v may come broadcast */
+        for (int d = 0; d < r->ndim; d++)
+            if (r->shape[d] > 1 && r->strides[d] == 0) {
+                v = nd_sum(v, d, true);
+                once.shape[d] = 1;
+            }
+        if (!v) return NULL;
+        r = &once;
+    }
     nd_tensor *out = in_base_layout(v->dtype, r, 0.0);
     if (!out) return NULL;
     nd_tensor *window = nd__alias(out, r->ndim, r->shape, r->strides, r->offset);
@@ -160,6 +180,76 @@ static nd_tensor *write_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
 }
 static const nd_op WRITE = {"inplace_write", write_vjp, write_jvp, 0};
 
+/* ------------------------------------------------ the uses of base in src */
+
+/* The write makes base's new node depend on src. An op in src's history that
+ * used base (or a view of it) holds base, so base -> write -> src -> ... ->
+ * base would be a cycle of references, never freed. As PyTorch, whose nodes
+ * save the old version of a tensor rather than the tensor, each such use is
+ * given a header of the value the op saw: `old` (which holds base's history
+ * before the write) for base itself, and for a view of base a header of the
+ * view that holds no base. Values, version checks and gradients stay as they
+ * were: a node reaches its inputs' history through in_node, not the tensor. */
+static nd_tensor *without_base(nd_tensor *t, nd_tensor *base, nd_tensor *old, nd_node *node) {
+    if (t == base) return old;
+    if (!t || t->base != base) return t;
+    nd_tensor *same = nd__alias(t, t->ndim, t->shape, t->strides, t->offset);
+    if (!same) return NULL;
+    same->requires_grad = t->requires_grad;
+    if (node) atomic_fetch_add(&node->refcount, 1);
+    same->node = node;
+    same->tangent = t->tangent ? nd_retain(t->tangent) : NULL;
+    return same;
+}
+
+/* Backward's topological sort marks nodes with small epochs: the walk here
+ * marks with the high bit set, so neither mistakes the other's mark. */
+static _Thread_local uint64_t walk_epoch;
+
+/* Re-points the uses of base in src (*src itself, and every op of its history
+ * newer than old's node, the history base had before: no op there can hold
+ * base, as each earlier write did this). -1 when out of memory. */
+static int cut_cycles(nd_tensor *base, nd_tensor *old, nd_tensor **src) {
+    nd_node *start = (*src)->node;
+    if (!(*src = without_base(*src, base, old, start))) return -1;
+    if (!start || start == old->node) return 0;
+    uint64_t epoch = ++walk_epoch | (UINT64_C(1) << 63);
+    size_t count = 0, cap = 64;
+    nd_node **stack = malloc(cap * sizeof *stack);
+    if (!stack) return -1;
+    stack[count++] = start;
+    start->visit = epoch;
+    while (count) {
+        nd_node *n = stack[--count];
+        for (int i = 0; i < n->nin; i++) {
+            nd_tensor *t = n->in[i];
+            nd_tensor *u = without_base(t, base, old, n->in_node[i]);
+            if (!u) {
+                free(stack);
+                return -1;
+            }
+            if (u != t) {
+                n->in[i] = nd_retain(u);
+                nd_release(t);
+            }
+            nd_node *child = n->in_node[i];
+            if (!child || child == old->node || child->visit == epoch) continue;
+            if (count == cap) {
+                nd_node **grown = realloc(stack, (cap *= 2) * sizeof *stack);
+                if (!grown) {
+                    free(stack);
+                    return -1;
+                }
+                stack = grown;
+            }
+            child->visit = epoch;
+            stack[count++] = child;
+        }
+    }
+    free(stack);
+    return 0;
+}
+
 int nd__check_inplace_target(const char *op, nd_tensor *dst) {
     nd_tensor *base = dst->base ? dst->base : dst;
     if (nd_is_grad_enabled() && base->requires_grad && !base->node)
@@ -207,6 +297,10 @@ int nd__record_inplace(const char *op, nd_tensor *dst, nd_tensor *src, nd_inplac
         old->requires_grad = base->requires_grad, base->requires_grad = false;
     }
     ins[0] = old;
+    if (grad && src && cut_cycles(base, old, &ins[1])) {
+        free(p.ptr);
+        return nd__fail_int("%s: out of memory recording the write", op);
+    }
     if (!nd__record(&WRITE, base, nin, ins, &p)) return -1;
     if (dst == base) return 0;
     /* the view shows the new base's region */
@@ -228,10 +322,9 @@ void nd__refresh_view(nd_tensor *view) {
     bool grad = nd_is_grad_enabled() && base->requires_grad;
     if (!grad && !base->tangent) return; /* nothing to follow: refresh when it matters */
     view->base_version = atomic_load(&base->storage->version);
-    /* a region must be a plain view: an expanded one would need its
-     * gradient summed (so must a base whose elements share memory) */
-    for (int d = 0; d < view->ndim; d++)
-        if (view->shape[d] > 1 && view->strides[d] == 0) return;
+    /* a view that repeats elements (expanded) is a region too, its gradient
+     * summed where it repeats (region_scatter); a base whose own elements
+     * share memory cannot have been written in place */
     for (int d = 0; d < base->ndim; d++)
         if (base->shape[d] > 1 && base->strides[d] == 0) return;
     if (!nd__is_float(base->dtype)) return;
