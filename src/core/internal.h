@@ -209,7 +209,7 @@ void nd__broadcast_strides(const nd_tensor *t, int ndim, const int64_t *shape, i
 /* A tensor for "weak" scalars (0-d, f64 tagged weak) is not needed: scalar ops
  * take a double and compute in the tensor's dtype (see ops/elementwise). */
 
-/* ----------------------------------------------------- the op record (autograd) */
+/* ----------------------------------------- the op record (the tape, core/tape.c) */
 
 enum {
     ND_SAVES_INPUTS = 1, /* the VJP reads input values: check their versions */
@@ -297,7 +297,7 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
  * skip building params in the common no-grad case. */
 bool nd__needs_record(int nin, nd_tensor *const *in);
 
-/* Tangent arithmetic with NULL meaning zero. */
+/* Tangent arithmetic with NULL meaning zero (ops/tangent.c). */
 nd_tensor *nd__tangent_sum(nd_tensor *a, nd_tensor *b);
 nd_tensor *nd__tangent_sub(nd_tensor *a, nd_tensor *b);
 
