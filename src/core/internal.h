@@ -264,8 +264,6 @@ struct nd_node {
     unsigned long out_version;
     /* Engine scratch, valid during one backward pass. */
     nd_tensor *grad_acc;
-    uint64_t visit;
-    int pending;
     bool needed;
     int nin;
     nd_tensor **in;
@@ -281,6 +279,16 @@ struct nd_node {
     unsigned long ver_small[3];
     nd_node *next_free; /* links the nodes waiting to be freed (tensor.c) */
 };
+
+/* A set of nodes for a walk over a graph (node_set.c): the walk's own
+ * visited set, no mark left on the nodes. Starts zeroed ({0}). */
+typedef struct {
+    nd_node **slots;
+    size_t cap, count;
+} nd__node_set;
+/* 1 when n was added, 0 when it was there already, -1 when out of memory. */
+int nd__node_set_add(nd__node_set *s, nd_node *n);
+void nd__node_set_free(nd__node_set *s);
 
 /* A view whose base was written in place since its history was made (see
  * ops/inplace.c): its history becomes "the region of the base" again, as

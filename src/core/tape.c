@@ -150,8 +150,6 @@ static nd_node *node_new(const nd_op *op, int nin, nd_tensor *const *in, const n
     n->out_data = NULL;
     n->out_version = 0;
     n->grad_acc = NULL;
-    n->visit = 0;
-    n->pending = 0;
     n->needed = false;
     n->nin = nin;
     if (nin <= 3) {

@@ -202,10 +202,6 @@ static nd_tensor *without_base(nd_tensor *t, nd_tensor *base, nd_tensor *old, nd
     return same;
 }
 
-/* Backward's topological sort marks nodes with small epochs: the walk here
- * marks with the high bit set, so neither mistakes the other's mark. */
-static _Thread_local uint64_t walk_epoch;
-
 /* Re-points the uses of base in src (*src itself, and every op of its history
  * newer than old's node, the history base had before: no op there can hold
  * base, as each earlier write did this). -1 when out of memory. */
@@ -213,41 +209,45 @@ static int cut_cycles(nd_tensor *base, nd_tensor *old, nd_tensor **src) {
     nd_node *start = (*src)->node;
     if (!(*src = without_base(*src, base, old, start))) return -1;
     if (!start || start == old->node) return 0;
-    uint64_t epoch = ++walk_epoch | (UINT64_C(1) << 63);
+    nd__node_set seen = {0};
     size_t count = 0, cap = 64;
     nd_node **stack = malloc(cap * sizeof *stack);
-    if (!stack) return -1;
-    stack[count++] = start;
-    start->visit = epoch;
-    while (count) {
+    int rc = stack && nd__node_set_add(&seen, start) > 0 ? 0 : -1;
+    if (rc == 0) stack[count++] = start;
+    while (rc == 0 && count) {
         nd_node *n = stack[--count];
-        for (int i = 0; i < n->nin; i++) {
+        for (int i = 0; i < n->nin && rc == 0; i++) {
             nd_tensor *t = n->in[i];
             nd_tensor *u = without_base(t, base, old, n->in_node[i]);
             if (!u) {
-                free(stack);
-                return -1;
+                rc = -1;
+                break;
             }
             if (u != t) {
                 n->in[i] = nd_retain(u);
                 nd_release(t);
             }
             nd_node *child = n->in_node[i];
-            if (!child || child == old->node || child->visit == epoch) continue;
+            if (!child || child == old->node) continue;
+            int added = nd__node_set_add(&seen, child);
+            if (added <= 0) {
+                rc = added;
+                continue;
+            }
             if (count == cap) {
                 nd_node **grown = realloc(stack, (cap *= 2) * sizeof *stack);
                 if (!grown) {
-                    free(stack);
-                    return -1;
+                    rc = -1;
+                    break;
                 }
                 stack = grown;
             }
-            child->visit = epoch;
             stack[count++] = child;
         }
     }
     free(stack);
-    return 0;
+    nd__node_set_free(&seen);
+    return rc;
 }
 
 int nd__check_inplace_target(const char *op, nd_tensor *dst) {
