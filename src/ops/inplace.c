@@ -23,6 +23,8 @@
  * A view of the base made before the write, used after it, is given the
  * history "the region of the new base" when next used (nd__refresh_view), as
  * PyTorch regenerates a view's grad_fn; ops that used it before keep the old.
+ * An expanded view (one element read several times) is a region too: its
+ * gradient is summed where it repeats (region_scatter).
  *
  * An op in src's history that used the base would close a cycle of
  * references through the write: see cut_cycles. */
