@@ -46,6 +46,22 @@ static nd_tensor *graph_input(const nd_node *n, int i, nd_node **node) {
     return in->requires_grad && !in->node ? in : NULL;
 }
 
+/* The tensors a pass computes gradients for, found by address: the leaves
+ * (nd_backward, as PyTorch's engine, whose leaves are its targets) or the
+ * caller's inputs (nd_gradient). slot: where its gradient goes; last_step:
+ * the step of the pass after which it is final (see mark_needed). */
+typedef struct {
+    nd_tensor *t;
+    int slot;
+    size_t last_step;
+} target;
+
+typedef struct {
+    target *items;
+    int count;
+    bool leaves_only; /* every target a leaf: an input made by an op is none */
+} target_list;
+
 /* Post-order of the nodes reachable from root (inputs before the nodes that use
  * them), without recursion: graphs of 10^5 ops are ordinary in loops. Which
  * nodes were seen is the sort's own set, not a mark on the nodes. */
@@ -54,17 +70,32 @@ typedef struct {
     int next; /* the next input to look at */
 } frame;
 
-static bool topological_order(nd_node *root, node_list *order) {
+/* How many nodes this thread's last pass ordered: the set starts that big. */
+static _Thread_local size_t last_graph_size;
+
+static bool push_target(target_list *targets, nd_tensor *t, int *cap);
+
+/* With leaves non-NULL, also gathers the leaves the graph reaches (unsorted,
+ * possibly repeated). */
+static bool topological_order(nd_node *root, node_list *order, target_list *leaves) {
     nd__node_set seen = {0};
     size_t count = 0, cap = 64;
+    int leaves_cap = 0;
     frame *stack = malloc(cap * sizeof *stack);
-    bool ok = stack && nd__node_set_add(&seen, root) > 0;
+    bool ok =
+        stack && nd__node_set_reserve(&seen, last_graph_size) && nd__node_set_add(&seen, root) > 0;
     if (ok) stack[count++] = (frame){root, 0};
     while (ok && count) {
         frame *f = &stack[count - 1];
         if (f->next == f->node->nin) {
-            ok = list_push(order, f->node);
+            nd_node *n = f->node;
+            ok = list_push(order, n);
             count--;
+            for (int i = 0; ok && leaves && i < n->nin; i++) {
+                nd_node *node;
+                nd_tensor *in = graph_input(n, i, &node);
+                if (in && !node) ok = push_target(leaves, in, &leaves_cap);
+            }
             continue;
         }
         nd_node *child = f->node->in_node[f->next++];
@@ -83,23 +114,9 @@ static bool topological_order(nd_node *root, node_list *order) {
     }
     free(stack);
     nd__node_set_free(&seen);
+    last_graph_size = order->count;
     return ok;
 }
-
-/* The tensors a pass computes gradients for, found by address: the leaves
- * (nd_backward, as PyTorch's engine, whose leaves are its targets) or the
- * caller's inputs (nd_gradient). slot: where its gradient goes; last_step:
- * the step of the pass after which it is final (see final_steps). */
-typedef struct {
-    nd_tensor *t;
-    int slot;
-    size_t last_step;
-} target;
-
-typedef struct {
-    target *items;
-    int count;
-} target_list;
 
 static int by_address(const void *a, const void *b) {
     const target *x = a, *y = b;
@@ -107,6 +124,7 @@ static int by_address(const void *a, const void *b) {
     return (x->slot > y->slot) - (x->slot < y->slot);
 }
 
+/* The target that is input t (made then by node), or NULL. */
 static target *find_target(const target_list *targets, const nd_tensor *t) {
     int lo = 0, hi = targets->count;
     while (lo < hi) {
@@ -129,44 +147,34 @@ static void sort_targets(target_list *targets) {
     targets->count = distinct;
 }
 
-/* The leaves the graph of the nodes in order reaches, as targets. */
-static bool leaves_of(const node_list *order, nd_tensor *y, target_list *out) {
-    int count = 0, cap = 0;
-    target *items = NULL;
-    for (size_t k = 0; k <= order->count; k++) {
-        const nd_node *n = k < order->count ? order->items[k] : NULL;
-        for (int i = 0; i < (n ? n->nin : 1); i++) {
-            nd_node *node;
-            nd_tensor *in = n ? graph_input(n, i, &node) : y; /* y: a leaf itself */
-            if (!in || (n ? node != NULL : in->node != NULL)) continue;
-            if (count == cap) {
-                cap = cap ? cap * 2 : 16;
-                target *grown = realloc(items, (size_t)cap * sizeof *grown);
-                if (!grown) {
-                    free(items);
-                    return false;
-                }
-                items = grown;
-            }
-            items[count] = (target){in, count, 0};
-            count++;
-        }
+static bool push_target(target_list *targets, nd_tensor *t, int *cap) {
+    if (targets->count == *cap) {
+        int grown_cap = *cap ? *cap * 2 : 16;
+        target *grown = realloc(targets->items, (size_t)grown_cap * sizeof *grown);
+        if (!grown) return false;
+        targets->items = grown;
+        *cap = grown_cap;
     }
-    *out = (target_list){items, count};
-    sort_targets(out);
-    for (int i = 0; i < out->count; i++) out->items[i].slot = i;
+    targets->items[targets->count] = (target){t, targets->count, SIZE_MAX};
+    targets->count++;
     return true;
 }
 
-/* Which nodes lead to a target; other branches are pruned. */
+/* Which nodes lead to a target; other branches are pruned. And for each
+ * target the step of the pass after which its gradient is final: the last
+ * node (in backward order) that takes it. The pass runs order[k] for k going
+ * down, so that is the smallest k. */
 static void mark_needed(node_list *order, const target_list *targets) {
     for (size_t k = 0; k < order->count; k++) {
         nd_node *n = order->items[k];
         n->needed = false;
-        for (int i = 0; i < n->nin && !n->needed; i++) {
+        for (int i = 0; i < n->nin; i++) {
             nd_node *node;
             nd_tensor *in = graph_input(n, i, &node);
-            if (in && ((node && node->needed) || find_target(targets, in))) n->needed = true;
+            if (!in) continue;
+            target *t = node && targets->leaves_only ? NULL : find_target(targets, in);
+            if (t && t->last_step == SIZE_MAX) t->last_step = k;
+            if (t || (node && node->needed)) n->needed = true;
         }
     }
 }
@@ -258,7 +266,7 @@ static int run_node(nd_node *n, bool create_graph, const target_list *targets, n
         nd_node *node;
         nd_tensor *in = graph_input(n, i, &node);
         if (!gin[i] || !in) continue;
-        const target *t = find_target(targets, in);
+        const target *t = node && targets->leaves_only ? NULL : find_target(targets, in);
         bool onward = node && node->needed; /* past a target only when another lies further back */
         if (!t && !onward) continue;
         nd_tensor *gi = nd__sum_to(gin[i], in->ndim, in->shape); /* g itself when it fits */
@@ -276,21 +284,9 @@ static int run_node(nd_node *n, bool create_graph, const target_list *targets, n
     return rc;
 }
 
-/* For leaves (nd_backward): the step of the pass after which each target's
- * gradient is final, the last node (in backward order) that takes it. The
- * pass runs order[k] for k going down, so that is the smallest k. Returns
- * the targets' indices in the order their gradients become final. */
-static int *final_steps(const node_list *order, const nd_node *root, target_list *targets) {
-    for (int i = 0; i < targets->count; i++) targets->items[i].last_step = SIZE_MAX;
-    for (size_t k = 0; k < order->count; k++) {
-        const nd_node *n = order->items[k];
-        if (!n->needed && n != root) continue;
-        for (int i = 0; i < n->nin; i++) {
-            nd_node *node;
-            target *t = find_target(targets, graph_input(n, i, &node));
-            if (t && t->last_step == SIZE_MAX) t->last_step = k;
-        }
-    }
+/* For leaves (nd_backward): the targets' indices in the order their
+ * gradients become final (see mark_needed). */
+static int *final_order(const target_list *targets) {
     int *by_step = malloc((size_t)(targets->count ? targets->count : 1) * sizeof *by_step);
     if (!by_step) return NULL;
     for (int i = 0; i < targets->count; i++) by_step[i] = i;
@@ -349,17 +345,17 @@ static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool crea
     nd_tensor **slots = NULL;
     int *by_step = NULL;
     int rc = 0;
-    if (y->node && !topological_order(y->node, &order)) rc = -1;
-    if (rc == 0 && !xs && !leaves_of(&order, y, &targets)) rc = -1;
-    if (rc == 0 && xs) {
-        targets.items = malloc((size_t)n * sizeof *targets.items);
-        if (targets.items) {
-            for (int i = 0; i < n; i++) targets.items[i] = (target){xs[i], i, 0};
-            targets.count = n;
-            sort_targets(&targets);
-        } else {
-            rc = -1;
-        }
+    int cap = 0;
+    if (y->node && !topological_order(y->node, &order, xs ? NULL : &targets)) rc = -1;
+    if (rc == 0 && !xs && !y->node && !push_target(&targets, y, &cap)) rc = -1; /* y a leaf */
+    for (int i = 0; rc == 0 && xs && i < n; i++)
+        if (!push_target(&targets, xs[i], &cap)) rc = -1;
+    if (rc == 0) {
+        sort_targets(&targets);
+        targets.leaves_only = true;
+        for (int i = 0; i < targets.count; i++) targets.leaves_only &= !targets.items[i].t->node;
+        if (!xs) /* the leaves' gradients need a slot each, in any order */
+            for (int i = 0; i < targets.count; i++) targets.items[i].slot = i;
     }
     if (rc == 0) {
         slots = xs ? grads : calloc((size_t)(targets.count ? targets.count : 1), sizeof *slots);
@@ -377,7 +373,7 @@ static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool crea
         if (!xs) free(slots);
         return 1; /* not an error: the caller runs one pass per seed instead */
     }
-    if (!xs && !(by_step = final_steps(&order, y->node, &targets))) {
+    if (!xs && !(by_step = final_order(&targets))) {
         free(order.items);
         free(targets.items);
         free(slots);

@@ -270,8 +270,10 @@ struct nd_node {
     /* The node each input had when this op used it (NULL for a leaf): an
      * in-place write later gives the tensor a new node (and a view whose base
      * was written is given a new one when next used), and the gradient of
-     * this op must still flow to the old one. Owned, as PyTorch's edges hold
-     * their nodes: the graph stays whole whatever happens to the tensors. */
+     * this op must still flow to the old one. Borrowed (owning would cost an
+     * atomic count per input of every op): the input keeps its old node
+     * alive, a written base through the write's node (its old value's
+     * header), a view through its new node (ops/inplace.c's keep). */
     nd_node **in_node;
     unsigned long *in_version;
     nd_tensor *in_small[3];
@@ -288,6 +290,9 @@ typedef struct {
 } nd__node_set;
 /* 1 when n was added, 0 when it was there already, -1 when out of memory. */
 int nd__node_set_add(nd__node_set *s, nd_node *n);
+/* Room for n nodes without growing (a walk that knows about how many it
+ * will see); false when out of memory. */
+bool nd__node_set_reserve(nd__node_set *s, size_t n);
 void nd__node_set_free(nd__node_set *s);
 
 /* A view whose base was written in place since its history was made (see

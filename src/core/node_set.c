@@ -13,8 +13,7 @@ static size_t slot_of(const nd_node *n, size_t cap) {
     return (size_t)(h >> 7) & (cap - 1);
 }
 
-static bool grow(nd__node_set *s) {
-    size_t cap = s->cap ? s->cap * 2 : 256;
+static bool grow_to(nd__node_set *s, size_t cap) {
     nd_node **slots = calloc(cap, sizeof *slots);
     if (!slots) return false;
     for (size_t i = 0; i < s->cap; i++) {
@@ -28,6 +27,16 @@ static bool grow(nd__node_set *s) {
     s->slots = slots;
     s->cap = cap;
     return true;
+}
+
+static bool grow(nd__node_set *s) {
+    return grow_to(s, s->cap ? s->cap * 2 : 256);
+}
+
+bool nd__node_set_reserve(nd__node_set *s, size_t n) {
+    size_t cap = 256;
+    while (cap < 2 * n) cap *= 2;
+    return cap <= s->cap || grow_to(s, cap);
 }
 
 int nd__node_set_add(nd__node_set *s, nd_node *n) {

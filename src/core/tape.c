@@ -171,7 +171,6 @@ static nd_node *node_new(const nd_op *op, int nin, nd_tensor *const *in, const n
     for (int i = 0; i < nin; i++) {
         n->in[i] = nd_retain(in[i]);
         n->in_node[i] = in[i] ? in[i]->node : NULL;
-        if (n->in_node[i]) atomic_fetch_add(&n->in_node[i]->refcount, 1);
         n->in_version[i] = in[i] ? atomic_load(&in[i]->storage->version) : 0;
     }
     return n;

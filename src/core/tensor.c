@@ -369,8 +369,9 @@ static void drop(nd_tensor *t) {
     if (t && atomic_fetch_sub(&t->refcount, 1) == 1) push_free(t);
 }
 
-/* Nodes whose count reached zero wait on their own stack, for the same
- * reason: a node holds the nodes of its inputs, a chain as long as the graph. */
+/* Nodes whose count reached zero wait on their own stack: a node may hold
+ * another (an in-place write's view keeps its earlier node, ops/inplace.c),
+ * and freeing one must not recurse. */
 static _Thread_local nd_node *node_free_stack;
 
 static void node_drop(nd_node *n) {
@@ -380,10 +381,7 @@ static void node_drop(nd_node *n) {
 }
 
 static void free_node(nd_node *n) {
-    for (int i = 0; i < n->nin; i++) {
-        drop(n->in[i]);
-        node_drop(n->in_node[i]);
-    }
+    for (int i = 0; i < n->nin; i++) drop(n->in[i]);
     drop(n->out_data);
     drop(n->grad_acc);
     if (n->p.free_ptr) n->p.free_ptr(n->p.ptr);

@@ -43,6 +43,10 @@ typedef struct {
     nd_dtype dtype;
     nd_inplace_kind kind;
     double alpha; /* add: src's factor; scale: the factor */
+    /* A view given this region as its new history: the node it had before
+     * (owned). Ops that used the view remember that node without owning it
+     * (nd_node's in_node): the view's new node keeps it alive for them. */
+    nd_node *keep;
 } region;
 
 static region *region_copy(const region *r) {
@@ -51,9 +55,16 @@ static region *region_copy(const region *r) {
     return copy;
 }
 
+static void region_free(void *p) {
+    region *r = p;
+    if (r->keep) nd__node_release(r->keep);
+    free(r);
+}
+
 static nd_params region_params(const region *r) {
     region *copy = region_copy(r);
-    return (nd_params){.ptr = copy, .free_ptr = free};
+    if (copy) copy->keep = NULL;
+    return (nd_params){.ptr = copy, .free_ptr = region_free};
 }
 
 static nd_tensor *region_of(nd_tensor *t, const region *r);
@@ -182,6 +193,28 @@ static nd_tensor *write_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *
 }
 static const nd_op WRITE = {"inplace_write", write_vjp, write_jvp, 0};
 
+/* Gives view (dst of a write, or a view whose base was written) the history
+ * "r of base"; with grad, its node before goes into the new node's keep.
+ * -1 when recording failed (the view is left as it was). */
+static int give_region(nd_tensor *view, nd_tensor *base, const region *r, bool grad) {
+    nd_params p = region_params(r);
+    if (!p.ptr) return nd__fail_int("in-place write: out of memory");
+    nd_node *previous = grad ? view->node : NULL;
+    bool required = view->requires_grad;
+    if (previous) atomic_fetch_add(&previous->refcount, 1); /* the keep's reference */
+    ((region *)p.ptr)->keep = previous;
+    nd_tensor *tangent = view->tangent;
+    view->tangent = NULL;
+    if (grad) view->node = NULL, view->requires_grad = false;
+    if (!nd__record(&REGION, view, 1, &base, &p)) { /* p (and its keep) are freed */
+        view->node = previous, view->requires_grad = required, view->tangent = tangent;
+        return -1;
+    }
+    if (previous) nd__node_release(previous); /* the view's own reference */
+    if (tangent) nd_release(tangent);
+    return 0;
+}
+
 /* ------------------------------------------------ the uses of base in src */
 
 /* The write makes base's new node depend on src. An op in src's history that
@@ -204,20 +237,40 @@ static nd_tensor *without_base(nd_tensor *t, nd_tensor *base, nd_tensor *old, nd
     return same;
 }
 
+typedef struct {
+    nd__node_set seen;
+    nd_node **items;
+    size_t count, cap;
+} walk;
+
+/* Puts child on the walk's stack unless seen, or NULL, or where the walk
+ * stops (the history before the write). -1 when out of memory. */
+static int walk_to(walk *w, nd_node *child, const nd_node *stop) {
+    if (!child || child == stop) return 0;
+    int added = nd__node_set_add(&w->seen, child);
+    if (added <= 0) return added;
+    if (w->count == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        nd_node **grown = realloc(w->items, cap * sizeof *grown);
+        if (!grown) return -1;
+        w->items = grown, w->cap = cap;
+    }
+    w->items[w->count++] = child;
+    return 0;
+}
+
 /* Re-points the uses of base in src (*src itself, and every op of its history
  * newer than old's node, the history base had before: no op there can hold
- * base, as each earlier write did this). -1 when out of memory. */
+ * base, as each earlier write did this). A view's region node leads on to
+ * the node it keeps (the view's history before), which may use base too.
+ * -1 when out of memory. */
 static int cut_cycles(nd_tensor *base, nd_tensor *old, nd_tensor **src) {
     nd_node *start = (*src)->node;
     if (!(*src = without_base(*src, base, old, start))) return -1;
-    if (!start || start == old->node) return 0;
-    nd__node_set seen = {0};
-    size_t count = 0, cap = 64;
-    nd_node **stack = malloc(cap * sizeof *stack);
-    int rc = stack && nd__node_set_add(&seen, start) > 0 ? 0 : -1;
-    if (rc == 0) stack[count++] = start;
-    while (rc == 0 && count) {
-        nd_node *n = stack[--count];
+    walk w = {0};
+    int rc = walk_to(&w, start, old->node);
+    while (rc == 0 && w.count) {
+        nd_node *n = w.items[--w.count];
         for (int i = 0; i < n->nin && rc == 0; i++) {
             nd_tensor *t = n->in[i];
             nd_tensor *u = without_base(t, base, old, n->in_node[i]);
@@ -229,26 +282,13 @@ static int cut_cycles(nd_tensor *base, nd_tensor *old, nd_tensor **src) {
                 n->in[i] = nd_retain(u);
                 nd_release(t);
             }
-            nd_node *child = n->in_node[i];
-            if (!child || child == old->node) continue;
-            int added = nd__node_set_add(&seen, child);
-            if (added <= 0) {
-                rc = added;
-                continue;
-            }
-            if (count == cap) {
-                nd_node **grown = realloc(stack, (cap *= 2) * sizeof *stack);
-                if (!grown) {
-                    rc = -1;
-                    break;
-                }
-                stack = grown;
-            }
-            stack[count++] = child;
+            rc = walk_to(&w, n->in_node[i], old->node);
         }
+        if (rc == 0 && n->op == &REGION)
+            rc = walk_to(&w, ((const region *)n->p.ptr)->keep, old->node);
     }
-    free(stack);
-    nd__node_set_free(&seen);
+    free(w.items);
+    nd__node_set_free(&w.seen);
     return rc;
 }
 
@@ -306,15 +346,7 @@ int nd__record_inplace(const char *op, nd_tensor *dst, nd_tensor *src, nd_inplac
     if (!nd__record(&WRITE, base, nin, ins, &p)) return -1;
     if (dst == base) return 0;
     /* the view shows the new base's region */
-    if (dst->tangent) nd_release(dst->tangent);
-    dst->tangent = NULL;
-    if (grad) {
-        if (dst->node) nd__node_release(dst->node);
-        dst->node = NULL, dst->requires_grad = false;
-    }
-    nd_params q = region_params(&r);
-    if (!q.ptr) return nd__fail_int("%s: out of memory recording the write", op);
-    if (!nd__record(&REGION, dst, 1, &base, &q)) return -1;
+    if (give_region(dst, base, &r, grad)) return -1;
     dst->base_version = atomic_load(&base->storage->version);
     return 0;
 }
@@ -339,13 +371,5 @@ void nd__refresh_view(nd_tensor *view) {
     memcpy(r.strides, view->strides, sizeof(int64_t) * (size_t)view->ndim);
     memcpy(r.base_shape, base->shape, sizeof(int64_t) * (size_t)base->ndim);
     memcpy(r.base_strides, base->strides, sizeof(int64_t) * (size_t)base->ndim);
-    nd_params p = region_params(&r);
-    if (!p.ptr) return;
-    if (view->tangent) nd_release(view->tangent);
-    view->tangent = NULL;
-    if (grad) {
-        if (view->node) nd__node_release(view->node);
-        view->node = NULL, view->requires_grad = false;
-    }
-    nd__record(&REGION, view, 1, &base, &p);
+    give_region(view, base, &r, grad);
 }
