@@ -8,7 +8,7 @@ NOBLAS   ?= build-noblas
 JOBS     ?= $(shell nproc)
 OUT      ?= out
 
-.PHONY: all deps build run test test-unit test-asan test-tsan test-noblas test-wasm test-e2e install bench bench-quick fuzz format clean
+.PHONY: all deps build run test check-layers test-unit test-asan test-tsan test-noblas test-wasm test-e2e install bench bench-quick fuzz format clean
 
 all: build
 
@@ -29,7 +29,13 @@ test: build
 	@$(MAKE) --no-print-directory test-noblas
 	@$(MAKE) --no-print-directory test-wasm
 	@scripts/fuzz.sh smoke
+	@scripts/check-layers.sh $(BUILD)
 	@scripts/test-e2e.sh $(BUILD)
+
+# The layers call only downward (scripts/check-layers.sh reads the objects of
+# the Release build): quick, after make build.
+check-layers: build
+	@scripts/check-layers.sh $(BUILD)
 
 test-asan: deps
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DND_SANITIZE=ON -DND_NATIVE=OFF > /dev/null

@@ -5,7 +5,7 @@
  * record (nd__record, nd_op, nd_node) that autograd runs on.
  *
  * Not installed, not a stable interface: the struct layouts follow libnd's
- * internals (the tape is moving into src/core). Its functions are exported
+ * internals (the tape: src/core/tape.c). Its functions are exported
  * from libnd.so (ND_API) because the other libraries link it as a shared
  * library; everything else in libnd is hidden (-fvisibility=hidden).
  *
@@ -231,20 +231,22 @@ struct nd_node {
     unsigned long out_version;
     /* Engine scratch, valid during one backward pass. */
     nd_tensor *grad_acc;
-    uint64_t visit;
-    int pending;
     bool needed;
     int nin;
     nd_tensor **in;
     /* The node each input had when this op used it (NULL for a leaf): an
-     * in-place write later gives the tensor a new node, and the gradient of
-     * this op must still flow to the old one. Borrowed: the input keeps its
-     * old node alive, through the in-place node's inputs. */
+     * in-place write later gives the tensor a new node (and a view whose base
+     * was written is given a new one when next used), and the gradient of
+     * this op must still flow to the old one. Borrowed (owning would cost an
+     * atomic count per input of every op): the input keeps its old node
+     * alive, a written base through the write's node (its old value's
+     * header), a view through its new node (ops/inplace.c's keep). */
     nd_node **in_node;
     unsigned long *in_version;
     nd_tensor *in_small[3];
     nd_node *in_node_small[3];
     unsigned long ver_small[3];
+    nd_node *next_free; /* links the nodes waiting to be freed (tensor.c) */
 };
 
 /* Records how `out` was made from in[0..nin): creates the graph node when grad
@@ -257,7 +259,7 @@ ND_API nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor
  * skip building params in the common no-grad case. */
 ND_API bool nd__needs_record(int nin, nd_tensor *const *in);
 
-/* Tangent arithmetic with NULL meaning zero. */
+/* Tangent arithmetic with NULL meaning zero (ops/tangent.c). */
 ND_API nd_tensor *nd__tangent_sum(nd_tensor *a, nd_tensor *b);
 ND_API nd_tensor *nd__tangent_sub(nd_tensor *a, nd_tensor *b);
 

@@ -2,9 +2,9 @@
  * output back to the inputs, summing gradients where paths meet. */
 #include "../core/internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
-static _Thread_local uint64_t visit_epoch;
 static _Thread_local nd__leaf_grad_hook leaf_hook;
 static _Thread_local void *leaf_hook_ctx;
 
@@ -46,52 +46,135 @@ static nd_tensor *graph_input(const nd_node *n, int i, nd_node **node) {
     return in->requires_grad && !in->node ? in : NULL;
 }
 
+/* The tensors a pass computes gradients for, found by address: the leaves
+ * (nd_backward, as PyTorch's engine, whose leaves are its targets) or the
+ * caller's inputs (nd_gradient). slot: where its gradient goes; last_step:
+ * the step of the pass after which it is final (see mark_needed). */
+typedef struct {
+    nd_tensor *t;
+    int slot;
+    size_t last_step;
+} target;
+
+typedef struct {
+    target *items;
+    int count;
+    bool leaves_only; /* every target a leaf: an input made by an op is none */
+} target_list;
+
 /* Post-order of the nodes reachable from root (inputs before the nodes that use
- * them), without recursion: graphs of 10^5 ops are ordinary in loops. */
-static bool topological_order(nd_node *root, node_list *order) {
-    uint64_t epoch = ++visit_epoch;
-    node_list stack = {0};
-    bool ok = list_push(&stack, root);
-    root->visit = epoch;
-    root->pending = 0; /* index of the next input to visit */
-    while (ok && stack.count) {
-        nd_node *n = stack.items[stack.count - 1];
-        if (n->pending < n->nin) {
-            nd_node *child = n->in_node[n->pending++];
-            if (child && child->visit != epoch) {
-                child->visit = epoch;
-                child->pending = 0;
-                ok = list_push(&stack, child);
-            }
-        } else {
-            stack.count--;
+ * them), without recursion: graphs of 10^5 ops are ordinary in loops. Which
+ * nodes were seen is the sort's own set, not a mark on the nodes. */
+typedef struct {
+    nd_node *node;
+    int next; /* the next input to look at */
+} frame;
+
+/* How many nodes this thread's last pass ordered: the set starts that big. */
+static _Thread_local size_t last_graph_size;
+
+static bool push_target(target_list *targets, nd_tensor *t, int *cap);
+
+/* With leaves non-NULL, also gathers the leaves the graph reaches (unsorted,
+ * possibly repeated). */
+static bool topological_order(nd_node *root, node_list *order, target_list *leaves) {
+    nd__node_set seen = {0};
+    size_t count = 0, cap = 64;
+    int leaves_cap = 0;
+    frame *stack = malloc(cap * sizeof *stack);
+    bool ok =
+        stack && nd__node_set_reserve(&seen, last_graph_size) && nd__node_set_add(&seen, root) > 0;
+    if (ok) stack[count++] = (frame){root, 0};
+    while (ok && count) {
+        frame *f = &stack[count - 1];
+        if (f->next == f->node->nin) {
+            nd_node *n = f->node;
             ok = list_push(order, n);
+            count--;
+            for (int i = 0; ok && leaves && i < n->nin; i++) {
+                nd_node *node;
+                nd_tensor *in = graph_input(n, i, &node);
+                if (in && !node) ok = push_target(leaves, in, &leaves_cap);
+            }
+            continue;
         }
+        nd_node *child = f->node->in_node[f->next++];
+        int added = child ? nd__node_set_add(&seen, child) : 0;
+        if (added < 0) ok = false;
+        if (added <= 0) continue;
+        if (count == cap) {
+            frame *grown = realloc(stack, (cap *= 2) * sizeof *stack);
+            if (!grown) {
+                ok = false;
+                break;
+            }
+            stack = grown;
+        }
+        stack[count++] = (frame){child, 0};
     }
-    free(stack.items);
+    free(stack);
+    nd__node_set_free(&seen);
+    last_graph_size = order->count;
     return ok;
 }
 
-static int find_target(nd_tensor *t, int ntargets, nd_tensor *const *targets) {
-    for (int i = 0; i < ntargets; i++)
-        if (targets[i] == t) return i;
-    return -1;
+static int by_address(const void *a, const void *b) {
+    const target *x = a, *y = b;
+    if (x->t != y->t) return (uintptr_t)x->t < (uintptr_t)y->t ? -1 : 1;
+    return (x->slot > y->slot) - (x->slot < y->slot);
 }
 
-/* Which nodes lead to something that wants a gradient: leaves that require one
- * (for nd_backward) or the targets (for nd_gradient). Other branches are pruned. */
-static void mark_needed(node_list *order, int ntargets, nd_tensor *const *targets) {
+/* The target that is input t (made then by node), or NULL. */
+static target *find_target(const target_list *targets, const nd_tensor *t) {
+    int lo = 0, hi = targets->count;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if ((uintptr_t)targets->items[mid].t < (uintptr_t)t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < targets->count && targets->items[lo].t == t ? &targets->items[lo] : NULL;
+}
+
+/* Sorts by address and keeps one entry per tensor (the first slot). */
+static void sort_targets(target_list *targets) {
+    if (targets->count) qsort(targets->items, (size_t)targets->count, sizeof(target), by_address);
+    int distinct = 0;
+    for (int i = 0; i < targets->count; i++)
+        if (i == 0 || targets->items[i].t != targets->items[i - 1].t)
+            targets->items[distinct++] = targets->items[i];
+    targets->count = distinct;
+}
+
+static bool push_target(target_list *targets, nd_tensor *t, int *cap) {
+    if (targets->count == *cap) {
+        int grown_cap = *cap ? *cap * 2 : 16;
+        target *grown = realloc(targets->items, (size_t)grown_cap * sizeof *grown);
+        if (!grown) return false;
+        targets->items = grown;
+        *cap = grown_cap;
+    }
+    targets->items[targets->count] = (target){t, targets->count, SIZE_MAX};
+    targets->count++;
+    return true;
+}
+
+/* Which nodes lead to a target; other branches are pruned. And for each
+ * target the step of the pass after which its gradient is final: the last
+ * node (in backward order) that takes it. The pass runs order[k] for k going
+ * down, so that is the smallest k. */
+static void mark_needed(node_list *order, const target_list *targets) {
     for (size_t k = 0; k < order->count; k++) {
         nd_node *n = order->items[k];
         n->needed = false;
-        for (int i = 0; i < n->nin && !n->needed; i++) {
+        for (int i = 0; i < n->nin; i++) {
             nd_node *node;
             nd_tensor *in = graph_input(n, i, &node);
             if (!in) continue;
-            if (ntargets ? find_target(in, ntargets, targets) >= 0 : !node)
-                n->needed = true;
-            else if (node && node->needed)
-                n->needed = true;
+            target *t = node && targets->leaves_only ? NULL : find_target(targets, in);
+            if (t && t->last_step == SIZE_MAX) t->last_step = k;
+            if (t || (node && node->needed)) n->needed = true;
         }
     }
 }
@@ -168,8 +251,10 @@ static nd_tensor *saved_output(nd_node *n, bool create_graph) {
     return out;
 }
 
-static int run_node(nd_node *n, bool create_graph, int ntargets, nd_tensor *const *targets,
-                    nd_tensor **target_grads) {
+/* Runs n's VJP on the gradient summed into it, and passes each input's part
+ * on: into the input's slot when it is a target, into the node that made it
+ * when that node leads to a target. */
+static int run_node(nd_node *n, bool create_graph, const target_list *targets, nd_tensor **slots) {
     nd_tensor *g = n->grad_acc;
     if (check_versions(n)) return -1;
     nd_tensor *gin_small[3] = {0};
@@ -183,21 +268,17 @@ static int run_node(nd_node *n, bool create_graph, int ntargets, nd_tensor *cons
         nd_node *node;
         nd_tensor *in = graph_input(n, i, &node);
         if (!gin[i] || !in) continue;
-        if (node && !node->needed && (!ntargets || find_target(in, ntargets, targets) < 0))
-            continue;
+        const target *t = node && targets->leaves_only ? NULL : find_target(targets, in);
+        bool onward = node && node->needed; /* past a target only when another lies further back */
+        if (!t && !onward) continue;
         nd_tensor *gi = nd__sum_to(gin[i], in->ndim, in->shape); /* g itself when it fits */
         if (gi && gi->dtype != in->dtype) gi = nd_to(gi, in->dtype);
         if (!gi) {
             rc = -1;
             break;
         }
-        int t = ntargets ? find_target(in, ntargets, targets) : -1;
-        if (t >= 0) rc = accumulate(&target_grads[t], gi);
-        /* past a target only when another target lies further back */
-        if (rc == 0 && node && (t < 0 || node->needed))
-            rc = accumulate(&node->grad_acc, gi);
-        else if (rc == 0 && !node && !ntargets)
-            rc = accumulate_leaf(in, gi, create_graph);
+        if (t) rc = accumulate(&slots[t->slot], gi);
+        if (rc == 0 && onward) rc = accumulate(&node->grad_acc, gi);
     }
     if (gin != gin_small) free(gin);
     /* A VJP that failed leaves its error; a missing gradient for a needed input is
@@ -205,56 +286,30 @@ static int run_node(nd_node *n, bool create_graph, int ntargets, nd_tensor *cons
     return rc;
 }
 
-/* For the leaf hook: each leaf with the step of the pass after which its
- * gradient is final, the last node (in backward order) that takes it. The
- * pass runs order[k] for k going down, so that is the smallest k. */
-typedef struct {
-    nd_tensor *leaf;
-    size_t last_step;
-} leaf_use;
-
-static int by_leaf_then_step(const void *a, const void *b) {
-    const leaf_use *x = a, *y = b;
-    if (x->leaf != y->leaf) return (uintptr_t)x->leaf < (uintptr_t)y->leaf ? -1 : 1;
-    return (x->last_step > y->last_step) - (x->last_step < y->last_step);
-}
-
-static int by_step_descending(const void *a, const void *b) {
-    const leaf_use *x = a, *y = b;
-    return (x->last_step < y->last_step) - (x->last_step > y->last_step);
-}
-
-/* The leaves of the nodes that run, in the order their gradients become final. */
-static bool final_leaf_order(const node_list *order, const nd_node *root, leaf_use **out,
-                             size_t *count) {
-    size_t n = 0, cap = 0;
-    leaf_use *uses = NULL;
-    for (size_t k = 0; k < order->count; k++) {
-        const nd_node *node = order->items[k];
-        if (!node->needed && node != root) continue;
-        for (int i = 0; i < node->nin; i++) {
-            nd_tensor *in = node->in[i];
-            if (!in || !in->requires_grad || in->node) continue;
-            if (n == cap) {
-                cap = cap ? cap * 2 : 16;
-                leaf_use *grown = realloc(uses, cap * sizeof *uses);
-                if (!grown) {
-                    free(uses);
-                    return false;
-                }
-                uses = grown;
-            }
-            uses[n++] = (leaf_use){in, k};
-        }
+/* For leaves (nd_backward): the targets' indices in the order their
+ * gradients become final (see mark_needed). */
+static int *final_order(const target_list *targets) {
+    int *by_step = malloc((size_t)(targets->count ? targets->count : 1) * sizeof *by_step);
+    if (!by_step) return NULL;
+    for (int i = 0; i < targets->count; i++) by_step[i] = i;
+    /* insertion sort by step, descending: the leaves of a model are few */
+    for (int i = 1; i < targets->count; i++) {
+        int v = by_step[i], j = i;
+        for (; j > 0 && targets->items[by_step[j - 1]].last_step < targets->items[v].last_step; j--)
+            by_step[j] = by_step[j - 1];
+        by_step[j] = v;
     }
-    if (n) qsort(uses, n, sizeof *uses, by_leaf_then_step);
-    size_t distinct = 0;
-    for (size_t i = 0; i < n; i++) /* the first of each leaf has its smallest step */
-        if (i == 0 || uses[i].leaf != uses[i - 1].leaf) uses[distinct++] = uses[i];
-    if (distinct) qsort(uses, distinct, sizeof *uses, by_step_descending);
-    *out = uses;
-    *count = distinct;
-    return true;
+    return by_step;
+}
+
+/* A leaf's gradient is final: into leaf->grad, and the hook told. */
+static int deliver(target *t, nd_tensor **slots, bool create_graph) {
+    /* (a leaf of the ops that ran but given no gradient by them: its .grad
+     * is final as it was, and the hook hears of it when it has one) */
+    int rc = slots[t->slot] ? accumulate_leaf(t->t, slots[t->slot], create_graph) : 0;
+    if (!t->t->grad) return rc;
+    if (rc == 0 && leaf_hook) leaf_hook(t->t, leaf_hook_ctx);
+    return rc;
 }
 
 /* A batched pass (see internal.h) is only right when every op it runs has a
@@ -272,10 +327,14 @@ static bool graph_takes_batch(nd_tensor *y, const node_list *order) {
     return true;
 }
 
-/* The pass shared by nd_backward and nd_gradient. targets == NULL: accumulate
- * into leaves. Gradients of targets are returned in target_grads (owned refs). */
-static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool create_graph,
-                        int ntargets, nd_tensor *const *targets, nd_tensor **target_grads) {
+/* The one pass behind nd_backward and nd_gradient: gradients of y, seeded
+ * with seed, for its targets. xs == NULL: the targets are the leaves y
+ * depends on, each given its gradient (leaf->grad) as soon as it is final;
+ * else the targets are xs, their gradients returned in grads (owned refs). */
+static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool create_graph, int n,
+                        nd_tensor *const *xs, nd_tensor **grads) {
+    /* a view whose base was written since its history was made (see nd__record) */
+    if (y->base && atomic_load(&y->storage->version) != y->base_version) nd__refresh_view(y);
     if (!y->requires_grad)
         return nd__fail_int_as(ND_ERR_NOT_DIFFERENTIABLE,
                                "%s: the tensor does not require a gradient (no input of the "
@@ -283,51 +342,87 @@ static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool crea
                                op);
     if (seed && seed->dtype != y->dtype) seed = nd_to(seed, y->dtype);
     if (!seed) return nd__null_input_int(op); /* keeps the reason it could not be made */
-    int t = ntargets ? find_target(y, ntargets, targets) : -1;
-    if (t >= 0) return accumulate(&target_grads[t], seed);
-    if (!y->node) {
-        if (ntargets) return 0;
-        int rc = accumulate_leaf(y, seed, create_graph);
-        if (rc == 0 && leaf_hook) leaf_hook(y, leaf_hook_ctx);
-        return rc;
-    }
 
     node_list order = {0};
-    if (!topological_order(y->node, &order)) {
+    target_list targets = {0};
+    nd_tensor **slots = NULL;
+    int *by_step = NULL;
+    int rc = 0;
+    int cap = 0;
+    if (y->node && !topological_order(y->node, &order, xs ? NULL : &targets)) rc = -1;
+    if (rc == 0 && !xs && !y->node && !push_target(&targets, y, &cap)) rc = -1; /* y a leaf */
+    for (int i = 0; rc == 0 && xs && i < n; i++)
+        if (!push_target(&targets, xs[i], &cap)) rc = -1;
+    if (rc == 0) {
+        sort_targets(&targets);
+        targets.leaves_only = true;
+        for (int i = 0; i < targets.count; i++) targets.leaves_only &= !targets.items[i].t->node;
+        if (!xs) /* the leaves' gradients need a slot each, in any order */
+            for (int i = 0; i < targets.count; i++) targets.items[i].slot = i;
+    }
+    if (rc == 0) {
+        slots = xs ? grads : calloc((size_t)(targets.count ? targets.count : 1), sizeof *slots);
+        if (!slots) rc = -1;
+    }
+    if (rc) {
         free(order.items);
+        free(targets.items);
         return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory ordering the graph", op);
     }
-    mark_needed(&order, ntargets, targets);
-    if (nd__batch_dims(ND_REVERSE, NULL) && !graph_takes_batch(y, &order)) {
+    mark_needed(&order, &targets);
+    if (nd__batch_dims(ND_REVERSE, NULL) && y->node && !graph_takes_batch(y, &order)) {
         free(order.items);
+        free(targets.items);
+        if (!xs) free(slots);
         return 1; /* not an error: the caller runs one pass per seed instead */
     }
-    size_t nleaves = 0, next_leaf = 0;
-    leaf_use *leaves = NULL;
-    if (leaf_hook && !ntargets && !final_leaf_order(&order, y->node, &leaves, &nleaves)) {
+    if (!xs && !(by_step = final_order(&targets))) {
         free(order.items);
+        free(targets.items);
+        free(slots);
         return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory ordering the leaves", op);
     }
+
     bool previous = nd_set_grad_enabled(create_graph);
-    int rc = accumulate(&y->node->grad_acc, seed);
+    const target *root = find_target(&targets, y);
+    if (root) rc = accumulate(&slots[root->slot], seed);
+    if (rc == 0 && y->node) rc = accumulate(&y->node->grad_acc, seed);
+    int next = 0; /* by_step: the next leaf to be final */
+    for (; !xs && rc == 0 && next < targets.count &&
+           targets.items[by_step[next]].last_step == SIZE_MAX;
+         next++) /* y itself, a leaf: final before any step */
+        rc = deliver(&targets.items[by_step[next]], slots, create_graph);
     for (size_t k = order.count; k-- > 0 && rc == 0;) {
-        nd_node *n = order.items[k];
-        if (n->grad_acc && (n->needed || n == y->node))
-            rc = run_node(n, create_graph, ntargets, targets, target_grads);
-        if (n->grad_acc) {
-            nd_release(n->grad_acc);
-            n->grad_acc = NULL;
+        nd_node *node = order.items[k];
+        if (node->grad_acc && (node->needed || node == y->node))
+            rc = run_node(node, create_graph, &targets, slots);
+        if (node->grad_acc) {
+            nd_release(node->grad_acc);
+            node->grad_acc = NULL;
         }
-        for (; rc == 0 && next_leaf < nleaves && leaves[next_leaf].last_step == k; next_leaf++)
-            if (leaves[next_leaf].leaf->grad) leaf_hook(leaves[next_leaf].leaf, leaf_hook_ctx);
+        for (;
+             !xs && rc == 0 && next < targets.count && targets.items[by_step[next]].last_step == k;
+             next++)
+            rc = deliver(&targets.items[by_step[next]], slots, create_graph);
     }
-    free(leaves);
     for (size_t k = 0; k < order.count; k++) /* after an error, drop what is left */
         if (order.items[k]->grad_acc) {
             nd_release(order.items[k]->grad_acc);
             order.items[k]->grad_acc = NULL;
         }
+    /* nd_gradient: a tensor given twice gets its gradient twice */
+    for (int i = 0; xs && rc == 0 && i < n; i++) {
+        const target *t = find_target(&targets, xs[i]);
+        if (t->slot != i && slots[t->slot]) grads[i] = nd_retain(slots[t->slot]);
+    }
+    if (!xs) {
+        for (int i = 0; i < targets.count; i++)
+            if (slots[i]) nd_release(slots[i]);
+        free(slots);
+    }
     nd_set_grad_enabled(previous);
+    free(by_step);
+    free(targets.items);
     free(order.items);
     return rc;
 }

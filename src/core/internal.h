@@ -78,7 +78,7 @@ void nd__broadcast_strides(const nd_tensor *t, int ndim, const int64_t *shape, i
 /* A tensor for "weak" scalars (0-d, f64 tagged weak) is not needed: scalar ops
  * take a double and compute in the tensor's dtype (see ops/elementwise). */
 
-/* ------------------------------------------ the op record: what only libnd uses */
+/* ------------------ the op record (the tape, core/tape.c): what only libnd uses */
 
 /* Batched transforms (nd_jacobian's one pass with a batch of seeds). While a
  * batch is set, every gradient (mode ND_REVERSE) or tangent (ND_FORWARD)
@@ -90,6 +90,19 @@ int nd__batch_dims(nd_ad_mode mode, int64_t *shape); /* 0 when none is set for m
 bool nd__batch_fits(int ndim, const int64_t *shape); /* batch × shape small enough */
 bool nd__batch_refused(void);         /* a forward op refused the batch since it was set */
 uint64_t nd__batched_jacobians(void); /* Jacobians this thread built in one pass (tests) */
+
+/* A set of nodes for a walk over a graph (node_set.c): the walk's own
+ * visited set, no mark left on the nodes. Starts zeroed ({0}). */
+typedef struct {
+    nd_node **slots;
+    size_t cap, count;
+} nd__node_set;
+/* 1 when n was added, 0 when it was there already, -1 when out of memory. */
+int nd__node_set_add(nd__node_set *s, nd_node *n);
+/* Room for n nodes without growing (a walk that knows about how many it
+ * will see); false when out of memory. */
+bool nd__node_set_reserve(nd__node_set *s, size_t n);
+void nd__node_set_free(nd__node_set *s);
 
 /* A view whose base was written in place since its history was made (see
  * ops/inplace.c): its history becomes "the region of the base" again, as

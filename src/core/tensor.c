@@ -364,8 +364,18 @@ static void drop(nd_tensor *t) {
     if (t && atomic_fetch_sub(&t->refcount, 1) == 1) push_free(t);
 }
 
+/* Nodes whose count reached zero wait on their own stack: a node may hold
+ * another (an in-place write's view keeps its earlier node, ops/inplace.c),
+ * and freeing one must not recurse. */
+static _Thread_local nd_node *node_free_stack;
+
 static void node_drop(nd_node *n) {
     if (!n || atomic_fetch_sub(&n->refcount, 1) != 1) return;
+    n->next_free = node_free_stack;
+    node_free_stack = n;
+}
+
+static void free_node(nd_node *n) {
     for (int i = 0; i < n->nin; i++) drop(n->in[i]);
     drop(n->out_data);
     drop(n->grad_acc);
@@ -447,10 +457,16 @@ static void free_tensor(nd_tensor *t) {
 static void drain(void) {
     if (freeing) return; /* an outer drain is running and will take these */
     freeing = true;
-    while (free_stack) {
-        nd_tensor *t = free_stack;
-        free_stack = t->next_free;
-        free_tensor(t);
+    while (free_stack || node_free_stack) {
+        if (free_stack) {
+            nd_tensor *t = free_stack;
+            free_stack = t->next_free;
+            free_tensor(t);
+        } else {
+            nd_node *n = node_free_stack;
+            node_free_stack = n->next_free;
+            free_node(n);
+        }
     }
     freeing = false;
 }

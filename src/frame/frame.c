@@ -1,12 +1,86 @@
-/* Looking into a frame, and choosing rows and columns (iloc, select, drop).
- * Choosing columns shares them; choosing rows copies the chosen rows. */
+/* Frames: making and freeing one (a frame holds its columns, column.c, by
+ * reference), looking into it, and choosing rows and columns (iloc, select,
+ * drop). Choosing columns shares them; choosing rows copies the chosen rows. */
 #include "frame_internal.h"
 
 #include "nd_ext.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---------------------------------------------------------------- frames */
+
+nd_frame *nd__frame_alloc(int ncols, int64_t nrows) {
+    nd_frame *f = calloc(1, sizeof *f);
+    if (!f) return NULL;
+    f->ncols = ncols;
+    f->nrows = nrows;
+    f->names = calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *f->names);
+    f->cols = calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *f->cols);
+    if (!f->names || !f->cols) {
+        nd_frame_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+bool nd__frame_set(nd_frame *f, int i, const char *name, nd__col *c) {
+    f->names[i] = nd__strdup(name);
+    f->cols[i] = nd__col_retain(c);
+    return f->names[i] != NULL;
+}
+
+void nd_frame_free(nd_frame *f) {
+    if (!f) return;
+    for (int i = 0; i < f->ncols; i++) {
+        if (f->names) free(f->names[i]);
+        if (f->cols) nd__col_release(f->cols[i]);
+    }
+    if (f->row_labels)
+        for (int64_t r = 0; r < f->nrows; r++) free(f->row_labels[r]);
+    free(f->row_labels);
+    free(f->names);
+    free(f->cols);
+    free(f);
+}
+
+bool nd__frame_check(const char *op, const nd_frame *f) {
+    if (f) return true;
+    if (!nd_last_error()) nd__set_error("%s: NULL frame", op);
+    return false;
+}
+
+bool nd__frame_check_col(const char *op, const nd_frame *f, int col) {
+    if (!nd__frame_check(op, f)) return false;
+    if (col >= 0 && col < f->ncols) return true;
+    nd__set_error("%s: column %d out of range for a frame of %d columns", op, col, f->ncols);
+    return false;
+}
+
+int nd__frame_threads(int64_t work, int64_t per_thread, int want) {
+    int threads = want > 0 ? want : nd_num_threads();
+    int64_t useful = work / (per_thread > 0 ? per_thread : 1);
+    if (useful < threads) threads = (int)(useful > 1 ? useful : 1);
+    return threads;
+}
+
+nd_frame *nd__frame_fail(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nd__set_errorv(fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+nd_frame *nd__frame_fail_as(nd_error_code code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    nd__set_errorv_as(code, fmt, ap);
+    va_end(ap);
+    return NULL;
+}
 
 int64_t nd_frame_rows(const nd_frame *f) {
     return nd__frame_check("nd_frame_rows", f) ? f->nrows : -1;

@@ -8,23 +8,6 @@
 #include <stdlib.h>
 #include <strings.h>
 
-bool nd__image_size_ok(const char *op, const char *format, int64_t h, int64_t w, int64_t c) {
-    if (h <= 0 || w <= 0 || c <= 0) {
-        nd__set_error_as(ND_ERR_SHAPE, "%s: %s picture of size %lld×%lld has no pixels", op, format,
-                         (long long)w, (long long)h);
-        return false;
-    }
-    if (h > ND_IMAGE_MAX_SIDE || w > ND_IMAGE_MAX_SIDE || h * w * c > ND_IMAGE_MAX_BYTES) {
-        nd__set_error_as(ND_ERR_FORMAT,
-                         "%s: %s picture of %lld×%lld×%lld is larger than nd reads (%d per side, "
-                         "%lld bytes)",
-                         op, format, (long long)w, (long long)h, (long long)c, ND_IMAGE_MAX_SIDE,
-                         (long long)ND_IMAGE_MAX_BYTES);
-        return false;
-    }
-    return true;
-}
-
 static nd_tensor *decode(const char *op, const unsigned char *bytes, size_t len) {
     if (nd__png_signature(bytes, len)) return nd__png_decode(op, bytes, len);
     if (nd__jpeg_signature(bytes, len)) return nd__jpeg_decode(op, bytes, len);

@@ -20,8 +20,14 @@
  * CopySlices, a gradient is then laid out as the base is (its strides)
  * before the region is taken out of it by the view's strides and offset.
  *
- * Views of the base made before the write keep their earlier history (their
- * values do change): PyTorch would regenerate it. */
+ * A view of the base made before the write, used after it, is given the
+ * history "the region of the new base" when next used (nd__refresh_view), as
+ * PyTorch regenerates a view's grad_fn; ops that used it before keep the old.
+ * An expanded view (one element read several times) is a region too: its
+ * gradient is summed where it repeats (region_scatter).
+ *
+ * An op in src's history that used the base would close a cycle of
+ * references through the write: see cut_cycles. */
 #include "elementwise.h"
 
 #include <math.h>
@@ -37,6 +43,10 @@ typedef struct {
     nd_dtype dtype;
     nd_inplace_kind kind;
     double alpha; /* add: src's factor; scale: the factor */
+    /* A view given this region as its new history: the node it had before
+     * (owned). Ops that used the view remember that node without owning it
+     * (nd_node's in_node): the view's new node keeps it alive for them. */
+    nd_node *keep;
 } region;
 
 static region *region_copy(const region *r) {
@@ -45,9 +55,16 @@ static region *region_copy(const region *r) {
     return copy;
 }
 
+static void region_free(void *p) {
+    region *r = p;
+    if (r->keep) nd__node_release(r->keep);
+    free(r);
+}
+
 static nd_params region_params(const region *r) {
     region *copy = region_copy(r);
-    return (nd_params){.ptr = copy, .free_ptr = free};
+    if (copy) copy->keep = NULL;
+    return (nd_params){.ptr = copy, .free_ptr = region_free};
 }
 
 static nd_tensor *region_of(nd_tensor *t, const region *r);
@@ -123,9 +140,25 @@ static const nd_op SCATTER = {
     .jvp_formula = "zeros with dv in the region",
 };
 
-/* Zeros of the base's shape with v (broadcast) in the region. */
+/* Zeros of the base's shape with v (broadcast) in the region. A region that
+ * reads one element several times (a view of an expanded view: stride 0)
+ * takes the sum of what lands there, the transpose of reading it: v is
+ * summed over those dims first, as PyTorch's expand backward. */
 static nd_tensor *region_scatter(nd_tensor *v, const region *r) {
     if (!v) return NULL;
+    region once = *r;
+    bool repeats = false;
+    for (int d = 0; d < r->ndim; d++) repeats |= r->shape[d] > 1 && r->strides[d] == 0;
+    if (repeats) {
+        v = nd_expand(v, r->ndim, r->shape); /* v may come broadcast */
+        for (int d = 0; d < r->ndim; d++)
+            if (r->shape[d] > 1 && r->strides[d] == 0) {
+                v = nd_sum(v, d, true);
+                once.shape[d] = 1;
+            }
+        if (!v) return NULL;
+        r = &once;
+    }
     nd_tensor *out = in_base_layout(v->dtype, r, 0.0);
     if (!out) return NULL;
     nd_tensor *window = nd__alias(out, r->ndim, r->shape, r->strides, r->offset);
@@ -182,6 +215,105 @@ static const nd_op WRITE = {
     .jvp_formula = "dold masked as in the VJP + dsrc (times α for +=) scattered into the region",
 };
 
+/* Gives view (dst of a write, or a view whose base was written) the history
+ * "r of base"; with grad, its node before goes into the new node's keep.
+ * -1 when recording failed (the view is left as it was). */
+static int give_region(nd_tensor *view, nd_tensor *base, const region *r, bool grad) {
+    nd_params p = region_params(r);
+    if (!p.ptr) return nd__fail_int_as(ND_ERR_NOMEM, "in-place write: out of memory");
+    nd_node *previous = grad ? view->node : NULL;
+    bool required = view->requires_grad;
+    if (previous) atomic_fetch_add(&previous->refcount, 1); /* the keep's reference */
+    ((region *)p.ptr)->keep = previous;
+    nd_tensor *tangent = view->tangent;
+    view->tangent = NULL;
+    if (grad) view->node = NULL, view->requires_grad = false;
+    if (!nd__record(&REGION, view, 1, &base, &p)) { /* p (and its keep) are freed */
+        view->node = previous, view->requires_grad = required, view->tangent = tangent;
+        return -1;
+    }
+    if (previous) nd__node_release(previous); /* the view's own reference */
+    if (tangent) nd_release(tangent);
+    return 0;
+}
+
+/* ------------------------------------------------ the uses of base in src */
+
+/* The write makes base's new node depend on src. An op in src's history that
+ * used base (or a view of it) holds base, so base -> write -> src -> ... ->
+ * base would be a cycle of references, never freed. As PyTorch, whose nodes
+ * save the old version of a tensor rather than the tensor, each such use is
+ * given a header of the value the op saw: `old` (which holds base's history
+ * before the write) for base itself, and for a view of base a header of the
+ * view that holds no base. Values, version checks and gradients stay as they
+ * were: a node reaches its inputs' history through in_node, not the tensor. */
+static nd_tensor *without_base(nd_tensor *t, nd_tensor *base, nd_tensor *old, nd_node *node) {
+    if (t == base) return old;
+    if (!t || t->base != base) return t;
+    nd_tensor *same = nd__alias(t, t->ndim, t->shape, t->strides, t->offset);
+    if (!same) return NULL;
+    same->requires_grad = t->requires_grad;
+    if (node) atomic_fetch_add(&node->refcount, 1);
+    same->node = node;
+    same->tangent = t->tangent ? nd_retain(t->tangent) : NULL;
+    return same;
+}
+
+typedef struct {
+    nd__node_set seen;
+    nd_node **items;
+    size_t count, cap;
+} walk;
+
+/* Puts child on the walk's stack unless seen, or NULL, or where the walk
+ * stops (the history before the write). -1 when out of memory. */
+static int walk_to(walk *w, nd_node *child, const nd_node *stop) {
+    if (!child || child == stop) return 0;
+    int added = nd__node_set_add(&w->seen, child);
+    if (added <= 0) return added;
+    if (w->count == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        nd_node **grown = realloc(w->items, cap * sizeof *grown);
+        if (!grown) return -1;
+        w->items = grown, w->cap = cap;
+    }
+    w->items[w->count++] = child;
+    return 0;
+}
+
+/* Re-points the uses of base in src (*src itself, and every op of its history
+ * newer than old's node, the history base had before: no op there can hold
+ * base, as each earlier write did this). A view's region node leads on to
+ * the node it keeps (the view's history before), which may use base too.
+ * -1 when out of memory. */
+static int cut_cycles(nd_tensor *base, nd_tensor *old, nd_tensor **src) {
+    nd_node *start = (*src)->node;
+    if (!(*src = without_base(*src, base, old, start))) return -1;
+    walk w = {0};
+    int rc = walk_to(&w, start, old->node);
+    while (rc == 0 && w.count) {
+        nd_node *n = w.items[--w.count];
+        for (int i = 0; i < n->nin && rc == 0; i++) {
+            nd_tensor *t = n->in[i];
+            nd_tensor *u = without_base(t, base, old, n->in_node[i]);
+            if (!u) {
+                rc = -1;
+                break;
+            }
+            if (u != t) {
+                n->in[i] = nd_retain(u);
+                nd_release(t);
+            }
+            rc = walk_to(&w, n->in_node[i], old->node);
+        }
+        if (rc == 0 && n->op == &REGION)
+            rc = walk_to(&w, ((const region *)n->p.ptr)->keep, old->node);
+    }
+    free(w.items);
+    nd__node_set_free(&w.seen);
+    return rc;
+}
+
 int nd__check_inplace_target(const char *op, nd_tensor *dst) {
     nd_tensor *base = dst->base ? dst->base : dst;
     if (nd_is_grad_enabled() && base->requires_grad && !base->node)
@@ -230,18 +362,14 @@ int nd__record_inplace(const char *op, nd_tensor *dst, nd_tensor *src, nd_inplac
         old->requires_grad = base->requires_grad, base->requires_grad = false;
     }
     ins[0] = old;
+    if (grad && src && cut_cycles(base, old, &ins[1])) {
+        free(p.ptr);
+        return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory recording the write", op);
+    }
     if (!nd__record(&WRITE, base, nin, ins, &p)) return -1;
     if (dst == base) return 0;
     /* the view shows the new base's region */
-    if (dst->tangent) nd_release(dst->tangent);
-    dst->tangent = NULL;
-    if (grad) {
-        if (dst->node) nd__node_release(dst->node);
-        dst->node = NULL, dst->requires_grad = false;
-    }
-    nd_params q = region_params(&r);
-    if (!q.ptr) return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory recording the write", op);
-    if (!nd__record(&REGION, dst, 1, &base, &q)) return -1;
+    if (give_region(dst, base, &r, grad)) return -1;
     dst->base_version = atomic_load(&base->storage->version);
     return 0;
 }
@@ -251,10 +379,9 @@ void nd__refresh_view(nd_tensor *view) {
     bool grad = nd_is_grad_enabled() && base->requires_grad;
     if (!grad && !base->tangent) return; /* nothing to follow: refresh when it matters */
     view->base_version = atomic_load(&base->storage->version);
-    /* a region must be a plain view: an expanded one would need its
-     * gradient summed (so must a base whose elements share memory) */
-    for (int d = 0; d < view->ndim; d++)
-        if (view->shape[d] > 1 && view->strides[d] == 0) return;
+    /* a view that repeats elements (expanded) is a region too, its gradient
+     * summed where it repeats (region_scatter); a base whose own elements
+     * share memory cannot have been written in place */
     for (int d = 0; d < base->ndim; d++)
         if (base->shape[d] > 1 && base->strides[d] == 0) return;
     if (!nd__is_float(base->dtype)) return;
@@ -267,13 +394,5 @@ void nd__refresh_view(nd_tensor *view) {
     memcpy(r.strides, view->strides, sizeof(int64_t) * (size_t)view->ndim);
     memcpy(r.base_shape, base->shape, sizeof(int64_t) * (size_t)base->ndim);
     memcpy(r.base_strides, base->strides, sizeof(int64_t) * (size_t)base->ndim);
-    nd_params p = region_params(&r);
-    if (!p.ptr) return;
-    if (view->tangent) nd_release(view->tangent);
-    view->tangent = NULL;
-    if (grad) {
-        if (view->node) nd__node_release(view->node);
-        view->node = NULL, view->requires_grad = false;
-    }
-    nd__record(&REGION, view, 1, &base, &p);
+    give_region(view, base, &r, grad);
 }

@@ -72,12 +72,13 @@ static int add(entries *e, nd_tensor *t, const char *fmt, const char *a, const c
         if (names) e->names = names;
         nd_tensor **tensors = realloc(e->tensors, (size_t)cap * sizeof *tensors);
         if (tensors) e->tensors = tensors;
-        if (!names || !tensors) return nd__fail_int("nd_checkpoint_save: out of memory");
+        if (!names || !tensors)
+            return nd__fail_int_as(ND_ERR_NOMEM, "nd_checkpoint_save: out of memory");
         e->cap = cap;
     }
     int len = snprintf(NULL, 0, fmt, a, b);
     char *name = malloc((size_t)len + 1);
-    if (!name) return nd__fail_int("nd_checkpoint_save: out of memory");
+    if (!name) return nd__fail_int_as(ND_ERR_NOMEM, "nd_checkpoint_save: out of memory");
     snprintf(name, (size_t)len + 1, fmt, a, b);
     e->names[e->n] = name;
     e->tensors[e->n++] = t;
@@ -202,9 +203,9 @@ int nd_checkpoint_load(const char *path, int n, const char *const *names, nd_ten
         for (int s = 0; s < opt->nstate; s++)
             st.buffers[s] = calloc((size_t)opt->n, sizeof *st.buffers[s]);
         if (!st.steps || (opt->nstate > 0 && !st.buffers[0]) || (opt->nstate > 1 && !st.buffers[1]))
-            rc = nd__fail_int("%s: out of memory", op);
+            rc = nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory", op);
     }
-    if (!loaded) rc = nd__fail_int("%s: out of memory", op);
+    if (!loaded) rc = nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory", op);
     nd_scope_begin(); /* what is read dies here; the optimizer retains its buffers */
     for (int i = 0; i < n && rc == 0; i++)
         if (!(loaded[i] = load_like(path, names[i], tensors[i]))) rc = -1;

@@ -184,3 +184,26 @@ ND_TEST(autograd, memory_stays_flat_in_scoped_loop) {
     }
     cr_assert(after < before + 64 * 1024, "bytes in use grew from %zu to %zu", before, after);
 }
+
+/* One pass for every target (backward_targets.py): an input given twice gets
+ * its gradient twice; the output itself and an intermediate among the inputs
+ * do not stop the pass before the inputs behind them. */
+ND_TEST(backward_targets, an_input_given_twice) {
+    nd_tensor *x = nd_set_requires_grad(nd_clone(golden("backward_targets_x.npy")), true);
+    nd_tensor *g[2];
+    nd_tensor *y = nd_sum(nd_sin(nd_mul(x, x)), ND_ALL, false);
+    cr_assert_eq(nd_gradients(y, 2, (nd_tensor *[]){x, x}, g, false), 0, "%s", nd_last_error());
+    assert_close(g[0], golden("backward_targets_twice_0.npy"), 1e-14, 0);
+    assert_close(g[1], golden("backward_targets_twice_1.npy"), 1e-14, 0);
+}
+
+ND_TEST(backward_targets, the_output_and_an_intermediate_among_the_inputs) {
+    nd_tensor *x = nd_set_requires_grad(nd_clone(golden("backward_targets_x.npy")), true);
+    nd_tensor *z = nd_mul(x, x);
+    nd_tensor *w = nd_sum(nd_exp(nd_mul_scalar(z, 0.5)), ND_ALL, false);
+    nd_tensor *g[3];
+    cr_assert_eq(nd_gradients(w, 3, (nd_tensor *[]){w, z, x}, g, false), 0, "%s", nd_last_error());
+    assert_close(g[0], golden("backward_targets_with_output_w.npy"), 1e-14, 0);
+    assert_close(g[1], golden("backward_targets_with_output_z.npy"), 1e-14, 0);
+    assert_close(g[2], golden("backward_targets_with_output_x.npy"), 1e-14, 0);
+}
