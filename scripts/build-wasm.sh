@@ -38,3 +38,6 @@ link=(-O2 -sMODULARIZE -sEXPORT_NAME=createNd -sALLOW_MEMORY_GROWTH -sENVIRONMEN
 emcc "${objects[@]}" -o "$build/nd.js" "${link[@]}"
 emcc "${objects[@]}" -o "$build/nd-single.js" "${link[@]}" -sSINGLE_FILE=1
 echo "build-wasm: $build/nd.js, $build/nd.wasm ($(stat -c %s "$build/nd.wasm") bytes), $build/nd-single.js ($(stat -c %s "$build/nd-single.js") bytes)"
+# out/interactive.html's page, all inlined (nd labs copies it beside index.html).
+node web/interactive/assemble.mjs "$build/nd-single.js" data/testcard.png "$build/interactive.html"
+echo "build-wasm: $build/interactive.html ($(stat -c %s "$build/interactive.html") bytes)"
