@@ -33,11 +33,19 @@ for s in "${sources[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n; done
 done
 for job in $(jobs -p); do wait "$job"; done # set -e: a failed compile stops here
+# Only what is out of date (make build runs this every time): the link when an
+# object changed, the page when the module or the page's sources did.
+page="$build/interactive.html"
+newer() { [ ! -s "$1" ] || [ -n "$(find "${@:2}" -newer "$1" 2>/dev/null | head -1)" ]; }
 link=(-O2 -sMODULARIZE -sEXPORT_NAME=createNd -sALLOW_MEMORY_GROWTH -sENVIRONMENT=web,node
   -sEXPORTED_FUNCTIONS=$exports -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8,HEAPF64,HEAPU8)
-emcc "${objects[@]}" -o "$build/nd.js" "${link[@]}"
-emcc "${objects[@]}" -o "$build/nd-single.js" "${link[@]}" -sSINGLE_FILE=1
+if newer "$build/nd-single.js" "${objects[@]}" "$0"; then
+  emcc "${objects[@]}" -o "$build/nd.js" "${link[@]}"
+  emcc "${objects[@]}" -o "$build/nd-single.js" "${link[@]}" -sSINGLE_FILE=1
+fi
 echo "build-wasm: $build/nd.js, $build/nd.wasm ($(stat -c %s "$build/nd.wasm") bytes), $build/nd-single.js ($(stat -c %s "$build/nd-single.js") bytes)"
 # out/interactive.html's page, all inlined (nd labs copies it beside index.html).
-node web/interactive/assemble.mjs "$build/nd-single.js" data/testcard.png "$build/interactive.html"
-echo "build-wasm: $build/interactive.html ($(stat -c %s "$build/interactive.html") bytes)"
+if newer "$page" "$build/nd-single.js" web/interactive data/testcard.png; then
+  node web/interactive/assemble.mjs "$build/nd-single.js" data/testcard.png "$page"
+fi
+echo "build-wasm: $page ($(stat -c %s "$page") bytes)"
