@@ -22,11 +22,12 @@ exports=_malloc,_free$(grep -o '\bnd_web_[a-z0-9_]*(' web/nd_web.h | tr -d '(' |
 # Compiled once into objects, linked twice (a .wasm beside nd.js, and inlined).
 mkdir -p "$build/obj"
 objects=()
+header=$(ls -t $(find include src web cli -name '*.h') | head -1) # the newest
 for s in "${sources[@]}"; do
   [ -n "$s" ] || continue # the two LAPACK files, removed above
   o="$build/obj/$(echo "$s" | tr / _).o"
   objects+=("$o")
-  [ "$o" -nt "$s" ] && [ "$o" -nt "$0" ] && ! find include src web cli -name '*.h' -newer "$o" | grep -q . && continue
+  [ "$o" -nt "$s" ] && [ "$o" -nt "$0" ] && [ "$o" -nt "$header" ] && continue
   emcc -std=c11 -O2 -msimd128 -Wall -Wextra -Werror -Wno-unknown-pragmas \
     -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DNDEBUG -DND_NO_BLAS -Iinclude -Isrc -Icli -Iweb \
     -c "$s" -o "$o" &

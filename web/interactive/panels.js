@@ -310,7 +310,7 @@ window.ndReady = (typeof createNd === 'function'
   ? createNd().then((m) => (window.nd = ndFace(m)))
   : Promise.reject(new Error('this page was written without nd compiled to WebAssembly: run scripts/build-wasm.sh (make build does), then nd labs again')));
 window.ndPanelsReady = window.ndReady.then(setup).then(() => {
-  $('status').textContent = `nd ${nd.version()} (WebAssembly) ready in ${Math.round(window.ndFirstResultMs)} ms.`;
+  $('status').textContent = `nd ${nd.version()} (WebAssembly): first result ${Math.round(window.ndFirstResultMs - window.ndStartMs)} ms after it began to load.`;
 }, (e) => {
   $('status').textContent = e.message;
   $('status').className = 'error';
