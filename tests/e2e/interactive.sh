@@ -26,5 +26,5 @@ if [ -e /usr/local/share/nd/interactive.html ]; then :; else
   grep -q "built without its WebAssembly page" "$out/bare/interactive.html" ||
     { echo "interactive: the page that says what is missing was not written"; fail=1; }
 fi
-node --experimental-websocket --no-warnings "$(dirname "$0")/lib/interactive.mjs" "$build" "$page" || fail=1
+node "$(dirname "$0")/lib/interactive.mjs" "$build" "$page" || fail=1
 exit $fail

@@ -1,11 +1,12 @@
 // cdp.mjs — a headless Chromium driven over the DevTools protocol, with
-// nothing but Node (its WebSocket: node --experimental-websocket on Node 20).
+// nothing but Node (the WebSocket: ws.mjs, as Debian's Node 18 has none).
 // open(url) → {evaluate(expr) (awaits promises, returns the value), errors
 // (console errors and uncaught exceptions, as text), close() (a promise)}.
 import {spawn} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {connect} from './ws.mjs';
 
 export async function open(url, {chromium = 'chromium', timeoutMs = 30000} = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'nd-cdp-'));
@@ -23,8 +24,7 @@ export async function open(url, {chromium = 'chromium', timeoutMs = 30000} = {})
     });
     proc.on('exit', (code) => fail(new Error(`chromium exited (${code}): ${text.slice(-500)}`)));
   });
-  const ws = new WebSocket(wsUrl);
-  await new Promise((ok, fail) => ((ws.onopen = ok), (ws.onerror = () => fail(new Error('cannot connect to ' + wsUrl)))));
+  const ws = await connect(wsUrl);
   let id = 0;
   const pending = new Map(), errors = [];
   let onLoad;

@@ -2,7 +2,7 @@
 // headless Chromium from file:// and holds every panel's numbers against native
 // nd's for the same settings: the page's C functions run natively
 // (nd_web_native, web/native.c) and the nd program itself (nd fit, nd autodiff).
-// Usage: node --experimental-websocket interactive.mjs BUILD_DIR PAGE.html
+// Usage: node interactive.mjs BUILD_DIR PAGE.html   (from the repository's root)
 // Prints one line per check; exit status 1 when one fails.
 import {execFileSync} from 'node:child_process';
 import {resolve} from 'node:path';
