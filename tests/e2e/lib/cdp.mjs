@@ -1,7 +1,8 @@
 // cdp.mjs — a headless Chromium driven over the DevTools protocol, with
 // nothing but Node (the WebSocket: ws.mjs, as Debian's Node 18 has none).
 // open(url) → {evaluate(expr) (awaits promises, returns the value), errors
-// (console errors and uncaught exceptions, as text), close() (a promise)}.
+// (console errors and uncaught exceptions, as text), send(method, params),
+// close() (a promise)}.
 import {spawn} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -60,6 +61,7 @@ export async function open(url, {chromium = 'chromium', timeoutMs = 30000} = {})
   return {
     loadedAt: loaded,
     errors,
+    send: (method, params) => send(method, params, sessionId), // any other DevTools call
     async evaluate(expression, ms = timeoutMs) {
       const r = await Promise.race([
         send('Runtime.evaluate', {expression, awaitPromise: true, returnByValue: true}, sessionId),
