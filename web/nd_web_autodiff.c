@@ -117,7 +117,12 @@ static int forward(const expr *e, int ninputs, const expr_input *inputs, int whi
     json_raw("[");
     for (int k = 0; k < trace->count && rc == 0; k++) {
         nd_tensor *node = trace->steps[k].value;
-        nd_tensor *stacked = nd_stack((int)n, tangents + k * n, nd_ndim(node));
+        /* node shape + input shape, as the CLI shows it (a 0-d input adds no dim) */
+        int64_t shape[2 * ND_MAX_DIMS];
+        int nn = nd_ndim(node), ni = nd_ndim(input);
+        memcpy(shape, nd_shape(node), sizeof(int64_t) * (size_t)nn);
+        memcpy(shape + nn, nd_shape(input), sizeof(int64_t) * (size_t)ni);
+        nd_tensor *stacked = nd_reshape(nd_stack((int)n, tangents + k * n, nn), nn + ni, shape);
         char name[96];
         snprintf(name, sizeof name, "d%s/d%s", trace->steps[k].name, inputs[which].name);
         if (k) json_raw(",");
