@@ -3,8 +3,8 @@
 # matrix kernel, no BLAS/LAPACK), autograd and optimizers, without OpenMP,
 # the image warps (no PNG/JPEG files), the CLI's expression language and ReLU
 # sums, plus the page's C API (web/nd_web*.c, nd_web.h). Output: <build>/nd.js
-# + nd.wasm, and <build>/nd-single.js with the .wasm inlined (SINGLE_FILE, for
-# out/interactive.html, which must load from file://).
+# + nd.wasm, and <build>/interactive.html, the page of out/interactive.html with
+# both inlined (web/interactive/assemble.mjs), which loads from file://.
 # Usage: scripts/build-wasm.sh [build-dir]   (default build-wasm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ sources=("${sources[@]/src\/ops\/linalg_decomp.c}") # LAPACK: linalg_nolapack.c 
 sources=("${sources[@]/src\/ops\/linalg_eig_svd.c}")
 # Every function of web/nd_web.h, and malloc/free for the buffers JS hands in.
 exports=_malloc,_free$(grep -o '\bnd_web_[a-z0-9_]*(' web/nd_web.h | tr -d '(' | sed 's/^/,_/' | tr -d '\n')
-# Compiled once into objects, linked twice (a .wasm beside nd.js, and inlined).
+# Compiled into objects, each only when it or a header changed.
 mkdir -p "$build/obj"
 objects=()
 header=$(ls -t $(find include src web cli -name '*.h') | head -1) # the newest
@@ -40,13 +40,12 @@ page="$build/interactive.html"
 newer() { [ ! -s "$1" ] || [ -n "$(find "${@:2}" -newer "$1" 2>/dev/null | head -1)" ]; }
 link=(-O2 -sMODULARIZE -sEXPORT_NAME=createNd -sALLOW_MEMORY_GROWTH -sENVIRONMENT=web,node
   -sEXPORTED_FUNCTIONS=$exports -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8,HEAPF64,HEAPU8)
-if newer "$build/nd-single.js" "${objects[@]}" "$0"; then
+if newer "$build/nd.wasm" "${objects[@]}" "$0"; then
   emcc "${objects[@]}" -o "$build/nd.js" "${link[@]}"
-  emcc "${objects[@]}" -o "$build/nd-single.js" "${link[@]}" -sSINGLE_FILE=1
 fi
-echo "build-wasm: $build/nd.js, $build/nd.wasm ($(stat -c %s "$build/nd.wasm") bytes), $build/nd-single.js ($(stat -c %s "$build/nd-single.js") bytes)"
+echo "build-wasm: $build/nd.js, $build/nd.wasm ($(stat -c %s "$build/nd.wasm") bytes)"
 # out/interactive.html's page, all inlined (nd labs copies it beside index.html).
-if newer "$page" "$build/nd-single.js" web/interactive data/testcard.png; then
-  node web/interactive/assemble.mjs "$build/nd-single.js" data/testcard.png "$page"
+if newer "$page" "$build/nd.js" "$build/nd.wasm" web/interactive data/testcard.png; then
+  node web/interactive/assemble.mjs "$build/nd.js" "$build/nd.wasm" data/testcard.png "$page"
 fi
 echo "build-wasm: $page ($(stat -c %s "$page") bytes)"

@@ -306,8 +306,14 @@ function setup() {
   window.ndAllPanelsMs = performance.now();
   return cardReady.then(() => affKind());
 }
+// nd.wasm, inlined as base64 text (web/interactive/assemble.mjs)
+function ndWasmBinary() {
+  const text = atob(document.getElementById('nd-wasm').textContent.trim()), bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
 window.ndReady = (typeof createNd === 'function'
-  ? createNd().then((m) => (window.nd = ndFace(m)))
+  ? createNd({wasmBinary: ndWasmBinary()}).then((m) => (window.nd = ndFace(m)))
   : Promise.reject(new Error('this page was written without nd compiled to WebAssembly: run scripts/build-wasm.sh (make build does), then nd labs again')));
 window.ndPanelsReady = window.ndReady.then(setup).then(() => {
   $('status').textContent = `nd ${nd.version()} (WebAssembly): first result ${Math.round(window.ndFirstResultMs - window.ndStartMs)} ms after it began to load.`;

@@ -45,26 +45,26 @@ const printed = (what, got, want) => (got.every((g, i) => Math.abs(g - want[i]) 
 const same = (what, got, want) => (got === want ? pass(what) : fail(what, `page '${got}', native '${want}'`));
 const truthy = (what, ok, why) => (ok ? pass(what) : fail(what, why));
 
-// Time to first result: from the moment nd begins to load (the page's first
-// script, window.ndStartMs) to the first panel's numbers; the best of up to
-// three loads, this machine being shared. Also shown: from the document's
-// arrival (responseEnd), which adds the browser's own first layout.
+// Time to first result: from the document's arrival (responseEnd) to the first
+// panel's numbers; the best of up to three loads, this machine being shared.
+// Also shown: from the moment nd begins to load (window.ndStartMs, the page's
+// first script), which leaves out the browser's own first layout.
 const url = 'file://' + resolve(pagePath);
 const timings = [];
-for (let i = 0; i < 3 && !timings.some((t) => t.first < 1000); i++) {
+for (let i = 0; i < 3 && !timings.some((t) => t.arrived < 1000); i++) {
   const p = await open(url);
   try {
     timings.push(JSON.parse(await p.evaluate(`window.ndPanelsReady.then(() => JSON.stringify({
-      first: ndFirstResultMs - ndStartMs, all: ndAllPanelsMs - ndStartMs,
-      arrived: ndFirstResultMs - performance.getEntriesByType('navigation')[0].responseEnd}))`)));
+      arrived: ndFirstResultMs - performance.getEntriesByType('navigation')[0].responseEnd,
+      first: ndFirstResultMs - ndStartMs, all: ndAllPanelsMs - ndStartMs}))`)));
   } finally {
     await p.close();
   }
 }
-const best = timings.reduce((a, b) => (a.first <= b.first ? a : b));
-console.log(`interactive: first result ${Math.round(best.first)} ms after nd began to load, every panel ${Math.round(best.all)} ms, ` +
-  `${Math.round(best.arrived)} ms after the page arrived (best of ${timings.length}: ${timings.map((t) => Math.round(t.first)).join(', ')} ms)`);
-truthy('usable within 1 s of loading', best.first < 1000, `first result after ${Math.round(best.first)} ms`);
+const best = timings.reduce((a, b) => (a.arrived <= b.arrived ? a : b));
+console.log(`interactive: first result ${Math.round(best.arrived)} ms after the page arrived (best of ${timings.length}: ` +
+  `${timings.map((t) => Math.round(t.arrived)).join(', ')} ms); ${Math.round(best.first)} ms after nd began to load, every panel ${Math.round(best.all)} ms`);
+truthy('usable within 1 s of loading', best.arrived < 1000, `first result ${Math.round(best.arrived)} ms after the page arrived`);
 
 const page = await open(url);
 const ev = (js, ms) => page.evaluate(js, ms);
