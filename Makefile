@@ -15,9 +15,13 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
+# nd for WebAssembly too (scripts/build-wasm.sh; quick when up to date): its
+# page is what nd labs writes as out/interactive.html.
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > /dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+	@if command -v emcc > /dev/null; then scripts/build-wasm.sh build-wasm; \
+	 else echo "build: no emcc (scripts/install-deps.sh installs it): out/interactive.html will say so"; fi
 
 run: build
 	@scripts/run-labs.sh $(BUILD) $(OUT)

@@ -1,5 +1,6 @@
 /* The report page: HTML assembled in memory, written once at the end. */
 #include "report.h"
+#include "interactive.h"
 #include "text.h"
 
 #include <errno.h>
@@ -72,7 +73,7 @@ static int write_manifest(report *r) {
     snprintf(path, sizeof path, "%s/%s", r->dir, manifest);
     FILE *f = fopen(path, "w");
     if (!f) return -1;
-    fprintf(f, "index.html\n");
+    fprintf(f, "index.html\ninteractive.html\n");
     for (int i = 0; i < r->nfiles; i++) fprintf(f, "%s\n", r->files[i]);
     return fclose(f);
 }
@@ -300,6 +301,13 @@ void report_section(report *r, const char *id, const char *title, const char *su
     put(r, "\">\n<h2>");
     escaped(r, title);
     put(r, "</h2>\n");
+    /* every section links the page where the labs run live (interactive.c) */
+    const char *panel = interactive_panel(id);
+    put(r, "<p class=\"live\"><a href=\"interactive.html");
+    if (panel) put(r, "#"), put(r, panel);
+    put(r, panel ? "\">Try it live: this lab's panel in the browser</a> (nd compiled to "
+                   "WebAssembly)</p>\n"
+                 : "\">The labs live in the browser</a> (nd compiled to WebAssembly)</p>\n");
     if (subtitle) {
         put(r, "<p class=\"subtitle\">");
         escaped(r, subtitle);
@@ -593,6 +601,7 @@ int report_close(report *r) {
         rc = fclose(f) == 0 ? 0 : -1;
     }
     if (rc != 0) fprintf(stderr, "nd: cannot write %s: %s\n", path, strerror(errno));
+    if (rc == 0) rc = interactive_write(r->dir);
     if (rc == 0 && write_manifest(r) != 0) {
         fprintf(stderr, "nd: cannot write %s/%s: %s\n", r->dir, manifest, strerror(errno));
         rc = -1;

@@ -1,8 +1,14 @@
-/* nd_web.c — the small C API the browser page calls: nd itself (its tensors,
- * autograd and optimizers, compiled to WebAssembly), with plain numbers in and
- * out so that JavaScript needs no knowledge of nd's structs. Each function
- * returns 0, or -1 with the reason in nd_web_error(). */
+/* nd_web.c — the small C API the browser page calls (declared in nd_web.h):
+ * nd itself (its tensors, autograd and optimizers, compiled to WebAssembly),
+ * with plain numbers in and JSON text out. This file: the version, the error,
+ * the matrix product and the optimization panel's trajectories. */
+#include "nd_web.h"
+
+#include "json.h"
+
+#include <math.h>
 #include <nd.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef __EMSCRIPTEN__
@@ -17,7 +23,7 @@ WEB_EXPORT const char *nd_web_version(void) {
 }
 
 WEB_EXPORT const char *nd_web_error(void) {
-    return nd_last_error();
+    return web_error();
 }
 
 /* out (n × m) = a (n × k) · b (k × m), row-major doubles, through nd_matmul. */
@@ -26,6 +32,7 @@ WEB_EXPORT int nd_web_matmul(const double *a, int n, int k, const double *b, int
     nd_tensor *c =
         nd_matmul(nd_from(ND_F64, ND_SHAPE(n, k), a), nd_from(ND_F64, ND_SHAPE(k, m), b));
     if (c) memcpy(out, nd_data(nd_contiguous(c)), (size_t)n * (size_t)m * sizeof *out);
+    if (!c) web_fail_nd("matmul");
     nd_scope_end();
     return c ? 0 : -1;
 }
@@ -45,7 +52,144 @@ WEB_EXPORT int nd_web_gd_square(double x0, double lr, double momentum, int steps
         xs[t + 1] = nd_item(x);
         nd_scope_end();
     }
+    if (status) web_fail_nd("gradient descent on x^2");
     nd_optim_free(opt);
     nd_scope_end();
     return status;
+}
+
+/* ------------------------------------------------------------ optimization
+ * The objectives of cli/labs/optimization.c, written with nd ops so that
+ * autograd differentiates them. `coef` is the 2-D quadratic's (a, b). */
+
+typedef struct {
+    const char *name;
+    double c; /* x·cos(c·x)'s c */
+} objective;
+
+static nd_tensor *apply(const objective *o, nd_tensor *x, const double *coef) {
+    if (coef) return nd_sum(nd_mul(nd_square(x), nd_from(ND_F64, ND_SHAPE(2), coef)), -1, false);
+    if (!strcmp(o->name, "x^2")) return nd_square(x);
+    if (!strcmp(o->name, "cosh")) return nd_cosh(nd_mul_scalar(x, 0.5));
+    return nd_mul(x, nd_cos(nd_mul_scalar(x, o->c)));
+}
+
+static int objective_of(const char *name, objective *o) {
+    const double pi = 3.14159265358979323846;
+    *o = (objective){.name = name, .c = 0};
+    if (!strcmp(name, "xcos")) o->c = pi;
+    if (!strcmp(name, "xcos015")) o->c = 0.15 * pi;
+    if (o->c != 0 || !strcmp(name, "x^2") || !strcmp(name, "cosh")) return 0;
+    web_fail("nd.gd: unknown function '%s' (x^2, xcos, xcos015 or cosh)", name);
+    return -1;
+}
+
+/* Descends from x0 (dim 1 or 2) by method; iterates into xs ((steps + 1) × dim)
+ * and f at each into fs. Newton: x ← x − η·f'/f'' per coordinate, f'' by
+ * autograd (the gradient of the gradient; exact for the separable quadratic). */
+static int descend(const objective *o, const double *coef, int dim, const double *x0,
+                   const char *method, double lr, double momentum, int steps, double *xs,
+                   double *fs) {
+    bool newton = !strcmp(method, "newton");
+    if (strcmp(method, "gd") && strcmp(method, "momentum") && !newton) {
+        web_fail("nd.gd: unknown method '%s' (gd, momentum or newton)", method);
+        return -1;
+    }
+    if (!strcmp(method, "gd")) momentum = 0;
+    if (!isfinite(lr) || !isfinite(momentum) || !isfinite(x0[0]) || !isfinite(x0[dim - 1])) {
+        web_fail("nd.gd: the learning rate, momentum and start must be numbers (got lr %g, "
+                 "momentum %g, start %g)",
+                 lr, momentum, x0[0]);
+        return -1;
+    }
+    nd_scope_begin();
+    nd_tensor *x = nd_set_requires_grad(nd_from(ND_F64, ND_SHAPE(dim), x0), true);
+    nd_optim *opt = newton ? NULL : nd_sgd(1, &x, (nd_sgd_opts){.lr = lr, .momentum = momentum});
+    int rc = x && (newton || opt) ? 0 : -1;
+    memcpy(xs, x0, (size_t)dim * sizeof *xs);
+    for (int t = 0; t <= steps && rc == 0; t++) {
+        nd_scope_begin();
+        /* Newton starts each step from a fresh leaf at the last iterate */
+        nd_tensor *at =
+            newton ? nd_set_requires_grad(nd_from(ND_F64, ND_SHAPE(dim), xs + t * dim), true) : x;
+        nd_tensor *f = nd_sum(apply(o, at, coef), ND_ALL, false);
+        fs[t] = nd_item(f);
+        if (!f) rc = -1;
+        if (t < steps && newton && rc == 0) {
+            nd_tensor *g = nd_gradient(f, at, true);
+            for (int i = 0; i < dim && rc == 0; i++) {
+                nd_tensor *gi = nd_select(g, 0, i);
+                nd_tensor *h = nd_gradient(gi, at, false);
+                rc = h ? 0 : -1;
+                if (h)
+                    xs[(t + 1) * dim + i] =
+                        xs[t * dim + i] - lr * nd_item(gi) / nd_get(h, (int64_t[]){i});
+            }
+        } else if (t < steps && rc == 0) {
+            nd_optim_zero_grad(opt);
+            rc = nd_backward(f) || nd_optim_step(opt) ? -1 : 0;
+            if (rc == 0) rc = nd_read(x, ND_F64, xs + (t + 1) * dim, (size_t)dim * sizeof *xs);
+        }
+        nd_scope_end();
+    }
+    if (rc) web_fail_nd("nd.gd");
+    nd_optim_free(opt);
+    nd_scope_end();
+    return rc;
+}
+
+static const char *trajectory(int dim, const double *xs, const double *fs, int steps) {
+    json_reset();
+    json_raw("{");
+    double *column = malloc((size_t)(steps + 1) * sizeof *column);
+    if (!column) return web_fail("nd.gd: out of memory");
+    for (int i = 0; i < dim; i++) {
+        for (int t = 0; t <= steps; t++) column[t] = xs[t * dim + i];
+        json_key(dim == 1 ? "xs" : i ? "x2s" : "x1s");
+        json_numbers(column, steps + 1);
+    }
+    free(column);
+    json_key("fs");
+    json_numbers(fs, steps + 1);
+    json_key("final");
+    if (dim == 1)
+        json_number(xs[steps]);
+    else
+        json_numbers(xs + steps * dim, dim);
+    json_raw("}");
+    return json_text();
+}
+
+static int steps_ok(int steps) {
+    if (steps >= 0 && steps <= 10000) return 0;
+    web_fail("nd.gd: steps must be 0 to 10000, not %d", steps);
+    return -1;
+}
+
+WEB_EXPORT const char *nd_web_gd(const char *f, const char *method, double x0, double lr,
+                                 double momentum, int steps) {
+    objective o;
+    if (objective_of(f, &o) || steps_ok(steps)) return NULL;
+    double *buf = malloc(2 * (size_t)(steps + 1) * sizeof *buf);
+    if (!buf) return web_fail("nd.gd: out of memory");
+    const char *out = descend(&o, NULL, 1, &x0, method, lr, momentum, steps, buf, buf + steps + 1)
+                          ? NULL
+                          : trajectory(1, buf, buf + steps + 1, steps);
+    free(buf);
+    return out;
+}
+
+WEB_EXPORT const char *nd_web_gd2(const char *method, double a, double b, double x1, double x2,
+                                  double lr, double momentum, int steps) {
+    objective o = {.name = "quadratic"};
+    const double coef[2] = {a, b}, start[2] = {x1, x2};
+    if (steps_ok(steps)) return NULL;
+    double *buf = malloc(3 * (size_t)(steps + 1) * sizeof *buf);
+    if (!buf) return web_fail("nd.gd2: out of memory");
+    const char *out =
+        descend(&o, coef, 2, start, method, lr, momentum, steps, buf, buf + 2 * (steps + 1))
+            ? NULL
+            : trajectory(2, buf, buf + 2 * (steps + 1), steps);
+    free(buf);
+    return out;
 }

@@ -311,8 +311,9 @@ nd_tensor *nd_warp_affine(nd_tensor *img, nd_tensor *m, int64_t out_h, int64_t o
             job.col_y[x] = round_to_int(job.inv[3] * (double)x * (1 << POSITION_BITS));
         }
         int threads = nd__threads_for(out_h * out_w * job.channels * job.planes * 4);
-        /* rows in order: consecutive rows read neighbouring input, which stays in
-         * the cache (tiling the rows measured slower here) */
+        (void)threads; /* unused where there is no OpenMP (the WebAssembly build) */
+                       /* rows in order: consecutive rows read neighbouring input, which stays in
+                        * the cache (tiling the rows measured slower here) */
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (int64_t y = 0; y < out_h; y++) warp_span(&job, y, 0, out_w);
     } else if (out) {
