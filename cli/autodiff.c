@@ -120,45 +120,6 @@ static int parse_input(const char *arg, expr_input *inputs, int n, char names[][
     return 0;
 }
 
-/* One forward-mode pass per element of input `which`: every node's derivative
- * with respect to it, in the tensor layout (node shape + input shape). */
-static int forward_accumulation(const expr *e, int ninputs, const expr_input *inputs, int which,
-                                const expr_trace *trace, nd_tensor **derivatives) {
-    nd_tensor *input = inputs[which].value;
-    int64_t n = nd_numel(input);
-    nd_tensor **tangents = calloc((size_t)(trace->count * n), sizeof *tangents);
-    expr_input dual[MAX_INPUTS];
-    memcpy(dual, inputs, sizeof(expr_input) * (size_t)ninputs);
-    expr_trace pass = {0};
-    expr_error err;
-    bool grad_mode = nd_set_grad_enabled(false); /* forward mode needs no graph */
-    int rc = tangents ? 0 : -1;
-    for (int64_t j = 0; j < n && rc == 0; j++) {
-        nd_tensor *direction = nd_zeros_like(input); /* the j-th unit vector */
-        nd_fill_(nd_select(nd_reshape(direction, 1, (int64_t[]){n}), 0, j), 1.0);
-        dual[which].value = nd_make_dual(nd_detach(input), direction);
-        if (!expr_eval(e, ninputs, dual, &pass, &err) || pass.count != trace->count) rc = -1;
-        for (int k = 0; k < pass.count && rc == 0; k++) {
-            nd_tensor *t = nd_tangent(pass.steps[k].value);
-            tangents[k * n + j] = t ? t : nd_zeros_like(pass.steps[k].value);
-        }
-    }
-    nd_set_grad_enabled(grad_mode);
-    for (int k = 0; k < trace->count && rc == 0; k++) {
-        nd_tensor *node = trace->steps[k].value;
-        int64_t shape[2 * ND_MAX_DIMS];
-        int nd = nd_ndim(node), ni = nd_ndim(input);
-        memcpy(shape, nd_shape(node), sizeof(int64_t) * (size_t)nd);
-        memcpy(shape + nd, nd_shape(input), sizeof(int64_t) * (size_t)ni);
-        nd_tensor *stacked = nd_stack((int)n, tangents + k * n, nd); /* node shape + (n,) */
-        derivatives[k] = nd_reshape(stacked, nd + ni, shape);
-        if (!derivatives[k]) rc = -1;
-    }
-    free(tangents);
-    expr_trace_free(&pass);
-    return rc;
-}
-
 /* Prints the forward accumulation; final[i] receives d output / d input i
  * by forward mode (NULL where skipped). */
 static void print_forward(const expr *e, int ninputs, const expr_input *inputs,
@@ -177,7 +138,7 @@ static void print_forward(const expr *e, int ninputs, const expr_input *inputs,
             printf("    (skipped: more than %d passes)\n", MAX_FORWARD_PASSES);
             continue;
         }
-        if (forward_accumulation(e, ninputs, inputs, i, trace, derivatives)) {
+        if (expr_forward_accumulation(e, ninputs, inputs, i, trace, derivatives)) {
             printf("    (failed: %s)\n", text_user_error(nd_last_error()));
             continue;
         }

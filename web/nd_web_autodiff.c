@@ -91,47 +91,22 @@ static void json_node(const char *name, const char *text, nd_tensor *value) {
 }
 
 /* Forward mode for input `which`: every node's tangent, one pass per element of
- * the input (node shape + input shape, flattened), as cli/autodiff.c. */
+ * the input (node shape + input shape), computed as the program does
+ * (cli/expr_forward.c) and written as JSON nodes named d<node>/d<input>. */
 static int forward(const expr *e, int ninputs, const expr_input *inputs, int which,
                    const expr_trace *trace) {
-    nd_tensor *input = inputs[which].value;
-    int64_t n = nd_numel(input);
-    nd_tensor **tangents = calloc((size_t)(trace->count * n) + 1, sizeof *tangents);
-    expr_input dual[MAX_INPUTS];
-    memcpy(dual, inputs, sizeof(expr_input) * (size_t)ninputs);
-    expr_trace pass = {0};
-    expr_error err;
-    bool grad_mode = nd_set_grad_enabled(false); /* forward mode needs no graph */
-    int rc = tangents ? 0 : -1;
-    for (int64_t j = 0; j < n && rc == 0; j++) {
-        nd_tensor *direction = nd_zeros_like(input); /* the j-th unit vector */
-        nd_fill_(nd_select(nd_reshape(direction, 1, (int64_t[]){n}), 0, j), 1.0);
-        dual[which].value = nd_make_dual(nd_detach(input), direction);
-        if (!expr_eval(e, ninputs, dual, &pass, &err) || pass.count != trace->count) rc = -1;
-        for (int k = 0; k < pass.count && rc == 0; k++) {
-            nd_tensor *t = nd_tangent(pass.steps[k].value);
-            tangents[k * n + j] = t ? t : nd_zeros_like(pass.steps[k].value);
-        }
-    }
-    nd_set_grad_enabled(grad_mode);
+    nd_tensor **derivatives = calloc((size_t)trace->count + 1, sizeof *derivatives);
+    int rc =
+        derivatives ? expr_forward_accumulation(e, ninputs, inputs, which, trace, derivatives) : -1;
     json_raw("[");
     for (int k = 0; k < trace->count && rc == 0; k++) {
-        nd_tensor *node = trace->steps[k].value;
-        /* node shape + input shape, as the CLI shows it (a 0-d input adds no dim) */
-        int64_t shape[2 * ND_MAX_DIMS];
-        int nn = nd_ndim(node), ni = nd_ndim(input);
-        memcpy(shape, nd_shape(node), sizeof(int64_t) * (size_t)nn);
-        memcpy(shape + nn, nd_shape(input), sizeof(int64_t) * (size_t)ni);
-        nd_tensor *stacked = nd_reshape(nd_stack((int)n, tangents + k * n, nn), nn + ni, shape);
         char name[96];
         snprintf(name, sizeof name, "d%s/d%s", trace->steps[k].name, inputs[which].name);
         if (k) json_raw(",");
-        json_node(name, NULL, stacked);
-        if (!stacked) rc = -1;
+        json_node(name, NULL, derivatives[k]);
     }
     json_raw("]");
-    free(tangents);
-    expr_trace_free(&pass);
+    free(derivatives);
     return rc;
 }
 
