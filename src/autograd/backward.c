@@ -312,19 +312,32 @@ static int deliver(target *t, nd_tensor **slots, bool create_graph) {
     return rc;
 }
 
-/* A batched pass (see internal.h) is only right when every op it runs has a
- * rule that takes the batch dims, and only kind when the batch of every
- * intermediate fits in memory: checked on the whole graph before starting. */
-static bool graph_takes_batch(nd_tensor *y, const node_list *order) {
-    if (!nd__batch_fits(y->ndim, y->shape)) return false;
-    for (size_t k = 0; k < order->count; k++) {
-        const nd_node *n = order->items[k];
-        if (!n->needed && n != y->node) continue; /* never run */
-        if (!(n->op->flags & ND_BATCHABLE)) return false;
-        for (int i = 0; i < n->nin; i++)
-            if (n->in[i] && !nd__batch_fits(n->in[i]->ndim, n->in[i]->shape)) return false;
+/* The plan of a pass without the pass (see internal.h): the same order and
+ * pruning as run_backward, no gradient computed. */
+int nd__graph_visit(const char *op, nd_tensor *y, int n, nd_tensor *const *xs,
+                    bool (*visit)(const nd_node *node, void *ctx), void *ctx) {
+    if (!y->node || !y->requires_grad) return 1; /* the pass runs no node */
+    node_list order = {0};
+    target_list targets = {0};
+    int cap = 0;
+    int rc = topological_order(y->node, &order, NULL) ? 1 : -1;
+    for (int i = 0; rc == 1 && i < n; i++)
+        if (!push_target(&targets, xs[i], &cap)) rc = -1;
+    if (rc == 1) {
+        sort_targets(&targets);
+        targets.leaves_only = true;
+        for (int i = 0; i < targets.count; i++) targets.leaves_only &= !targets.items[i].t->node;
+        mark_needed(&order, &targets);
+        /* the nodes run_backward runs, in its order */
+        for (size_t k = order.count; k-- > 0 && rc == 1;) {
+            const nd_node *node = order.items[k];
+            if ((node->needed || node == y->node) && !visit(node, ctx)) rc = 0;
+        }
     }
-    return true;
+    free(order.items);
+    free(targets.items);
+    if (rc < 0) nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory ordering the graph", op);
+    return rc;
 }
 
 /* The one pass behind nd_backward and nd_gradient: gradients of y, seeded
@@ -370,12 +383,6 @@ static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool crea
         return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory ordering the graph", op);
     }
     mark_needed(&order, &targets);
-    if (nd__batch_dims(ND_REVERSE, NULL) && y->node && !graph_takes_batch(y, &order)) {
-        free(order.items);
-        free(targets.items);
-        if (!xs) free(slots);
-        return 1; /* not an error: the caller runs one pass per seed instead */
-    }
     if (!xs && !(by_step = final_order(&targets))) {
         free(order.items);
         free(targets.items);

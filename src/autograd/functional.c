@@ -3,7 +3,7 @@
 #include "../core/internal.h"
 
 /* Calls f, making sure a failure leaves a message that says where it came from. */
-static nd_tensor *call(const char *op, nd_fn f, void *ctx, nd_tensor *x) {
+nd_tensor *nd__call_fn(const char *op, nd_fn f, void *ctx, nd_tensor *x) {
     if (!x) return nd__null_input(op); /* x could not be made: keep the reason */
     nd_clear_error();
     nd_tensor *y = f(x, ctx);
@@ -46,7 +46,7 @@ nd_tensor *nd_jvp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *v, nd_tensor **fx
         return nd__fail_as(ND_ERR_SHAPE, "nd_jvp: v of shape %s does not match x of shape %s",
                            nd__tshape(v), nd__tshape(x));
     nd_scope_begin();
-    nd_tensor *y = call("nd_jvp", f, ctx, nd_make_dual(nd_detach(x), v));
+    nd_tensor *y = nd__call_fn("nd_jvp", f, ctx, nd_make_dual(nd_detach(x), v));
     nd_tensor *jv = y ? (y->tangent ? y->tangent : nd_zeros_like(y)) : NULL;
     if (y && fx) *fx = nd_keep(nd_detach(y));
     jv = fx && !*fx ? NULL : nd_keep(jv); /* NULL when out of memory */
@@ -61,7 +61,7 @@ nd_tensor *nd_vjp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *u, nd_tensor **fx
     if (!u) return nd__null_input("nd_vjp");
     nd_scope_begin();
     nd_tensor *xr = variable(x);
-    nd_tensor *y = call("nd_vjp", f, ctx, xr);
+    nd_tensor *y = nd__call_fn("nd_vjp", f, ctx, xr);
     nd_tensor *g = NULL;
     if (y && nd__gradients_seeded("nd_vjp", y, u, 1, &xr, &g, false) == 0) {
         g = nd_keep(g); /* NULL when out of memory */
@@ -74,69 +74,8 @@ nd_tensor *nd_vjp(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *u, nd_tensor **fx
 
 /* ------------------------------------------------- Jacobians in one pass */
 
-/* Like torch's vectorize=True (vmap): one pass carrying a batch of seeds, the
- * whole identity, instead of one pass per seed. Every op on the way runs its
- * ordinary rule once on batched gradients or tangents (one matrix-matrix
- * product where the loop did one matrix-vector product per seed). */
-
-static _Thread_local uint64_t batched_jacobians;
-uint64_t nd__batched_jacobians(void) {
-    return batched_jacobians;
-}
-
-/* Every one-hot seed for t at once: the identity, shaped (numel t,) + t.shape. */
-static nd_tensor *identity_seeds(const nd_tensor *t) {
-    int64_t shape[ND_MAX_DIMS];
-    shape[0] = t->numel;
-    memcpy(shape + 1, t->shape, sizeof(int64_t) * (size_t)t->ndim);
-    return nd_reshape(nd_eye(t->numel, t->dtype), 1 + t->ndim, shape);
-}
-
-/* Starts a batch of numel(t) seeds, unless one is running (an f that takes a
- * Jacobian itself takes it seed by seed) or the seeds would not fit. */
-static bool start_batch(const nd_tensor *t, nd_ad_mode mode) {
-    if (nd__batch_dims(ND_FORWARD, NULL) || nd__batch_dims(ND_REVERSE, NULL)) return false;
-    int64_t count = t->numel;
-    nd__set_batch(1, &count, mode);
-    if (nd__batch_fits(t->ndim, t->shape)) return true;
-    nd__set_batch(0, NULL, mode);
-    return false;
-}
-
-/* Reverse: the gradients of all m outputs at once, (m,) + x.shape. Sets
- * *fallback when an op on the way cannot take the batch. */
-static nd_tensor *reverse_batched(nd_tensor *y, nd_tensor *xr, bool *fallback) {
-    *fallback = !start_batch(y, ND_REVERSE);
-    if (*fallback) return NULL;
-    nd_tensor *seeds = identity_seeds(y);
-    nd_tensor *rows = NULL;
-    int rc = seeds ? nd__gradients_seeded("nd_jacobian", y, seeds, 1, &xr, &rows, false) : -1;
-    nd__set_batch(0, NULL, ND_REVERSE);
-    *fallback = rc == 1;
-    return rc == 0 ? rows : NULL;
-}
-
-/* Forward: f of x carrying all n tangents at once; y's tangent is then
- * (n,) + y.shape, the Jacobian's columns. Sets *fallback when an op refused. */
-static nd_tensor *forward_batched(nd_fn f, void *ctx, nd_tensor *base, nd_tensor **y_out,
-                                  bool *fallback) {
-    *fallback = !start_batch(base, ND_FORWARD);
-    if (*fallback) return NULL;
-    int64_t n = base->numel;
-    nd_tensor *seeds = identity_seeds(base);
-    nd_tensor *y = seeds ? call("nd_jacobian", f, ctx, nd_make_dual(base, seeds)) : NULL;
-    *fallback = nd__batch_refused();
-    nd__set_batch(0, NULL, ND_FORWARD);
-    *y_out = y;
-    if (!y || *fallback) return NULL;
-    int64_t shape[ND_MAX_DIMS] = {n};
-    memcpy(shape + 1, y->shape, sizeof(int64_t) * (size_t)y->ndim);
-    nd_tensor *columns = y->tangent;
-    if (!columns) return nd_zeros(y->dtype, 1 + y->ndim, shape); /* f does not depend on x */
-    *fallback = columns->ndim != 1 + y->ndim ||
-                memcmp(columns->shape, shape, sizeof(int64_t) * (size_t)columns->ndim);
-    return *fallback ? NULL : columns;
-}
+/* The batched pass is its own transform: batch.c (nd__jacobian_rows,
+ * nd__jacobian_columns), which says when it cannot run. */
 
 /* ------------------------------------------------- Jacobians seed by seed */
 
@@ -177,7 +116,7 @@ static nd_tensor *forward_columns(nd_fn f, void *ctx, nd_tensor *base, nd_tensor
     nd_tensor *jac_t = nd__zeros(y->dtype, 2, (int64_t[]){n, m});
     for (int64_t j = 0; jac_t && j < n; j++) {
         nd_scope_begin();
-        nd_tensor *yj = call("nd_jacobian", f, ctx, nd_make_dual(base, basis(base, j)));
+        nd_tensor *yj = nd__call_fn("nd_jacobian", f, ctx, nd_make_dual(base, basis(base, j)));
         int rc = -1;
         if (yj && !nd__same_shape(yj, y))
             nd__set_error_as(ND_ERR_SHAPE, "nd_jacobian: the function returned shape %s, then %s",
@@ -198,10 +137,10 @@ static nd_tensor *jacobian_matrix(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode m
     nd_tensor *jac = NULL;
     if (mode == ND_REVERSE) {
         nd_tensor *xr = variable(x);
-        nd_tensor *y = call("nd_jacobian", f, ctx, xr);
+        nd_tensor *y = nd__call_fn("nd_jacobian", f, ctx, xr);
         if (!y) return NULL;
         *y_out = y;
-        nd_tensor *rows = reverse_batched(y, xr, &fallback);
+        nd_tensor *rows = nd__jacobian_rows(y, xr, &fallback);
         if (fallback) return reverse_rows(y, xr);
         /* gradients come in x's dtype; the Jacobian is in f(x)'s, as seed by seed */
         if (rows && rows->dtype != y->dtype) rows = nd_to(rows, y->dtype);
@@ -209,15 +148,14 @@ static nd_tensor *jacobian_matrix(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode m
     } else {
         nd_tensor *base = nd_detach(x), *y = NULL;
         if (!base) return NULL;
-        nd_tensor *columns = forward_batched(f, ctx, base, &y, &fallback);
-        if (fallback && !y) y = call("nd_jacobian", f, ctx, base); /* no batch was started */
+        nd_tensor *columns = nd__jacobian_columns(f, ctx, base, &y, &fallback);
+        if (fallback && !y) y = nd__call_fn("nd_jacobian", f, ctx, base); /* no batch was started */
         if (!y) return NULL;
         *y_out = y;
         if (fallback) return nd_contiguous(forward_columns(f, ctx, base, y));
         /* the transpose stays a view, as torch's: a copy only if a reshape needs one */
         jac = nd_t(nd_reshape(columns, 2, (int64_t[]){x->numel, y->numel}));
     }
-    if (jac) batched_jacobians++;
     return jac;
 }
 
@@ -262,7 +200,7 @@ nd_tensor *nd_hessian(nd_fn f, void *ctx, nd_tensor *x) {
     nd_scope_begin();
     nd_tensor *result = NULL;
     nd_tensor *xr = variable(x);
-    nd_tensor *y = call("nd_hessian", f, ctx, xr);
+    nd_tensor *y = nd__call_fn("nd_hessian", f, ctx, xr);
     if (y && y->numel != 1) {
         nd__set_error_as(ND_ERR_SHAPE,
                          "nd_hessian: f(x) has shape %s; the Hessian needs a one-element output",

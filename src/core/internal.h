@@ -80,16 +80,29 @@ void nd__broadcast_strides(const nd_tensor *t, int ndim, const int64_t *shape, i
 
 /* ------------------ the op record (the tape, core/tape.c): what only libnd uses */
 
-/* Batched transforms (nd_jacobian's one pass with a batch of seeds). While a
- * batch is set, every gradient (mode ND_REVERSE) or tangent (ND_FORWARD)
- * carries these leading dims before the shape of its tensor; ops without
- * ND_BATCHABLE refuse it and the caller falls back to one pass per seed.
- * nd__set_batch(0, NULL, mode) clears it. */
+/* Batched transforms (nd_jacobian's one pass with a batch of seeds,
+ * autograd/batch.c; docs/BATCHING.md). While a batch is set, every gradient
+ * (mode ND_REVERSE) or tangent (ND_FORWARD) carries these leading dims before
+ * the shape of its tensor. batch.c decides before a reverse pass whether
+ * every op on it has ND_BATCHABLE; in forward mode the tape refuses an op
+ * without it (nd__batch_refused). Either way nd_jacobian falls back to one
+ * pass per seed. nd__set_batch(0, NULL, mode) clears it. */
 void nd__set_batch(int ndim, const int64_t *shape, nd_ad_mode mode);
 int nd__batch_dims(nd_ad_mode mode, int64_t *shape); /* 0 when none is set for mode */
 bool nd__batch_fits(int ndim, const int64_t *shape); /* batch × shape small enough */
 bool nd__batch_refused(void);         /* a forward op refused the batch since it was set */
 uint64_t nd__batched_jacobians(void); /* Jacobians this thread built in one pass (tests) */
+/* batch.c: the Jacobian of y with respect to xr as rows (numel y,) + xr.shape
+ * in one reverse pass; of f at base as columns (numel base,) + f(base).shape
+ * in one forward pass (*y_out: f(base), or NULL when f was not called). NULL
+ * with *fallback set when the pass cannot take the batch (not an error: one
+ * pass per seed instead), NULL without it on an error. */
+nd_tensor *nd__jacobian_rows(nd_tensor *y, nd_tensor *xr, bool *fallback);
+nd_tensor *nd__jacobian_columns(nd_fn f, void *ctx, nd_tensor *base, nd_tensor **y_out,
+                                bool *fallback);
+/* f(x) for a transform (functional.c): a NULL result always has a message
+ * naming op, and a result that is not floating point is refused. */
+nd_tensor *nd__call_fn(const char *op, nd_fn f, void *ctx, nd_tensor *x);
 
 /* A set of nodes for a walk over a graph (node_set.c): the walk's own
  * visited set, no mark left on the nodes. Starts zeroed ({0}). */
@@ -113,6 +126,14 @@ void nd__refresh_view(nd_tensor *view);
  * xs: the reverse pass behind nd_gradient, nd_vjp and nd_jacobian. */
 int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, nd_tensor *const *xs,
                          nd_tensor **grads, bool create_graph);
+
+/* Calls visit(node, ctx) for every node a backward pass from y to the targets
+ * xs would run, in the pass's order, stopping at the first false: for a
+ * transform that decides before the pass whether it can run its own way
+ * (batch.c). 1 when every node passed, 0 when one did not, -1 (an error
+ * naming op) when out of memory. */
+int nd__graph_visit(const char *op, nd_tensor *y, int n, nd_tensor *const *xs,
+                    bool (*visit)(const nd_node *node, void *ctx), void *ctx);
 
 /* The node-free-tensor release used by the engine and the scope. */
 void nd__node_release(nd_node *n);

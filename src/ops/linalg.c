@@ -380,26 +380,29 @@ static void matmul_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor
     }
 }
 
-/* A batched tangent has extra leading dims (the engine has already padded it
- * to the output's rank). With b 1-D, db is then a stack of vectors v, and a·v
- * for each is v·aᵀ: one product for the whole batch. */
+/* d(a·b) = da·b + a·db. A tangent may carry leading dims its operand lacks
+ * (a batched pass's, which the tape has padded to the output's rank): each
+ * product is written so that those broadcast like batch dims. A 1-D operand's
+ * tangent is then a stack of vectors: against an operand with batch dims of
+ * its own it is lifted to a stack of rows (a) or columns (b) and the lifted
+ * dim dropped again, so that its leading dims pair with the other's batch
+ * dims and not with its rows. For a matrix a and a stack of tangents of a
+ * 1-D b, a·v for each v is v·aᵀ: one product for the whole stack. */
 static nd_tensor *matmul_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
     nd_tensor *a = n->in[0], *b = n->in[1], *ta = tin[0], *tb = tin[1];
-    nd_tensor *a_part = ta ? nd_matmul(ta, b) : NULL;
-    nd_tensor *b_part = NULL;
-    if (tb && b->ndim == 1 && tb->ndim > 1)
+    nd_tensor *a_part = NULL, *b_part = NULL;
+    if (ta && a->ndim == 1 && b->ndim > 2)
+        a_part = nd_squeeze(nd_matmul(nd_unsqueeze(ta, -2), b), -2);
+    else if (ta)
+        a_part = nd_matmul(ta, b);
+    if (tb && b->ndim == 1 && a->ndim > 2)
+        b_part = nd_squeeze(nd_matmul(a, nd_unsqueeze(tb, -1)), -1);
+    else if (tb && b->ndim == 1 && tb->ndim > 1)
         b_part = a->ndim == 1 ? nd_matmul(tb, a) : rows_times(tb, mT(a));
     else if (tb)
         b_part = nd_matmul(a, tb);
     return nd__tangent_sum(a_part, b_part);
-}
-
-/* The rules take a batch except when a 1-D operand meets one with batch dims
- * of its own (a (k,) with b (B, k, m), or a (B, n, k) with b (k,)): there the
- * batch of the tangent and the operand's batch would not line up. */
-static bool batchable_shapes(const nd_tensor *a, const nd_tensor *b) {
-    return !(a->ndim == 1 && b->ndim > 2) && !(a->ndim > 2 && b->ndim == 1);
 }
 
 /* A product reads each factor only for the other's gradient: ND_SAVES_INPUTS
@@ -409,14 +412,6 @@ static const nd_op MATMUL = {
     .vjp = matmul_vjp,
     .jvp = matmul_jvp,
     .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
-    .vjp_formula = "ga = g·bᵀ, gb = aᵀ·g (batch dims summed back)",
-    .jvp_formula = "da·b + a·db",
-};
-static const nd_op MATMUL_1D_BATCHED = {
-    .name = "matmul",
-    .vjp = matmul_vjp,
-    .jvp = matmul_jvp,
-    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0,
     .vjp_formula = "ga = g·bᵀ, gb = aᵀ·g (batch dims summed back)",
     .jvp_formula = "da·b + a·db",
 };
@@ -448,8 +443,7 @@ static const nd_op MM = {
 nd_tensor *nd_matmul(nd_tensor *a, nd_tensor *b) {
     ND_CHECK("nd_matmul", a, b);
     nd_tensor *out = matmul_compute("nd_matmul", a, b);
-    const nd_op *op = batchable_shapes(a, b) ? &MATMUL : &MATMUL_1D_BATCHED;
-    return nd__record(op, out, 2, (nd_tensor *[]){a, b}, NULL);
+    return nd__record(&MATMUL, out, 2, (nd_tensor *[]){a, b}, NULL);
 }
 
 nd_tensor *nd_dot(nd_tensor *a, nd_tensor *b) {

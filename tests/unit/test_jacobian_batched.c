@@ -127,8 +127,10 @@ ND_TEST(jacobian_batched, every_matmul_case) {
         {2, 3, {2, 3}, {4, 3, 5}, false, true},    /* X against batched B */
         {3, 2, {2, 4, 3}, {3, 2}, false, true},    /* batched X against B */
         {3, 3, {2, 2, 3}, {2, 3, 4}, false, true}, /* both batched */
-        {1, 3, {3}, {2, 3, 4}, false, false},      /* 1-D with batched B: falls back */
-        {3, 1, {2, 4, 3}, {3}, false, false},      /* batched X with 1-D b: falls back */
+        {1, 3, {3}, {2, 3, 4}, false, true},       /* 1-D x with batched B */
+        {3, 1, {2, 4, 3}, {3}, false, true},       /* batched X with 1-D b */
+        {1, 3, {3}, {2, 4, 3}, true, true},        /* batched A with 1-D x */
+        {3, 1, {2, 3, 4}, {3}, true, true},        /* 1-D a with batched X */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         product_ctx c = {nd_randn(ND_F64, cases[i].no, cases[i].so), cases[i].other_first, false};
