@@ -21,6 +21,7 @@ const types = {'.html': 'text/html', '.js': 'text/javascript', '.wasm': 'applica
 
 const server = createServer((req, res) => {
   const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  if (path === '/favicon.ico') return res.writeHead(204).end(); // not a failed load
   const prefix = Object.keys(roots).find((p) => path.startsWith(p)); // '/' last
   const file = join(roots[prefix], path.slice(prefix.length) || 'bench.html');
   try {
@@ -67,22 +68,21 @@ server.close();
 
 line('W12_page', 'nd', 'wasm_size', statSync(join(wasmDir, 'nd.wasm')).size / 1e6, 'MB');
 // out/interactive.html from file://: the document's arrival to the first
-// panel's numbers, the best of three loads (as tests/e2e/lib/interactive.mjs).
+// panel's numbers, the best of three loads (as tests/e2e/lib/interactive.mjs);
+// a load whose page fails is reported and not counted.
 const page = join(wasmDir, 'interactive.html');
-try {
-  const times = [];
-  for (let i = 0; i < 3; i++) {
-    const p = await open('file://' + page);
-    try {
-      times.push(await p.evaluate(`window.ndPanelsReady.then(() =>
-        ndFirstResultMs - performance.getEntriesByType('navigation')[0].responseEnd)`));
-    } finally {
-      await p.close();
-    }
+const times = [];
+for (let i = 0; i < 3; i++) {
+  const p = await open('file://' + page);
+  try {
+    times.push(await p.evaluate(`window.ndPanelsReady.then(() =>
+      ndFirstResultMs - performance.getEntriesByType('navigation')[0].responseEnd)`));
+  } catch (e) {
+    console.error(`W12 first result, load ${i + 1}: ${e.message.split('\n')[0]}`);
+  } finally {
+    await p.close();
   }
-  line('W12_page', 'nd', 'first_result', Math.min(...times), 'ms');
-} catch (e) {
-  console.error(`W12 first result failed: ${e.message}`);
-  failed = 1;
 }
+if (times.length) line('W12_page', 'nd', 'first_result', Math.min(...times), 'ms');
+else failed = 1;
 process.exit(failed);
