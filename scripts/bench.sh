@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark program (build/bench/bench_*) and the peers (bench/peers.py)
-# for 1 and 2 threads, then prints the nd/peer ratio table (BENCHMARKS.md).
+# for 1 and 2 threads, and W12 in the browser (bench/web/run.sh: optional, it
+# needs chromium and npm), then prints the nd/peer ratio table (BENCHMARKS.md).
 #   scripts/bench.sh BUILD_DIR full|quick
 # quick: fewer repeats and steps, under a minute or so. Results go to
 # BUILD_DIR/bench_results.txt.
@@ -67,5 +68,10 @@ if [ -x "$build/bench/bench_ddp" ] && command -v mpirun > /dev/null; then
     --mca oob_tcp_if_include lo -np 2 bench/bench_ddp 1 "${quick_arg:-full}" "${one:-0}") |
     tee -a "$results" || echo "bench.sh: bench_ddp failed" >&2
 fi
+# W12: W6 and W4 in headless Chromium, nd.wasm against TensorFlow.js. Optional:
+# when chromium, the WebAssembly build or the npm packages cannot be had, the
+# table says `W12 skipped` and why (bench/web/run.sh).
+echo "== W12 browser (bench/web)" >&2
+"$root/bench/web/run.sh" "$mode" | tee -a "$results" || echo "bench.sh: W12 failed" >&2
 echo
 /usr/bin/python3 "$root/bench/peers.py" table "$results"

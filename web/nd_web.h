@@ -45,4 +45,11 @@ const char *nd_web_relu_net_steps(int steps);
 const char *nd_web_affine_start(const uint8_t *rgba, int h, int w, double lr);
 const char *nd_web_affine_steps(int steps);
 
+/* W12 of BENCHMARKS.md (bench/web/): W6 (the 1-32-1 ReLU fit by full-batch
+ * Adam, `steps` steps) → its final MSE, and W4 (1000 × {y·1.0001 + 0.5} and
+ * backward, on a scalar for n = 0 or n elements) → x's gradient; NaN on failure.
+ * As bench/bench_train.c and bench/bench_autograd.c; the caller times them. */
+double nd_web_bench_w6(int steps);
+double nd_web_bench_w4(int n);
+
 #endif

@@ -20,10 +20,34 @@
 
 /* The plain triple loop: for small products (packing would cost more than it
  * saves) and as the fallback when the packing buffers cannot be allocated.
- * The inner loop runs along a row of C, unit stride when B is not transposed. */
+ * The inner loop runs along a row of C, unit stride when B is not transposed.
+ * When C has a column or two, that loop would run once or twice per multiply-
+ * add, and when only B is transposed and k > n it would stride through B:
+ * each element of C is then a dot product along p instead (the 1-column
+ * products of a small net, y = h·w2ᵀ and its backward, spend most of their
+ * time here, in the browser especially). */
 static void NAME(plain_product)(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                                 const real *A, int64_t lda, const real *B, int64_t ldb, real beta,
                                 real *C, int64_t ldc) {
+    if (n < 3 || (trans_b && !trans_a && k > n)) {
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                /* Four partial sums: one sum would wait on each addition's
+                 * latency in turn; four run side by side (p = 4q + r in s[r]). */
+                real s[4] = {0, 0, 0, 0};
+                int64_t p = 0;
+                for (; p + 4 <= k; p += 4)
+                    for (int r = 0; r < 4; r++) s[r] += A_AT(i, p + r) * B_AT(p + r, j);
+                for (; p < k; p++) s[0] += A_AT(i, p) * B_AT(p, j);
+                real sum = (s[0] + s[1]) + (s[2] + s[3]);
+                real *c = C + i * ldc + j;
+                *c = beta == 0 ? sum : beta * *c + sum;
+            }
+        return;
+    }
+    /* With one inner product (k = 1), a transposed B with unit stride is the
+     * same row as B not transposed: the row loop below then runs at unit stride. */
+    if (k == 1 && trans_b && ldb == 1) trans_b = false;
     for (int64_t i = 0; i < m; i++) {
         real *row = C + i * ldc;
         for (int64_t j = 0; j < n; j++) row[j] = beta == 0 ? 0 : beta * row[j];

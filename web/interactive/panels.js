@@ -315,7 +315,10 @@ function ndWasmBinary() {
 window.ndReady = (typeof createNd === 'function'
   ? createNd({wasmBinary: ndWasmBinary()}).then((m) => (window.nd = ndFace(m)))
   : Promise.reject(new Error('this page was written without nd compiled to WebAssembly: run scripts/build-wasm.sh (make build does), then nd labs again')));
-window.ndPanelsReady = window.ndReady.then(setup).then(() => {
+// nd may be ready before the parser has reached the test card's <img>, after
+// the scripts (seen under load: setup found no #testcard): wait for the document.
+const parsed = () => document.readyState !== 'loading' ? null : new Promise((ok) => document.addEventListener('DOMContentLoaded', ok, {once: true}));
+window.ndPanelsReady = window.ndReady.then(parsed).then(setup).then(() => {
   $('status').textContent = `nd ${nd.version()} (WebAssembly): first result ${Math.round(window.ndFirstResultMs - window.ndStartMs)} ms after it began to load.`;
 }, (e) => {
   $('status').textContent = e.message;
