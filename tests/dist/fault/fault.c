@@ -3,11 +3,10 @@
  * steps and goes: `crash` ends the process at once, without MPI_Finalize (as
  * a crash would; mpirun is told to let that pass, so that the job is not
  * killed before the others notice), `leave` frees its nd objects and
- * returns from main as a program that stops early does. The other ranks train on with a 2-second timeout
- * (nd_dist_set_timeout) and must get an error from the next step, naming
- * their rank and the call, within the timeout and a margin; and every later
- * collective must fail at once. Each rank prints one line and exits 0 when
- * all of that held, 1 otherwise. */
+ * returns from main as a program that stops early does. The other ranks train on with a 2-second
+ * timeout (nd_dist_set_timeout) and must get an error from the next step, naming their rank and the
+ * call, within the timeout and a margin; and every later collective must fail at once. Each rank
+ * prints one line and exits 0 when all of that held, 1 otherwise. */
 #include <nd.h>
 #include <nd_dist.h>
 
