@@ -241,21 +241,12 @@ static int write_graph(nd_tensor *z, const char *dot_path, const char *png_path)
     return rc;
 }
 
-/* Whether every element of t is a finite number. */
-static bool all_finite(nd_tensor *t) {
-    nd_tensor *flat = nd_contiguous(nd_to(nd_detach(t), ND_F64));
-    const double *v = flat ? nd_data(flat) : NULL;
-    for (int64_t i = 0; v && i < nd_numel(flat); i++)
-        if (!isfinite(v[i])) return false;
-    return v != NULL;
-}
-
 /* A NaN or an infinity is almost always a value outside a function's domain
  * (log(x) at x = -1): the first such node is named, with a warning. */
 static bool warn_non_finite(const expr_trace *trace, nd_tensor *const *gradients, int ninputs,
                             const expr_input *inputs, const char *output) {
     for (int k = 0; k < trace->count; k++)
-        if (!all_finite(trace->steps[k].value)) {
+        if (!expr_all_finite(trace->steps[k].value)) {
             fprintf(stderr,
                     "nd autodiff: warning: %s = %s is NaN or infinite (an input outside the "
                     "function's domain?); --allow-nan accepts it\n",
@@ -263,7 +254,7 @@ static bool warn_non_finite(const expr_trace *trace, nd_tensor *const *gradients
             return true;
         }
     for (int i = 0; i < ninputs; i++)
-        if (gradients[i] && !all_finite(gradients[i])) {
+        if (gradients[i] && !expr_all_finite(gradients[i])) {
             fprintf(stderr,
                     "nd autodiff: warning: d%s/d%s is NaN or infinite; --allow-nan accepts it\n",
                     output, inputs[i].name);

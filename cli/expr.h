@@ -82,7 +82,10 @@ nd_tensor *expr_eval(const expr *e, int ninputs, const expr_input *inputs, expr_
                      expr_error *err);
 void expr_trace_free(expr_trace *t);
 
-/* Forward accumulation (cli/expr_forward.c): one forward-mode pass per element
+/* Whether every element of t is a finite number (cli/expr_passes.c). */
+bool expr_all_finite(nd_tensor *t);
+
+/* Forward accumulation (cli/expr_passes.c): one forward-mode pass per element
  * of input `which`; derivatives[k] is node k's derivative with respect to it,
  * in the tensor layout (node shape + input shape), for each of trace's
  * trace->count nodes. 0, or -1 + nd_last_error(). */

@@ -28,7 +28,7 @@ install(FILES ${CMAKE_SOURCE_DIR}/build-wasm/interactive.html DESTINATION share/
 # tests/e2e/interactive.sh to compare the page's numbers with (see web/native.c).
 if(TARGET nd_image_static)
   add_executable(nd_web_native web/native.c web/nd_web.c web/nd_web_labs.c web/nd_web_autodiff.c
-                 web/nd_web_train.c web/json.c cli/expr.c cli/expr_forward.c cli/text.c cli/relu_sum.c)
+                 web/nd_web_train.c web/json.c cli/expr.c cli/expr_passes.c cli/text.c cli/relu_sum.c)
   target_include_directories(nd_web_native PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/cli
                              ${CMAKE_SOURCE_DIR}/web)
   target_link_libraries(nd_web_native PRIVATE nd_image_static nd_static m)

@@ -14,7 +14,7 @@ mkdir -p "$build"
 export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 sources=(src/core/*.c src/ops/*.c src/autograd/*.c src/optim/*.c
   src/image/affine.c src/image/convert.c src/image/grid_sample.c src/image/warp.c
-  cli/expr.c cli/expr_forward.c cli/text.c cli/relu_sum.c web/json.c web/nd_web*.c)
+  cli/expr.c cli/expr_passes.c cli/text.c cli/relu_sum.c web/json.c web/nd_web*.c)
 sources=("${sources[@]/src\/ops\/linalg_decomp.c}") # LAPACK: linalg_nolapack.c instead
 sources=("${sources[@]/src\/ops\/linalg_eig_svd.c}")
 # Every function of web/nd_web.h, and malloc/free for the buffers JS hands in.

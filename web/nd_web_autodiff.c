@@ -92,7 +92,7 @@ static void json_node(const char *name, const char *text, nd_tensor *value) {
 
 /* Forward mode for input `which`: every node's tangent, one pass per element of
  * the input (node shape + input shape), computed as the program does
- * (cli/expr_forward.c) and written as JSON nodes named d<node>/d<input>. */
+ * (cli/expr_passes.c) and written as JSON nodes named d<node>/d<input>. */
 static int forward(const expr *e, int ninputs, const expr_input *inputs, int which,
                    const expr_trace *trace) {
     nd_tensor **derivatives = calloc((size_t)trace->count + 1, sizeof *derivatives);
@@ -110,20 +110,11 @@ static int forward(const expr *e, int ninputs, const expr_input *inputs, int whi
     return rc;
 }
 
-/* Whether every element of t is a finite number. */
-static bool all_finite(nd_tensor *t) {
-    nd_tensor *flat = nd_contiguous(nd_to(nd_detach(t), ND_F64));
-    const double *v = flat ? nd_data(flat) : NULL;
-    for (int64_t i = 0; v && i < nd_numel(flat); i++)
-        if (!isfinite(v[i])) return false;
-    return v != NULL;
-}
-
 /* As the CLI without --allow-nan: a NaN or an infinity is an error naming the
  * first node that has one (almost always an input outside a function's domain). */
 static bool non_finite(const expr_trace *trace) {
     for (int k = 0; k < trace->count; k++)
-        if (!all_finite(trace->steps[k].value)) {
+        if (!expr_all_finite(trace->steps[k].value)) {
             web_fail("nd autodiff: %s = %s is NaN or infinite (an input outside the function's "
                      "domain?)",
                      trace->steps[k].name, trace->steps[k].text);

@@ -1,11 +1,21 @@
-/* Forward accumulation over an expression of `nd autodiff`: one forward-mode
- * pass per element of an input, giving every node's derivative with respect
- * to it. Shared by the program (cli/autodiff.c) and the browser page
- * (web/nd_web_autodiff.c), so both show the same table. */
+/* What `nd autodiff` does with an evaluated expression beyond the parser,
+ * shared by the program (cli/autodiff.c) and the browser page
+ * (web/nd_web_autodiff.c) so that both show the same: forward accumulation
+ * (one forward-mode pass per element of an input, giving every node's
+ * derivative with respect to it) and the finiteness check of a node. */
 #include "expr.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+bool expr_all_finite(nd_tensor *t) {
+    nd_tensor *flat = nd_contiguous(nd_to(nd_detach(t), ND_F64));
+    const double *v = flat ? nd_data(flat) : NULL;
+    for (int64_t i = 0; v && i < nd_numel(flat); i++)
+        if (!isfinite(v[i])) return false;
+    return v != NULL;
+}
 
 int expr_forward_accumulation(const expr *e, int ninputs, const expr_input *inputs, int which,
                               const expr_trace *trace, nd_tensor **derivatives) {
