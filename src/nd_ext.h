@@ -104,16 +104,17 @@ struct nd_tensor {
  * a bad argument that fits no other code. */
 ND_API void nd__set_error_as(nd_error_code code, const char *fmt, ...) ND_PRINTF(2, 3);
 ND_API void nd__set_errorv_as(nd_error_code code, const char *fmt, va_list ap);
-ND_API void nd__set_error(const char *fmt, ...) ND_PRINTF(1, 2);
-ND_API void nd__set_errorv(const char *fmt, va_list ap);
 /* Sets the error, returns NULL / -1 / NAN:
  * `return nd__fail_as(ND_ERR_SHAPE, "nd_add: ...")`. */
 ND_API nd_tensor *nd__fail_as(nd_error_code code, const char *fmt, ...) ND_PRINTF(2, 3);
 ND_API int nd__fail_int_as(nd_error_code code, const char *fmt, ...) ND_PRINTF(2, 3);
 ND_API double nd__fail_nan_as(nd_error_code code, const char *fmt, ...) ND_PRINTF(2, 3);
-ND_API nd_tensor *nd__fail(const char *fmt, ...) ND_PRINTF(1, 2);
-ND_API int nd__fail_int(const char *fmt, ...) ND_PRINTF(1, 2);
-ND_API double nd__fail_nan(const char *fmt, ...) ND_PRINTF(1, 2);
+/* Without a code: ND_ERR_ARG. */
+#define nd__set_error(...)      nd__set_error_as(ND_ERR_ARG, __VA_ARGS__)
+#define nd__set_errorv(fmt, ap) nd__set_errorv_as(ND_ERR_ARG, fmt, ap)
+#define nd__fail(...)           nd__fail_as(ND_ERR_ARG, __VA_ARGS__)
+#define nd__fail_int(...)       nd__fail_int_as(ND_ERR_ARG, __VA_ARGS__)
+#define nd__fail_nan(...)       nd__fail_nan_as(ND_ERR_ARG, __VA_ARGS__)
 /* strerror's text for a failed call's errno, but "out of memory" for ENOMEM:
  * every allocation failure says so in the same words. */
 ND_API const char *nd__strerror(int err);

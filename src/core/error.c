@@ -70,17 +70,6 @@ void nd__set_errorv_as(nd_error_code code, const char *fmt, va_list ap) {
     error_count++;
 }
 
-void nd__set_errorv(const char *fmt, va_list ap) {
-    nd__set_errorv_as(ND_ERR_ARG, fmt, ap);
-}
-
-void nd__set_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    nd__set_errorv_as(ND_ERR_ARG, fmt, ap);
-    va_end(ap);
-}
-
 void nd__set_error_as(nd_error_code code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -96,14 +85,6 @@ nd_error_code nd__errno_code(int err) {
     return err == ENOMEM ? ND_ERR_NOMEM : ND_ERR_IO;
 }
 
-nd_tensor *nd__fail(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    nd__set_errorv_as(ND_ERR_ARG, fmt, ap);
-    va_end(ap);
-    return NULL;
-}
-
 nd_tensor *nd__fail_as(nd_error_code code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -112,28 +93,12 @@ nd_tensor *nd__fail_as(nd_error_code code, const char *fmt, ...) {
     return NULL;
 }
 
-int nd__fail_int(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    nd__set_errorv_as(ND_ERR_ARG, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 int nd__fail_int_as(nd_error_code code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     nd__set_errorv_as(code, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-double nd__fail_nan(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    nd__set_errorv_as(ND_ERR_ARG, fmt, ap);
-    va_end(ap);
-    return NAN;
 }
 
 double nd__fail_nan_as(nd_error_code code, const char *fmt, ...) {

@@ -66,14 +66,6 @@ int nd__frame_threads(int64_t work, int64_t per_thread, int want) {
     return threads;
 }
 
-nd_frame *nd__frame_fail(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    nd__set_errorv(fmt, ap);
-    va_end(ap);
-    return NULL;
-}
-
 nd_frame *nd__frame_fail_as(nd_error_code code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -82,9 +82,9 @@ bool nd__frame_check(const char *op, const nd_frame *f);
 bool nd__frame_check_col(const char *op, const nd_frame *f, int col);
 char *nd__strdup(const char *s);
 /* Sets the error and returns NULL: `return nd__frame_fail("nd_frame_x: ...")`. */
-nd_frame *nd__frame_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 nd_frame *nd__frame_fail_as(nd_error_code code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+#define nd__frame_fail(...) nd__frame_fail_as(ND_ERR_ARG, __VA_ARGS__)
 
 /* The present values of a NUMBER column, sorted (malloc'd; *count of them). */
 double *nd__sorted_values(const nd__col *c, int64_t *count);
