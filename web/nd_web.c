@@ -37,27 +37,6 @@ WEB_EXPORT int nd_web_matmul(const double *a, int n, int k, const double *b, int
     return c ? 0 : -1;
 }
 
-/* Gradient descent on f(x) = x² with nd's SGD (momentum as PyTorch's): the
- * gradient by autograd, steps + 1 positions into xs (xs[0] = x0). */
-WEB_EXPORT int nd_web_gd_square(double x0, double lr, double momentum, int steps, double *xs) {
-    nd_scope_begin(); /* holds x; each step has its own scope inside */
-    nd_tensor *x = nd_set_requires_grad(nd_from(ND_F64, 0, NULL, &x0), true);
-    nd_optim *opt = nd_sgd(1, &x, (nd_sgd_opts){.lr = lr, .momentum = momentum});
-    int status = opt ? 0 : -1;
-    xs[0] = x0;
-    for (int t = 0; t < steps && status == 0; t++) {
-        nd_scope_begin();
-        nd_optim_zero_grad(opt);
-        status = nd_backward(nd_square(x)) || nd_optim_step(opt) ? -1 : 0;
-        xs[t + 1] = nd_item(x);
-        nd_scope_end();
-    }
-    if (status) web_fail_nd("gradient descent on x^2");
-    nd_optim_free(opt);
-    nd_scope_end();
-    return status;
-}
-
 /* ------------------------------------------------------------ optimization
  * The objectives of cli/labs/optimization.c, written with nd ops so that
  * autograd differentiates them. `coef` is the 2-D quadratic's (a, b). */

@@ -12,7 +12,6 @@
 const char *nd_web_version(void);
 const char *nd_web_error(void);
 int nd_web_matmul(const double *a, int n, int k, const double *b, int m, double *out);
-int nd_web_gd_square(double x0, double lr, double momentum, int steps, double *xs);
 
 /* Optimization: method "gd", "momentum" (nd_sgd with momentum β) or "newton"
  * (x ← x − η·f'/f'', f'' by autograd) on f "x^2", "xcos" (x·cos(πx)),

@@ -13,6 +13,10 @@ const ready = require(path.join(dir, 'nd.js'))({
   wasmBinary: require('node:fs').readFileSync(path.join(dir, 'nd.wasm')),
 });
 
+// The page's JavaScript face (web/interactive/face.js, a browser script),
+// evaluated here with ImageData absent.
+const face = new Function(require('node:fs').readFileSync(path.join(__dirname, '..', 'interactive', 'face.js'), 'utf8') + '\nreturn ndFace;')();
+
 // Copies doubles into the module's heap; returns the pointer (caller frees).
 function heapDoubles(nd, values) {
   const ptr = nd._malloc(8 * Math.max(values.length, 1));
@@ -48,12 +52,11 @@ test('matmul equals the product worked by hand, and large ones the plain triple 
 });
 
 test('gradient descent on x^2 follows the SGD recurrence with momentum (PyTorch form)', async () => {
-  const nd = await ready;
+  const nd = face(await ready);
   for (const [x0, lr, momentum] of [[3, 0.1, 0], [-2, 0.05, 0.9], [1.5, 1.1, 0]]) {
-    const steps = 100, pxs = nd._malloc(8 * (steps + 1));
-    assert.strictEqual(nd._nd_web_gd_square(x0, lr, momentum, steps, pxs), 0);
-    const xs = Array.from(nd.HEAPF64.subarray(pxs / 8, pxs / 8 + steps + 1));
-    nd._free(pxs);
+    const steps = 100;
+    const xs = nd.gd({f: 'x^2', method: momentum ? 'momentum' : 'gd', lr, momentum, steps, x0}).xs;
+    assert.strictEqual(xs.length, steps + 1);
     let x = x0, v = 0;
     for (let t = 0; t <= steps; t++) {
       assert.ok(Math.abs(xs[t] - x) <= 1e-12 * (1 + Math.abs(x)), `x0=${x0} lr=${lr} m=${momentum} step ${t}: ${xs[t]} vs ${x}`);
