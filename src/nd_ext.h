@@ -214,8 +214,12 @@ typedef struct nd_op {
     const char *jvp_formula;
 } nd_op;
 
-/* An op's scalar parameters, kept for its rules. */
+/* An op's scalar parameters, kept for its rules. The named fields say what
+ * they hold; an op with other needs keeps them in f and i, packed and
+ * unpacked by one pair of functions in its file (slice.c's range_params). */
 typedef struct nd_params {
+    int dim;      /* the dim the op works along, wrapped; ND_ALL for every dim */
+    bool keepdim; /* a reduction's reduced dims stay as size 1 */
     double f[4];
     int64_t i[ND_MAX_DIMS + 4];
     int64_t shape[ND_MAX_DIMS]; /* e.g. the input shape a reshape came from */

@@ -175,17 +175,33 @@ static nd_tensor *grid_tangent(nd_tensor *input, nd_tensor *grid, nd_tensor *tgr
     return result(out, input->dtype);
 }
 
+/* The parameters of the four ops below, by name. pack and unpack are the
+ * only places that know where they ride in the node's nd_params. */
+typedef struct {
+    bool align_corners;
+    int64_t h, w;     /* grid_sample_backward: the size of the input it scatters into */
+    int64_t channels; /* affine_grid: the C of the (N, C, H, W) it was asked for */
+} sampling_params;
+
+static nd_params pack(sampling_params a) {
+    return (nd_params){.i = {a.align_corners, a.h, a.w, a.channels}};
+}
+static sampling_params unpack(const nd_node *n) {
+    return (sampling_params){
+        .align_corners = n->p.i[0] != 0, .h = n->p.i[1], .w = n->p.i[2], .channels = n->p.i[3]};
+}
+
 static void grid_sample_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
     nd_tensor *input = n->in[0], *grid = n->in[1];
-    bool align = n->p.i[0] != 0;
+    bool align = unpack(n).align_corners;
     if (input->requires_grad)
         gin[0] = grid_sample_transpose(g, grid, input->shape[2], input->shape[3], align);
     if (grid->requires_grad) gin[1] = grid_sample_grid_grad(g, input, grid, align);
 }
 static nd_tensor *grid_sample_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
-    bool align = n->p.i[0] != 0;
+    bool align = unpack(n).align_corners;
     nd_tensor *from_input = tin[0] ? nd_grid_sample(tin[0], n->in[1], align) : NULL;
     nd_tensor *from_grid = tin[1] ? grid_tangent(n->in[0], n->in[1], tin[1], align) : NULL;
     return nd__tangent_sum(from_input, from_grid);
@@ -223,14 +239,14 @@ nd_tensor *nd_grid_sample(nd_tensor *input, nd_tensor *grid, bool align_corners)
     if (out) sample(&d, data(in), data(gr), NULL, data(out));
     out = nd_keep(result(out, input->dtype));
     nd_scope_end();
-    nd_params p = {.i = {align_corners}};
+    nd_params p = pack((sampling_params){.align_corners = align_corners});
     return nd__record(&GRID_SAMPLE, out, 2, (nd_tensor *[]){input, grid}, &p);
 }
 
 /* The transposed sampling, linear in g: its VJP in g is grid_sample again. */
 static void transpose_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
-    if (n->in[0]->requires_grad) gin[0] = nd_grid_sample(g, n->in[1], n->p.i[0] != 0);
+    if (n->in[0]->requires_grad) gin[0] = nd_grid_sample(g, n->in[1], unpack(n).align_corners);
     if (n->in[1]->requires_grad)
         nd__set_error_as(ND_ERR_NOT_DIFFERENTIABLE,
                          "nd_grid_sample: second derivatives with respect to the grid are not "
@@ -244,8 +260,8 @@ static nd_tensor *transpose_jvp(const nd_node *n, nd_tensor *out, nd_tensor *con
                          "supported");
         return NULL;
     }
-    return tin[0] ? grid_sample_transpose(tin[0], n->in[1], n->p.i[1], n->p.i[2], n->p.i[0] != 0)
-                  : NULL;
+    sampling_params a = unpack(n);
+    return tin[0] ? grid_sample_transpose(tin[0], n->in[1], a.h, a.w, a.align_corners) : NULL;
 }
 static const nd_op GRID_SAMPLE_TRANSPOSE = {
     .name = "grid_sample_backward",
@@ -266,7 +282,7 @@ static nd_tensor *grid_sample_transpose(nd_tensor *g, nd_tensor *grid, int64_t h
     if (out) scatter(&d, data(gg), data(gr), data(out));
     out = nd_keep(result(out, g->dtype));
     nd_scope_end();
-    nd_params p = {.i = {align, h, w}};
+    nd_params p = pack((sampling_params){.align_corners = align, .h = h, .w = w});
     return nd__record(&GRID_SAMPLE_TRANSPOSE, out, 2, (nd_tensor *[]){g, grid}, &p);
 }
 
@@ -320,11 +336,12 @@ static nd_tensor *affine_grid_transpose(nd_tensor *g, bool align);
 
 static void affine_grid_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)n, (void)out;
-    gin[0] = affine_grid_transpose(g, n->p.i[0] != 0);
+    gin[0] = affine_grid_transpose(g, unpack(n).align_corners);
 }
 static nd_tensor *affine_grid_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
-    return nd_affine_grid(tin[0], out->shape[0], n->p.i[1], out->shape[1], out->shape[2],
-                          n->p.i[0] != 0);
+    sampling_params a = unpack(n);
+    return nd_affine_grid(tin[0], out->shape[0], a.channels, out->shape[1], out->shape[2],
+                          a.align_corners);
 }
 static const nd_op AFFINE_GRID = {
     .name = "affine_grid",
@@ -366,7 +383,7 @@ nd_tensor *nd_affine_grid(nd_tensor *theta, int64_t n, int64_t c, int64_t h, int
     }
     out = nd_keep(result(out, theta->dtype));
     nd_scope_end();
-    nd_params p = {.i = {align_corners, c}};
+    nd_params p = pack((sampling_params){.align_corners = align_corners, .channels = c});
     return nd__record(&AFFINE_GRID, out, 1, &theta, &p);
 }
 
@@ -375,11 +392,12 @@ nd_tensor *nd_affine_grid(nd_tensor *theta, int64_t n, int64_t c, int64_t h, int
 static void transpose_grid_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
     nd_tensor *grid = n->in[0];
-    gin[0] = nd_affine_grid(g, grid->shape[0], 1, grid->shape[1], grid->shape[2], n->p.i[0] != 0);
+    gin[0] = nd_affine_grid(g, grid->shape[0], 1, grid->shape[1], grid->shape[2],
+                            unpack(n).align_corners);
 }
 static nd_tensor *transpose_grid_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
-    return affine_grid_transpose(tin[0], n->p.i[0] != 0);
+    return affine_grid_transpose(tin[0], unpack(n).align_corners);
 }
 static const nd_op AFFINE_GRID_TRANSPOSE = {
     .name = "affine_grid_backward",
@@ -412,6 +430,6 @@ static nd_tensor *affine_grid_transpose(nd_tensor *g, bool align) {
     }
     out = nd_keep(result(out, g->dtype));
     nd_scope_end();
-    nd_params p = {.i = {align}};
+    nd_params p = pack((sampling_params){.align_corners = align});
     return nd__record(&AFFINE_GRID_TRANSPOSE, out, 1, &g, &p);
 }

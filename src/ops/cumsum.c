@@ -83,7 +83,7 @@ static nd_tensor *flip(nd_tensor *t, int dim) {
 
 static void cumsum_vjp(const nd_node *node, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
-    int dim = (int)node->p.i[0];
+    int dim = node->p.dim;
     if (g->ndim == 0) { /* a 0-d running sum is the identity */
         gin[0] = g;
         return;
@@ -92,7 +92,7 @@ static void cumsum_vjp(const nd_node *node, nd_tensor *out, nd_tensor *g, nd_ten
 }
 static nd_tensor *cumsum_jvp(const nd_node *node, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
-    return nd_cumsum(tin[0], (int)node->p.i[0]); /* linear */
+    return nd_cumsum(tin[0], node->p.dim); /* linear */
 }
 static const nd_op CUMSUM = {
     .name = "cumsum",
@@ -125,6 +125,6 @@ nd_tensor *nd_cumsum(nd_tensor *t, int dim) {
         return nd__fail_as(ND_ERR_NOMEM,
                            "nd_cumsum: out of memory for %lld accumulators (shape %s)",
                            (long long)inner, nd__tshape(t));
-    nd_params p = {.i = {d}};
+    nd_params p = {.dim = d};
     return nd__record(&CUMSUM, out, 1, &t, &p);
 }

@@ -64,11 +64,11 @@ static nd_tensor *index_add_zeros(nd_tensor *g, nd_tensor *idx, int dim, int ndi
 static void index_select_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
     nd_tensor *in = n->in[0];
-    gin[0] = index_add_zeros(g, n->in[1], (int)n->p.i[0], in->ndim, in->shape);
+    gin[0] = index_add_zeros(g, n->in[1], n->p.dim, in->ndim, in->shape);
 }
 static nd_tensor *index_select_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
-    return nd_index_select(tin[0], (int)n->p.i[0], n->in[1]);
+    return nd_index_select(tin[0], n->p.dim, n->in[1]);
 }
 /* The rules read the indices (and masks) again: a later in-place change to them
  * must fail the backward pass rather than give a wrong gradient. */
@@ -110,7 +110,7 @@ nd_tensor *nd_index_select(nd_tensor *t, int dim, nd_tensor *idx) {
             memcpy(to + (size_t)(o * count + k) * row, from + (size_t)(o * size + ix[k]) * row,
                    row);
     if (!nd__needs_record(2, (nd_tensor *[]){t, idx})) return out;
-    nd_params p = {.i = {d}};
+    nd_params p = {.dim = d};
     return nd__record(&INDEX_SELECT, out, 2, (nd_tensor *[]){t, idx}, &p);
 }
 
@@ -118,11 +118,11 @@ nd_tensor *nd_index_select(nd_tensor *t, int dim, nd_tensor *idx) {
  * index_select's gradient comes from. Its own gradient is index_select. */
 static void index_add_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
-    gin[0] = nd_index_select(g, (int)n->p.i[0], n->in[1]);
+    gin[0] = nd_index_select(g, n->p.dim, n->in[1]);
 }
 static nd_tensor *index_add_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
-    return index_add_zeros(tin[0], n->in[1], (int)n->p.i[0], n->p.ndim, n->p.shape);
+    return index_add_zeros(tin[0], n->in[1], n->p.dim, n->p.ndim, n->p.shape);
 }
 static const nd_op INDEX_ADD = {
     .name = "index_select_backward",
@@ -154,7 +154,7 @@ static nd_tensor *index_add_zeros(nd_tensor *g, nd_tensor *idx, int dim, int ndi
             for (int64_t j = 0; j < inner; j++)
                 add_element(g->dtype, to + (size_t)((o * size + ix[k]) * inner + j) * es,
                             from + (size_t)((o * count + k) * inner + j) * es);
-    nd_params p = {.i = {dim}, .ndim = ndim};
+    nd_params p = {.dim = dim, .ndim = ndim};
     memcpy(p.shape, shape, sizeof(int64_t) * (size_t)ndim);
     return nd__record(&INDEX_ADD, out, 2, (nd_tensor *[]){g, idx}, &p);
 }
@@ -208,11 +208,11 @@ static nd_tensor *gather_add_zeros(nd_tensor *g, nd_tensor *idx, int dim, int nd
 static void gather_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
     nd_tensor *in = n->in[0];
-    gin[0] = gather_add_zeros(g, n->in[1], (int)n->p.i[0], in->ndim, in->shape);
+    gin[0] = gather_add_zeros(g, n->in[1], n->p.dim, in->ndim, in->shape);
 }
 static nd_tensor *gather_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
-    return nd_gather(tin[0], (int)n->p.i[0], n->in[1]);
+    return nd_gather(tin[0], n->p.dim, n->in[1]);
 }
 static const nd_op GATHER = {
     .name = "gather",
@@ -236,7 +236,7 @@ nd_tensor *nd_gather(nd_tensor *t, int dim, nd_tensor *idx) {
     FOR_EACH_GATHERED(idx, ix, d, t->strides, t->offset,
                       copy_element(to + (size_t)i * es, from + (size_t)at * es, es));
     if (!nd__needs_record(2, (nd_tensor *[]){t, idx})) return out;
-    nd_params p = {.i = {d}};
+    nd_params p = {.dim = d};
     return nd__record(&GATHER, out, 2, (nd_tensor *[]){t, idx}, &p);
 }
 
@@ -244,11 +244,11 @@ nd_tensor *nd_gather(nd_tensor *t, int dim, nd_tensor *idx) {
  * gradient comes from. Its own gradient is gather. */
 static void gather_add_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
-    gin[0] = nd_gather(g, (int)n->p.i[0], n->in[1]);
+    gin[0] = nd_gather(g, n->p.dim, n->in[1]);
 }
 static nd_tensor *gather_add_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
-    return gather_add_zeros(tin[0], n->in[1], (int)n->p.i[0], n->p.ndim, n->p.shape);
+    return gather_add_zeros(tin[0], n->in[1], n->p.dim, n->p.ndim, n->p.shape);
 }
 static const nd_op GATHER_ADD = {
     .name = "gather_backward",
@@ -274,7 +274,7 @@ static nd_tensor *gather_add_zeros(nd_tensor *g, nd_tensor *idx, int dim, int nd
     char *to = nd__ptr(out);
     FOR_EACH_GATHERED(idx, ix, dim, out->strides, 0,
                       add_element(g->dtype, to + (size_t)at * es, from + (size_t)i * es));
-    nd_params p = {.i = {dim}, .ndim = ndim};
+    nd_params p = {.dim = dim, .ndim = ndim};
     memcpy(p.shape, shape, sizeof(int64_t) * (size_t)ndim);
     return nd__record(&GATHER_ADD, out, 2, (nd_tensor *[]){g, idx}, &p);
 }

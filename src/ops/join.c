@@ -13,7 +13,7 @@ static bool skipped(const nd_tensor *t) {
 
 static void cat_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
-    int dim = (int)n->p.i[0];
+    int dim = n->p.dim;
     int64_t at = 0;
     for (int i = 0; i < n->nin; i++) {
         nd_tensor *in = n->in[i];
@@ -30,7 +30,7 @@ static nd_tensor *cat_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *ti
     if (!parts) return nd__fail_as(ND_ERR_NOMEM, "nd_cat: out of memory");
     for (int i = 0; i < n->nin; i++)
         parts[i] = tin[i] ? tin[i] : nd__zeros(out->dtype, n->in[i]->ndim, n->in[i]->shape);
-    nd_tensor *tangent = nd_cat(n->nin, parts, (int)n->p.i[0]);
+    nd_tensor *tangent = nd_cat(n->nin, parts, n->p.dim);
     if (parts != small) free(parts);
     return tangent;
 }
@@ -94,7 +94,7 @@ nd_tensor *nd_cat(int n, nd_tensor *const *ts, int dim) {
         at += t->shape[d];
     }
     if (!nd__needs_record(n, ts)) return out;
-    nd_params p = {.i = {d}};
+    nd_params p = {.dim = d};
     return nd__record(&CAT, out, n, ts, &p);
 }
 

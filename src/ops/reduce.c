@@ -60,14 +60,14 @@ void nd__reduction_save(const nd_reduction *r, nd_params *p) {
     p->ndim = r->ndim;
     memcpy(p->shape, r->shape, sizeof(int64_t) * (size_t)r->ndim);
     for (int d = 0; d < r->ndim; d++) p->i[d] = r->reduced[d];
-    p->i[ND_MAX_DIMS] = r->keepdim;
+    p->keepdim = r->keepdim;
 }
 
 void nd__reduction_load(const nd_params *p, nd_reduction *r) {
     r->ndim = p->ndim;
     memcpy(r->shape, p->shape, sizeof(int64_t) * (size_t)p->ndim);
     for (int d = 0; d < p->ndim; d++) r->reduced[d] = p->i[d] != 0;
-    r->keepdim = p->i[ND_MAX_DIMS] != 0;
+    r->keepdim = p->keepdim;
     finish_plan(r);
 }
 

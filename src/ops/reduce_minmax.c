@@ -120,13 +120,13 @@ static bool run_extreme(nd_tensor *t, int dim, bool keepdim, extreme_call *c, nd
 static nd_tensor *selected(const nd_node *node, const nd_reduction *r, double *share) {
     nd_tensor *x = node->in[0];
     *share = 1;
-    if (node->p.i[ND_MAX_DIMS + 1]) { /* every dim */
+    if (node->p.dim == ND_ALL) { /* one result for the whole tensor */
         double value = node->p.f[0];
         nd_tensor *mask = isnan(value) ? nd_ne(x, x) : nd_eq(x, nd_scalar(value, x->dtype));
         *share = nd_item(nd_sum(mask, ND_ALL, false));
         return mask;
     }
-    int dim = (int)node->p.i[ND_MAX_DIMS + 2];
+    int dim = node->p.dim;
     int64_t along[ND_MAX_DIMS];
     for (int d = 0; d < r->ndim; d++) along[d] = d == dim ? r->shape[d] : 1;
     nd_tensor *positions =
@@ -183,9 +183,8 @@ static nd_tensor *extreme_value(const char *op, bool is_max, nd_tensor *t, int d
     nd_params p;
     nd__reduction_save(&c.plan, &p);
     bool whole = c.all || t->ndim == 0; /* one result for the whole tensor */
-    p.i[ND_MAX_DIMS + 1] = whole;
-    p.i[ND_MAX_DIMS + 2] = c.dim;
-    p.f[0] = whole ? nd_item(values) : 0;
+    p.dim = whole ? ND_ALL : c.dim;
+    p.f[0] = whole ? nd_item(values) : 0; /* the extreme value, to find its elements */
     const nd_op *rule = is_max ? &MAX : &MIN;
     if (whole) return nd__record(rule, values, 1, &t, &p);
     /* The indices ride along as a second input: they need no gradient. */

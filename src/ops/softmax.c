@@ -111,44 +111,25 @@ static nd_tensor *output_for_rule(const nd_node *node, nd_tensor *out,
     return recompute(node);
 }
 
-/* The three ops' parameters, by name. They ride in the node's nd_params;
- * pack and unpack are the only places that know where. */
-typedef struct {
-    int dim;       /* the dim along which, wrapped to [0, ndim) */
-    bool all_dims; /* along every dim (logsumexp's ND_ALL, or a 0-d input) */
-    bool keepdim;  /* logsumexp: the reduced dims stay as size 1 */
-} softmax_params;
-
-static nd_params pack(softmax_params a) {
-    return (nd_params){.i = {a.dim, a.all_dims, a.keepdim}};
-}
-static softmax_params unpack(const nd_node *node) {
-    return (softmax_params){
-        .dim = (int)node->p.i[0], .all_dims = node->p.i[1] != 0, .keepdim = node->p.i[2] != 0};
-}
-
-/* The dim a rule works along, as the public functions take it. */
-static int rule_dim(const nd_node *node) {
-    softmax_params a = unpack(node);
-    return a.all_dims ? ND_ALL : a.dim;
-}
+/* Each node keeps its dim in p.dim, wrapped, or ND_ALL along every dim
+ * (logsumexp's ND_ALL, or a 0-d input), and logsumexp's keepdim in p.keepdim. */
 
 /* Σ along the op's dim, kept as size 1 so that it broadcasts back. */
 static nd_tensor *sum_along(nd_tensor *t, const nd_node *node) {
-    return nd_sum(t, rule_dim(node), true);
+    return nd_sum(t, node->p.dim, true);
 }
 
 /* ------------------------------------------------------------- logsumexp */
 
 static nd_tensor *recompute_logsumexp(const nd_node *node) {
-    return nd_logsumexp(node->in[0], rule_dim(node), unpack(node).keepdim);
+    return nd_logsumexp(node->in[0], node->p.dim, node->p.keepdim);
 }
 
 /* softmax(x) = exp(x - lse), with lse's reduced dims back as size 1. */
 static nd_tensor *logsumexp_softmax(const nd_node *node, nd_tensor *out, nd_reduction *r) {
-    int dim = rule_dim(node);
+    int dim = node->p.dim;
     if (!nd__reduction_plan("nd_logsumexp", node->in[0], 1, dim == ND_ALL ? NULL : &dim,
-                            unpack(node).keepdim, r))
+                            node->p.keepdim, r))
         return NULL;
     nd_tensor *lse = nd__unreduce(output_for_rule(node, out, recompute_logsumexp), r, false);
     return nd_exp(nd_sub(node->in[0], lse));
@@ -190,17 +171,17 @@ nd_tensor *nd_logsumexp(nd_tensor *t, int dim, bool keepdim) {
     nd_tensor *out = x ? nd__empty(t->dtype, r.out_ndim, r.out_shape) : NULL;
     if (!out) return NULL;
     if (out->numel > 0) nd__softmax_slices(x, outer, n, inner, ND_LOGSUMEXP, out);
-    nd_params p = pack((softmax_params){.dim = d, .all_dims = all, .keepdim = keepdim});
+    nd_params p = {.dim = all ? ND_ALL : d, .keepdim = keepdim};
     return nd__record(&LOGSUMEXP_OP, out, 1, &t, &p);
 }
 
 /* ------------------------------------------------------ softmax, log_softmax */
 
 static nd_tensor *recompute_softmax(const nd_node *node) {
-    return nd_softmax(node->in[0], rule_dim(node));
+    return nd_softmax(node->in[0], node->p.dim);
 }
 static nd_tensor *recompute_log_softmax(const nd_node *node) {
-    return nd_log_softmax(node->in[0], rule_dim(node));
+    return nd_log_softmax(node->in[0], node->p.dim);
 }
 
 static void softmax_vjp(const nd_node *node, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
@@ -252,7 +233,7 @@ static nd_tensor *normalise(const char *op, const nd_op *rule, nd_softmax_mode m
     nd_tensor *out = x ? nd__empty(t->dtype, t->ndim, t->shape) : NULL;
     if (!out) return NULL;
     if (out->numel > 0) nd__softmax_slices(x, outer, n, inner, mode, out);
-    nd_params p = pack((softmax_params){.dim = d, .all_dims = t->ndim == 0});
+    nd_params p = {.dim = t->ndim == 0 ? ND_ALL : d};
     return nd__record(rule, out, 1, &t, &p);
 }
 
