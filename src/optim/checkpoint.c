@@ -119,10 +119,11 @@ static nd_tensor *load_like(const char *path, const char *name, const nd_tensor 
     nd_tensor *t = nd_load_safetensors(path, name);
     if (!t) return NULL;
     if (t->dtype != like->dtype || !nd__same_shape(t, like))
-        return nd__fail("nd_checkpoint_load: %s: '%s' is %s of shape %s in the file, but the "
-                        "tensor it goes into is %s of shape %s",
-                        path, name, nd_dtype_name(t->dtype), nd__tshape(t),
-                        nd_dtype_name(like->dtype), nd__tshape(like));
+        return nd__fail_as(t->dtype != like->dtype ? ND_ERR_DTYPE : ND_ERR_SHAPE,
+                           "nd_checkpoint_load: %s: '%s' is %s of shape %s in the file, but the "
+                           "tensor it goes into is %s of shape %s",
+                           path, name, nd_dtype_name(t->dtype), nd__tshape(t),
+                           nd_dtype_name(like->dtype), nd__tshape(like));
     return t;
 }
 

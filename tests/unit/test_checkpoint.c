@@ -207,6 +207,7 @@ ND_TEST(checkpoint, refused_files_change_nothing) {
     nd_tensor *wrong[5] = {r.t[2], r.t[1], r.t[0], r.t[3], r.t[4]};
     cr_assert_neq(nd_checkpoint_load(good, 5, names, wrong, NULL), 0);
     assert_error("'fc1.weight' is float32 of shape (16, 4) in the file");
+    cr_assert_eq(nd_errcode(), ND_ERR_SHAPE, "%s", nd_errcode_name(nd_errcode()));
     nd_read(r.t[0], ND_F32, after, sizeof after);
     cr_assert(!memcmp(before, after, sizeof before));
 
