@@ -63,9 +63,41 @@ static int objective_of(const char *name, objective *o) {
     return -1;
 }
 
+/* One step of Newton's method from x (dim 1 or 2) into next:
+ * x − η·H⁻¹∇f, with ∇f and the Hessian H by autograd (row i of H is the
+ * gradient of ∂f/∂xi) and the 2 × 2 system solved by Cramer's rule. A
+ * singular H (f'' = 0 in 1-D) has no Newton step: an error, not an inf. */
+static int newton_step(nd_tensor *f, nd_tensor *at, int dim, double lr, const double *x,
+                       double *next) {
+    double g[2], h[2][2];
+    nd_tensor *grad = nd_gradient(f, at, true);
+    for (int i = 0; i < dim; i++) {
+        nd_tensor *gi = nd_select(grad, 0, i);
+        nd_tensor *row = nd_gradient(gi, at, false);
+        if (!row || nd_read(row, ND_F64, h[i], (size_t)dim * sizeof(double))) return -1;
+        g[i] = nd_item(gi);
+    }
+    double det = dim == 1 ? h[0][0] : h[0][0] * h[1][1] - h[0][1] * h[1][0];
+    if (det == 0 || !isfinite(det)) {
+        if (dim == 1)
+            web_fail("nd.gd: Newton's method needs f''(x) != 0, but f''(%g) = %g", x[0], h[0][0]);
+        else
+            web_fail("nd.gd: Newton's method needs an invertible Hessian, but at (%g, %g) it is "
+                     "[[%g, %g], [%g, %g]]",
+                     x[0], x[1], h[0][0], h[0][1], h[1][0], h[1][1]);
+        return 1;
+    }
+    if (dim == 1) {
+        next[0] = x[0] - lr * g[0] / det;
+        return 0;
+    }
+    next[0] = x[0] - lr * (h[1][1] * g[0] - h[0][1] * g[1]) / det;
+    next[1] = x[1] - lr * (h[0][0] * g[1] - h[1][0] * g[0]) / det;
+    return 0;
+}
+
 /* Descends from x0 (dim 1 or 2) by method; iterates into xs ((steps + 1) × dim)
- * and f at each into fs. Newton: x ← x − η·f'/f'' per coordinate, f'' by
- * autograd (the gradient of the gradient; exact for the separable quadratic). */
+ * and f at each into fs. */
 static int descend(const objective *o, const double *coef, int dim, const double *x0,
                    const char *method, double lr, double momentum, int steps, double *xs,
                    double *fs) {
@@ -95,15 +127,7 @@ static int descend(const objective *o, const double *coef, int dim, const double
         fs[t] = nd_item(f);
         if (!f) rc = -1;
         if (t < steps && newton && rc == 0) {
-            nd_tensor *g = nd_gradient(f, at, true);
-            for (int i = 0; i < dim && rc == 0; i++) {
-                nd_tensor *gi = nd_select(g, 0, i);
-                nd_tensor *h = nd_gradient(gi, at, false);
-                rc = h ? 0 : -1;
-                if (h)
-                    xs[(t + 1) * dim + i] =
-                        xs[t * dim + i] - lr * nd_item(gi) / nd_get(h, (int64_t[]){i});
-            }
+            rc = newton_step(f, at, dim, lr, xs + t * dim, xs + (t + 1) * dim);
         } else if (t < steps && rc == 0) {
             nd_optim_zero_grad(opt);
             rc = nd_backward(f) || nd_optim_step(opt) ? -1 : 0;
@@ -111,7 +135,7 @@ static int descend(const objective *o, const double *coef, int dim, const double
         }
         nd_scope_end();
     }
-    if (rc) web_fail_nd("nd.gd");
+    if (rc < 0) web_fail_nd("nd.gd"); /* rc > 0: newton_step said why */
     nd_optim_free(opt);
     nd_scope_end();
     return rc;

@@ -36,6 +36,15 @@ test('nd.gd2: the quadratic a·x1² + b·x2² descends each coordinate by (1 −
   near(r.final[1], -2 * Math.pow(0.6, 20));
 });
 
+test('nd.gd2: Newton solves with the Hessian: one step of η = 1 lands on the minimum; a singular one is an error', async () => {
+  const nd = face(await ready);
+  const r = nd.gd2({method: 'newton', a: 0.1, b: 2, x1: -5, x2: -2, lr: 1, steps: 3});
+  assert.deepStrictEqual([r.x1s[1], r.x2s[1]], [0, 0]);
+  const half = nd.gd2({method: 'newton', a: 0.1, b: 2, x1: -5, x2: -2, lr: 0.5, steps: 1});
+  near(half.final[0], -2.5), near(half.final[1], -1);
+  assert.throws(() => nd.gd2({method: 'newton', a: 0, b: 2, steps: 1}), /^Error: nd.gd: Newton's method needs an invertible Hessian, but at \(-5, -2\) it is \[\[0, 0\], \[0, 4\]\]/);
+});
+
 test('nd.fit: the course\'s points give the slide\'s formula; bad points give nd fit\'s message', async () => {
   const nd = face(await ready);
   const r = nd.fit('-10,-10 0,0 5,-5 10,20');
