@@ -334,32 +334,35 @@ void report_heading(report *r, const char *text) {
              text);
 }
 
-void report_para(report *r, const char *fmt, ...) {
+/* A paragraph or a preformatted block: the text escaped inside <tag>, and
+ * echoed to the terminal when the report echoes. */
+static void text_block(report *r, const char *tag, const char *fmt, va_list ap) {
     flush_code(r);
-    va_list ap;
-    va_start(ap, fmt);
     char *s = vformat(fmt, ap);
-    va_end(ap);
     if (!s) return;
-    put(r, "<p>");
+    put(r, "<");
+    put(r, tag);
+    put(r, ">");
     escaped(r, s);
-    put(r, "</p>\n");
+    put(r, "</");
+    put(r, tag);
+    put(r, ">\n");
     if (r->echo) printf("%s\n", s);
     free(s);
 }
 
-void report_pre(report *r, const char *fmt, ...) {
-    flush_code(r);
+void report_para(report *r, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    char *s = vformat(fmt, ap);
+    text_block(r, "p", fmt, ap);
     va_end(ap);
-    if (!s) return;
-    put(r, "<pre>");
-    escaped(r, s);
-    put(r, "</pre>\n");
-    if (r->echo) printf("%s\n", s);
-    free(s);
+}
+
+void report_pre(report *r, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    text_block(r, "pre", fmt, ap);
+    va_end(ap);
 }
 
 void report_tensor(report *r, const char *label, const nd_tensor *t) {
