@@ -262,8 +262,9 @@ int nd_dist__agree(const char *op, const nd_tensor *t, int64_t extra, const char
     if (differs == 0)
         nd__set_error("%s: rank 0 has %s", op, a);
     else if (strcmp(a, b))
-        nd__set_error("%s: the tensors differ between ranks: rank 0 has %s, rank %d has %s", op, a,
-                      differs, b);
+        nd__set_error_as(first[DESC_DTYPE] != other[DESC_DTYPE] ? ND_ERR_DTYPE : ND_ERR_SHAPE,
+                         "%s: the tensors differ between ranks: rank 0 has %s, rank %d has %s", op,
+                         a, differs, b);
     else
         nd__set_error("%s: the ranks disagree on the %s: rank 0 passes %lld, rank %d passes %lld",
                       op, extra_name, (long long)first[DESC_EXTRA], differs,

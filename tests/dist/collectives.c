@@ -171,12 +171,14 @@ static void mismatches(void) {
     nd_tensor *t = rank == 1 ? nd_zeros(ND_F32, ND_SHAPE(3, 2)) : nd_zeros(ND_F32, ND_SHAPE(2, 3));
     CHECK(nd_dist_allreduce(t, ND_RED_SUM) == -1 &&
           error_mentions("nd_dist_allreduce", "rank 0", "(2, 3)", "rank 1", "(3, 2)", NULL));
+    CHECK(nd_errcode() == ND_ERR_SHAPE);
     CHECK(nd_dist_allgather(t) == NULL && error_mentions("rank 1", "(3, 2)", NULL));
     nd_tensor *u = nd_zeros(rank == size - 1 ? ND_F64 : ND_F32, ND_SHAPE(4));
     char last[32];
     snprintf(last, sizeof last, "rank %d", size - 1);
     CHECK(nd_dist_broadcast(u, 0) == -1 &&
           error_mentions("rank 0 has float32", last, "float64", NULL));
+    CHECK(nd_errcode() == ND_ERR_DTYPE);
     /* ranks that ask for different reductions, or a rank with no tensor */
     nd_tensor *v = nd_zeros(ND_F32, ND_SHAPE(4));
     CHECK(nd_dist_allreduce(v, rank == 1 ? ND_RED_MAX : ND_RED_SUM) == -1 &&
