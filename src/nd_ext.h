@@ -149,6 +149,19 @@ static inline bool nd__bad_tensor(const char *op, const nd_tensor *t) {
     } while (0)
 
 /* "(2, 3)" for messages: thread-local rotating buffers, valid for a few calls. */
+/* Text that grows as it is written (printing, CSV, file headers): after an
+ * allocation fails, writes are ignored and out_of_memory says so. data is
+ * NUL-terminated, malloc'd; the writer frees it. Defined in core/text.c. */
+typedef struct {
+    char *data;
+    size_t length, capacity;
+    bool out_of_memory;
+} nd__text;
+ND_API void nd__text_put(nd__text *s, const char *str, size_t n);
+ND_API void nd__text_puts(nd__text *s, const char *str);
+ND_API void nd__text_printf(nd__text *s, const char *fmt, ...) ND_PRINTF(2, 3);
+ND_API void nd__text_pad(nd__text *s, char c, int64_t n); /* n copies of c */
+
 ND_API const char *nd__shape_str(int ndim, const int64_t *shape);
 ND_API const char *nd__tshape(const nd_tensor *t);
 

@@ -33,34 +33,6 @@ enum {
 
 /* -------------------------------------------------------- growing text */
 
-void nd__text_put(nd__text *s, const char *str, size_t n) {
-    if (s->out_of_memory) return;
-    if (s->length + n + 1 > s->capacity) {
-        size_t capacity = s->capacity ? s->capacity : 256;
-        while (s->length + n + 1 > capacity) capacity *= 2;
-        char *grown = realloc(s->data, capacity);
-        if (!grown) {
-            s->out_of_memory = true;
-            return;
-        }
-        s->data = grown;
-        s->capacity = capacity;
-    }
-    memcpy(s->data + s->length, str, n);
-    s->length += n;
-    s->data[s->length] = '\0';
-}
-
-void nd__text_puts(nd__text *s, const char *str) {
-    nd__text_put(s, str, strlen(str));
-}
-
-static void put_spaces(nd__text *s, int n) {
-    static const char spaces[] = "                                ";
-    for (; n > 0; n -= (int)sizeof spaces - 1)
-        nd__text_put(s, spaces, n < (int)sizeof spaces - 1 ? (size_t)n : sizeof spaces - 1);
-}
-
 /* ----------------------------------------------------- element formats */
 
 typedef struct {
@@ -103,7 +75,7 @@ static int format_element(const formatter *f, const nd_tensor *t, int64_t offset
 static void put_element(nd__text *s, const formatter *f, const nd_tensor *t, int64_t offset) {
     char buf[NUMBER_BUFFER];
     int n = format_element(f, t, offset, buf);
-    put_spaces(s, f->width - n);
+    nd__text_pad(s, ' ', f->width - n);
     nd__text_put(s, buf, (size_t)n);
 }
 
@@ -197,7 +169,7 @@ static void put_vector(nd__text *s, const formatter *f, const nd_tensor *t, int6
         if (item > 0) {
             if (item % per_line == 0) {
                 nd__text_puts(s, ",\n");
-                put_spaces(s, indent + 1);
+                nd__text_pad(s, ' ', indent + 1);
             } else {
                 nd__text_puts(s, ", ");
             }
@@ -218,7 +190,7 @@ static void put_tensor(nd__text *s, const formatter *f, const nd_tensor *t, int 
     if (remaining == 0) {
         char buf[NUMBER_BUFFER];
         int n = format_element(f, t, offset, buf);
-        put_spaces(s, f->width - n);
+        nd__text_pad(s, ' ', f->width - n);
         nd__text_put(s, buf, (size_t)n);
         return;
     }
@@ -233,7 +205,7 @@ static void put_tensor(nd__text *s, const formatter *f, const nd_tensor *t, int 
         if (i > 0) { /* "," then a newline per dim being closed, then the indent */
             nd__text_puts(s, ",");
             for (int k = 0; k < remaining - 1; k++) nd__text_puts(s, "\n");
-            put_spaces(s, indent + 1);
+            nd__text_pad(s, ' ', indent + 1);
         }
         if (elide && i == EDGE_ITEMS) {
             nd__text_puts(s, "...");
@@ -255,7 +227,7 @@ static void put_suffixes(nd__text *s, char **suffixes, int count) {
         size_t length = strlen(suffixes[i]);
         if (line + length + 2 > LINE_WIDTH) {
             nd__text_puts(s, ",\n");
-            put_spaces(s, PREFIX_LENGTH);
+            nd__text_pad(s, ' ', PREFIX_LENGTH);
             line = PREFIX_LENGTH + length;
         } else {
             nd__text_puts(s, ", ");

@@ -14,17 +14,6 @@
 #include <stdatomic.h>
 #include <string.h>
 
-/* Text that grows as it is written (printing, file headers): after an
- * allocation fails, writes are ignored and out_of_memory says so. data is
- * NUL-terminated, malloc'd; the writer frees it. Defined in format.c. */
-typedef struct {
-    char *data;
-    size_t length, capacity;
-    bool out_of_memory;
-} nd__text;
-void nd__text_put(nd__text *s, const char *str, size_t n);
-void nd__text_puts(nd__text *s, const char *str);
-
 /* Reverses the bytes of each of n elements of `size` bytes at data: the other
  * byte order (.npy files of either order, safetensors' little-endian data on
  * a big-endian host). Defined in npy.c. */

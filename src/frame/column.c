@@ -19,62 +19,6 @@ char *nd__strdup(const char *s) {
     return copy;
 }
 
-/* ---------------------------------------------------------------- buffers */
-
-void nd__buf_put(nd__buf *b, const char *s, size_t n) {
-    if (b->failed) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *grown = realloc(b->s, cap);
-        if (!grown) {
-            b->failed = true;
-            return;
-        }
-        b->s = grown;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-void nd__buf_puts(nd__buf *b, const char *s) {
-    nd__buf_put(b, s, strlen(s));
-}
-
-void nd__buf_printf(nd__buf *b, const char *fmt, ...) {
-    char small[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->failed = true;
-        return;
-    }
-    if ((size_t)n < sizeof small) {
-        nd__buf_put(b, small, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (!big) {
-        b->failed = true;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    nd__buf_put(b, big, (size_t)n);
-    free(big);
-}
-
-void nd__buf_pad(nd__buf *b, char c, int64_t n) {
-    char block[64];
-    memset(block, c, sizeof block);
-    for (; n > 0; n -= 64) nd__buf_put(b, block, (size_t)(n < 64 ? n : 64));
-}
-
 /* ------------------------------------------------------------ dictionary */
 
 static uint32_t hash_bytes(const char *s, size_t len) {

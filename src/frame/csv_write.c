@@ -12,21 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void put_text(nd__buf *b, const char *s) {
+static void put_text(nd__text *b, const char *s) {
     if (!strpbrk(s, ",\"\n\r")) {
-        nd__buf_puts(b, s);
+        nd__text_puts(b, s);
         return;
     }
-    nd__buf_puts(b, "\"");
+    nd__text_puts(b, "\"");
     for (const char *q; (q = strchr(s, '"')); s = q + 1) {
-        nd__buf_put(b, s, (size_t)(q - s + 1));
-        nd__buf_puts(b, "\""); /* a quote inside is doubled */
+        nd__text_put(b, s, (size_t)(q - s + 1));
+        nd__text_puts(b, "\""); /* a quote inside is doubled */
     }
-    nd__buf_puts(b, s);
-    nd__buf_puts(b, "\"");
+    nd__text_puts(b, s);
+    nd__text_puts(b, "\"");
 }
 
-static void put_cell(nd__buf *b, const nd__col *c, int64_t r) {
+static void put_cell(nd__text *b, const nd__col *c, int64_t r) {
     char num[48];
     if (nd__col_isna(c, r)) return;
     switch (c->type) {
@@ -34,46 +34,46 @@ static void put_cell(nd__buf *b, const nd__col *c, int64_t r) {
         put_text(b, c->dict.strs[c->codes[r]]);
         return;
     case ND_COL_BOOL:
-        nd__buf_puts(b, nd__col_flag(c, r) ? "True" : "False");
+        nd__text_puts(b, nd__col_flag(c, r) ? "True" : "False");
         return;
     case ND_COL_NUMBER:
         if (c->is_int) {
-            nd__buf_printf(b, "%lld", (long long)c->num[r]);
+            nd__text_printf(b, "%lld", (long long)c->num[r]);
             return;
         }
         nd__format_double(num, sizeof num, c->num[r]);
-        nd__buf_puts(b, num);
+        nd__text_puts(b, num);
         /* A float column's whole numbers keep their ".0", as Python writes them. */
-        if (!strpbrk(num, ".en")) nd__buf_puts(b, ".0");
+        if (!strpbrk(num, ".en")) nd__text_puts(b, ".0");
         return;
     }
 }
 
 char *nd_frame_to_csv(const nd_frame *f, size_t *len) {
     if (!nd__frame_check("nd_frame_to_csv", f)) return NULL;
-    nd__buf b = {0};
+    nd__text b = {0};
     for (int c = 0; c < f->ncols; c++) {
-        if (c) nd__buf_puts(&b, ",");
+        if (c) nd__text_puts(&b, ",");
         put_text(&b, f->names[c]);
     }
-    nd__buf_puts(&b, "\n");
-    for (int64_t r = 0; r < f->nrows && !b.failed; r++) {
-        size_t row_start = b.len;
+    nd__text_puts(&b, "\n");
+    for (int64_t r = 0; r < f->nrows && !b.out_of_memory; r++) {
+        size_t row_start = b.length;
         for (int c = 0; c < f->ncols; c++) {
-            if (c) nd__buf_puts(&b, ",");
+            if (c) nd__text_puts(&b, ",");
             put_cell(&b, f->cols[c], r);
         }
         /* An empty line would be skipped when read back: write "" instead (as Python's csv). */
-        if (b.len == row_start) nd__buf_puts(&b, "\"\"");
-        nd__buf_puts(&b, "\n");
+        if (b.length == row_start) nd__text_puts(&b, "\"\"");
+        nd__text_puts(&b, "\n");
     }
-    if (b.failed) {
-        free(b.s);
+    if (b.out_of_memory) {
+        free(b.data);
         nd__set_error_as(ND_ERR_NOMEM, "nd_frame_to_csv: out of memory");
         return NULL;
     }
-    if (len) *len = b.len;
-    return b.s;
+    if (len) *len = b.length;
+    return b.data;
 }
 
 int nd_frame_write_csv(const nd_frame *f, const char *path) {

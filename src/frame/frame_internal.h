@@ -97,17 +97,6 @@ nd__numkind nd__parse_number(const char *s, size_t len, double *value);
 /* Shortest text that reads back as exactly v ("%.17g" at most); buf >= 32 bytes. */
 int nd__format_double(char *buf, size_t size, double v);
 
-/* A growing text buffer (for printing and writing); `failed` after no memory. */
-typedef struct {
-    char *s;
-    size_t len, cap;
-    bool failed;
-} nd__buf;
-void nd__buf_put(nd__buf *b, const char *s, size_t n);
-void nd__buf_puts(nd__buf *b, const char *s);
-void nd__buf_printf(nd__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void nd__buf_pad(nd__buf *b, char c, int64_t n); /* n copies of c */
-
 /* Threads to use for n bytes / rows of work when the caller asked for `want` (0: default). */
 int nd__frame_threads(int64_t work, int64_t per_thread, int want);
 

@@ -156,14 +156,14 @@ static char **format_column(const nd__col *c, const int64_t *rows, int n, bool *
     return cells;
 }
 
-static void put_right(nd__buf *b, const char *s, int64_t width) {
-    nd__buf_pad(b, ' ', width - text_width(s));
-    nd__buf_puts(b, s);
+static void put_right(nd__text *b, const char *s, int64_t width) {
+    nd__text_pad(b, ' ', width - text_width(s));
+    nd__text_puts(b, s);
 }
 
-static void put_left(nd__buf *b, const char *s, int64_t width) {
-    nd__buf_puts(b, s);
-    nd__buf_pad(b, ' ', width - text_width(s));
+static void put_left(nd__text *b, const char *s, int64_t width) {
+    nd__text_puts(b, s);
+    nd__text_pad(b, ' ', width - text_width(s));
 }
 
 /* The cells of the shown columns: widths[j] the widest of name and cells. */
@@ -239,11 +239,11 @@ static int columns_that_fit(int64_t index_width, const int64_t *widths, int n) {
     return left - 1 > 2 ? left - 1 : 2;
 }
 
-static void format_frame(const nd_frame *f, nd__buf *b) {
+static void format_frame(const nd_frame *f, nd__text *b) {
     if (f->ncols == 0 || f->nrows == 0) {
-        nd__buf_puts(b, "Empty DataFrame\nColumns: [");
-        for (int c = 0; c < f->ncols; c++) nd__buf_printf(b, "%s%s", c ? ", " : "", f->names[c]);
-        nd__buf_puts(b, "]\nIndex: []");
+        nd__text_puts(b, "Empty DataFrame\nColumns: [");
+        for (int c = 0; c < f->ncols; c++) nd__text_printf(b, "%s%s", c ? ", " : "", f->names[c]);
+        nd__text_puts(b, "]\nIndex: []");
         return;
     }
     bool cut_rows = f->nrows > MAX_ROWS;
@@ -268,7 +268,7 @@ static void format_frame(const nd_frame *f, nd__buf *b) {
     int *cols = malloc((size_t)f->ncols * sizeof *cols);
     layout l = {.n = f->ncols, .cols = cols};
     if (!cols) {
-        b->failed = true;
+        b->out_of_memory = true;
         return;
     }
     for (int j = 0; j < f->ncols; j++) cols[j] = j;
@@ -291,7 +291,7 @@ static void format_frame(const nd_frame *f, nd__buf *b) {
                                      : label_of[line];
         put_left(b, label, index_width);
         for (int j = 0; j < l.n; j++) {
-            nd__buf_puts(b, " ");
+            nd__text_puts(b, " ");
             const char *text = line < 0          ? l.headers[j]
                                : !dots           ? l.cells[j][line]
                                : l.cols[j] < 0   ? " ..."
@@ -299,29 +299,29 @@ static void format_frame(const nd_frame *f, nd__buf *b) {
                                                  : "..";
             put_right(b, text, l.widths[j]);
         }
-        if (line + 1 < nrows) nd__buf_puts(b, "\n");
+        if (line + 1 < nrows) nd__text_puts(b, "\n");
     }
     if (cut_rows || cut_cols)
-        nd__buf_printf(b, "\n\n[%lld rows x %d columns]", (long long)f->nrows, f->ncols);
+        nd__text_printf(b, "\n\n[%lld rows x %d columns]", (long long)f->nrows, f->ncols);
     layout_free(&l);
     free(cols);
     return;
 no_memory:
     layout_free(&l);
     free(cols);
-    b->failed = true;
+    b->out_of_memory = true;
 }
 
 char *nd_frame_format(const nd_frame *f) {
     if (!nd__frame_check("nd_frame_format", f)) return NULL;
-    nd__buf b = {0};
+    nd__text b = {0};
     format_frame(f, &b);
-    if (b.failed) {
-        free(b.s);
+    if (b.out_of_memory) {
+        free(b.data);
         nd__set_error_as(ND_ERR_NOMEM, "nd_frame_format: out of memory");
         return NULL;
     }
-    return b.s;
+    return b.data;
 }
 
 int nd_frame_print(const nd_frame *f) {
