@@ -14,6 +14,25 @@
 #include <stdatomic.h>
 #include <string.h>
 
+/* A cursor over text that is not NUL-terminated (the headers of .npy and
+ * safetensors files): nd__skip_space passes whitespace (JSON's and Python's
+ * alike), nd__take consumes ch when it comes next. */
+typedef struct {
+    const char *at, *end;
+} nd__cursor;
+static inline void nd__skip_space(nd__cursor *c) {
+    while (c->at < c->end && (*c->at == ' ' || *c->at == '\t' || *c->at == '\n' || *c->at == '\r'))
+        c->at++;
+}
+static inline bool nd__take(nd__cursor *c, char ch) {
+    nd__skip_space(c);
+    if (c->at < c->end && *c->at == ch) {
+        c->at++;
+        return true;
+    }
+    return false;
+}
+
 /* Reverses the bytes of each of n elements of `size` bytes at data: the other
  * byte order (.npy files of either order, safetensors' little-endian data on
  * a big-endian host). Defined in npy.c. */

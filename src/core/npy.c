@@ -45,28 +45,12 @@ typedef struct {
     int64_t shape[ND_MAX_DIMS];
 } npy_header;
 
-/* A cursor over the header text, which is not NUL-terminated. */
-typedef struct {
-    const char *at, *end;
-} cursor;
-
-static void skip_space(cursor *c) {
-    while (c->at < c->end && (*c->at == ' ' || *c->at == '\t' || *c->at == '\n' || *c->at == '\r'))
-        c->at++;
-}
-
-static bool take(cursor *c, char ch) {
-    skip_space(c);
-    if (c->at < c->end && *c->at == ch) {
-        c->at++;
-        return true;
-    }
-    return false;
-}
+/* The header text is read with a cursor (internal.h): it is not NUL-terminated. */
+typedef nd__cursor cursor;
 
 /* A quoted Python string without escapes (all numpy writes); *len excludes quotes. */
 static bool take_string(cursor *c, const char **s, size_t *len) {
-    skip_space(c);
+    nd__skip_space(c);
     if (c->at >= c->end || (*c->at != '\'' && *c->at != '"')) return false;
     char quote = *c->at++;
     const char *start = c->at;
@@ -82,7 +66,7 @@ static bool take_string(cursor *c, const char **s, size_t *len) {
 }
 
 static bool take_word(cursor *c, const char *word) {
-    skip_space(c);
+    nd__skip_space(c);
     size_t n = strlen(word);
     if ((size_t)(c->end - c->at) < n || memcmp(c->at, word, n) != 0) return false;
     c->at += n;
@@ -102,7 +86,7 @@ static bool parse_descr(cursor *c, npy_header *h) {
     const char *s;
     size_t len;
     if (!take_string(c, &s, &len)) {
-        skip_space(c);
+        nd__skip_space(c);
         if (c->at < c->end && *c->at == '[')
             nd__set_error_as(
                 ND_ERR_FORMAT,
@@ -130,17 +114,17 @@ static bool parse_descr(cursor *c, npy_header *h) {
 }
 
 static bool parse_shape(cursor *c, npy_header *h) {
-    if (!take(c, '(')) return bad_header(h, "'shape' is not a tuple");
+    if (!nd__take(c, '(')) return bad_header(h, "'shape' is not a tuple");
     h->ndim = 0;
     bool comma_after_last = false;
-    while (!take(c, ')')) {
+    while (!nd__take(c, ')')) {
         if (h->ndim > 0 && !comma_after_last) return bad_header(h, "expected ',' in 'shape'");
         if (h->ndim == ND_MAX_DIMS) {
             nd__set_error_as(ND_ERR_FORMAT, "%s: more than %d dims in 'shape'", h->source,
                              ND_MAX_DIMS);
             return false;
         }
-        skip_space(c);
+        nd__skip_space(c);
         int64_t v = 0;
         int digits = 0;
         while (c->at < c->end && *c->at >= '0' && *c->at <= '9') {
@@ -150,7 +134,7 @@ static bool parse_shape(cursor *c, npy_header *h) {
         }
         if (digits == 0) return bad_header(h, "'shape' holds something other than sizes");
         h->shape[h->ndim++] = v;
-        comma_after_last = take(c, ',');
+        comma_after_last = nd__take(c, ',');
     }
     /* (3) is the number 3 in Python, not a tuple: numpy writes (3,). */
     if (h->ndim == 1 && !comma_after_last) return bad_header(h, "'shape' (n) lacks its comma");
@@ -161,12 +145,12 @@ static bool parse_shape(cursor *c, npy_header *h) {
 static bool parse_dict(const char *text, size_t len, npy_header *h) {
     cursor c = {text, text + len};
     bool have_descr = false, have_order = false, have_shape = false;
-    if (!take(&c, '{')) return bad_header(h, "not a dict");
-    while (!take(&c, '}')) {
+    if (!nd__take(&c, '{')) return bad_header(h, "not a dict");
+    while (!nd__take(&c, '}')) {
         const char *key;
         size_t key_len;
         if (!take_string(&c, &key, &key_len)) return bad_header(h, "expected a quoted key");
-        if (!take(&c, ':')) return bad_header(h, "expected ':' after a key");
+        if (!nd__take(&c, ':')) return bad_header(h, "expected ':' after a key");
         if (same(key, key_len, "descr")) {
             if (!parse_descr(&c, h)) return false;
             have_descr = true;
@@ -184,12 +168,12 @@ static bool parse_dict(const char *text, size_t len, npy_header *h) {
         } else {
             return bad_header(h, "unknown key (expected 'descr', 'fortran_order', 'shape')");
         }
-        if (!take(&c, ',')) {
-            if (!take(&c, '}')) return bad_header(h, "expected ',' or '}'");
+        if (!nd__take(&c, ',')) {
+            if (!nd__take(&c, '}')) return bad_header(h, "expected ',' or '}'");
             break;
         }
     }
-    skip_space(&c);
+    nd__skip_space(&c);
     if (c.at != c.end) return bad_header(h, "text after the dict");
     if (!have_descr || !have_order || !have_shape)
         return bad_header(h, "missing 'descr', 'fortran_order' or 'shape'");

@@ -76,28 +76,23 @@ static void header_free(header *h) {
 /* A strict reader for the subset of JSON the header uses: objects, strings,
  * arrays of non-negative integers. Not NUL-terminated: bounded by end. */
 typedef struct {
-    const char *start, *at, *end;
+    nd__cursor c; /* where the reader is, and the end of the header */
+    const char *start;
     const char *source;
 } json;
 
 static bool json_error(json *j, const char *what) {
     nd__set_error_as(ND_ERR_FORMAT, "%s: corrupt header: %s (at byte %zu of the header)", j->source,
-                     what, (size_t)(j->at - j->start));
+                     what, (size_t)(j->c.at - j->start));
     return false;
 }
 
 static void skip_space(json *j) {
-    while (j->at < j->end && (*j->at == ' ' || *j->at == '\t' || *j->at == '\n' || *j->at == '\r'))
-        j->at++;
+    nd__skip_space(&j->c);
 }
 
 static bool take(json *j, char ch) {
-    skip_space(j);
-    if (j->at < j->end && *j->at == ch) {
-        j->at++;
-        return true;
-    }
-    return false;
+    return nd__take(&j->c, ch);
 }
 
 static int hex_digit(char c) {
@@ -108,14 +103,14 @@ static int hex_digit(char c) {
 }
 
 static bool take_hex4(json *j, unsigned *v) {
-    if (j->end - j->at < 4) return false;
+    if (j->c.end - j->c.at < 4) return false;
     *v = 0;
     for (int i = 0; i < 4; i++) {
-        int d = hex_digit(j->at[i]);
+        int d = hex_digit(j->c.at[i]);
         if (d < 0) return false;
         *v = *v << 4 | (unsigned)d;
     }
-    j->at += 4;
+    j->c.at += 4;
     return true;
 }
 
@@ -169,35 +164,36 @@ bool nd__safetensors_valid_name(const char *s) {
 /* A JSON string, unescaped into a malloc'd NUL-terminated buffer. */
 static bool take_string(json *j, char **out) {
     if (!take(j, '"')) return json_error(j, "expected a string");
-    const char *start = j->at;
-    while (j->at < j->end && *j->at != '"') j->at += *j->at == '\\' && j->at + 1 < j->end ? 2 : 1;
-    if (j->at >= j->end) return json_error(j, "unterminated string");
-    size_t span = (size_t)(j->at - start);
-    j->at = start;
+    const char *start = j->c.at;
+    while (j->c.at < j->c.end && *j->c.at != '"')
+        j->c.at += *j->c.at == '\\' && j->c.at + 1 < j->c.end ? 2 : 1;
+    if (j->c.at >= j->c.end) return json_error(j, "unterminated string");
+    size_t span = (size_t)(j->c.at - start);
+    j->c.at = start;
     char *s = malloc(span + 1), *o = s;
     if (!s) {
         nd__set_error_as(ND_ERR_NOMEM, "%s: out of memory reading the header", j->source);
         return false;
     }
-    while (*j->at != '"') {
-        unsigned char c = (unsigned char)*j->at;
+    while (*j->c.at != '"') {
+        unsigned char c = (unsigned char)*j->c.at;
         if (c < 0x20) {
             free(s);
             return json_error(j, "control character in a string");
         }
         if (c != '\\') {
-            size_t len = utf8_length((const unsigned char *)j->at, (size_t)(j->end - j->at));
+            size_t len = utf8_length((const unsigned char *)j->c.at, (size_t)(j->c.end - j->c.at));
             if (len == 0) {
                 free(s);
                 return json_error(j, "a string is not valid UTF-8");
             }
-            memcpy(o, j->at, len);
+            memcpy(o, j->c.at, len);
             o += len;
-            j->at += len;
+            j->c.at += len;
             continue;
         }
-        char e = j->at[1];
-        j->at += 2;
+        char e = j->c.at[1];
+        j->c.at += 2;
         const char *simple = strchr("\"\\/bfnrt", e);
         if (e && simple) {
             *o++ = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
@@ -209,8 +205,8 @@ static bool take_string(json *j, char **out) {
             return json_error(j, "bad escape in a string");
         }
         if (cp >= 0xd800 && cp <= 0xdbff) { /* a surrogate pair: \ud83d\ude00 */
-            if (j->end - j->at < 6 || j->at[0] != '\\' || j->at[1] != 'u' ||
-                (j->at += 2, !take_hex4(j, &low)) || low < 0xdc00 || low > 0xdfff) {
+            if (j->c.end - j->c.at < 6 || j->c.at[0] != '\\' || j->c.at[1] != 'u' ||
+                (j->c.at += 2, !take_hex4(j, &low)) || low < 0xdc00 || low > 0xdfff) {
                 free(s);
                 return json_error(j, "unpaired surrogate in a string");
             }
@@ -221,7 +217,7 @@ static bool take_string(json *j, char **out) {
         }
         o += put_utf8(cp, o);
     }
-    j->at++; /* the closing quote */
+    j->c.at++; /* the closing quote */
     *o = '\0';
     *out = s;
     return true;
@@ -230,17 +226,17 @@ static bool take_string(json *j, char **out) {
 /* A non-negative JSON integer: digits, no sign, fraction or exponent. */
 static bool take_uint(json *j, uint64_t *v) {
     skip_space(j);
-    const char *start = j->at;
+    const char *start = j->c.at;
     *v = 0;
-    while (j->at < j->end && *j->at >= '0' && *j->at <= '9') {
-        unsigned d = (unsigned)(*j->at - '0');
+    while (j->c.at < j->c.end && *j->c.at >= '0' && *j->c.at <= '9') {
+        unsigned d = (unsigned)(*j->c.at - '0');
         if (*v > (UINT64_MAX - d) / 10) return json_error(j, "an integer is too large");
         *v = *v * 10 + d;
-        j->at++;
+        j->c.at++;
     }
-    if (j->at == start) return json_error(j, "expected a non-negative integer");
-    if (*start == '0' && j->at - start > 1) return json_error(j, "an integer has a leading zero");
-    if (j->at < j->end && (*j->at == '.' || *j->at == 'e' || *j->at == 'E'))
+    if (j->c.at == start) return json_error(j, "expected a non-negative integer");
+    if (*start == '0' && j->c.at - start > 1) return json_error(j, "an integer has a leading zero");
+    if (j->c.at < j->c.end && (*j->c.at == '.' || *j->c.at == 'e' || *j->c.at == 'E'))
         return json_error(j, "expected an integer, not a fraction");
     return true;
 }
@@ -269,7 +265,7 @@ static bool parse_metadata(json *j) {
         if (!take_key(j, &key)) return false;
         free(key);
         skip_space(j);
-        if (j->at < j->end && *j->at != '"')
+        if (j->c.at < j->c.end && *j->c.at != '"')
             return json_error(j, "a \"__metadata__\" value is not a string");
         if (!take_string(j, &value)) return false;
         free(value);
@@ -309,7 +305,7 @@ static bool parse_offsets(json *j, entry *e) {
 static bool parse_dtype(json *j, entry *e) {
     char *name;
     skip_space(j);
-    if (j->at < j->end && *j->at != '"') return json_error(j, "\"dtype\" is not a string");
+    if (j->c.at < j->c.end && *j->c.at != '"') return json_error(j, "\"dtype\" is not a string");
     if (!take_string(j, &name)) return false;
     for (int d = 0; d < N_DTYPES; d++)
         if (strcmp(name, dtypes[d].name) == 0) {
@@ -356,10 +352,10 @@ static bool parse_tensor(json *j, entry *e) {
 }
 
 static bool parse_json(header *h, const char *text, size_t len) {
-    json j = {text, text, text + len, h->source};
+    json j = {.c = {text, text + len}, .start = text, .source = h->source};
     bool have_metadata = false;
     if (len == 0 || text[0] != '{') return json_error(&j, "it does not start with '{'");
-    j.at++;
+    j.c.at++;
     for (bool more = !take(&j, '}'); more;) {
         char *key;
         if (!take_key(&j, &key)) return false;
@@ -389,7 +385,7 @@ static bool parse_json(header *h, const char *text, size_t len) {
         if (!next_member(&j, '}', &more)) return false;
     }
     skip_space(&j);
-    if (j.at != j.end) return json_error(&j, "text after the header's object");
+    if (j.c.at != j.c.end) return json_error(&j, "text after the header's object");
     return true;
 }
 
