@@ -15,12 +15,26 @@ export function within(promise, ms, what) {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+// The browsers running, each as the function that kills its group and
+// removes its profile; all are called when Node exits, on a signal too (which
+// would otherwise end Node without its exit handlers, and a browser in a
+// group of its own does not get the terminal's Ctrl-C).
+const running = new Set();
+let hooked = false;
+function killOnExit(end) {
+  running.add(end);
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => running.forEach((e) => e()));
+  for (const [name, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) process.on(name, () => process.exit(128 + number));
+}
+
 // launch(command, args(profile), prefix, prepare(profile)) → {proc, profile,
 // stderr(), kill()}: the browser in a temporary profile folder, in a process
 // group of its own, so that killing the group ends its child processes too.
 // It is killed when Node exits; and ND_BROWSER_PIDS, when set, names a file
 // that gets its id, for the calling script's trap, should Node itself be
-// killed first (by a timeout). kill() ends it and removes the profile.
+// killed without notice (SIGKILL). kill() ends it and removes the profile.
 export function launch(command, args, prefix, prepare = () => {}) {
   const profile = mkdtempSync(join(tmpdir(), prefix));
   prepare(profile);
@@ -32,8 +46,13 @@ export function launch(command, args, prefix, prepare = () => {}) {
       if (proc.pid) process.kill(-proc.pid, s);
     } catch {} // already gone
   };
-  const onExit = () => signal('SIGKILL');
-  process.on('exit', onExit);
+  const removeProfile = () => {
+    try {
+      rmSync(profile, {recursive: true, force: true});
+    } catch {} // a last file still being written: the temporary folder stays
+  };
+  const end = () => (signal('SIGKILL'), removeProfile());
+  killOnExit(end);
   const exited = new Promise((ok) => proc.on('exit', ok));
   let text = '';
   proc.stderr.on('data', (d) => (text += d));
@@ -46,10 +65,8 @@ export function launch(command, args, prefix, prepare = () => {}) {
       signal('SIGTERM');
       await within(exited, 5000, 'the browser to exit').catch(() => {}); // not a timer that keeps Node waiting
       signal('SIGKILL'); // the group's stragglers
-      process.removeListener('exit', onExit);
-      try {
-        rmSync(profile, {recursive: true, force: true});
-      } catch {} // a last file still being written: the temporary folder stays
+      running.delete(end);
+      removeProfile();
     })()),
   };
 }
