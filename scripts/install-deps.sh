@@ -14,7 +14,7 @@ packages=(
   libgraphviz-dev graphviz
   libcriterion-dev
   libopenmpi-dev openmpi-bin
-  chromium fonts-dejavu-core fonts-wqy-microhei
+  chromium firefox-esr fonts-dejavu-core fonts-wqy-microhei
   emscripten node-acorn nodejs
 )
 case "${1:-}" in

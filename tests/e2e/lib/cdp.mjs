@@ -1,35 +1,32 @@
 // cdp.mjs — a headless Chromium driven over the DevTools protocol, with
 // nothing but Node (the WebSocket: ws.mjs, as Debian's Node 18 has none).
-// open(url) → {evaluate(expr) (awaits promises, returns the value), errors
+// open(url) → {evaluate(expr, ms) (awaits promises, returns the value), errors
 // (console errors and uncaught exceptions, as text), send(method, params),
-// close() (a promise)}.
-import {spawn} from 'node:child_process';
-import {mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+// close() (a promise)}; bidi.mjs gives the same for Firefox.
 import {connect} from './ws.mjs';
+import {launch, waitFor, within} from './browser.mjs';
 
 export async function open(url, {chromium = 'chromium', timeoutMs = 30000} = {}) {
-  const profile = mkdtempSync(join(tmpdir(), 'nd-cdp-'));
-  const proc = spawn(chromium, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+  const browser = launch(chromium, (profile) => ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--allow-file-access-from-files', `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'],
-  {stdio: ['ignore', 'ignore', 'pipe']});
-  const wsUrl = await new Promise((ok, fail) => {
-    let text = '';
-    const timer = setTimeout(() => fail(new Error('chromium did not start: ' + text.slice(-500))), timeoutMs);
-    proc.stderr.on('data', (d) => {
-      text += d;
-      const m = text.match(/DevTools listening on (ws:\S+)/);
-      if (m) clearTimeout(timer), ok(m[1]);
-    });
-    proc.on('exit', (code) => fail(new Error(`chromium exited (${code}): ${text.slice(-500)}`)));
-  });
-  const ws = await connect(wsUrl);
+    '--allow-file-access-from-files', `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'], 'nd-cdp-');
+  let ws;
+  const close = async () => {
+    try {
+      if (ws) ws.close();
+    } catch {}
+    await browser.kill();
+  };
+  try {
+    const [, wsUrl] = await waitFor(browser, /DevTools listening on (ws:\S+)/, timeoutMs, chromium);
+    ws = await within(connect(wsUrl), timeoutMs, 'the DevTools WebSocket');
+  } catch (e) {
+    await close();
+    throw e;
+  }
   let id = 0;
   const pending = new Map(), errors = [];
-  let onLoad;
-  const loadFired = new Promise((ok) => (onLoad = ok));
+  let onLoad = () => {};
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
     if (msg.id && pending.has(msg.id)) {
@@ -47,38 +44,37 @@ export async function open(url, {chromium = 'chromium', timeoutMs = 30000} = {})
       errors.push('log: ' + msg.params.entry.text);
     }
   };
-  const send = (method, params = {}, sessionId) => new Promise((ok, fail) => {
+  ws.onclose = () => {
+    for (const {fail} of pending.values()) fail(new Error('chromium closed the connection'));
+    pending.clear();
+  };
+  const send = (method, params = {}, sessionId, ms = timeoutMs, what = method) => within(new Promise((ok, fail) => {
     const mid = ++id;
     pending.set(mid, {ok, fail});
     ws.send(JSON.stringify({id: mid, method, params, ...(sessionId ? {sessionId} : {})}));
-  });
-  const {targetId} = await send('Target.createTarget', {url: 'about:blank'});
-  const {sessionId} = await send('Target.attachToTarget', {targetId, flatten: true});
-  for (const domain of ['Runtime', 'Log', 'Page']) await send(domain + '.enable', {}, sessionId);
-  const loaded = Date.now();
-  await send('Page.navigate', {url}, sessionId);
-  await loadFired;
+  }), ms, what);
+  let sessionId, loaded;
+  try {
+    const {targetId} = await send('Target.createTarget', {url: 'about:blank'});
+    ({sessionId} = await send('Target.attachToTarget', {targetId, flatten: true}));
+    for (const domain of ['Runtime', 'Log', 'Page']) await send(domain + '.enable', {}, sessionId);
+    const loadFired = new Promise((ok) => (onLoad = ok));
+    loaded = Date.now();
+    await send('Page.navigate', {url}, sessionId);
+    await within(loadFired, timeoutMs, 'the load event');
+  } catch (e) {
+    await close();
+    throw e;
+  }
   return {
     loadedAt: loaded,
     errors,
     send: (method, params) => send(method, params, sessionId), // any other DevTools call
     async evaluate(expression, ms = timeoutMs) {
-      const r = await Promise.race([
-        send('Runtime.evaluate', {expression, awaitPromise: true, returnByValue: true}, sessionId),
-        new Promise((_, fail) => setTimeout(() => fail(new Error(`timed out after ${ms} ms: ${expression.slice(0, 80)}`)), ms))]);
+      const r = await send('Runtime.evaluate', {expression, awaitPromise: true, returnByValue: true}, sessionId, ms, expression.slice(0, 80));
       if (r.exceptionDetails) throw new Error((r.exceptionDetails.exception && r.exceptionDetails.exception.description) || r.exceptionDetails.text);
       return r.result.value;
     },
-    async close() {
-      try {
-        ws.close();
-      } catch {}
-      const exited = new Promise((ok) => proc.on('exit', ok));
-      proc.kill();
-      await Promise.race([exited, new Promise((ok) => setTimeout(ok, 5000))]);
-      try {
-        rmSync(profile, {recursive: true, force: true});
-      } catch {} // a last file still being written: the temporary folder stays
-    },
+    close,
   };
 }
