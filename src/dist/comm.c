@@ -203,10 +203,15 @@ int nd_dist__check_op(const char *op_name_, nd_red_op op, nd_dtype dtype) {
 }
 
 void nd_dist__divide(nd_dtype dtype, void *data, int64_t n, int ranks) {
+    nd_dist__divide_into(dtype, data, data, n, ranks);
+}
+
+void nd_dist__divide_into(nd_dtype dtype, void *dst, const void *src, int64_t n, int ranks) {
     if (dtype == ND_F32)
-        for (int64_t i = 0; i < n; i++) ((float *)data)[i] /= (float)ranks;
+        for (int64_t i = 0; i < n; i++) ((float *)dst)[i] = ((const float *)src)[i] / (float)ranks;
     else if (dtype == ND_F64)
-        for (int64_t i = 0; i < n; i++) ((double *)data)[i] /= (double)ranks;
+        for (int64_t i = 0; i < n; i++)
+            ((double *)dst)[i] = ((const double *)src)[i] / (double)ranks;
 }
 
 /* What one rank says of its tensor: dtype (-1: no tensor), ndim, extra, shape. */

@@ -42,6 +42,8 @@ MPI_Op nd_dist__op(nd_red_op op, nd_dtype dtype);
 int nd_dist__check_op(const char *op_name, nd_red_op op, nd_dtype dtype);
 /* Divides the n elements at data by the number of ranks (ND_RED_MEAN). */
 void nd_dist__divide(nd_dtype dtype, void *data, int64_t n, int ranks);
+/* dst[i] = src[i] / ranks for n elements of a float dtype (dst may be src). */
+void nd_dist__divide_into(nd_dtype dtype, void *dst, const void *src, int64_t n, int ranks);
 
 /* Checked mode: every rank sends its tensor's dtype and shape (and `extra`, an
  * op or root that must agree too); -1 on every rank, with an error naming the
