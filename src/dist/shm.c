@@ -26,6 +26,7 @@
  * set `ready` for pass s+1, which each did after reading pass s's sums. */
 #include "dist_internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -76,14 +77,19 @@ static int all_agree(const char *op, bool want) {
     return vote;
 }
 
-/* Maps the segment of `bytes` named `name` (rank 0 creates it first). */
+/* Maps the segment of `bytes` named `name` (rank 0 creates it first). The
+ * creator reserves every page now: /dev/shm is often small (64 MB in a
+ * default container), and a segment only sized (ftruncate) would kill the
+ * process with SIGBUS at the first page that does not fit; this way a model
+ * too large for it just keeps the MPI path. */
 static void *map_segment(const char *name, size_t bytes, bool create) {
     int fd = create ? shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600) : shm_open(name, O_RDWR, 0);
     if (fd < 0) return NULL;
     void *p = MAP_FAILED;
-    if (!create || ftruncate(fd, (off_t)bytes) == 0)
+    if (!create || posix_fallocate(fd, 0, (off_t)bytes) == 0)
         p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
+    if (p == MAP_FAILED && create) shm_unlink(name); /* nothing left behind */
     return p == MAP_FAILED ? NULL : p;
 }
 
@@ -133,9 +139,12 @@ int nd_dist__shm_new(const char *op, int nbuckets, const int64_t *numel, const n
     char name[64] = "";
     if (agreed == 1 && rank == 0) {
         static int count;
+        /* (a name in use, left by an earlier process with this pid: the next) */
         for (int tries = 0; tries < 16 && !s->base; tries++) {
             snprintf(name, sizeof name, "/nd_ddp.%ld.%d", (long)getpid(), count++);
+            errno = 0;
             s->base = map_segment(name, s->bytes, true);
+            if (errno != EEXIST) break;
         }
         if (!s->base) name[0] = '\0';
     }
