@@ -13,7 +13,7 @@ bool nd_dist__checked = true;
 bool nd_dist__broken = false;
 static double timeout_s = 0; /* 0: wait for ever */
 static bool started_mpi;     /* nd_dist_init called MPI_Init, so finalize ends it */
-static int my_rank = 0, world_size = 1, local_rank = 0;
+static int my_rank = 0, world_size = 1, local_rank = 0, local_size = 1;
 
 /* Open MPI's non-blocking allreduce (libnbc, which the gradient buckets use)
  * picks its algorithm by message size and, left to itself, takes 0.7 to 3.5 ms
@@ -55,6 +55,7 @@ int nd_dist_init(int *argc, char ***argv) {
         return nd_dist__mpi_fail("nd_dist_init", rc);
     }
     MPI_Comm_rank(node, &local_rank);
+    MPI_Comm_size(node, &local_size);
     MPI_Comm_free(&node);
     nd_dist__comm = comm;
     return 0;
@@ -63,7 +64,7 @@ int nd_dist_init(int *argc, char ***argv) {
 void nd_dist_finalize(void) {
     if (nd_dist__comm != MPI_COMM_NULL && !nd_dist__broken) MPI_Comm_free(&nd_dist__comm);
     nd_dist__comm = MPI_COMM_NULL;
-    my_rank = 0, world_size = 1, local_rank = 0;
+    my_rank = 0, world_size = 1, local_rank = 0, local_size = 1;
     int finalized = 0;
     MPI_Finalized(&finalized);
     /* After a timeout MPI_Finalize may wait for ever for the rank that is
@@ -83,6 +84,10 @@ int nd_dist_size(void) {
 
 int nd_dist_local_rank(void) {
     return local_rank;
+}
+
+int nd_dist__local_size(void) {
+    return local_size;
 }
 
 bool nd_dist_set_checked(bool on) {
@@ -125,15 +130,26 @@ double nd_dist_set_timeout(double seconds) {
  * Each MPI_Test also moves MPI's communication on, as MPI_Wait would; the
  * timeout (nd_dist_set_timeout) is checked between polls. */
 int nd_dist__wait(const char *op, MPI_Request *request) {
-    double deadline = timeout_s > 0 ? MPI_Wtime() + timeout_s : 0;
+    double deadline = nd_dist__deadline();
     for (;;) {
         int done = 0;
         int rc = MPI_Test(request, &done, MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS) return nd_dist__mpi_fail(op, rc);
         if (done) return 0;
-        if (timeout_s > 0 && MPI_Wtime() > deadline) break;
+        if (nd_dist__past(deadline)) return nd_dist__timed_out(op);
         sched_yield();
     }
+}
+
+double nd_dist__deadline(void) {
+    return timeout_s > 0 ? MPI_Wtime() + timeout_s : 0;
+}
+
+bool nd_dist__past(double deadline) {
+    return deadline > 0 && MPI_Wtime() > deadline;
+}
+
+int nd_dist__timed_out(const char *op) {
     nd_dist__broken = true;
     return nd__fail_int_as(ND_ERR_EXTERNAL,
                            "%s (rank %d of %d): timed out after %g s waiting for the other ranks "
@@ -203,10 +219,15 @@ int nd_dist__check_op(const char *op_name_, nd_red_op op, nd_dtype dtype) {
 }
 
 void nd_dist__divide(nd_dtype dtype, void *data, int64_t n, int ranks) {
+    nd_dist__divide_into(dtype, data, data, n, ranks);
+}
+
+void nd_dist__divide_into(nd_dtype dtype, void *dst, const void *src, int64_t n, int ranks) {
     if (dtype == ND_F32)
-        for (int64_t i = 0; i < n; i++) ((float *)data)[i] /= (float)ranks;
+        for (int64_t i = 0; i < n; i++) ((float *)dst)[i] = ((const float *)src)[i] / (float)ranks;
     else if (dtype == ND_F64)
-        for (int64_t i = 0; i < n; i++) ((double *)data)[i] /= (double)ranks;
+        for (int64_t i = 0; i < n; i++)
+            ((double *)dst)[i] = ((const double *)src)[i] / (double)ranks;
 }
 
 /* What one rank says of its tensor: dtype (-1: no tensor), ndim, extra, shape. */
