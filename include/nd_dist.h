@@ -103,9 +103,9 @@ typedef struct {
  * 0's values into every rank, and from then on averages the gradients of each
  * nd_backward on this thread over the ranks. Every rank passes the same
  * parameters in the same order. When every rank runs on this machine, the
- * buckets are summed through a shared-memory segment (in /dev/shm, about
- * (ranks + 1) × the gradients' bytes); otherwise, or when the environment has
- * ND_DDP_TRANSPORT=mpi, through MPI's allreduce. */
+ * buckets are summed through memory MPI shares among the ranks (an MPI-3
+ * shared-memory window, about (ranks + 1) × the gradients' bytes); otherwise, or when the
+ * environment has ND_DDP_TRANSPORT=mpi, through MPI's allreduce. */
 ND_API nd_ddp *nd_ddp_new(int n, nd_tensor *const *params, nd_ddp_opts opts);
 /* Waits until every gradient is averaged: call it after backward, before the
  * optimizer step. Buckets are reduced in one fixed order, so the result never

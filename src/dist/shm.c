@@ -6,7 +6,9 @@
  * staging buffer, sums it there, and copies the sums back. For W11's last
  * bucket (the first layer's 0.8 MB gradient, final only when backward ends)
  * that left 200-300 µs of a 2.3 ms step exposed with 2 processes. Here every
- * rank keeps its buckets in one segment that all the ranks map, so a rank
+ * rank keeps its buckets in one segment of memory that MPI shares among the
+ * ranks of one machine (MPI-3's shared-memory window, MPI_Win_allocate_shared:
+ * MPI allocates and maps it, nd adds no transport of its own), so a rank
  * sums its share of a bucket straight out of the others' memory, as soon as
  * they have all published it, without waiting for the others to call
  * anything: a bucket's reduction needs no progress from the other ranks.
@@ -26,21 +28,18 @@
  * set `ready` for pass s+1, which each did after reading pass s's sums. */
 #include "dist_internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 enum { LINE = 64 };
 
 struct nd_dist__shm {
     int rank, ranks, nbuckets;
-    void *base;
+    MPI_Win window; /* the shared segment, MPI's */
+    void *base;     /* where it is mapped in this process */
     size_t bytes, slot_bytes;
     size_t *offset;         /* per bucket: its first byte in a slot (and in the result) */
     int64_t *numel;         /* per bucket */
@@ -77,25 +76,15 @@ static int all_agree(const char *op, bool want) {
     return vote;
 }
 
-/* Maps the segment of `bytes` named `name` (rank 0 creates it first). The
- * creator reserves every page now: /dev/shm is often small (64 MB in a
- * default container), and a segment only sized (ftruncate) would kill the
- * process with SIGBUS at the first page that does not fit; this way a model
- * too large for it just keeps the MPI path. */
-static void *map_segment(const char *name, size_t bytes, bool create) {
-    int fd = create ? shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600) : shm_open(name, O_RDWR, 0);
-    if (fd < 0) return NULL;
-    void *p = MAP_FAILED;
-    if (!create || posix_fallocate(fd, 0, (off_t)bytes) == 0)
-        p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED && create) shm_unlink(name); /* nothing left behind */
-    return p == MAP_FAILED ? NULL : p;
-}
-
 void nd_dist__shm_free(nd_dist__shm *s) {
     if (!s) return;
-    if (s->base) munmap(s->base, s->bytes);
+    /* MPI_Win_free is collective and blocks until every rank calls it: first
+     * a vote under nd's timeout, so that a rank freeing its wrapper while
+     * another has died or gone (a program that stops early) gets an error,
+     * not a hang. After a dead rank or a timeout the segment stays, MPI's to
+     * clean up when the process ends. */
+    if (s->window != MPI_WIN_NULL && !nd_dist__broken && all_agree("nd_ddp_free", true) == 1)
+        MPI_Win_free(&s->window);
     free(s->offset);
     free(s->numel);
     free(s->dtype);
@@ -112,6 +101,7 @@ int nd_dist__shm_new(const char *op, int nbuckets, const int64_t *numel, const n
                 !(transport && strcmp(transport, "mpi") == 0);
     nd_dist__shm *s = want ? calloc(1, sizeof *s) : NULL;
     if (s) {
+        s->window = MPI_WIN_NULL;
         s->rank = rank, s->ranks = ranks, s->nbuckets = nbuckets, s->pass = 1;
         s->offset = calloc((size_t)nbuckets, sizeof *s->offset);
         s->numel = calloc((size_t)nbuckets, sizeof *s->numel);
@@ -132,33 +122,32 @@ int nd_dist__shm_new(const char *op, int nbuckets, const int64_t *numel, const n
         /* ranks' slots, the result, the flags */
         s->bytes = s->slot_bytes * (size_t)(ranks + 1) + (size_t)(2 * ranks * nbuckets) * LINE;
     }
-    /* Rank 0 creates the segment under a name of its own and tells the
-     * others, which map it; then it is unlinked (it lives until the last
-     * rank unmaps it), so nothing is left behind if a rank crashes. */
+    /* The segment is MPI's (MPI-3 shared memory): rank 0 allocates all of it
+     * in a window the ranks share, each asks MPI where it is mapped in its own
+     * address space. When it cannot be had (/dev/shm too small: Open MPI
+     * checks the space first) the ranks agree to average through MPI. */
     int agreed = all_agree(op, s != NULL);
-    char name[64] = "";
-    if (agreed == 1 && rank == 0) {
-        static int count;
-        /* (a name in use, left by an earlier process with this pid: the next) */
-        for (int tries = 0; tries < 16 && !s->base; tries++) {
-            snprintf(name, sizeof name, "/nd_ddp.%ld.%d", (long)getpid(), count++);
-            errno = 0;
-            s->base = map_segment(name, s->bytes, true);
-            if (errno != EEXIST) break;
-        }
-        if (!s->base) name[0] = '\0';
-    }
     if (agreed == 1) {
-        MPI_Request request;
-        int rc = MPI_Ibcast(name, sizeof name, MPI_CHAR, 0, nd_dist__comm, &request);
-        if (nd_dist__finish(op, rc, &request))
-            agreed = -1;
-        else if (rank != 0 && name[0])
-            s->base = map_segment(name, s->bytes, false);
+        void *mine = NULL;
+        MPI_Aint size = rank == 0 ? (MPI_Aint)s->bytes : 0, got = 0;
+        int unit;
+        if (MPI_Win_allocate_shared(size, 1, MPI_INFO_NULL, nd_dist__comm, &mine, &s->window) !=
+            MPI_SUCCESS)
+            s->window = MPI_WIN_NULL;
+        else if (MPI_Win_set_errhandler(s->window, MPI_ERRORS_RETURN) != MPI_SUCCESS ||
+                 MPI_Win_shared_query(s->window, 0, &got, &unit, &s->base) != MPI_SUCCESS ||
+                 (size_t)got < s->bytes)
+            s->base = NULL;
     }
+    /* The flags start at 0 (pass 0: nothing published), set before the
+     * vote, which no rank leaves before rank 0 has voted. */
+    if (agreed == 1 && rank == 0 && s->base)
+        memset((char *)s->base + s->slot_bytes * (size_t)(ranks + 1), 0,
+               s->bytes - s->slot_bytes * (size_t)(ranks + 1));
     if (agreed == 1) agreed = all_agree(op, s->base != NULL);
-    if (rank == 0 && name[0]) shm_unlink(name);
     if (agreed != 1) {
+        /* every rank is here: the window (where it was made) is freed together */
+        if (s && s->window != MPI_WIN_NULL && agreed == 0) MPI_Win_free(&s->window);
         nd_dist__shm_free(s);
         return agreed; /* 0: the ranks average through MPI; -1: an error */
     }
