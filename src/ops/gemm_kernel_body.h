@@ -100,12 +100,12 @@ static real NAME(dot)(int64_t k, const real *a, int64_t as, const real *b, int64
 }
 
 /* The most values of op(B) that plain_product copies to its stack to read
- * them along rows (a transposed B with few inner products: a layer with two
- * or three inputs, whose dot products would be two or three long). */
+ * them along rows: a transposed B with fewer than 8 inner products (a layer
+ * with two or three inputs, whose dot products would be two or three long). */
 #define SMALL_B 1024
 
-/* C = A·op(B) + beta·C for k·n ≤ SMALL_B, B transposed: op(B) (k × n) copied
- * row-major, then each row of C as in plain_product. */
+/* C = A·op(B) + beta·C, A not transposed, B transposed, k·n ≤ SMALL_B: op(B)
+ * (k × n) copied row-major, then each row of C as in plain_product. */
 static void NAME(product_copying_b)(int64_t m, int64_t n, int64_t k, const real *A, int64_t lda,
                                     const real *B, int64_t ldb, real beta, real *C, int64_t ldc) {
     real copy[SMALL_B];
