@@ -78,6 +78,44 @@ static void NAME(row_axpy)(int64_t k, int64_t cols, const real *coef, int64_t co
     }
 }
 
+/* outer's work on nv ≤ PV vectors of columns: c[i·ldc + j] = beta·c (0 when
+ * beta is 0) + a[i·as]·b[j], b's vectors loaded once for all the rows. */
+static inline void NAME(outer_vectors)(int nv, int64_t m, const real *a, int64_t as, const real *b,
+                                       real beta, real *c, int64_t ldc) {
+    vec x[PV];
+    for (int v = 0; v < nv; v++) memcpy(&x[v], b + v * VLEN, sizeof x[v]);
+    for (int64_t i = 0; i < m; i++) {
+        vec ai = (vec){0} + a[i * as]; /* in every lane */
+        real *row = c + i * ldc;
+        for (int v = 0; v < nv; v++) {
+            vec acc = (vec){0};
+            if (beta != 0) {
+                memcpy(&acc, row + v * VLEN, sizeof acc);
+                acc *= beta;
+            }
+            acc += ai * x[v];
+            memcpy(row + v * VLEN, &acc, sizeof acc);
+        }
+    }
+}
+
+/* C = beta·C + a·bᵀ, the product with one inner product (k = 1: a layer with
+ * one input, or the input gradient of a layer with one output), column block
+ * by column block: row_axpy would reload b's vectors for every row. The same
+ * numbers as row_axpy's. */
+static void NAME(outer)(int64_t m, int64_t n, const real *a, int64_t as, const real *b, real beta,
+                        real *C, int64_t ldc) {
+    int64_t j = 0;
+    for (; j + PV * VLEN <= n; j += PV * VLEN)
+        NAME(outer_vectors)(PV, m, a, as, b + j, beta, C + j, ldc);
+    for (; j + VLEN <= n; j += VLEN) NAME(outer_vectors)(1, m, a, as, b + j, beta, C + j, ldc);
+    for (; j < n; j++)
+        for (int64_t i = 0; i < m; i++) {
+            real *c = C + i * ldc + j;
+            *c = (beta == 0 ? 0 : beta * *c) + a[i * as] * b[j];
+        }
+}
+
 /* Σ_p a[p·as]·b[p·bs] in four partial sums (p = 4q + r in sum r: one sum would
  * wait on each addition's latency in turn), as one 4-lane vector when both
  * run at unit stride; the same order either way. */
@@ -137,6 +175,10 @@ static void NAME(plain_product)(bool trans_a, bool trans_b, int64_t m, int64_t n
     }
     if (copy_b) {
         NAME(product_copying_b)(m, n, k, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    if (b_rows && k == 1) {
+        NAME(outer)(m, n, A, trans_a ? 1 : lda, B, beta, C, ldc);
         return;
     }
     if (b_rows && (!trans_a || n >= m)) {
