@@ -317,7 +317,7 @@ def table(path):
         target = TARGETS.get(prefix, "")
         if workload == "W7_csv" and metric == "peak_rss_MB":
             target = 2.0  # ≤ 0.5× the peer's memory
-        if workload in ("W6_relu_fit", "W12_relu_fit") and metric == "final_mse":
+        if workload in ("W6_relu_fit", "W12_browser_relu_fit") and metric == "final_mse":
             target = ""
         nd_text = f"{nd:.4g}" if nd is not None else "-"
         print(f"{workload:<20} {T:>2} {metric:<15} {nd_text:>10} "

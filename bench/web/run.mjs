@@ -38,14 +38,18 @@ const url = `http://127.0.0.1:${server.address().port}/bench.html`;
 const line = (workload, impl, metric, value, unit) =>
   console.log(`workload=${workload} impl=${impl} threads=1 metric=${metric} value=${value.toPrecision(6)} unit=${unit}`);
 
+// The ids of BENCHMARKS.md: W12_browser_relu_fit (W6), W12_browser_autograd
+// (W4, scalar), and W4 on (64,) vectors beside it.
+const results = {};
 async function measure(impl, call) {
   const page = await open(url, {timeoutMs: 600000});
   try {
     const r = await page.evaluate(call, 600000);
-    line('W12_relu_fit', impl, 'steps_per_s', r.w6.steps_per_s, 'steps/s');
-    line('W12_relu_fit', impl, 'final_mse', r.w6.final_mse, 'mse');
-    line('W12_autograd_scalar', impl, 'ns_per_op', r.w4.scalar, 'ns');
-    line('W12_autograd_vec64', impl, 'ns_per_op', r.w4.vec64, 'ns');
+    results[impl] = r;
+    line('W12_browser_relu_fit', impl, 'steps_per_s', r.w6.steps_per_s, 'steps/s');
+    line('W12_browser_relu_fit', impl, 'final_mse', r.w6.final_mse, 'mse');
+    line('W12_browser_autograd', impl, 'ns_per_op', r.w4.scalar, 'ns');
+    line('W12_browser_autograd_vec64', impl, 'ns_per_op', r.w4.vec64, 'ns');
     if (page.errors.length) console.error(`W12 ${impl}: ${page.errors.join('; ')}`);
   } finally {
     await page.close();
@@ -65,6 +69,23 @@ for (const [impl, call] of [['nd', `bench.nd({steps: ${steps}, runs: 5})`],
   }
 }
 server.close();
+
+// The target is a ratio within one run (the machine may be shared): nd against
+// the faster TensorFlow.js backend, with both numbers, on stderr (stdout keeps
+// only result lines; make bench's table computes the same ratios from them).
+if (results.nd) {
+  const peers = ['tfjs-wasm', 'tfjs-cpu'].filter((p) => results[p]);
+  const ratio = (name, get, higher) => {
+    if (!peers.length) return;
+    const best = peers.reduce((a, b) => ((get(results[b]) > get(results[a])) === higher ? b : a));
+    const nd = get(results.nd), peer = get(results[best]);
+    const x = higher ? nd / peer : peer / nd;
+    console.error(`# W12 ${name}: nd ${nd.toPrecision(4)}, ${best} ${peer.toPrecision(4)}: ${x.toFixed(1)}x (target 20x)`);
+  };
+  ratio('relu_fit steps/s', (r) => r.w6.steps_per_s, true);
+  ratio('autograd scalar ns/op', (r) => r.w4.scalar, false);
+  ratio('autograd vec64 ns/op', (r) => r.w4.vec64, false);
+}
 
 line('W12_page', 'nd', 'wasm_size', statSync(join(wasmDir, 'nd.wasm')).size / 1e6, 'MB');
 // out/interactive.html from file://: the document's arrival to the first

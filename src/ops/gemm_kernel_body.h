@@ -18,48 +18,183 @@
 #define A_AT(i, p) (trans_a ? A[(p)*lda + (i)] : A[(i)*lda + (p)])
 #define B_AT(p, j) (trans_b ? B[(j)*ldb + (p)] : B[(p)*ldb + (j)])
 
-/* The plain triple loop: for small products (packing would cost more than it
+/* The plain products: for small products (packing would cost more than it
  * saves) and as the fallback when the packing buffers cannot be allocated.
- * The inner loop runs along a row of C, unit stride when B is not transposed.
- * When C has a column or two, that loop would run once or twice per multiply-
- * add, and when only B is transposed and k > n it would stride through B:
- * each element of C is then a dot product along p instead (the 1-column
- * products of a small net, y = h·w2ᵀ and its backward, spend most of their
- * time here, in the browser especially). */
+ * A small net's products are all of this kind (1-32-1: 256 × 32 by k = 1,
+ * 256 × 1 by k = 32, 32 × 1 by k = 256), and in the browser, where every
+ * scalar load and branch costs more than natively, they were most of a
+ * training step: so each layout gets a loop that runs along memory at unit
+ * stride in vectors, with the partial results in registers. */
+
+/* Vectors of one row of C held in registers by row_axpy. */
+#define PV 4
+
+/* row_axpy's work on nv ≤ PV vectors of the row: c[j·cs] = beta·c[j·cs] (0
+ * when beta is 0: C may hold garbage) + Σ_p coef[p·coef_stride]·X[p·ldx + j].
+ * Each p is one broadcast and nv multiply-adds; the sums run along p in order,
+ * as the textbook loop's. Inlined with nv constant, the loops over v unroll. */
+static inline void NAME(axpy_vectors)(int nv, int64_t k, const real *coef, int64_t coef_stride,
+                                      const real *X, int64_t ldx, real beta, real *c, int64_t cs) {
+    /* The tile of C passes through `row` whole vectors at a time, so acc
+     * stays in registers (lanes written one by one would keep it in memory). */
+    real row[PV * VLEN];
+    vec acc[PV];
+    if (beta != 0 && cs != 1) /* a column of C: its values one by one */
+        for (int j = 0; j < nv * VLEN; j++) row[j] = c[j * cs];
+    for (int v = 0; v < nv; v++) {
+        acc[v] = (vec){0};
+        if (beta != 0) {
+            memcpy(&acc[v], (cs == 1 ? c : row) + v * VLEN, sizeof acc[v]);
+            acc[v] *= beta;
+        }
+    }
+    for (int64_t p = 0; p < k; p++) {
+        vec a = (vec){0} + coef[p * coef_stride]; /* in every lane */
+        const real *x = X + p * ldx;
+        for (int v = 0; v < nv; v++) {
+            vec xv;
+            memcpy(&xv, x + v * VLEN, sizeof xv); /* an unaligned load */
+            acc[v] += a * xv;
+        }
+    }
+    for (int v = 0; v < nv; v++) memcpy((cs == 1 ? c : row) + v * VLEN, &acc[v], sizeof acc[v]);
+    if (cs != 1)
+        for (int j = 0; j < nv * VLEN; j++) c[j * cs] = row[j];
+}
+
+/* One row of C (cols values, cs apart) as a combination of the rows of X
+ * (contiguous along j) weighted by coef: see axpy_vectors. */
+static void NAME(row_axpy)(int64_t k, int64_t cols, const real *coef, int64_t coef_stride,
+                           const real *X, int64_t ldx, real beta, real *c, int64_t cs) {
+    int64_t j = 0;
+    for (; j + PV * VLEN <= cols; j += PV * VLEN)
+        NAME(axpy_vectors)(PV, k, coef, coef_stride, X + j, ldx, beta, c + j * cs, cs);
+    for (; j + VLEN <= cols; j += VLEN)
+        NAME(axpy_vectors)(1, k, coef, coef_stride, X + j, ldx, beta, c + j * cs, cs);
+    for (; j < cols; j++) {
+        real s = beta == 0 ? 0 : beta * c[j * cs];
+        for (int64_t p = 0; p < k; p++) s += coef[p * coef_stride] * X[p * ldx + j];
+        c[j * cs] = s;
+    }
+}
+
+/* outer's work on nv ≤ PV vectors of columns: c[i·ldc + j] = beta·c (0 when
+ * beta is 0) + a[i·as]·b[j], b's vectors loaded once for all the rows. */
+static inline void NAME(outer_vectors)(int nv, int64_t m, const real *a, int64_t as, const real *b,
+                                       real beta, real *c, int64_t ldc) {
+    vec x[PV];
+    for (int v = 0; v < nv; v++) memcpy(&x[v], b + v * VLEN, sizeof x[v]);
+    for (int64_t i = 0; i < m; i++) {
+        vec ai = (vec){0} + a[i * as]; /* in every lane */
+        real *row = c + i * ldc;
+        for (int v = 0; v < nv; v++) {
+            vec acc = (vec){0};
+            if (beta != 0) {
+                memcpy(&acc, row + v * VLEN, sizeof acc);
+                acc *= beta;
+            }
+            acc += ai * x[v];
+            memcpy(row + v * VLEN, &acc, sizeof acc);
+        }
+    }
+}
+
+/* C = beta·C + a·bᵀ, the product with one inner product (k = 1: a layer with
+ * one input, or the input gradient of a layer with one output), column block
+ * by column block: row_axpy would reload b's vectors for every row. The same
+ * numbers as row_axpy's. */
+static void NAME(outer)(int64_t m, int64_t n, const real *a, int64_t as, const real *b, real beta,
+                        real *C, int64_t ldc) {
+    int64_t j = 0;
+    for (; j + PV * VLEN <= n; j += PV * VLEN)
+        NAME(outer_vectors)(PV, m, a, as, b + j, beta, C + j, ldc);
+    for (; j + VLEN <= n; j += VLEN) NAME(outer_vectors)(1, m, a, as, b + j, beta, C + j, ldc);
+    for (; j < n; j++)
+        for (int64_t i = 0; i < m; i++) {
+            real *c = C + i * ldc + j;
+            *c = (beta == 0 ? 0 : beta * *c) + a[i * as] * b[j];
+        }
+}
+
+/* Σ_p a[p·as]·b[p·bs] in four partial sums (p = 4q + r in sum r: one sum would
+ * wait on each addition's latency in turn), as one 4-lane vector when both
+ * run at unit stride; the same order either way. */
+typedef real NAME(v4) __attribute__((vector_size(4 * sizeof(real))));
+static real NAME(dot)(int64_t k, const real *a, int64_t as, const real *b, int64_t bs) {
+    NAME(v4) s = {0, 0, 0, 0};
+    int64_t p = 0;
+    if (as == 1 && bs == 1)
+        for (; p + 4 <= k; p += 4) {
+            NAME(v4) x, y;
+            memcpy(&x, a + p, sizeof x);
+            memcpy(&y, b + p, sizeof y);
+            s += x * y;
+        }
+    else
+        for (; p + 4 <= k; p += 4)
+            for (int r = 0; r < 4; r++) s[r] += a[(p + r) * as] * b[(p + r) * bs];
+    for (; p < k; p++) s[0] += a[p * as] * b[p * bs];
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/* The most values of op(B) that plain_product copies to its stack to read
+ * them along rows: a transposed B with fewer than 8 inner products (a layer
+ * with two or three inputs, whose dot products would be two or three long). */
+#define SMALL_B 1024
+
+/* C = A·op(B) + beta·C, A not transposed, B transposed, k·n ≤ SMALL_B: op(B)
+ * (k × n) copied row-major, then each row of C as in plain_product. */
+static void NAME(product_copying_b)(int64_t m, int64_t n, int64_t k, const real *A, int64_t lda,
+                                    const real *B, int64_t ldb, real beta, real *C, int64_t ldc) {
+    real copy[SMALL_B];
+    for (int64_t p = 0; p < k; p++)
+        for (int64_t j = 0; j < n; j++) copy[p * n + j] = B[j * ldb + p];
+    for (int64_t i = 0; i < m; i++)
+        NAME(row_axpy)(k, n, A + i * lda, 1, copy, n, beta, C + i * ldc, 1);
+}
+
 static void NAME(plain_product)(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                                 const real *A, int64_t lda, const real *B, int64_t ldb, real beta,
                                 real *C, int64_t ldc) {
-    if (n < 3 || (trans_b && !trans_a && k > n)) {
+    /* op(B)'s rows contiguous: B not transposed, or one inner product of a
+     * transposed B with unit stride (a column that is also a row). */
+    bool b_rows = !trans_b || (k == 1 && ldb == 1);
+    bool copy_b = !trans_a && !b_rows && k < 8 && k * n <= SMALL_B;
+    if (!trans_a && (n < 3 || (!b_rows && !copy_b))) {
+        /* A's rows are contiguous, and so are B's columns when B is
+         * transposed: each element of C is a dot product along p (C of one
+         * or two columns, y = h·w2ᵀ, or a layer with many inputs). */
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++) {
-                /* Four partial sums: one sum would wait on each addition's
-                 * latency in turn; four run side by side (p = 4q + r in s[r]). */
-                real s[4] = {0, 0, 0, 0};
-                int64_t p = 0;
-                for (; p + 4 <= k; p += 4)
-                    for (int r = 0; r < 4; r++) s[r] += A_AT(i, p + r) * B_AT(p + r, j);
-                for (; p < k; p++) s[0] += A_AT(i, p) * B_AT(p, j);
-                real sum = (s[0] + s[1]) + (s[2] + s[3]);
+                real sum = trans_b ? NAME(dot)(k, A + i * lda, 1, B + j * ldb, 1)
+                                   : NAME(dot)(k, A + i * lda, 1, B + j, ldb);
                 real *c = C + i * ldc + j;
                 *c = beta == 0 ? sum : beta * *c + sum;
             }
         return;
     }
-    /* With one inner product (k = 1), a transposed B with unit stride is the
-     * same row as B not transposed: the row loop below then runs at unit stride. */
-    if (k == 1 && trans_b && ldb == 1) trans_b = false;
-    for (int64_t i = 0; i < m; i++) {
-        real *row = C + i * ldc;
-        for (int64_t j = 0; j < n; j++) row[j] = beta == 0 ? 0 : beta * row[j];
-        for (int64_t p = 0; p < k; p++) {
-            real a = A_AT(i, p);
-            if (trans_b)
-                for (int64_t j = 0; j < n; j++) row[j] += a * B[j * ldb + p];
-            else
-                for (int64_t j = 0; j < n; j++) row[j] += a * B[p * ldb + j];
-        }
+    if (copy_b) {
+        NAME(product_copying_b)(m, n, k, A, lda, B, ldb, beta, C, ldc);
+        return;
     }
+    if (b_rows && k == 1) {
+        NAME(outer)(m, n, A, trans_a ? 1 : lda, B, beta, C, ldc);
+        return;
+    }
+    if (b_rows && (!trans_a || n >= m)) {
+        /* Row i of C = Σ_p op(A)[i][p] · row p of op(B). */
+        for (int64_t i = 0; i < m; i++) NAME(row_axpy)
+        (k, n, trans_a ? A + i : A + i * lda, trans_a ? lda : 1, B, ldb, beta, C + i * ldc, 1);
+        return;
+    }
+    /* A transposed: op(A)'s columns are A's rows, contiguous along i, so
+     * column j of C = Σ_p op(B)[p][j] · row p of A (a gradient of the weights
+     * of a layer with few outputs, dw = gᵀ·x). */
+    for (int64_t j = 0; j < n; j++) NAME(row_axpy)
+    (k, m, trans_b ? B + j * ldb : B + j, trans_b ? 1 : ldb, A, lda, beta, C + j, ldc);
 }
+#undef PV
+#undef SMALL_B
 
 /* Copies op(A)[i0 .. i0+mc)[p0 .. p0+kc) into panels of MR rows: panel r holds,
  * for p = 0 .. kc-1, the MR values of column p (zeros past the last row). */

@@ -103,9 +103,17 @@ nd_tensor *nd_linear(nd_tensor *x, nd_tensor *w, nd_tensor *b) {
               *B = b ? nd__dense("nd_linear", b, dt) : NULL;
     nd_tensor *out = nd__empty(dt, x->ndim, shape);
     if (!X || !W || (b && !B) || !out) return NULL;
-    size_t row_bytes = (size_t)outf * nd_dtype_size(dt);
-    for (int64_t r = 0; B && r < rows; r++) /* BLAS then adds X·Wᵀ onto the bias */
-        memcpy((char *)nd__ptr(out) + (size_t)r * row_bytes, nd__ptr(B), row_bytes);
+    /* Every row starts as the bias (BLAS then adds X·Wᵀ onto it): one row
+     * copied, then what is filled doubled, log₂(rows) copies rather than one
+     * per row (a call each, and a call into JavaScript in the browser). */
+    size_t row_bytes = (size_t)outf * nd_dtype_size(dt), total = (size_t)rows * row_bytes;
+    char *o = nd__ptr(out);
+    if (B && total) memcpy(o, nd__ptr(B), row_bytes);
+    for (size_t filled = row_bytes; B && filled < total;) {
+        size_t n = filled < total - filled ? filled : total - filled;
+        memcpy(o + filled, o, n);
+        filled += n;
+    }
     nd__gemm(dt, false, true, rows, outf, in, nd__ptr(X), in, nd__ptr(W), in, B ? 1.0 : 0.0,
              nd__ptr(out));
     return nd__record(&LINEAR, out, b ? 3 : 2, (nd_tensor *[]){x, w, b}, NULL);

@@ -20,12 +20,12 @@ static double value_at(int which, int64_t i) {
     return (double)(x >> 11) / (double)(1ull << 52) - 1.0;
 }
 
-/* Runs one product of the kernel, in dtype (ND_F32 or ND_F64), and checks it. */
-static void check_kernel(nd_dtype dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
-                         double beta) {
-    /* Leading dimensions with padding, so rows are not contiguous with each other. */
+/* Runs one product of the kernel, in dtype (ND_F32 or ND_F64), and checks it;
+ * rows of A, B and C padded (not contiguous with each other) or not. */
+static void check_layout(nd_dtype dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                         double beta, bool padded) {
     int64_t a_rows = ta ? k : m, a_cols = ta ? m : k, b_rows = tb ? n : k, b_cols = tb ? k : n;
-    int64_t lda = a_cols + 3, ldb = b_cols + 5, ldc = n + 2;
+    int64_t lda = a_cols + 3 * padded, ldb = b_cols + 5 * padded, ldc = n + 2 * padded;
     size_t esize = dtype == ND_F32 ? 4 : 8;
     char *A = malloc((size_t)(a_rows * lda) * esize), *B = malloc((size_t)(b_rows * ldb) * esize);
     char *C = malloc((size_t)(m * ldc) * esize);
@@ -77,11 +77,17 @@ static void check_kernel(nd_dtype dtype, bool ta, bool tb, int64_t m, int64_t n,
     free(A), free(B), free(C), free(C0);
 }
 
+static void check_kernel(nd_dtype dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                         double beta) {
+    check_layout(dtype, ta, tb, m, n, k, beta, true);
+}
+
 /* Sizes that hit the plain loop, the packed path, partial tiles (not multiples
  * of 6, 8 or 16) and more than one cache block along each dimension. */
-static const int64_t SIZES[][3] = {{1, 1, 1},    {1, 7, 3},    {5, 1, 9},    {3, 4, 0},
-                                   {7, 9, 11},   {33, 35, 37}, {64, 64, 64}, {97, 130, 300},
-                                   {200, 17, 5}, {5, 300, 260}};
+static const int64_t SIZES[][3] = {
+    {1, 1, 1},    {1, 7, 3},      {5, 1, 9},    {3, 4, 0},     {7, 9, 11},   {33, 35, 37},
+    {64, 64, 64}, {97, 130, 300}, {200, 17, 5}, {5, 300, 260}, {256, 32, 1}, {256, 1, 32},
+    {1, 32, 256}, {32, 1, 256},   {40, 33, 2},  {19, 70, 7},   {3, 37, 41}};
 
 static void check_all(nd_dtype dtype) {
     for (size_t s = 0; s < sizeof SIZES / sizeof *SIZES; s++)
@@ -97,6 +103,22 @@ ND_TEST(gemm_kernel, every_transpose_and_edge_f32) {
 
 ND_TEST(gemm_kernel, every_transpose_and_edge_f64) {
     check_all(ND_F64);
+}
+
+/* The small products of a 1-32-1 net without padding: a transposed B with one
+ * inner product is then a row (its own loop), and a C of one column is contiguous. */
+ND_TEST(gemm_kernel, small_net_products_unpadded) {
+    for (int d = 0; d < 2; d++)
+        for (int t = 0; t < 4; t++)
+            for (int b = 0; b < 2; b++) {
+                nd_dtype dtype = d ? ND_F64 : ND_F32;
+                double beta = b ? 1.0 : 0.0;
+                check_layout(dtype, t & 1, t & 2, 256, 32, 1, beta, false);
+                check_layout(dtype, t & 1, t & 2, 256, 1, 32, beta, false);
+                check_layout(dtype, t & 1, t & 2, 32, 1, 256, beta, false);
+                check_layout(dtype, t & 1, t & 2, 1, 32, 256, beta, false);
+                check_layout(dtype, t & 1, t & 2, 50, 30, 2, beta, false);
+            }
 }
 
 ND_TEST(gemm_kernel, more_row_blocks_than_threads) {
