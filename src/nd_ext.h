@@ -188,7 +188,9 @@ ND_API int nd__threads_for(int64_t work);
 enum {
     ND_SAVES_INPUTS = 1, /* the VJP reads input values: check their versions */
     ND_SAVES_OUTPUT = 2, /* the VJP reads the output value: keep it and check its version */
-    ND_BATCHABLE = 4,    /* VJP and JVP stay right with leading batch dims on g / on tangents */
+    /* Structural properties read only by the batching transform (autograd/batch.c,
+     * docs/BATCHING.md), never by a rule: */
+    ND_BATCHABLE = 4, /* VJP and JVP stay right with leading batch dims on g / on tangents */
     /* With ND_SAVES_INPUTS, for products (x·a, matmul, linear): the VJP reads
      * input 0 only for input 1's gradient (ND_READS_0_FOR_1), input 1 only for
      * input 0's (ND_READS_1_FOR_0), and with either flag no input after
@@ -196,6 +198,13 @@ enum {
      * what the formula needs: changing the unread one in place stays allowed. */
     ND_READS_0_FOR_1 = 8,
     ND_READS_1_FOR_0 = 16,
+    /* Elementwise: output element i depends only on element i of each
+     * (broadcast) input, so its Jacobian to an input of the output's shape is
+     * diagonal (neg, exp, tanh, the activations, + − · ÷, pow, maximum, …). */
+    ND_POINTWISE = 32,
+    /* out = in[0]·in[1] as torch.matmul (a 1-D left operand a row, a 1-D right
+     * operand a column, that dim dropped from the result). */
+    ND_MATRIX_PRODUCT = 64,
 };
 
 typedef struct nd_op {

@@ -19,7 +19,7 @@ static const nd_op ADD = {
     .name = "add",
     .vjp = add_vjp,
     .jvp = add_jvp,
-    .flags = ND_BATCHABLE,
+    .flags = ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "ga = g, gb = g (summed to each shape)",
     .jvp_formula = "da + db",
 };
@@ -48,7 +48,7 @@ static const nd_op SUB = {
     .name = "sub",
     .vjp = sub_vjp,
     .jvp = sub_jvp,
-    .flags = ND_BATCHABLE,
+    .flags = ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "ga = g, gb = −g (summed to each shape)",
     .jvp_formula = "da − db",
 };
@@ -88,7 +88,7 @@ static const nd_op MUL = {
     .name = "mul",
     .vjp = mul_vjp,
     .jvp = mul_jvp,
-    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "ga = g·b, gb = g·a (summed to each shape)",
     .jvp_formula = "da·b + a·db",
 };
@@ -126,7 +126,7 @@ static const nd_op DIV = {
     .name = "div",
     .vjp = div_vjp,
     .jvp = div_jvp,
-    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "ga = g/b, gb = −g·a/b² (summed to each shape)",
     .jvp_formula = "da/b − a·db/b²",
 };

@@ -57,7 +57,7 @@ static const nd_op POW = {
     .name = "pow",
     .vjp = pow_vjp,
     .jvp = pow_jvp,
-    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "ga = g·b·a^(b−1), gb = g·y·log(a)",
     .jvp_formula = "db·y·log(a) + da·b·a^(b−1)",
 };
@@ -100,7 +100,7 @@ static const nd_op POW_SCALAR = {
     .name = "pow",
     .vjp = pow_scalar_vjp,
     .jvp = pow_scalar_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g·s·x^(s−1)",
     .jvp_formula = "dx·s·x^(s−1)",
 };
@@ -178,7 +178,7 @@ static const nd_op MAXIMUM = {
     .name = "maximum",
     .vjp = extremum_vjp,
     .jvp = extremum_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g to the larger input, half to each on ties",
     .jvp_formula = "da or db from the larger input, their mean on ties",
 };
@@ -186,7 +186,7 @@ static const nd_op MINIMUM = {
     .name = "minimum",
     .vjp = extremum_vjp,
     .jvp = extremum_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g to the smaller input, half to each on ties",
     .jvp_formula = "da or db from the smaller input, their mean on ties",
 };
