@@ -28,9 +28,13 @@
  * elements one pass per seed, which holds one intermediate at a time, is kinder. */
 #define BATCH_MAX_ELEMENTS ((int64_t)1 << 25)
 
-static _Thread_local uint64_t batched_jacobians;
+/* For the tests: which path ran. */
+static _Thread_local uint64_t batched_jacobians, diagonal_products;
 uint64_t nd__batched_jacobians(void) {
     return batched_jacobians;
+}
+uint64_t nd__diagonal_products(void) {
+    return diagonal_products;
 }
 
 /* A batch of count seeds of t: (count,) + t.shape, small enough. */
@@ -201,7 +205,7 @@ static nd_tensor *product_rows(const graph *g, nd_tensor *s, nd_tensor *d, nd_te
     if (v->ndim != 1 || !m || m->ndim != 2 || !can_start(v, n->in_node[i]) || !unchanged(n, 1 - i))
         return NULL;
     nd_tensor *rows = nd_mul(nd_unsqueeze(d, 1), i == 1 ? m : nd_t(m));
-    if (rows) *start = v;
+    if (rows) *start = v, diagonal_products++;
     return rows;
 }
 
@@ -355,6 +359,7 @@ static tangent node_tangent(const nd_node *n, nd_tensor *out, const tangent *ts,
         nd_tensor *d = ts[vector].value;
         result.value = nd_mul(nd_unsqueeze(d, 1), vector == 1 ? nd_t(m) : m);
         result.value = fit(result.value, out, count);
+        diagonal_products += result.value != NULL;
     } else {
         for (int i = 0; i < n->nin; i++) {
             nd_tensor *t = ts[i].diag ? dense_diagonal(ts[i].value) : ts[i].value;

@@ -84,6 +84,9 @@ void nd__broadcast_strides(const nd_tensor *t, int ndim, const int64_t *shape, i
  * every seed at once, planned from the graph f recorded before any batched
  * work; the engine and the rules know nothing of it. */
 uint64_t nd__batched_jacobians(void); /* Jacobians this thread built in one pass (tests) */
+/* Matrix products this thread's batched passes ran on a DIAG batch as scaled
+ * rows instead of a product (tests) */
+uint64_t nd__diagonal_products(void);
 /* The Jacobian of y with respect to xr (a leaf y's graph was recorded from)
  * as rows (numel y,) + xr.shape in one reverse pass; of f at xr as columns
  * (numel xr,) + f(xr).shape in one forward pass over the graph f records
