@@ -149,7 +149,8 @@ static nd_tensor *jacobian_matrix(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode m
     nd_tensor *columns = nd__jacobian_columns(f, ctx, xr, &y, &fallback);
     if (!y) return NULL;
     *y_out = y;
-    if (fallback) return nd_contiguous(forward_columns(f, ctx, nd_detach(x), y));
+    nd_tensor *base = fallback ? nd_detach(x) : NULL; /* the duals' primal, seed by seed */
+    if (fallback) return base ? nd_contiguous(forward_columns(f, ctx, base, y)) : NULL;
     /* the transpose stays a view, as torch's: a copy only if a reshape needs one */
     return nd_t(nd_reshape(columns, 2, (int64_t[]){x->numel, y->numel}));
 }
