@@ -32,7 +32,9 @@
  * in a broadcast shape down to the input's shape, and casts it to the input's
  * dtype: a VJP never has to. A tangent (tin[i]) is NULL where the input has
  * none; nd ops take NULL and give NULL, and nd__tangent_sum/nd__tangent_* treat
- * NULL as zero. The engine expands a tangent to the output's shape and dtype.
+ * NULL as zero. A JVP returns a tangent of the output's shape and dtype (the
+ * tape checks it and fails naming the op): one that hands an input's tangent
+ * on through a broadcasting or promoting op fits it with nd__tangent_like.
  */
 #ifndef ND_EXT_H
 #define ND_EXT_H
@@ -272,6 +274,10 @@ ND_API bool nd__needs_record(int nin, nd_tensor *const *in);
 /* Tangent arithmetic with NULL meaning zero (ops/tangent.c). */
 ND_API nd_tensor *nd__tangent_sum(nd_tensor *a, nd_tensor *b);
 ND_API nd_tensor *nd__tangent_sub(nd_tensor *a, nd_tensor *b);
+/* t as the tangent of out: in out's dtype, broadcast to out's shape (for a rule
+ * that hands on an input's tangent through a broadcasting or promoting op);
+ * dims of t in front of out's own (a batched pass's) are kept. NULL for NULL. */
+ND_API nd_tensor *nd__tangent_like(nd_tensor *t, const nd_tensor *out);
 
 /* Called during nd_backward once for each leaf that gets a gradient, as soon
  * as its .grad is final for the pass (every op that uses it has run): lets a

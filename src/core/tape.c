@@ -7,12 +7,12 @@
  *
  * Calls go up from here only for the op being recorded: its JVP rule
  * (op->jvp, a function pointer: forward mode computes tangents at record
- * time, the one intended call back) and the fitting of the tangent that rule
- * returned to its output's shape and dtype (nd_expand, nd_to: the rule's
- * result is only half done until then); and for an input that is a view
- * whose base was written in place since, its new history (nd__refresh_view,
- * with the writes in ops/inplace.c), as PyTorch regenerates a view's grad_fn
- * when it is used. scripts/check-layers.sh allows exactly those three. */
+ * time, the one intended call back), whose tangent must already have the
+ * output's shape and dtype (checked here, not fitted); and for an input that
+ * is a view whose base was written in place since, its new history
+ * (nd__refresh_view, with the writes in ops/inplace.c), as PyTorch
+ * regenerates a view's grad_fn when it is used. scripts/check-layers.sh
+ * allows exactly that one symbol. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -115,13 +115,16 @@ static nd_node *node_new(const nd_op *op, int nin, nd_tensor *const *in, const n
     return n;
 }
 
-/* A tangent must look like the value it belongs to: same shape, same dtype. */
-static nd_tensor *fit_tangent(nd_tensor *tangent, const nd_tensor *out) {
-    if (!tangent) return NULL;
-    if (tangent->dtype != out->dtype) tangent = nd_to(tangent, out->dtype);
-    if (tangent && !nd__same_shape(tangent, out))
-        tangent = nd_expand(tangent, out->ndim, out->shape);
-    return tangent;
+/* A tangent must look like the value it belongs to, same shape and dtype: the
+ * JVP rule's contract (nd__tangent_like fits one an op hands on). A rule that
+ * breaks it is named, rather than its tangent silently reshaped. */
+static nd_tensor *check_tangent(const nd_op *op, nd_tensor *tangent, const nd_tensor *out) {
+    if (!tangent || (tangent->dtype == out->dtype && nd__same_shape(tangent, out))) return tangent;
+    return nd__fail_as(ND_ERR_SHAPE,
+                       "%s: its forward rule (JVP) gave a tangent of shape %s (%s) for an output "
+                       "of shape %s (%s)",
+                       op->name, nd__tshape(tangent), nd_dtype_name(tangent->dtype),
+                       nd__tshape(out), nd_dtype_name(out->dtype));
 }
 
 /* The output as a JVP rule sees it when gradients are recorded too: a
@@ -180,7 +183,7 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
         gather_tangents(nin, in, tin);
         bool previous = nd__set_forward_enabled(false);
         /* the call back up to the op's own JVP rule (see the top) */
-        tangent = fit_tangent(op->jvp(n, grad ? output_for_jvp(n, out) : out, tin), out);
+        tangent = check_tangent(op, op->jvp(n, grad ? output_for_jvp(n, out) : out, tin), out);
         nd__set_forward_enabled(previous);
         if (tin != tin_small) free(tin);
         /* A rule that raised an error failed, whatever it returned: a NULL from

@@ -12,8 +12,8 @@ static void add_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **
     gin[1] = g;
 }
 static nd_tensor *add_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
-    (void)n, (void)out;
-    return nd__tangent_sum(tin[0], tin[1]);
+    (void)n; /* one tangent alone is in its input's shape and dtype */
+    return nd__tangent_like(nd__tangent_sum(tin[0], tin[1]), out);
 }
 static const nd_op ADD = {
     .name = "add",
@@ -41,8 +41,8 @@ static void sub_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **
     if (n->in[1]->requires_grad) gin[1] = nd_neg(g);
 }
 static nd_tensor *sub_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
-    (void)n, (void)out;
-    return nd__tangent_sub(tin[0], tin[1]);
+    (void)n;
+    return nd__tangent_like(nd__tangent_sub(tin[0], tin[1]), out);
 }
 static const nd_op SUB = {
     .name = "sub",

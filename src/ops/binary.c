@@ -170,9 +170,10 @@ static void extremum_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tens
 }
 static nd_tensor *extremum_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
-    nd_tensor *ties = nd_eq(n->in[0], n->in[1]);
-    return nd__tangent_sum(tin[0] ? share(tin[0], a_loses(n), ties) : NULL,
-                           tin[1] ? share(tin[1], b_loses(n), ties) : NULL);
+    nd_tensor *ties = nd_eq(n->in[0], n->in[1]); /* a share keeps its tangent's dtype */
+    return nd__tangent_like(nd__tangent_sum(tin[0] ? share(tin[0], a_loses(n), ties) : NULL,
+                                            tin[1] ? share(tin[1], b_loses(n), ties) : NULL),
+                            out);
 }
 static const nd_op MAXIMUM = {
     .name = "maximum",
