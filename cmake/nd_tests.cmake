@@ -14,7 +14,7 @@ if(ND_TSAN)
   # run on one thread; test_threads trains on six.)
   set(ND_TSAN_TESTS test_threads test_create test_binary test_unary test_reduce test_view
     test_index test_compare test_join test_softmax test_nn test_linalg test_linalg_grad
-    test_autograd test_jacobian test_jacobian_batched test_optim test_parse test_format test_npy)
+    test_autograd test_jacobian test_jacobian_batched test_jacobian_diag test_optim test_parse test_format test_npy)
   list(JOIN ND_TSAN_TESTS "|" ND_TSAN_TESTS_REGEX)
   list(FILTER ND_TEST_SOURCES INCLUDE REGEX "/(${ND_TSAN_TESTS_REGEX})\\.c$")
   set(ND_TEST_RUNNER ${CMAKE_SOURCE_DIR}/tests/tsan/runner.c)
@@ -28,7 +28,7 @@ endif()
 set(ND_TEST_ARGS_test_linalg "")
 if(NOT ND_BLAS)
   set(ND_NOBLAS_TESTS test_gemm_kernel test_linalg test_nn test_optim test_jacobian
-    test_jacobian_batched test_train)
+    test_jacobian_batched test_jacobian_diag test_train)
   list(JOIN ND_NOBLAS_TESTS "|" ND_NOBLAS_TESTS_REGEX)
   list(FILTER ND_TEST_SOURCES INCLUDE REGEX "/(${ND_NOBLAS_TESTS_REGEX})\\.c$")
   set(ND_TEST_ARGS_test_linalg --filter "!(decomp)/*")

@@ -32,7 +32,9 @@
  * in a broadcast shape down to the input's shape, and casts it to the input's
  * dtype: a VJP never has to. A tangent (tin[i]) is NULL where the input has
  * none; nd ops take NULL and give NULL, and nd__tangent_sum/nd__tangent_* treat
- * NULL as zero. The engine expands a tangent to the output's shape and dtype.
+ * NULL as zero. A JVP returns a tangent of the output's shape and dtype (the
+ * tape checks it and fails naming the op): one that hands an input's tangent
+ * on through a broadcasting or promoting op fits it with nd__tangent_like.
  */
 #ifndef ND_EXT_H
 #define ND_EXT_H
@@ -201,7 +203,9 @@ ND_API int nd__threads_for(int64_t work);
 enum {
     ND_SAVES_INPUTS = 1, /* the VJP reads input values: check their versions */
     ND_SAVES_OUTPUT = 2, /* the VJP reads the output value: keep it and check its version */
-    ND_BATCHABLE = 4,    /* VJP and JVP stay right with leading batch dims on g / on tangents */
+    /* Structural properties read only by the batching transform (autograd/batch.c,
+     * docs/BATCHING.md), never by a rule: */
+    ND_BATCHABLE = 4, /* VJP and JVP stay right with leading batch dims on g / on tangents */
     /* With ND_SAVES_INPUTS, for products (x·a, matmul, linear): the VJP reads
      * input 0 only for input 1's gradient (ND_READS_0_FOR_1), input 1 only for
      * input 0's (ND_READS_1_FOR_0), and with either flag no input after
@@ -209,6 +213,13 @@ enum {
      * what the formula needs: changing the unread one in place stays allowed. */
     ND_READS_0_FOR_1 = 8,
     ND_READS_1_FOR_0 = 16,
+    /* Elementwise: output element i depends only on element i of each
+     * (broadcast) input, so its Jacobian to an input of the output's shape is
+     * diagonal (neg, exp, tanh, the activations, + − · ÷, pow, maximum, …). */
+    ND_POINTWISE = 32,
+    /* out = in[0]·in[1] as torch.matmul (a 1-D left operand a row, a 1-D right
+     * operand a column, that dim dropped from the result). */
+    ND_MATRIX_PRODUCT = 64,
 };
 
 typedef struct nd_op {
@@ -280,6 +291,10 @@ ND_API bool nd__needs_record(int nin, nd_tensor *const *in);
 /* Tangent arithmetic with NULL meaning zero (ops/tangent.c). */
 ND_API nd_tensor *nd__tangent_sum(nd_tensor *a, nd_tensor *b);
 ND_API nd_tensor *nd__tangent_sub(nd_tensor *a, nd_tensor *b);
+/* t as the tangent of out: in out's dtype, broadcast to out's shape (for a rule
+ * that hands on an input's tangent through a broadcasting or promoting op);
+ * dims of t in front of out's own (a batched pass's) are kept. NULL for NULL. */
+ND_API nd_tensor *nd__tangent_like(nd_tensor *t, const nd_tensor *out);
 
 /* Called during nd_backward once for each leaf that gets a gradient, as soon
  * as its .grad is final for the pass (every op that uses it has run): lets a

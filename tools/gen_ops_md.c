@@ -228,9 +228,10 @@ static void cell(text *t, const char *s) {
 static const struct {
     const char *flag, *shown;
 } flag_names[] = {
-    {"ND_SAVES_INPUTS", "saves inputs"},   {"ND_SAVES_OUTPUT", "saves output"},
-    {"ND_READS_0_FOR_1", "reads 0 for 1"}, {"ND_READS_1_FOR_0", "reads 1 for 0"},
-    {"ND_BATCHABLE", "batchable"},
+    {"ND_SAVES_INPUTS", "saves inputs"},     {"ND_SAVES_OUTPUT", "saves output"},
+    {"ND_READS_0_FOR_1", "reads 0 for 1"},   {"ND_READS_1_FOR_0", "reads 1 for 0"},
+    {"ND_BATCHABLE", "batchable"},           {"ND_POINTWISE", "pointwise"},
+    {"ND_MATRIX_PRODUCT", "matrix product"},
 };
 
 static int flags_cell(text *t, const op_entry *e) {
@@ -268,7 +269,9 @@ static int render(const op_list *ops, text *t) {
              "afterwards is an error), *saves output* (it reads the output), *reads 0 for 1*\n"
              "/ *reads 1 for 0* (a product: each factor is read only for the other's\n"
              "gradient), *batchable* (the rules take leading batch dims, for nd_jacobian's\n"
-             "one-pass Jacobians).\n\n"
+             "one-pass Jacobians), *pointwise* (elementwise: the Jacobian to an input of\n"
+             "the output's shape is diagonal), *matrix product* (out = a·b as matmul); the\n"
+             "last three are read only by nd_jacobian's batching (src/autograd/batch.c).\n\n"
              "| op | VJP | JVP | flags | table |\n"
              "|---|---|---|---|---|\n");
     for (int i = 0; i < ops->count; i++) {

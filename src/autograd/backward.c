@@ -253,8 +253,10 @@ static nd_tensor *saved_output(nd_node *n, bool create_graph) {
 
 /* Runs n's VJP on the gradient summed into it, and passes each input's part
  * on: into the input's slot when it is a target, into the node that made it
- * when that node leads to a target. */
-static int run_node(nd_node *n, bool create_graph, const target_list *targets, nd_tensor **slots) {
+ * when that node leads to a target. A batched pass's gradients keep the
+ * seed's nbatch leading dims (batch) in front. */
+static int run_node(nd_node *n, bool create_graph, const target_list *targets, nd_tensor **slots,
+                    int nbatch, const int64_t *batch) {
     nd_tensor *g = n->grad_acc;
     if (check_versions(n)) return -1;
     nd_tensor *gin_small[3] = {0};
@@ -271,7 +273,8 @@ static int run_node(nd_node *n, bool create_graph, const target_list *targets, n
         const target *t = node && targets->leaves_only ? NULL : find_target(targets, in);
         bool onward = node && node->needed; /* past a target only when another lies further back */
         if (!t && !onward) continue;
-        nd_tensor *gi = nd__sum_to(gin[i], in->ndim, in->shape); /* g itself when it fits */
+        /* g itself when it fits */
+        nd_tensor *gi = nd__sum_to(gin[i], nbatch, batch, in->ndim, in->shape);
         if (gi && gi->dtype != in->dtype) gi = nd_to(gi, in->dtype);
         if (!gi) {
             rc = -1;
@@ -340,12 +343,14 @@ int nd__graph_visit(const char *op, nd_tensor *y, int n, nd_tensor *const *xs,
     return rc;
 }
 
-/* The one pass behind nd_backward and nd_gradient: gradients of y, seeded
- * with seed, for its targets. xs == NULL: the targets are the leaves y
- * depends on, each given its gradient (leaf->grad) as soon as it is final;
- * else the targets are xs, their gradients returned in grads (owned refs). */
+/* The one pass behind nd_backward, nd_gradient and nd_jacobian: gradients of
+ * y, seeded with seed, for its targets. xs == NULL: the targets are the
+ * leaves y depends on, each given its gradient (leaf->grad) as soon as it is
+ * final; else the targets are xs, their gradients returned in grads (owned
+ * refs). The seed's first nbatch dims are a batch of seeds (batch.c's), kept
+ * in front of every gradient. */
 static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool create_graph, int n,
-                        nd_tensor *const *xs, nd_tensor **grads) {
+                        nd_tensor *const *xs, nd_tensor **grads, int nbatch) {
     /* a view whose base was written since its history was made (see nd__record) */
     if (y->base && atomic_load(&y->storage->version) != y->base_version) nd__refresh_view(y);
     if (!y->requires_grad)
@@ -402,7 +407,7 @@ static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool crea
     for (size_t k = order.count; k-- > 0 && rc == 0;) {
         nd_node *node = order.items[k];
         if (node->grad_acc && (node->needed || node == y->node))
-            rc = run_node(node, create_graph, &targets, slots);
+            rc = run_node(node, create_graph, &targets, slots, nbatch, seed->shape);
         if (node->grad_acc) {
             nd_release(node->grad_acc);
             node->grad_acc = NULL;
@@ -442,7 +447,7 @@ int nd_backward_with(nd_tensor *y, nd_tensor *seed) {
                                "shape %s",
                                nd__tshape(seed), nd__tshape(y));
     nd_scope_begin(); /* every temporary of the pass dies here; leaves own their grads */
-    int rc = run_backward("nd_backward", y, seed, false, 0, NULL, NULL);
+    int rc = run_backward("nd_backward", y, seed, false, 0, NULL, NULL, 0);
     nd_scope_end();
     return rc;
 }
@@ -456,7 +461,7 @@ int nd_backward(nd_tensor *y) {
             "element (reduce it with nd_sum, or pass a seed to nd_backward_with)",
             nd__tshape(y));
     nd_scope_begin();
-    int rc = run_backward("nd_backward", y, nd_ones_like(y), false, 0, NULL, NULL);
+    int rc = run_backward("nd_backward", y, nd_ones_like(y), false, 0, NULL, NULL, 0);
     nd_scope_end();
     return rc;
 }
@@ -472,8 +477,10 @@ static nd_tensor *detach_keeping_tangent(nd_tensor *g) {
     return d;
 }
 
-int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, nd_tensor *const *xs,
-                         nd_tensor **grads, bool create_graph) {
+/* nd__gradients_seeded's pass, for a seed whose first nbatch dims are a batch
+ * of seeds (0: one seed shaped like y). */
+static int gradients(const char *op, nd_tensor *y, nd_tensor *seed, int nbatch, int n,
+                     nd_tensor *const *xs, nd_tensor **grads, bool create_graph) {
     if (nd__bad_tensor(op, y) || nd__bad_tensor(op, seed)) return -1;
     if (n <= 0 || !xs || !grads) return nd__fail_int("%s: no inputs given", op);
     for (int i = 0; i < n; i++) {
@@ -484,12 +491,12 @@ int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, n
                                    "%s: input %d (shape %s) does not require a gradient", op, i,
                                    nd__tshape(xs[i]));
     }
-    /* in a batched pass the seed is a batch of seeds, and so is every gradient */
+    /* a batch of seeds gives a batch of gradients: the same leading dims */
+    int nb = nbatch;
     int64_t shape[ND_MAX_DIMS];
-    int nb = nd__batch_dims(ND_REVERSE, shape);
-    bool seed_fits = seed->ndim == nb + y->ndim &&
-                     !memcmp(seed->shape, shape, sizeof(int64_t) * (size_t)nb) &&
+    bool seed_fits = nb >= 0 && seed->ndim == nb + y->ndim &&
                      !memcmp(seed->shape + nb, y->shape, sizeof(int64_t) * (size_t)y->ndim);
+    if (seed_fits && nb) memcpy(shape, seed->shape, sizeof(int64_t) * (size_t)nb);
     if (!seed_fits)
         return nd__fail_int_as(ND_ERR_SHAPE,
                                "%s: seed of shape %s does not match the output's shape %s", op,
@@ -499,7 +506,7 @@ int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, n
     if (!owned) return nd__fail_int_as(ND_ERR_NOMEM, "%s: out of memory", op);
     nd_scope_begin();
     /* y that does not depend on any input: every gradient is zero */
-    int rc = y->requires_grad ? run_backward(op, y, seed, create_graph, n, xs, owned) : 0;
+    int rc = y->requires_grad ? run_backward(op, y, seed, create_graph, n, xs, owned, nb) : 0;
     for (int i = 0; i < n && rc == 0; i++) {
         /* x that y does not depend on: a zero gradient, as torch's materialize_grads */
         nd_tensor *g = owned[i];
@@ -519,6 +526,16 @@ int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, n
         for (int i = 0; i < n; i++) grads[i] = NULL;
     }
     return rc;
+}
+
+int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, nd_tensor *const *xs,
+                         nd_tensor **grads, bool create_graph) {
+    return gradients(op, y, seed, 0, n, xs, grads, create_graph);
+}
+
+int nd__gradients_batched(const char *op, nd_tensor *y, nd_tensor *seeds, int nbatch, int n,
+                          nd_tensor *const *xs, nd_tensor **grads) {
+    return gradients(op, y, seeds, nbatch, n, xs, grads, false);
 }
 
 int nd_gradients(nd_tensor *y, int n, nd_tensor *const *xs, nd_tensor **grads, bool create_graph) {

@@ -129,34 +129,30 @@ static nd_tensor *forward_columns(nd_fn f, void *ctx, nd_tensor *base, nd_tensor
     return nd_t(jac_t);
 }
 
-/* The Jacobian as an (m, n) matrix: m = numel f(x), n = numel x. One batched
- * pass when every op allows it, else one pass per seed. */
+/* The Jacobian as an (m, n) matrix: m = numel f(x), n = numel x. f is
+ * recorded once on a variable; one batched pass over that graph when every op
+ * allows it (batch.c), else one pass per seed. */
 static nd_tensor *jacobian_matrix(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode,
                                   nd_tensor **y_out) {
     bool fallback = false;
-    nd_tensor *jac = NULL;
+    nd_tensor *xr = variable(x), *y = NULL;
     if (mode == ND_REVERSE) {
-        nd_tensor *xr = variable(x);
-        nd_tensor *y = nd__call_fn("nd_jacobian", f, ctx, xr);
+        y = nd__call_fn("nd_jacobian", f, ctx, xr);
         if (!y) return NULL;
         *y_out = y;
         nd_tensor *rows = nd__jacobian_rows(y, xr, &fallback);
         if (fallback) return reverse_rows(y, xr);
         /* gradients come in x's dtype; the Jacobian is in f(x)'s, as seed by seed */
         if (rows && rows->dtype != y->dtype) rows = nd_to(rows, y->dtype);
-        jac = nd_reshape(rows, 2, (int64_t[]){y->numel, x->numel});
-    } else {
-        nd_tensor *base = nd_detach(x), *y = NULL;
-        if (!base) return NULL;
-        nd_tensor *columns = nd__jacobian_columns(f, ctx, base, &y, &fallback);
-        if (fallback && !y) y = nd__call_fn("nd_jacobian", f, ctx, base); /* no batch was started */
-        if (!y) return NULL;
-        *y_out = y;
-        if (fallback) return nd_contiguous(forward_columns(f, ctx, base, y));
-        /* the transpose stays a view, as torch's: a copy only if a reshape needs one */
-        jac = nd_t(nd_reshape(columns, 2, (int64_t[]){x->numel, y->numel}));
+        return nd_reshape(rows, 2, (int64_t[]){y->numel, x->numel});
     }
-    return jac;
+    nd_tensor *columns = nd__jacobian_columns(f, ctx, xr, &y, &fallback);
+    if (!y) return NULL;
+    *y_out = y;
+    nd_tensor *base = fallback ? nd_detach(x) : NULL; /* the duals' primal, seed by seed */
+    if (fallback) return base ? nd_contiguous(forward_columns(f, ctx, base, y)) : NULL;
+    /* the transpose stays a view, as torch's: a copy only if a reshape needs one */
+    return nd_t(nd_reshape(columns, 2, (int64_t[]){x->numel, y->numel}));
 }
 
 nd_tensor *nd_jacobian(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode, nd_layout layout) {

@@ -47,14 +47,7 @@ nd_tensor *nd_make_dual(nd_tensor *primal, nd_tensor *tangent) {
     if (!nd__is_float(primal->dtype))
         return nd__fail_as(ND_ERR_DTYPE, "nd_make_dual: the primal must be floating point, got %s",
                            nd_dtype_name(primal->dtype));
-    /* in a batched forward pass the tangent is a batch of them */
-    int64_t batch_shape[ND_MAX_DIMS];
-    int nb = nd__batch_dims(ND_FORWARD, batch_shape);
-    bool batched =
-        nb && tangent->ndim == nb + primal->ndim &&
-        !memcmp(tangent->shape, batch_shape, sizeof(int64_t) * (size_t)nb) &&
-        !memcmp(tangent->shape + nb, primal->shape, sizeof(int64_t) * (size_t)primal->ndim);
-    if (!batched && !nd__same_shape(primal, tangent))
+    if (!nd__same_shape(primal, tangent))
         return nd__fail_as(ND_ERR_SHAPE,
                            "nd_make_dual: tangent of shape %s does not match primal of shape %s",
                            nd__tshape(tangent), nd__tshape(primal));

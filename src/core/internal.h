@@ -88,25 +88,21 @@ void nd__broadcast_strides(const nd_tensor *t, int ndim, const int64_t *shape, i
 
 /* ------------------ the op record (the tape, core/tape.c): what only libnd uses */
 
-/* Batched transforms (nd_jacobian's one pass with a batch of seeds,
- * autograd/batch.c; docs/BATCHING.md). While a batch is set, every gradient
- * (mode ND_REVERSE) or tangent (ND_FORWARD) carries these leading dims before
- * the shape of its tensor. batch.c decides before a reverse pass whether
- * every op on it has ND_BATCHABLE; in forward mode the tape refuses an op
- * without it (nd__batch_refused). Either way nd_jacobian falls back to one
- * pass per seed. nd__set_batch(0, NULL, mode) clears it. */
-void nd__set_batch(int ndim, const int64_t *shape, nd_ad_mode mode);
-int nd__batch_dims(nd_ad_mode mode, int64_t *shape); /* 0 when none is set for mode */
-bool nd__batch_fits(int ndim, const int64_t *shape); /* batch × shape small enough */
-bool nd__batch_refused(void);         /* a forward op refused the batch since it was set */
+/* Batched Jacobians (autograd/batch.c, docs/BATCHING.md): one pass carrying
+ * every seed at once, planned from the graph f recorded before any batched
+ * work; the engine and the rules know nothing of it. */
 uint64_t nd__batched_jacobians(void); /* Jacobians this thread built in one pass (tests) */
-/* batch.c: the Jacobian of y with respect to xr as rows (numel y,) + xr.shape
- * in one reverse pass; of f at base as columns (numel base,) + f(base).shape
- * in one forward pass (*y_out: f(base), or NULL when f was not called). NULL
- * with *fallback set when the pass cannot take the batch (not an error: one
- * pass per seed instead), NULL without it on an error. */
+/* Matrix products this thread's batched passes ran on a DIAG batch as scaled
+ * rows instead of a product (tests) */
+uint64_t nd__diagonal_products(void);
+/* The Jacobian of y with respect to xr (a leaf y's graph was recorded from)
+ * as rows (numel y,) + xr.shape in one reverse pass; of f at xr as columns
+ * (numel xr,) + f(xr).shape in one forward pass over the graph f records
+ * (*y_out: f(xr), or NULL when f failed). NULL with *fallback set when the
+ * pass cannot take the batch (not an error: one pass per seed instead), NULL
+ * without it on an error. */
 nd_tensor *nd__jacobian_rows(nd_tensor *y, nd_tensor *xr, bool *fallback);
-nd_tensor *nd__jacobian_columns(nd_fn f, void *ctx, nd_tensor *base, nd_tensor **y_out,
+nd_tensor *nd__jacobian_columns(nd_fn f, void *ctx, nd_tensor *xr, nd_tensor **y_out,
                                 bool *fallback);
 /* f(x) for a transform (functional.c): a NULL result always has a message
  * naming op, and a result that is not floating point is refused. */
@@ -134,6 +130,11 @@ void nd__refresh_view(nd_tensor *view);
  * xs: the reverse pass behind nd_gradient, nd_vjp and nd_jacobian. */
 int nd__gradients_seeded(const char *op, nd_tensor *y, nd_tensor *seed, int n, nd_tensor *const *xs,
                          nd_tensor **grads, bool create_graph);
+/* The same pass with a batch of seeds (batch.c): seeds shaped (batch) + y.shape,
+ * its first nbatch dims the batch, kept in front of every gradient, which is
+ * then (batch) + x.shape. No create_graph. */
+int nd__gradients_batched(const char *op, nd_tensor *y, nd_tensor *seeds, int nbatch, int n,
+                          nd_tensor *const *xs, nd_tensor **grads);
 
 /* Calls visit(node, ctx) for every node a backward pass from y to the targets
  * xs would run, in the pass's order, stopping at the first false: for a
@@ -148,13 +149,20 @@ void nd__node_release(nd_node *n);
 
 /* Forward-mode switch: off while a JVP rule runs (its arithmetic carries no tangent). */
 bool nd__set_forward_enabled(bool on);
+/* How many ops this thread has run on a tensor that requires a gradient while
+ * gradients were off (nd_set_grad_enabled(false), a backward pass without
+ * create_graph): a count that moves while f runs says f's recorded graph
+ * lacks ops forward mode would carry tangents through (batch.c). */
+unsigned long nd__ops_off_graph(void);
 
 /* Adds a tensor to the current scope (the scope then owns one reference);
  * false when out of memory (the caller still owns t). */
 bool nd__scope_add(nd_tensor *t);
 
-/* Sums g down to shape (ndim, shape) over broadcast dims (the engine's one place for it). */
-nd_tensor *nd__sum_to(nd_tensor *g, int ndim, const int64_t *shape);
+/* Sums g down to shape (ndim, shape) over broadcast dims (the engine's one place
+ * for it), keeping g's first nbatch dims, which must be batch (a batched pass's). */
+nd_tensor *nd__sum_to(nd_tensor *g, int nbatch, const int64_t *batch, int ndim,
+                      const int64_t *shape);
 
 /* ------------------------------------------------------------ locale */
 

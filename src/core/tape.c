@@ -7,12 +7,12 @@
  *
  * Calls go up from here only for the op being recorded: its JVP rule
  * (op->jvp, a function pointer: forward mode computes tangents at record
- * time, the one intended call back) and the fitting of the tangent that rule
- * returned to its output's shape and dtype (nd_expand, nd_to: the rule's
- * result is only half done until then); and for an input that is a view
- * whose base was written in place since, its new history (nd__refresh_view,
- * with the writes in ops/inplace.c), as PyTorch regenerates a view's grad_fn
- * when it is used. scripts/check-layers.sh allows exactly those three. */
+ * time, the one intended call back), whose tangent must already have the
+ * output's shape and dtype (checked here, not fitted); and for an input that
+ * is a view whose base was written in place since, its new history
+ * (nd__refresh_view, with the writes in ops/inplace.c), as PyTorch
+ * regenerates a view's grad_fn when it is used. scripts/check-layers.sh
+ * allows exactly that one symbol. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -50,92 +50,31 @@ static bool has_tangent(int nin, nd_tensor *const *in) {
     return false;
 }
 
-/* ------------------------------------------------------------ batches */
+/* Ops this thread ran on a tensor that requires a gradient while gradients
+ * were off: each is an op a graph recorded around it does not have. A
+ * transform that works from the recorded graph in place of the ops'
+ * tangents (batch.c's forward pass) asks whether any ran while f did:
+ * forward mode would have carried tangents through them. */
+static _Thread_local unsigned long off_graph;
 
-/* The batch of a batched transform (see internal.h): its leading dims, and
- * which mode carries them. Gradients carry them in the reverse engine,
- * tangents here in nd__record. */
-static _Thread_local struct {
-    int ndim;
-    int64_t shape[ND_MAX_DIMS];
-    nd_ad_mode mode;
-    bool refused;
-} batch;
-
-/* A batched pass holds batch × (every intermediate) at once; above this many
- * elements one pass per seed, which holds one intermediate at a time, is kinder. */
-#define ND_BATCH_MAX_ELEMENTS ((int64_t)1 << 25)
-
-void nd__set_batch(int ndim, const int64_t *shape, nd_ad_mode mode) {
-    batch.ndim = ndim;
-    if (ndim) memcpy(batch.shape, shape, sizeof(int64_t) * (size_t)ndim);
-    batch.mode = mode;
-    batch.refused = false;
+unsigned long nd__ops_off_graph(void) {
+    return off_graph;
 }
 
-int nd__batch_dims(nd_ad_mode mode, int64_t *shape) {
-    if (!batch.ndim || batch.mode != mode) return 0;
-    if (shape) memcpy(shape, batch.shape, sizeof(int64_t) * (size_t)batch.ndim);
-    return batch.ndim;
-}
-
-bool nd__batch_fits(int ndim, const int64_t *shape) {
-    if (batch.ndim + ndim > ND_MAX_DIMS) return false;
-    double total = 1; /* double: the product of two large sizes must not wrap */
-    for (int i = 0; i < batch.ndim; i++) total *= (double)batch.shape[i];
-    for (int i = 0; i < ndim; i++) total *= (double)shape[i];
-    return total <= (double)ND_BATCH_MAX_ELEMENTS;
-}
-
-bool nd__batch_refused(void) {
-    return batch.refused;
-}
-
-/* A batched tangent of input t seen by an op whose output has out_ndim dims:
- * (batch..., t.shape) viewed as (batch..., 1, ..., 1, t.shape), so that t's
- * dims stay right-aligned with the output's when the rule broadcasts it
- * against the op's other operands (a bare (batch, 3) against a (4, 3) operand
- * would pair the batch with the 4). NULL when the tangent is not batched as
- * it should be (it came from outside the batched pass). */
-static nd_tensor *batched_tangent(const nd_tensor *t, int out_ndim) {
-    nd_tensor *tangent = t->tangent;
-    if (tangent->ndim != batch.ndim + t->ndim) return NULL;
-    for (int i = 0; i < batch.ndim; i++)
-        if (tangent->shape[i] != batch.shape[i]) return NULL;
-    int pad = out_ndim > t->ndim ? out_ndim - t->ndim : 0;
-    if (pad == 0) return tangent;
-    if (tangent->ndim + pad > ND_MAX_DIMS) return NULL;
-    int64_t shape[ND_MAX_DIMS], strides[ND_MAX_DIMS];
-    int d = 0;
-    for (int i = 0; i < batch.ndim; i++, d++)
-        shape[d] = tangent->shape[i], strides[d] = tangent->strides[i];
-    for (int i = 0; i < pad; i++, d++) shape[d] = 1, strides[d] = 0;
-    for (int i = batch.ndim; i < tangent->ndim; i++, d++)
-        shape[d] = tangent->shape[i], strides[d] = tangent->strides[i];
-    return nd__alias(tangent, d, shape, strides, tangent->offset);
-}
-
-/* The inputs' tangents as op's JVP sees them; false when the op cannot take a
- * batch (then the output gets no tangent and the transform falls back). */
-static bool gather_tangents(const nd_op *op, const nd_tensor *out, int nin, nd_tensor *const *in,
-                            nd_tensor **tin) {
-    bool batched = batch.ndim && batch.mode == ND_FORWARD;
-    if (batched && (!(op->flags & ND_BATCHABLE) || !nd__batch_fits(out->ndim, out->shape))) {
-        batch.refused = true;
-        return false;
-    }
-    for (int i = 0; i < nin; i++) {
-        tin[i] = in[i] ? in[i]->tangent : NULL;
-        if (tin[i] && batched && !(tin[i] = batched_tangent(in[i], out->ndim))) {
-            batch.refused = true;
-            return false;
-        }
-    }
-    return true;
+/* The inputs' tangents as op's JVP sees them (NULL: zero). */
+static void gather_tangents(int nin, nd_tensor *const *in, nd_tensor **tin) {
+    for (int i = 0; i < nin; i++) tin[i] = in[i] ? in[i]->tangent : NULL;
 }
 
 bool nd__needs_record(int nin, nd_tensor *const *in) {
-    return wants_grad(nin, in) || has_tangent(nin, in);
+    if (wants_grad(nin, in) || has_tangent(nin, in)) return true;
+    /* an op that skips nd__record is counted as nd__record would (off_graph) */
+    for (int i = 0; grad_disabled && i < nin; i++)
+        if (in[i] && in[i]->requires_grad) {
+            off_graph++;
+            break;
+        }
+    return false;
 }
 
 static nd_node *node_new(const nd_op *op, int nin, nd_tensor *const *in, const nd_params *p) {
@@ -176,19 +115,16 @@ static nd_node *node_new(const nd_op *op, int nin, nd_tensor *const *in, const n
     return n;
 }
 
-/* A tangent must look like the value it belongs to: same shape (after the
- * batch dims of a batched pass), same dtype. */
-static nd_tensor *fit_tangent(nd_tensor *tangent, const nd_tensor *out) {
-    if (!tangent) return NULL;
-    if (tangent->dtype != out->dtype) tangent = nd_to(tangent, out->dtype);
-    int64_t shape[ND_MAX_DIMS];
-    int nb = nd__batch_dims(ND_FORWARD, shape);
-    memcpy(shape + nb, out->shape, sizeof(int64_t) * (size_t)out->ndim);
-    int ndim = nb + out->ndim;
-    bool same = tangent && tangent->ndim == ndim;
-    for (int i = 0; same && i < ndim; i++) same = tangent->shape[i] == shape[i];
-    if (tangent && !same) tangent = nd_expand(tangent, ndim, shape);
-    return tangent;
+/* A tangent must look like the value it belongs to, same shape and dtype: the
+ * JVP rule's contract (nd__tangent_like fits one an op hands on). A rule that
+ * breaks it is named, rather than its tangent silently reshaped. */
+static nd_tensor *check_tangent(const nd_op *op, nd_tensor *tangent, const nd_tensor *out) {
+    if (!tangent || (tangent->dtype == out->dtype && nd__same_shape(tangent, out))) return tangent;
+    return nd__fail_as(ND_ERR_SHAPE,
+                       "%s: its forward rule (JVP) gave a tangent of shape %s (%s) for an output "
+                       "of shape %s (%s)",
+                       op->name, nd__tshape(tangent), nd_dtype_name(tangent->dtype),
+                       nd__tshape(out), nd_dtype_name(out->dtype));
 }
 
 /* The output as a JVP rule sees it when gradients are recorded too: a
@@ -224,6 +160,7 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
     }
     bool is_float = nd__is_float(out->dtype);
     bool grad = any_grad && !grad_disabled && is_float;
+    if (any_grad && grad_disabled && is_float) off_graph++;
     bool forward = any_tangent && !forward_disabled && is_float;
     if (!grad && !forward) {
         if (params && params->free_ptr) params->free_ptr(params->ptr);
@@ -243,12 +180,11 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
         }
         nd_tensor *tangent = NULL;
         unsigned long errors = nd__error_count();
-        if (gather_tangents(op, out, nin, in, tin)) {
-            bool previous = nd__set_forward_enabled(false);
-            /* the call back up to the op's own JVP rule (see the top) */
-            tangent = fit_tangent(op->jvp(n, grad ? output_for_jvp(n, out) : out, tin), out);
-            nd__set_forward_enabled(previous);
-        }
+        gather_tangents(nin, in, tin);
+        bool previous = nd__set_forward_enabled(false);
+        /* the call back up to the op's own JVP rule (see the top) */
+        tangent = check_tangent(op, op->jvp(n, grad ? output_for_jvp(n, out) : out, tin), out);
+        nd__set_forward_enabled(previous);
         if (tin != tin_small) free(tin);
         /* A rule that raised an error failed, whatever it returned: a NULL from
          * a failed op inside it would otherwise pass for a zero tangent. */

@@ -32,7 +32,7 @@ static const nd_op SIGMOID = {
     .name = "sigmoid",
     .vjp = sigmoid_vjp,
     .jvp = sigmoid_jvp,
-    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g·y·(1 − y)",
     .jvp_formula = "dx·y·(1 − y)",
 };
@@ -75,7 +75,7 @@ static const nd_op RELU_GRAD = {
     .name = "relu_backward",
     .vjp = relu_grad_vjp,
     .jvp = relu_grad_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "to its g input: relu_backward(x, g); none to x",
     .jvp_formula = "relu_backward(x, dg)",
 };
@@ -101,7 +101,7 @@ static const nd_op RELU = {
     .name = "relu",
     .vjp = relu_vjp,
     .jvp = relu_jvp,
-    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "relu_backward(y, g) = g·[y > 0]",
     .jvp_formula = "dx·[y > 0]",
 };
@@ -134,7 +134,7 @@ static const nd_op LEAKY_RELU = {
     .name = "leaky_relu",
     .vjp = leaky_vjp,
     .jvp = leaky_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g·(x > 0 ? 1 : slope)",
     .jvp_formula = "dx·(x > 0 ? 1 : slope)",
 };
@@ -191,7 +191,7 @@ static const nd_op SOFTPLUS = {
     .name = "softplus",
     .vjp = softplus_vjp,
     .jvp = softplus_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g·sigmoid(x), g where x > 20",
     .jvp_formula = "dx·sigmoid(x), dx where x > 20",
 };
@@ -227,7 +227,7 @@ static const nd_op GELU = {
     .name = "gelu",
     .vjp = gelu_vjp,
     .jvp = gelu_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g·(Φ(x) + x·φ(x))",
     .jvp_formula = "dx·(Φ(x) + x·φ(x))",
 };

@@ -12,14 +12,14 @@ static void add_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **
     gin[1] = g;
 }
 static nd_tensor *add_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
-    (void)n, (void)out;
-    return nd__tangent_sum(tin[0], tin[1]);
+    (void)n; /* one tangent alone is in its input's shape and dtype */
+    return nd__tangent_like(nd__tangent_sum(tin[0], tin[1]), out);
 }
 static const nd_op ADD = {
     .name = "add",
     .vjp = add_vjp,
     .jvp = add_jvp,
-    .flags = ND_BATCHABLE,
+    .flags = ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "ga = g, gb = g (summed to each shape)",
     .jvp_formula = "da + db",
 };
@@ -41,14 +41,14 @@ static void sub_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **
     if (n->in[1]->requires_grad) gin[1] = nd_neg(g);
 }
 static nd_tensor *sub_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
-    (void)n, (void)out;
-    return nd__tangent_sub(tin[0], tin[1]);
+    (void)n;
+    return nd__tangent_like(nd__tangent_sub(tin[0], tin[1]), out);
 }
 static const nd_op SUB = {
     .name = "sub",
     .vjp = sub_vjp,
     .jvp = sub_jvp,
-    .flags = ND_BATCHABLE,
+    .flags = ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "ga = g, gb = −g (summed to each shape)",
     .jvp_formula = "da − db",
 };
@@ -88,7 +88,7 @@ static const nd_op MUL = {
     .name = "mul",
     .vjp = mul_vjp,
     .jvp = mul_jvp,
-    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "ga = g·b, gb = g·a (summed to each shape)",
     .jvp_formula = "da·b + a·db",
 };
@@ -126,7 +126,7 @@ static const nd_op DIV = {
     .name = "div",
     .vjp = div_vjp,
     .jvp = div_jvp,
-    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "ga = g/b, gb = −g·a/b² (summed to each shape)",
     .jvp_formula = "da/b − a·db/b²",
 };

@@ -57,7 +57,7 @@ static const nd_op POW = {
     .name = "pow",
     .vjp = pow_vjp,
     .jvp = pow_jvp,
-    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_SAVES_OUTPUT | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "ga = g·b·a^(b−1), gb = g·y·log(a)",
     .jvp_formula = "db·y·log(a) + da·b·a^(b−1)",
 };
@@ -100,7 +100,7 @@ static const nd_op POW_SCALAR = {
     .name = "pow",
     .vjp = pow_scalar_vjp,
     .jvp = pow_scalar_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g·s·x^(s−1)",
     .jvp_formula = "dx·s·x^(s−1)",
 };
@@ -170,15 +170,16 @@ static void extremum_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tens
 }
 static nd_tensor *extremum_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
-    nd_tensor *ties = nd_eq(n->in[0], n->in[1]);
-    return nd__tangent_sum(tin[0] ? share(tin[0], a_loses(n), ties) : NULL,
-                           tin[1] ? share(tin[1], b_loses(n), ties) : NULL);
+    nd_tensor *ties = nd_eq(n->in[0], n->in[1]); /* a share keeps its tangent's dtype */
+    return nd__tangent_like(nd__tangent_sum(tin[0] ? share(tin[0], a_loses(n), ties) : NULL,
+                                            tin[1] ? share(tin[1], b_loses(n), ties) : NULL),
+                            out);
 }
 static const nd_op MAXIMUM = {
     .name = "maximum",
     .vjp = extremum_vjp,
     .jvp = extremum_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g to the larger input, half to each on ties",
     .jvp_formula = "da or db from the larger input, their mean on ties",
 };
@@ -186,7 +187,7 @@ static const nd_op MINIMUM = {
     .name = "minimum",
     .vjp = extremum_vjp,
     .jvp = extremum_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g to the smaller input, half to each on ties",
     .jvp_formula = "da or db from the smaller input, their mean on ties",
 };

@@ -89,8 +89,9 @@ static void where_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor 
 }
 static nd_tensor *where_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     if (!tin[1] && !tin[2]) return nd_zeros_like(out); /* only cond has a tangent */
-    nd_tensor *zero = nd_scalar(0.0, out->dtype);
-    return nd_where(n->in[0], tin[1] ? tin[1] : zero, tin[2] ? tin[2] : zero);
+    nd_tensor *zero = nd_scalar(0.0, out->dtype); /* the operand without one may be the widest */
+    return nd__tangent_like(nd_where(n->in[0], tin[1] ? tin[1] : zero, tin[2] ? tin[2] : zero),
+                            out);
 }
 static const nd_op WHERE = {
     .name = "where",

@@ -202,8 +202,8 @@ static nd_tensor *write_tangent(const region *r, nd_tensor *t_old, nd_tensor *t_
     return nd__tangent_sum(kept, written ? region_scatter(written, r) : NULL);
 }
 static nd_tensor *write_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
-    (void)out;
-    return write_tangent(n->p.ptr, tin[0], n->nin > 1 ? tin[1] : NULL);
+    /* src's tangent may be of another dtype than the base it is written into */
+    return nd__tangent_like(write_tangent(n->p.ptr, tin[0], n->nin > 1 ? tin[1] : NULL), out);
 }
 static const nd_op WRITE = {
     .name = "inplace_write",

@@ -320,46 +320,15 @@ static nd_tensor *mT(nd_tensor *t) {
     return nd_transpose(t, -2, -1);
 }
 
-/* True when the square float matrix t is zero off its diagonal. Stops at the
- * first nonzero there, so a dense matrix costs one or two reads. */
-static bool is_diagonal(const nd_tensor *t) {
-    const char *base = nd__ptr(t);
-    size_t es = nd_dtype_size(t->dtype);
-    for (int64_t i = 0; i < t->shape[0]; i++)
-        for (int64_t j = 0; j < t->shape[1]; j++) {
-            const char *p = base + (size_t)(i * t->strides[0] + j * t->strides[1]) * es;
-            double v = t->dtype == ND_F32 ? *(const float *)p : *(const double *)p;
-            if (i != j && v != 0) return false;
-        }
-    return true;
-}
-
-/* d·m for the (batch, n) rows d of a batched gradient or tangent. A Jacobian's
- * seeds are the identity, so the first product they meet (after elementwise
- * ops, which keep a diagonal diagonal) has a diagonal d: d·m is then m's rows
- * scaled, O(n²) instead of a matrix product. Only for values that carry no
- * derivative themselves (the shortcut records no product through d). */
-static nd_tensor *rows_times(nd_tensor *d, nd_tensor *m) {
-    bool batched = nd__batch_dims(ND_FORWARD, NULL) || nd__batch_dims(ND_REVERSE, NULL);
-    if (batched && d->ndim == 2 && m->ndim == 2 && d->shape[0] == d->shape[1] &&
-        d->dtype == m->dtype && nd__is_float(d->dtype) && !d->requires_grad && !d->tangent &&
-        is_diagonal(d)) {
-        nd_tensor *diagonal = nd__alias(d, 2, (int64_t[]){d->shape[0], 1},
-                                        (int64_t[]){d->strides[0] + d->strides[1], 0}, d->offset);
-        return nd_mul(diagonal, m);
-    }
-    return nd_matmul(d, m);
-}
-
 /* d(a·b) = da·b + a·db in every case torch.matmul accepts. A 1-D operand is
  * lifted to a matrix (row for a, column for b), the gradient computed for
  * matrices, and the lifted dim dropped again; broadcast batch dims are summed
  * by the engine.
  *
- * In a batched pass (nd_jacobian) g has extra leading dims; the broadcasting
- * products below keep them in front. For A·x (x 1-D) the gradient of x is
- * written g·A: one matrix product for a whole batch of rows g, where Aᵀ·g
- * would be one matrix-vector product per row. */
+ * The products broadcast, so a g with extra leading dims (nd_jacobian's
+ * batched pass, autograd/batch.c) keeps them in front. For A·x (x 1-D) the
+ * gradient of x is written g·A: one matrix product for a whole batch of rows
+ * g, where Aᵀ·g would be one matrix-vector product per row. */
 static void matmul_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor **gin) {
     (void)out;
     nd_tensor *a = n->in[0], *b = n->in[1];
@@ -373,7 +342,7 @@ static void matmul_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor
         gin[0] = a->ndim == 1 ? nd_squeeze(ga, -2) : ga;
     }
     if (b->requires_grad && b->ndim == 1 && a->ndim == 2) {
-        gin[1] = rows_times(g, a);
+        gin[1] = nd_matmul(g, a);
     } else if (b->requires_grad) {
         nd_tensor *gb = nd_matmul(mT(am), gm);
         gin[1] = b->ndim == 1 ? nd_squeeze(gb, -1) : gb;
@@ -381,7 +350,7 @@ static void matmul_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor
 }
 
 /* d(a·b) = da·b + a·db. A tangent may carry leading dims its operand lacks
- * (a batched pass's, which the tape has padded to the output's rank): each
+ * (a batched pass's, which batch.c has padded to the output's rank): each
  * product is written so that those broadcast like batch dims. A 1-D operand's
  * tangent is then a stack of vectors: against an operand with batch dims of
  * its own it is lifted to a stack of rows (a) or columns (b) and the lifted
@@ -399,7 +368,7 @@ static nd_tensor *matmul_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const 
     if (tb && b->ndim == 1 && a->ndim > 2)
         b_part = nd_squeeze(nd_matmul(a, nd_unsqueeze(tb, -1)), -1);
     else if (tb && b->ndim == 1 && tb->ndim > 1)
-        b_part = a->ndim == 1 ? nd_matmul(tb, a) : rows_times(tb, mT(a));
+        b_part = nd_matmul(tb, a->ndim == 1 ? a : mT(a));
     else if (tb)
         b_part = nd_matmul(a, tb);
     return nd__tangent_sum(a_part, b_part);
@@ -411,7 +380,8 @@ static const nd_op MATMUL = {
     .name = "matmul",
     .vjp = matmul_vjp,
     .jvp = matmul_jvp,
-    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .flags =
+        ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE | ND_MATRIX_PRODUCT,
     .vjp_formula = "ga = g·bᵀ, gb = aᵀ·g (batch dims summed back)",
     .jvp_formula = "da·b + a·db",
 };
@@ -419,7 +389,8 @@ static const nd_op DOT = {
     .name = "dot",
     .vjp = matmul_vjp,
     .jvp = matmul_jvp,
-    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .flags =
+        ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE | ND_MATRIX_PRODUCT,
     .vjp_formula = "ga = g·b, gb = g·a",
     .jvp_formula = "da·b + a·db",
 };
@@ -427,7 +398,8 @@ static const nd_op MV = {
     .name = "mv",
     .vjp = matmul_vjp,
     .jvp = matmul_jvp,
-    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .flags =
+        ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE | ND_MATRIX_PRODUCT,
     .vjp_formula = "ga = g ⊗ b, gb = aᵀ·g",
     .jvp_formula = "da·b + a·db",
 };
@@ -435,7 +407,8 @@ static const nd_op MM = {
     .name = "mm",
     .vjp = matmul_vjp,
     .jvp = matmul_jvp,
-    .flags = ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE,
+    .flags =
+        ND_SAVES_INPUTS | ND_READS_0_FOR_1 | ND_READS_1_FOR_0 | ND_BATCHABLE | ND_MATRIX_PRODUCT,
     .vjp_formula = "ga = g·bᵀ, gb = aᵀ·g",
     .jvp_formula = "da·b + a·db",
 };

@@ -45,11 +45,11 @@ static void linear_vjp(const nd_node *n, nd_tensor *out, nd_tensor *g, nd_tensor
 
 /* d(x·wᵀ + b) = dx·wᵀ + x·dwᵀ + db */
 static nd_tensor *linear_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
-    (void)out;
     nd_tensor *x = n->in[0], *w = n->in[1];
     nd_tensor *t = nd__tangent_sum(tin[0] ? nd_matmul(tin[0], nd_t(w)) : NULL,
                                    tin[1] ? nd_matmul(x, nd_t(tin[1])) : NULL);
-    return n->nin > 2 ? nd__tangent_sum(t, tin[2]) : t;
+    /* db alone is the bias's shape */
+    return nd__tangent_like(n->nin > 2 ? nd__tangent_sum(t, tin[2]) : t, out);
 }
 
 /* x is read for w's gradient, w for x's; the bias never */
@@ -159,9 +159,11 @@ static void mse_backward_vjp(const nd_node *n, nd_tensor *out, nd_tensor *gg, nd
 static nd_tensor *mse_backward_jvp(const nd_node *n, nd_tensor *out, nd_tensor *const *tin) {
     (void)out;
     nd_tensor *pred = n->in[0], *target = n->in[1], *g = n->in[2];
-    nd_tensor *d = nd__tangent_sub(tin[0], tin[1]);
-    return nd__tangent_sum(d ? nd_mul(d, nd_mul_scalar(g, 2.0 / (double)pred->numel)) : NULL,
-                           tin[2] ? mse_backward(pred, target, tin[2]) : NULL);
+    nd_tensor *d = nd__tangent_sub(tin[0], tin[1]); /* dtarget alone: target's shape */
+    return nd__tangent_like(
+        nd__tangent_sum(d ? nd_mul(d, nd_mul_scalar(g, 2.0 / (double)pred->numel)) : NULL,
+                        tin[2] ? mse_backward(pred, target, tin[2]) : NULL),
+        out);
 }
 static const nd_op MSE_BACKWARD = {
     .name = "mse_loss_backward",

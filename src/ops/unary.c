@@ -44,7 +44,7 @@ static const nd_op NEG = {
     .name = "neg",
     .vjp = neg_vjp,
     .jvp = neg_jvp,
-    .flags = ND_BATCHABLE,
+    .flags = ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "−g",
     .jvp_formula = "−dx",
 };
@@ -68,7 +68,7 @@ static const nd_op ABS = {
     .name = "abs",
     .vjp = abs_vjp,
     .jvp = abs_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g·sign(x)",
     .jvp_formula = "dx·sign(x)",
 };
@@ -106,7 +106,7 @@ static const nd_op SIGN = {
     .name = "sign",
     .vjp = sign_vjp,
     .jvp = sign_jvp,
-    .flags = ND_BATCHABLE,
+    .flags = ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "zero",
     .jvp_formula = "zero",
 };
@@ -125,7 +125,7 @@ static const nd_op EXP = {
     .name = "exp",
     .vjp = exp_vjp,
     .jvp = exp_jvp,
-    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g·y",
     .jvp_formula = "dx·y",
 };
@@ -143,7 +143,7 @@ static const nd_op LOG = {
     .name = "log",
     .vjp = log_vjp,
     .jvp = log_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g/x",
     .jvp_formula = "dx/x",
 };
@@ -161,7 +161,7 @@ static const nd_op SQRT = {
     .name = "sqrt",
     .vjp = sqrt_vjp,
     .jvp = sqrt_jvp,
-    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g/(2·y)",
     .jvp_formula = "dx/(2·y)",
 };
@@ -180,7 +180,7 @@ static const nd_op SQUARE = {
     .name = "square",
     .vjp = square_vjp,
     .jvp = square_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "2·g·x",
     .jvp_formula = "2·dx·x",
 };
@@ -200,7 +200,7 @@ static const nd_op SIN = {
     .name = "sin",
     .vjp = sin_vjp,
     .jvp = sin_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g·cos(x)",
     .jvp_formula = "dx·cos(x)",
 };
@@ -216,7 +216,7 @@ static const nd_op COS = {
     .name = "cos",
     .vjp = cos_vjp,
     .jvp = cos_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "−g·sin(x)",
     .jvp_formula = "−dx·sin(x)",
 };
@@ -233,7 +233,7 @@ static const nd_op TANH = {
     .name = "tanh",
     .vjp = tanh_vjp,
     .jvp = tanh_jvp,
-    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE,
+    .flags = ND_SAVES_OUTPUT | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g·(1 − y²)",
     .jvp_formula = "dx·(1 − y²)",
 };
@@ -253,7 +253,7 @@ static const nd_op SINH = {
     .name = "sinh",
     .vjp = sinh_vjp,
     .jvp = sinh_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g·cosh(x)",
     .jvp_formula = "dx·cosh(x)",
 };
@@ -268,7 +268,7 @@ static const nd_op COSH = {
     .name = "cosh",
     .vjp = cosh_vjp,
     .jvp = cosh_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g·sinh(x)",
     .jvp_formula = "dx·sinh(x)",
 };
@@ -287,7 +287,7 @@ static const nd_op ERF = {
     .name = "erf",
     .vjp = erf_vjp,
     .jvp = erf_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g·2/√π·exp(−x²)",
     .jvp_formula = "dx·2/√π·exp(−x²)",
 };
@@ -337,7 +337,7 @@ static const nd_op CLAMP = {
     .name = "clamp",
     .vjp = clamp_vjp,
     .jvp = clamp_jvp,
-    .flags = ND_SAVES_INPUTS | ND_BATCHABLE,
+    .flags = ND_SAVES_INPUTS | ND_BATCHABLE | ND_POINTWISE,
     .vjp_formula = "g where lo ≤ x ≤ hi, else 0",
     .jvp_formula = "dx where lo ≤ x ≤ hi, else 0",
 };
