@@ -175,7 +175,7 @@ print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
 """
 
 
-def _ddp_worker(rank, world, init_file, steps, queue):
+def _ddp_worker(rank, world, init_file, steps, rate_file):
     """One process of W11's peer: torch DDP (gloo), one thread, its own data."""
     import torch
     import torch.distributed as dist
@@ -211,8 +211,10 @@ def _ddp_worker(rank, world, init_file, steps, queue):
         elapsed = torch.tensor([time.perf_counter() - start], dtype=torch.float64)
         dist.all_reduce(elapsed, op=dist.ReduceOp.MAX)
         rates.append(steps / elapsed.item())
-    if rank == 0:
-        queue.put(statistics.median(rates))
+    if rank == 0:  # a file, not a multiprocessing queue (whose lock once hung here)
+        with open(rate_file + ".part", "w") as f:
+            f.write(repr(statistics.median(rates)))
+        os.replace(rate_file + ".part", rate_file)
     dist.destroy_process_group()
 
 
@@ -224,11 +226,27 @@ def ddp_workload(T, quick):
     import torch.multiprocessing as mp
     world = 2
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = mp.get_context("spawn")
-        queue = ctx.SimpleQueue()
-        mp.spawn(_ddp_worker, args=(world, os.path.join(tmp, "init"), 50 if quick else 200,
-                                    queue), nprocs=world, join=True)
-        rate = queue.get()
+        rate_file = os.path.join(tmp, "rate")
+        workers = mp.spawn(_ddp_worker, args=(world, os.path.join(tmp, "init"),
+                                              50 if quick else 200, rate_file),
+                           nprocs=world, join=False)
+        # Bounded: a worker stuck after its work (seen once, at exit) must
+        # not hang make bench; its number is kept when it was written.
+        deadline = time.monotonic() + 600
+        while not workers.join(timeout=1):
+            if os.path.exists(rate_file):  # done: 30 s more to exit
+                deadline = min(deadline, time.monotonic() + 30)
+            if time.monotonic() > deadline:
+                for p in workers.processes:
+                    if p.is_alive():
+                        p.terminate()
+                print("# W11 torch DDP: a worker did not exit; ended it", file=sys.stderr)
+                break
+        if not os.path.exists(rate_file):
+            print("# W11 torch DDP: no result (timed out)", file=sys.stderr)
+            return
+        with open(rate_file) as f:
+            rate = float(f.read())
     emit("W11_ddp_mlp_train", "torch", 1, "steps_per_s", rate, "steps/s")
 
 
