@@ -115,3 +115,21 @@ void assert_error_(const char *needle, const char *file, int line) {
     cr_assert(strstr(e, needle), "%s:%d: error \"%s\" does not contain \"%s\"", file, line, e,
               needle);
 }
+
+nd_tensor *jacobian_seed_by_seed(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode) {
+    nd_tensor *y = f(x, ctx);
+    cr_assert(y, "%s", nd_last_error());
+    int64_t m = nd_numel(y), n = nd_numel(x);
+    nd_tensor *jac = nd_zeros(ND_F64, ND_SHAPE(m, n));
+    for (int64_t k = 0; k < (mode == ND_REVERSE ? m : n); k++) {
+        nd_tensor *like = mode == ND_REVERSE ? y : x;
+        nd_tensor *seed = nd_reshape(nd_select(nd_eye(nd_numel(like), ND_F64), 0, k), nd_ndim(like),
+                                     nd_shape(like));
+        nd_tensor *part =
+            mode == ND_REVERSE ? nd_vjp(f, ctx, x, seed, NULL) : nd_jvp(f, ctx, x, seed, NULL);
+        cr_assert(part, "%s", nd_last_error());
+        nd_tensor *slot = mode == ND_REVERSE ? nd_select(jac, 0, k) : nd_select(jac, 1, k);
+        cr_assert_eq(nd_copy_(slot, nd_reshape(part, ND_SHAPE(-1))), 0, "%s", nd_last_error());
+    }
+    return jac;
+}

@@ -46,6 +46,11 @@ size_t bytes_in_use(void);
  * length in *len when len is not NULL. Fails the test when it cannot be read. */
 char *read_file(const char *path, size_t *len);
 
+/* The Jacobian of f at x as an (m, n) matrix, f64, built seed by seed with
+ * the public one-seed transforms: rows uᵀ·J by nd_vjp (reverse), columns J·v
+ * by nd_jvp (forward). The reference the batched paths are checked against. */
+nd_tensor *jacobian_seed_by_seed(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode);
+
 /* The path of a file under tests/golden or data/ (static buffer). */
 const char *golden_path(const char *name);
 const char *data_path(const char *name);

@@ -6,27 +6,6 @@
 #include "core/internal.h"
 #include "support.h"
 
-/* The Jacobian as an (m, n) matrix, seed by seed with the public one-seed
- * transforms: rows uᵀ·J by nd_vjp (reverse), columns J·v by nd_jvp (forward). */
-static nd_tensor *seed_by_seed(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode) {
-    nd_tensor *y = f(x, ctx);
-    cr_assert(y, "%s", nd_last_error());
-    int64_t m = nd_numel(y), n = nd_numel(x);
-    nd_tensor *jac = nd_zeros(ND_F64, ND_SHAPE(m, n));
-    for (int64_t k = 0; k < (mode == ND_REVERSE ? m : n); k++) {
-        nd_tensor *like = mode == ND_REVERSE ? y : x;
-        nd_tensor *seed = nd_reshape(nd_select(nd_eye(nd_numel(like), ND_F64), 0, k), nd_ndim(like),
-                                     nd_shape(like));
-        nd_tensor *part =
-            mode == ND_REVERSE ? nd_vjp(f, ctx, x, seed, NULL) : nd_jvp(f, ctx, x, seed, NULL);
-        cr_assert(part, "%s", nd_last_error());
-        nd_tensor *flat = nd_reshape(part, ND_SHAPE(-1));
-        nd_tensor *slot = mode == ND_REVERSE ? nd_select(jac, 0, k) : nd_select(jac, 1, k);
-        cr_assert_eq(nd_copy_(slot, flat), 0, "%s", nd_last_error());
-    }
-    return jac;
-}
-
 /* Checks nd_jacobian of f at x in both modes and both layouts against the seed
  * by seed matrix (and against torch's when golden is given); `batched` says
  * whether the one-pass path must have been taken. */
@@ -48,7 +27,7 @@ static void check(nd_fn f, void *ctx, nd_tensor *x, nd_tensor *golden_jac, bool 
         cr_assert(jac, "%s: %s", name, nd_last_error());
         cr_assert_eq(nd__batched_jacobians() - before, batched ? 1u : 0u, "%s: path", name);
         assert_shape(jac, nd, tensor_shape);
-        nd_tensor *rows = seed_by_seed(f, ctx, x, modes[k]);
+        nd_tensor *rows = jacobian_seed_by_seed(f, ctx, x, modes[k]);
         assert_close(nd_reshape(jac, ND_SHAPE(nd_numel(y), nd_numel(x))), rows, 1e-12, 1e-12);
         if (golden_jac) assert_close(jac, golden_jac, 1e-10, 1e-12);
         nd_tensor *num = nd_jacobian(f, ctx, x, modes[k], ND_LAYOUT_NUMERATOR);

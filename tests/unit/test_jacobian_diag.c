@@ -7,26 +7,6 @@
 #include "core/internal.h"
 #include "support.h"
 
-/* The Jacobian as an (m, n) matrix, one seed at a time: rows uᵀ·J by nd_vjp
- * (reverse), columns J·v by nd_jvp (forward). */
-static nd_tensor *seed_by_seed(nd_fn f, void *ctx, nd_tensor *x, nd_ad_mode mode) {
-    nd_tensor *y = f(x, ctx);
-    cr_assert(y, "%s", nd_last_error());
-    int64_t m = nd_numel(y), n = nd_numel(x);
-    nd_tensor *jac = nd_zeros(ND_F64, ND_SHAPE(m, n));
-    for (int64_t k = 0; k < (mode == ND_REVERSE ? m : n); k++) {
-        nd_tensor *like = mode == ND_REVERSE ? y : x;
-        nd_tensor *seed = nd_reshape(nd_select(nd_eye(nd_numel(like), ND_F64), 0, k), nd_ndim(like),
-                                     nd_shape(like));
-        nd_tensor *part =
-            mode == ND_REVERSE ? nd_vjp(f, ctx, x, seed, NULL) : nd_jvp(f, ctx, x, seed, NULL);
-        cr_assert(part, "%s", nd_last_error());
-        nd_tensor *slot = mode == ND_REVERSE ? nd_select(jac, 0, k) : nd_select(jac, 1, k);
-        cr_assert_eq(nd_copy_(slot, nd_reshape(part, ND_SHAPE(-1))), 0, "%s", nd_last_error());
-    }
-    return jac;
-}
-
 /* Checks nd_jacobian of f at x in one mode against the seed-by-seed matrix;
  * batched: whether the one-pass path must run; diagonal: how many matrix
  * products it must run on DIAG as scaled rows. */
@@ -39,7 +19,7 @@ static void check_mode(const char *name, nd_fn f, void *ctx, nd_tensor *x, nd_ad
     cr_assert_eq(nd__batched_jacobians() - passes, batched ? 1u : 0u, "%s, %s: path", name, m);
     cr_assert_eq(nd__diagonal_products() - products, diagonal, "%s, %s: DIAG products", name, m);
     nd_tensor *y = f(x, ctx);
-    nd_tensor *want = seed_by_seed(f, ctx, x, mode);
+    nd_tensor *want = jacobian_seed_by_seed(f, ctx, x, mode);
     assert_close(nd_reshape(jac, ND_SHAPE(nd_numel(y), nd_numel(x))), want, 1e-12, 1e-12);
 }
 
