@@ -231,17 +231,20 @@ static void NAME(pack_b)(bool trans_b, const real *B, int64_t ldb, int64_t p0, i
 #define NV (NR / VLEN)
 static void NAME(micro_kernel)(int64_t kc, const real *restrict a, const real *restrict b,
                                real tile[MR][NR]) {
+    /* Element by element, never the whole array at once (memset, memcpy):
+     * the compiler then keeps acc in registers instead of storing it to the
+     * stack at every step. */
     vec acc[MR][NV];
-    memset(acc, 0, sizeof acc);
+    for (int i = 0; i < MR; i++)
+        for (int v = 0; v < NV; v++) acc[i][v] = (vec){0};
     for (int64_t p = 0; p < kc; p++, a += MR, b += NR) {
         vec row[NV];
-        memcpy(row, b, sizeof row); /* an unaligned load */
-        for (int i = 0; i < MR; i++) {
-            vec ai = (vec){0} + a[i]; /* a[i] in every lane */
-            for (int v = 0; v < NV; v++) acc[i][v] += ai * row[v];
-        }
+        for (int v = 0; v < NV; v++) memcpy(&row[v], b + v * VLEN, sizeof row[v]); /* unaligned */
+        for (int i = 0; i < MR; i++)
+            for (int v = 0; v < NV; v++) acc[i][v] += a[i] * row[v]; /* a[i] in every lane */
     }
-    memcpy(tile, acc, sizeof acc);
+    for (int i = 0; i < MR; i++)
+        for (int v = 0; v < NV; v++) memcpy(&tile[i][v * VLEN], &acc[i][v], sizeof acc[i][v]);
 }
 #undef NV
 
