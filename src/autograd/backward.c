@@ -352,7 +352,7 @@ int nd__graph_visit(const char *op, nd_tensor *y, int n, nd_tensor *const *xs,
 static int run_backward(const char *op, nd_tensor *y, nd_tensor *seed, bool create_graph, int n,
                         nd_tensor *const *xs, nd_tensor **grads, int nbatch) {
     /* a view whose base was written since its history was made (see nd__record) */
-    if (y->base && atomic_load(&y->storage->version) != y->base_version) nd__refresh_view(y);
+    if (nd__view_is_stale(y)) nd__refresh_view(y);
     if (!y->requires_grad)
         return nd__fail_int_as(ND_ERR_NOT_DIFFERENTIABLE,
                                "%s: the tensor does not require a gradient (no input of the "

@@ -44,12 +44,6 @@ static bool fits(int64_t count, const nd_tensor *t) {
     return (double)count * (double)t->numel <= (double)BATCH_MAX_ELEMENTS;
 }
 
-/* A view whose base was written in place since its history was made: the
- * engine would give it a new history first (nd__refresh_view). */
-static bool stale(const nd_tensor *t) {
-    return t->base && atomic_load(&t->storage->version) != t->base_version;
-}
-
 /* Every one-hot seed for t at once: the identity, shaped (numel t,) + t.shape. */
 static nd_tensor *identity_seeds(const nd_tensor *t) {
     int64_t shape[ND_MAX_DIMS];
@@ -188,7 +182,7 @@ static bool unchanged(const nd_node *n, int i) {
 /* Whether the engine can start a pass at t, input of an op whose history
  * was then node: t still has that history. */
 static bool can_start(const nd_tensor *t, const nd_node *node) {
-    return t->node == node && t->requires_grad && !stale(t);
+    return t->node == node && t->requires_grad && !nd__view_is_stale(t);
 }
 
 /* At s = m·v or v·m (a matrix product with the batch on the 1-D v only and a
@@ -244,7 +238,7 @@ nd_tensor *nd__jacobian_rows(nd_tensor *y, nd_tensor *xr, bool *fallback) {
         return NULL;
     }
     nd_tensor *rows = NULL;
-    if (stale(y) || !fits(y->numel, y) || !plan(&g, y->numel))
+    if (nd__view_is_stale(y) || !fits(y->numel, y) || !plan(&g, y->numel))
         *fallback = true;
     else
         rows = reverse_pass(&g, y, xr);
@@ -263,18 +257,15 @@ typedef struct {
 } tangent;
 
 /* t fitted to out's dtype and to out's shape, after count batch dims when
- * count is not 0 (a rule may give a broadcastable or unbatched tangent). */
+ * count is not 0 (a rule may give a broadcastable or unbatched tangent):
+ * nd__tangent_like, which the rules use, and the batch dim where it lacks. */
 static nd_tensor *fit(nd_tensor *t, const nd_tensor *out, int64_t count) {
-    if (!t) return NULL;
-    if (t->dtype != out->dtype) t = nd_to(t, out->dtype);
+    t = nd__tangent_like(t, out);
+    if (!t || !count || (t->ndim == 1 + out->ndim && t->shape[0] == count)) return t;
     int64_t shape[ND_MAX_DIMS];
-    int ndim = 0;
-    if (count) shape[ndim++] = count;
-    memcpy(shape + ndim, out->shape, sizeof(int64_t) * (size_t)out->ndim);
-    ndim += out->ndim;
-    bool same = t && t->ndim == ndim;
-    for (int i = 0; same && i < ndim; i++) same = t->shape[i] == shape[i];
-    return t && !same ? nd_expand(t, ndim, shape) : t;
+    shape[0] = count;
+    memcpy(shape + 1, out->shape, sizeof(int64_t) * (size_t)out->ndim);
+    return nd_expand(t, 1 + out->ndim, shape);
 }
 
 /* A batched tangent (B,) + t.shape of an input, seen by an op whose output has
@@ -436,7 +427,7 @@ nd_tensor *nd__jacobian_columns(nd_fn f, void *ctx, nd_tensor *xr, nd_tensor **y
     /* Ops f ran with gradients off are not in its graph, though forward mode
      * carries tangents through them (e.g. a gradient taken without
      * create_graph inside f): the tape's tangents, seed by seed, then. */
-    if (nd__ops_off_graph() != off_graph || stale(y) || !fits(xr->numel, xr)) {
+    if (nd__ops_off_graph() != off_graph || nd__view_is_stale(y) || !fits(xr->numel, xr)) {
         *fallback = true;
         return NULL;
     }

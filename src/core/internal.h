@@ -125,6 +125,11 @@ void nd__node_set_free(nd__node_set *s);
  * ops/inplace.c): its history becomes "the region of the base" again, as
  * PyTorch regenerates a view's grad_fn. nd__record calls it for its inputs. */
 void nd__refresh_view(nd_tensor *view);
+/* A view whose base was written in place since its history was made: its
+ * history must be refreshed (nd__refresh_view) before it is used. */
+static inline bool nd__view_is_stale(const nd_tensor *t) {
+    return t->base && atomic_load(&t->storage->version) != t->base_version;
+}
 
 /* Gradients of y (any shape) seeded with `seed` (shaped like y) with respect to
  * xs: the reverse pass behind nd_gradient, nd_vjp and nd_jacobian. */

@@ -154,7 +154,7 @@ nd_tensor *nd__record(const nd_op *op, nd_tensor *out, int nin, nd_tensor *const
     for (int i = 0; i < nin; i++) {
         nd_tensor *t = in[i];
         if (!t) continue;
-        if (t->base && atomic_load(&t->storage->version) != t->base_version) nd__refresh_view(t);
+        if (nd__view_is_stale(t)) nd__refresh_view(t);
         any_grad |= t->requires_grad;
         any_tangent |= t->tangent != NULL;
     }
